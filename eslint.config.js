@@ -1,0 +1,25 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', '.serverless/', '.mgn-flow/', 'coverage/', 'bench/results.json', 'test-output/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly' },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@aws-sdk/*'], message: 'Only src/adapters/aws, src/local and tests import @aws-sdk/*.' }] },
+      ],
+    },
+  },
+  {
+    files: ['src/adapters/aws/**', 'src/local/**', 'test/**', 'bench/**', 'src/cli/**'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+);
