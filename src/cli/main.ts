@@ -1,0 +1,37 @@
+import { CommanderError, type Command } from 'commander';
+import { createContext, type CliContext, type CliIo } from './context.ts';
+import { exitCodeFor, UsageError } from './errors.ts';
+import { styleFor } from './output.ts';
+import { createProgram, usageHint } from './program.ts';
+
+/**
+ * The `mgn-flow` command. Returns the exit code (never calls process.exit); `io` lets tests capture
+ * output and replace signals and heavy modules.
+ */
+export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
+  const ctx = createContext(io);
+  let active: Command | undefined;
+  try {
+    const program = createProgram(ctx);
+    program.hook('preAction', (_root, actionCommand) => {
+      ctx.json = program.opts().json === true;
+      active = actionCommand;
+    });
+    await program.parseAsync(argv, { from: 'user' });
+    return ctx.exitCode;
+  } catch (err) {
+    report(ctx, err, active);
+    return exitCodeFor(err);
+  }
+}
+
+function report(ctx: CliContext, err: unknown, active: Command | undefined): void {
+  if (err instanceof CommanderError) return; // commander has already said what is wrong
+  const prefix = styleFor(ctx.stderr, ctx.env).red('error:');
+  const debug = ctx.env.MGN_FLOW_DEBUG === '1';
+  const message = err instanceof Error ? err.message : String(err);
+  const firstLine = message.split('\n', 1)[0] ?? '';
+  ctx.stderr.write(`${prefix} ${firstLine}\n`);
+  if (err instanceof UsageError && active) ctx.stderr.write(`${usageHint(active)}\n`);
+  if (debug && err instanceof Error && err.stack) ctx.stderr.write(`${err.stack}\n`);
+}
