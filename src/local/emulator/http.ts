@@ -1,0 +1,424 @@
+import { randomUUID } from 'node:crypto';
+import { type IncomingMessage, type ServerResponse, createServer, type Server as HttpServer } from 'node:http';
+import { iso } from './clock.ts';
+import { FaultsSchema, QUOTAS, type QuotaName } from './config.ts';
+import type { MgnEngine } from './engine.ts';
+import { MgnError, validation } from './errors.ts';
+import { LIFECYCLE_TABLE } from './lifecycle.ts';
+import { operations } from './operations.ts';
+import { ALL_SDK_OPERATIONS, type OperationName, inputSchemas, isMutating, isOperation, successStatus } from './schemas.ts';
+
+export interface RequestLogEntry {
+  seq: number;
+  /** Simulated time (ISO). */
+  time: string;
+  operation: string;
+  /** `amz-sdk-invocation-id`: one per logical SDK call, the same across its retries. */
+  invocationId?: string;
+  attempt: number;
+  status: number;
+  errorType?: string;
+  fault?: 'throttle' | 'internalError' | 'errorAfterCommit';
+  sourceServerIDs?: string[];
+  jobID?: string;
+}
+
+const MAX_BODY = 1024 * 1024;
+
+export class EmulatorHttp {
+  readonly log: RequestLogEntry[] = [];
+  private seq = 0;
+  private readonly server: HttpServer;
+
+  constructor(private readonly engine: MgnEngine) {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        // last line of defence: never an HTML page or a dropped connection
+        this.sendError(res, new MgnError('InternalServerException', `Emulator error: ${(err as Error).message}`));
+      });
+    });
+    this.server.keepAliveTimeout = 30_000;
+  }
+
+  listen(port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => {
+        const addr = this.server.address();
+        resolve(typeof addr === 'object' && addr ? addr.port : port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.closeAllConnections();
+      this.server.close(() => resolve());
+    });
+  }
+
+  private async readBody(req: IncomingMessage): Promise<string> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY) throw validation('Request body too large', 'cannotParse');
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    const requestId = randomUUID();
+    const text = status === 204 ? '' : JSON.stringify(body ?? {});
+    res.writeHead(status, {
+      'x-amzn-RequestId': requestId,
+      ...(status === 204 ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }),
+      ...headers,
+    });
+    res.end(text);
+  }
+
+  private sendError(res: ServerResponse, err: MgnError): void {
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    this.send(res, err.status, err.toBody(), { 'x-amzn-ErrorType': err.type, ...err.headers });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname.startsWith('/_emulator/')) {
+      await this.control(req, res, url);
+      return;
+    }
+    this.engine.clock.runDue();
+    const route = this.route(req.method ?? 'GET', url);
+    const invocationId = header(req, 'amz-sdk-invocation-id');
+    const attemptMatch = /attempt=(\d+)/.exec(header(req, 'amz-sdk-request') ?? '');
+    const entry: RequestLogEntry = {
+      seq: ++this.seq,
+      time: iso(this.engine.now()),
+      operation: route.op,
+      ...(invocationId ? { invocationId } : {}),
+      attempt: attemptMatch ? Number(attemptMatch[1]) : 1,
+      status: 0,
+    };
+    let input: Record<string, unknown> = {};
+    let result: Record<string, unknown> | undefined;
+    try {
+      const raw = await this.readBody(req);
+      input = this.parse(route, raw, url);
+      collectIds(entry, input);
+      result = this.dispatch(route.op, input, entry);
+      const status = successStatus(route.op);
+      entry.status = status;
+      if (entry.fault === 'errorAfterCommit') {
+        entry.status = 500;
+        entry.errorType = 'InternalServerException';
+        this.sendError(res, new MgnError('InternalServerException', 'We encountered an internal error. Please try again.'));
+      } else {
+        this.send(res, status, result ?? {});
+      }
+    } catch (err) {
+      const e = err instanceof MgnError ? err : new MgnError('InternalServerException', `Emulator error: ${(err as Error).message}`);
+      entry.status = e.status;
+      entry.errorType = e.type;
+      this.sendError(res, e);
+    } finally {
+      this.record(entry);
+      if (isMutating(route.op) && entry.fault !== 'throttle' && entry.fault !== 'internalError' && ALL_SDK_OPERATIONS.has(route.op)) {
+        this.cloudTrail(req, route.op, input, result, entry);
+      }
+    }
+  }
+
+  private record(entry: RequestLogEntry): void {
+    this.log.push(entry);
+    if (this.log.length > 500_000) this.log.splice(0, 100_000);
+  }
+
+  private route(method: string, url: URL): { op: string; arn?: string } {
+    const tags = /^\/tags\/([^/]+)$/.exec(url.pathname);
+    if (tags) {
+      const arn = decodeURIComponent(tags[1] as string);
+      if (method === 'POST') return { op: 'TagResource', arn };
+      if (method === 'GET') return { op: 'ListTagsForResource', arn };
+      if (method === 'DELETE') return { op: 'UntagResource', arn };
+      return { op: `${method} /tags` };
+    }
+    const m = /^\/([A-Za-z]+)$/.exec(url.pathname);
+    if (m && (method === 'POST' || (method === 'GET' && m[1] === 'DescribeVcenterClients'))) return { op: m[1] as string };
+    return { op: `${method} ${url.pathname}` };
+  }
+
+  private parse(route: { op: string; arn?: string }, raw: string, url: URL): Record<string, unknown> {
+    let body: unknown = {};
+    if (raw.trim().length > 0) {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        throw validation('Request body is not valid JSON', 'cannotParse');
+      }
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw validation('Request body must be a JSON object', 'cannotParse');
+    }
+    const input = body as Record<string, unknown>;
+    if (route.arn !== undefined) input.resourceArn = route.arn;
+    if (route.op === 'UntagResource') input.tagKeys = url.searchParams.getAll('tagKeys');
+    return input;
+  }
+
+  private dispatch(op: string, input: Record<string, unknown>, entry: RequestLogEntry): Record<string, unknown> | undefined {
+    const e = this.engine;
+    if (!isOperation(op)) {
+      if (ALL_SDK_OPERATIONS.has(op)) {
+        throw validation(`Operation ${op} is not supported by the mgn-flow emulator`, 'unknownOperation');
+      }
+      throw validation(`Unknown operation: ${op}`, 'unknownOperation');
+    }
+    const f = e.faults;
+    if (e.requestRng.chance(f.throttleRate)) {
+      entry.fault = 'throttle';
+      throw new MgnError('ThrottlingException', 'Rate exceeded', { serviceCode: 'mgn' });
+    }
+    if (e.requestRng.chance(f.internalErrorRate)) {
+      entry.fault = 'internalError';
+      throw new MgnError('InternalServerException', 'We encountered an internal error. Please try again.');
+    }
+    const tagOp = op === 'TagResource' || op === 'UntagResource' || op === 'ListTagsForResource';
+    if (!e.initialized && op !== 'InitializeService' && !tagOp) {
+      throw new MgnError('UninitializedAccountException', 'Account is not initialized. Call InitializeService first.', { code: 'UNINITIALIZED_ACCOUNT' });
+    }
+    const schema = inputSchemas[op];
+    const parsed = schema.safeParse(input);
+    if (!parsed.success) {
+      const fieldList = parsed.error.issues.map((i) => ({ name: i.path.join('.') || '(body)', message: i.message }));
+      throw validation(
+        `Invalid request: ${fieldList.map((x) => `${x.name}: ${x.message}`).join('; ')}`,
+        'fieldValidationFailed',
+        fieldList,
+      );
+    }
+    const handler = operations[op] as (eng: typeof e, i: unknown) => { body?: Record<string, unknown> };
+    const result = handler(e, parsed.data);
+    if (isMutating(op) && !tagOp && e.requestRng.chance(f.errorAfterCommitRate)) entry.fault = 'errorAfterCommit';
+    return result.body;
+  }
+
+  /** "AWS API Call via CloudTrail" for mutating calls (read-only calls need a special rule state on AWS). */
+  private cloudTrail(
+    req: IncomingMessage,
+    op: string,
+    input: Record<string, unknown>,
+    result: Record<string, unknown> | undefined,
+    entry: RequestLogEntry,
+  ): void {
+    const e = this.engine;
+    const ok = entry.status < 300;
+    const { resourceArn: _arn, ...requestParameters } = input;
+    const detail: Record<string, unknown> = {
+      eventVersion: '1.08',
+      userIdentity: { type: 'IAMUser', accountId: e.accountId, accessKeyId: 'AKIDEXAMPLE' },
+      eventTime: iso(e.now()).replace(/\.\d{3}Z$/, 'Z'),
+      eventSource: 'mgn.amazonaws.com',
+      eventName: op,
+      awsRegion: e.region,
+      sourceIPAddress: req.socket.remoteAddress ?? '127.0.0.1',
+      userAgent: header(req, 'user-agent') ?? 'unknown',
+      requestParameters: op === 'TagResource' || op === 'UntagResource' ? { resourceArn: input.resourceArn, ...requestParameters } : requestParameters,
+      responseElements: ok && result && Object.keys(result).length ? result : null,
+      requestID: randomUUID(),
+      eventID: randomUUID(),
+      readOnly: false,
+      eventType: 'AwsApiCall',
+      managementEvent: true,
+      recipientAccountId: e.accountId,
+      eventCategory: 'Management',
+      ...(ok || entry.fault === 'errorAfterCommit' ? {} : { errorCode: entry.errorType, errorMessage: `${entry.errorType}` }),
+    };
+    e.events.emit(e.events.build('AWS API Call via CloudTrail', [], detail));
+  }
+
+  // ---------------------------------------------------------------- control routes
+
+  private async control(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const e = this.engine;
+    const method = req.method ?? 'GET';
+    const path = url.pathname.replace(/^\/_emulator/, '');
+    const reply = (status: number, body: unknown) => {
+      const text = JSON.stringify(body, null, 2);
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    };
+    const fail = (status: number, message: string) => reply(status, { message });
+    let body: Record<string, unknown> = {};
+    try {
+      const raw = await this.readBody(req);
+      body = raw.trim() ? (JSON.parse(raw) as Record<string, unknown>) : {};
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('not an object');
+    } catch {
+      fail(400, 'Body must be a JSON object');
+      return;
+    }
+    e.clock.runDue();
+    if (path === '/state' && method === 'GET') {
+      reply(200, this.state());
+      return;
+    }
+    if (path === '/clock') {
+      if (method === 'POST') {
+        const advance = body.advanceSeconds;
+        const scale = body.timeScale;
+        if (advance !== undefined && (typeof advance !== 'number' || !(advance >= 0))) return fail(400, 'advanceSeconds must be a number >= 0');
+        if (scale !== undefined && (typeof scale !== 'number' || !(scale > 0) || e.clock.isManual)) return fail(400, 'timeScale must be a number > 0 (not with a manual clock)');
+        if (typeof scale === 'number') e.clock.setScale(scale);
+        if (typeof advance === 'number') e.clock.advance(advance);
+      } else if (method !== 'GET') return fail(405, 'Use GET or POST');
+      reply(200, { now: iso(e.now()), nowMs: e.now(), timeScale: e.clock.scale, manual: e.clock.isManual, pending: e.clock.pending });
+      return;
+    }
+    if (path === '/faults') {
+      if (method === 'PUT' || method === 'POST') {
+        const merged = method === 'POST' ? { ...e.faults, ...body } : body;
+        const parsed = FaultsSchema.safeParse(merged);
+        if (!parsed.success) return fail(400, `Invalid faults: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}; allowed keys: ${Object.keys(FaultsSchema.shape).join(', ')}`);
+        e.faults = parsed.data;
+      } else if (method !== 'GET') return fail(405, 'Use GET, PUT (replace) or POST (merge)');
+      reply(200, e.faults);
+      return;
+    }
+    if (path === '/quotas' && method === 'GET') {
+      reply(200, { quotas: (Object.keys(QUOTAS) as QuotaName[]).map((k) => ({ key: k, name: QUOTAS[k].name, code: QUOTAS[k].code, adjustable: QUOTAS[k].adjustable, value: e.quotas[k], defaultValue: QUOTAS[k].value })) });
+      return;
+    }
+    if (path === '/lifecycle' && method === 'GET') {
+      reply(200, LIFECYCLE_TABLE);
+      return;
+    }
+    if (path === '/requests' && method === 'GET') {
+      const op = url.searchParams.get('operation');
+      const entries = op ? this.log.filter((x) => x.operation === op) : this.log;
+      if (url.searchParams.get('logical') === '1') {
+        reply(200, { calls: logicalCalls(entries) });
+      } else {
+        reply(200, { requests: entries });
+      }
+      return;
+    }
+    if (path === '/events' && method === 'GET') {
+      reply(200, { events: e.events.delivered, dropped: e.events.dropped });
+      return;
+    }
+    const serverRoute = /^\/servers\/(s-[0-9a-zA-Z]{17})\/(quiesce|inject)$/.exec(path);
+    if (serverRoute && method === 'POST') {
+      const s = e.servers.get(serverRoute[1] as string);
+      if (!s) return fail(404, `No source server ${serverRoute[1]}`);
+      if (serverRoute[2] === 'quiesce') {
+        e.quiesce(s);
+      } else {
+        const { failNextLaunch, failPostLaunchAction, backlogBytes, stall } = body as Record<string, unknown>;
+        if (failNextLaunch !== undefined && typeof failNextLaunch !== 'boolean') return fail(400, 'failNextLaunch must be a boolean');
+        if (failPostLaunchAction !== undefined && typeof failPostLaunchAction !== 'string') return fail(400, 'failPostLaunchAction must be an action name');
+        if (backlogBytes !== undefined && (typeof backlogBytes !== 'number' || backlogBytes < 0)) return fail(400, 'backlogBytes must be a number >= 0');
+        if (stall !== undefined && typeof stall !== 'string') return fail(400, 'stall must be a DataReplicationErrorString such as UNSTABLE_NETWORK');
+        if (failNextLaunch !== undefined) s.inject.failNextLaunch = failNextLaunch as boolean;
+        if (typeof failPostLaunchAction === 'string') s.inject.failPostLaunchAction = failPostLaunchAction;
+        if (typeof backlogBytes === 'number') s.repl.backlogBytes = backlogBytes;
+        if (typeof stall === 'string') {
+          if (s.repl.state === 'STOPPED' || s.repl.state === 'DISCONNECTED' || s.repl.state === 'PAUSED' || s.repl.state === 'STALLED') return fail(409, `Replication of ${s.id} is ${s.repl.state}; it cannot stall`);
+          e.stall(s, stall, `Injected stall ${stall}`, s.repl.state === 'INITIATING' ? 'INITIATING' : s.repl.state);
+        }
+      }
+      reply(200, e.renderServer(s));
+      return;
+    }
+    fail(404, `Unknown control route ${method} ${url.pathname}; see GET /_emulator/state, /clock, /faults, /quotas, /lifecycle, /requests, /events, POST /servers/{id}/quiesce|inject`);
+  }
+
+  private state(): Record<string, unknown> {
+    const e = this.engine;
+    return {
+      now: iso(e.now()),
+      timeScale: e.clock.scale,
+      manualClock: e.clock.isManual,
+      seed: e.seed,
+      region: e.region,
+      accountId: e.accountId,
+      initialized: e.initialized,
+      faults: e.faults,
+      quotas: e.quotas,
+      activeReplicating: e.activeReplicatingCount(),
+      activeJobs: e.activeJobs().length,
+      servers: [...e.servers.values()].map((s) => ({
+        sourceServerID: s.id,
+        hostname: s.properties.identificationHints.hostname,
+        lifeCycleState: s.lifeCycle.state,
+        dataReplicationState: s.repl.state,
+        isArchived: s.isArchived,
+        applicationID: s.applicationID,
+        activeJobID: s.activeJobID,
+        launchedInstance: s.launchedInstance,
+        lastLaunch: s.lastLaunch,
+        launches: s.launches,
+        quiesced: s.quiescedAt !== undefined,
+      })),
+      jobs: [...e.jobs.values()].map((j) => e.renderJob(j)),
+      waves: [...e.waves.values()].map((w) => e.renderWave(w)),
+      applications: [...e.applications.values()].map((a) => e.renderApplication(a)),
+      eventsDelivered: e.events.delivered.length,
+      eventsDropped: e.events.dropped,
+      requests: this.log.length,
+    };
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function collectIds(entry: RequestLogEntry, input: Record<string, unknown>): void {
+  if (Array.isArray(input.sourceServerIDs)) entry.sourceServerIDs = input.sourceServerIDs.filter((x): x is string => typeof x === 'string');
+  else if (typeof input.sourceServerID === 'string') entry.sourceServerIDs = [input.sourceServerID];
+  if (typeof input.jobID === 'string') entry.jobID = input.jobID;
+}
+
+/** Group attempts into logical calls by invocation id: what the caller asked for, not what the SDK retried. */
+export function logicalCalls(entries: RequestLogEntry[]): {
+  invocationId: string;
+  operation: string;
+  attempts: number;
+  status: number;
+  errorType?: string;
+  faults: string[];
+  sourceServerIDs?: string[];
+}[] {
+  const calls = new Map<string, ReturnType<typeof logicalCalls>[number]>();
+  for (const x of entries) {
+    const key = x.invocationId ?? `seq-${x.seq}`;
+    const c = calls.get(key);
+    if (!c) {
+      calls.set(key, {
+        invocationId: key,
+        operation: x.operation,
+        attempts: 1,
+        status: x.status,
+        ...(x.errorType ? { errorType: x.errorType } : {}),
+        faults: x.fault ? [x.fault] : [],
+        ...(x.sourceServerIDs ? { sourceServerIDs: x.sourceServerIDs } : {}),
+      });
+    } else {
+      c.attempts++;
+      c.status = x.status;
+      if (x.errorType) c.errorType = x.errorType;
+      else delete c.errorType;
+      if (x.fault) c.faults.push(x.fault);
+    }
+  }
+  return [...calls.values()];
+}
+
+export type { OperationName };
