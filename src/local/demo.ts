@@ -134,6 +134,32 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
         throw err;
       }
     };
+    /** Do a mutating call once; after an error, accept it if MGN's state shows it took effect. */
+    const once = async (call: () => Promise<unknown>, tookEffect: () => Promise<boolean>) => {
+      try {
+        await call();
+      } catch (err) {
+        if (!(await tookEffect())) throw err;
+      }
+    };
+    const stateOf = async (id: string) => (await describe([id]))[0] as SourceServer;
+    const toState = (id: string, target: 'READY_FOR_CUTOVER') =>
+      once(
+        () => mgn.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: id, lifeCycle: { state: target } })),
+        async () => (await stateOf(id)).lifeCycle?.state === target,
+      );
+    const terminate = async (ids: string[]): Promise<string> => {
+      const since = new Date(emu.clock.now() - 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      try {
+        const r = await mgn.send(new TerminateTargetInstancesCommand({ sourceServerIDs: ids }));
+        return r.job?.jobID as string;
+      } catch (err) {
+        const jobs = (await mgn.send(new DescribeJobsCommand({ filters: { fromDate: since } }))).items ?? [];
+        const mine = jobs.find((j) => j.type === 'TERMINATE' && ids.every((id) => j.participatingServers?.some((p) => p.sourceServerID === id)));
+        if (mine?.jobID) return mine.jobID;
+        throw err;
+      }
+    };
     const lastJob = async (kind: 'TEST' | 'CUTOVER', ids: string[]) =>
       new Map((await describe(ids)).map((s) => [s.sourceServerID as string, (kind === 'TEST' ? s.lifeCycle?.lastTest : s.lifeCycle?.lastCutover)?.initiated?.jobID]));
 
@@ -160,29 +186,27 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
           step(pending.filter((id) => !failed.includes(id)), `${kind}_LAUNCHED`);
           step(failed, `${kind}_LAUNCH_FAILED`);
           if (kind === 'CUTOVER') {
-            for (const id of failed) await mgn.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: id, lifeCycle: { state: 'READY_FOR_CUTOVER' } }));
+            for (const id of failed) await toState(id, 'READY_FOR_CUTOVER');
           }
           pending = failed;
         }
         if (kind === 'TEST') {
           for (const id of ids) {
-            const [s] = await describe([id]);
-            if (s?.lifeCycle?.state === 'TESTING') {
-              await mgn.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: id, lifeCycle: { state: 'READY_FOR_CUTOVER' } }));
-            }
+            if ((await stateOf(id)).lifeCycle?.state === 'TESTING') await toState(id, 'READY_FOR_CUTOVER');
           }
           step(ids, 'READY_FOR_CUTOVER');
-          const term = await mgn.send(new TerminateTargetInstancesCommand({ sourceServerIDs: ids }));
-          await waitJob(term.job?.jobID as string);
+          await waitJob(await terminate(ids));
           step(ids, 'TEST_INSTANCE_TERMINATED');
           out(`${simClock()}  ${name}: signed off, test instances terminated`);
         }
       }
       for (const id of ids) {
-        const [s] = await describe([id]);
-        if (s?.lifeCycle?.state === 'CUTTING_OVER') await mgn.send(new FinalizeCutoverCommand({ sourceServerID: id }));
-        const [after] = await describe([id]);
-        if (!after?.isArchived) await mgn.send(new MarkAsArchivedCommand({ sourceServerID: id }));
+        if ((await stateOf(id)).lifeCycle?.state === 'CUTTING_OVER') {
+          await once(() => mgn.send(new FinalizeCutoverCommand({ sourceServerID: id })), async () => (await stateOf(id)).lifeCycle?.state === 'CUTOVER');
+        }
+        if (!(await stateOf(id)).isArchived) {
+          await once(() => mgn.send(new MarkAsArchivedCommand({ sourceServerID: id })), async () => (await stateOf(id)).isArchived === true);
+        }
       }
       step(ids, 'CUTOVER');
       step(ids, 'ARCHIVED');
