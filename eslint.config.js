@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.serverless/', '.mgn-flow/', 'coverage/', 'bench/results.json', 'test-output/'] },
+  { ignores: ['.scratch/', 'node_modules/', '.serverless/', '.mgn-flow/', 'coverage/', 'bench/results.json', 'test-output/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

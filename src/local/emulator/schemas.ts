@@ -16,6 +16,7 @@ const Name = z
   .string()
   .min(1)
   .max(256)
+  // eslint-disable-next-line no-control-regex -- the model's own pattern excludes NUL
   .regex(/^[^\s\x00]( *[^\s\x00])*$/, 'must not start or end with spaces');
 const Description = z.string().max(600);
 const Tags = z
