@@ -29,6 +29,8 @@ export class EmulatorHttp {
   readonly log: RequestLogEntry[] = [];
   private seq = 0;
   private readonly server: HttpServer;
+  /** Errors queued by POST /_emulator/errors: the next matching requests fail this way, then normal service. */
+  private readonly queuedErrors: { type: 'ThrottlingException' | 'InternalServerException'; operation?: string; afterCommit: boolean }[] = [];
 
   constructor(private readonly engine: MgnEngine) {
     this.server = createServer((req, res) => {
@@ -180,6 +182,15 @@ export class EmulatorHttp {
       throw validation(`Unknown operation: ${op}`, 'unknownOperation');
     }
     const f = e.faults;
+    const queued = this.queuedErrors.findIndex((q) => !q.operation || q.operation === op);
+    const q = queued >= 0 ? this.queuedErrors[queued] : undefined;
+    if (q && !q.afterCommit) {
+      this.queuedErrors.splice(queued, 1);
+      entry.fault = q.type === 'ThrottlingException' ? 'throttle' : 'internalError';
+      throw q.type === 'ThrottlingException'
+        ? new MgnError('ThrottlingException', 'Rate exceeded', { serviceCode: 'mgn' })
+        : new MgnError('InternalServerException', 'We encountered an internal error. Please try again.');
+    }
     if (e.requestRng.chance(f.throttleRate)) {
       entry.fault = 'throttle';
       throw new MgnError('ThrottlingException', 'Rate exceeded', { serviceCode: 'mgn' });
@@ -204,7 +215,10 @@ export class EmulatorHttp {
     }
     const handler = operations[op] as (eng: typeof e, i: unknown) => { body?: Record<string, unknown> };
     const result = handler(e, parsed.data);
-    if (isMutating(op) && !tagOp && e.requestRng.chance(f.errorAfterCommitRate)) entry.fault = 'errorAfterCommit';
+    if (q?.afterCommit) {
+      this.queuedErrors.splice(queued, 1);
+      entry.fault = 'errorAfterCommit';
+    } else if (isMutating(op) && !tagOp && e.requestRng.chance(f.errorAfterCommitRate)) entry.fault = 'errorAfterCommit';
     return result.body;
   }
 
@@ -290,6 +304,19 @@ export class EmulatorHttp {
       reply(200, e.faults);
       return;
     }
+    if (path === '/errors' && method === 'POST') {
+      const { type, count, operation, afterCommit } = body as Record<string, unknown>;
+      if (type !== 'ThrottlingException' && type !== 'InternalServerException') return fail(400, 'type must be ThrottlingException or InternalServerException');
+      if (count !== undefined && (typeof count !== 'number' || !Number.isInteger(count) || count < 1)) return fail(400, 'count must be a whole number >= 1');
+      if (operation !== undefined && typeof operation !== 'string') return fail(400, 'operation must be an operation name such as StartTest');
+      if (afterCommit !== undefined && typeof afterCommit !== 'boolean') return fail(400, 'afterCommit must be a boolean');
+      if (afterCommit === true && type !== 'InternalServerException') return fail(400, 'afterCommit applies to InternalServerException only');
+      for (let i = 0; i < ((count as number | undefined) ?? 1); i++) {
+        this.queuedErrors.push({ type, ...(typeof operation === 'string' ? { operation } : {}), afterCommit: afterCommit === true });
+      }
+      reply(200, { queued: this.queuedErrors.length });
+      return;
+    }
     if (path === '/quotas' && method === 'GET') {
       reply(200, { quotas: (Object.keys(QUOTAS) as QuotaName[]).map((k) => ({ key: k, name: QUOTAS[k].name, code: QUOTAS[k].code, adjustable: QUOTAS[k].adjustable, value: e.quotas[k], defaultValue: QUOTAS[k].value })) });
       return;
@@ -335,7 +362,7 @@ export class EmulatorHttp {
       reply(200, e.renderServer(s));
       return;
     }
-    fail(404, `Unknown control route ${method} ${url.pathname}; see GET /_emulator/state, /clock, /faults, /quotas, /lifecycle, /requests, /events, POST /servers/{id}/quiesce|inject`);
+    fail(404, `Unknown control route ${method} ${url.pathname}; see GET /_emulator/state, /clock, /faults, /quotas, /lifecycle, /requests, /events, POST /clock, /faults, /errors, /servers/{id}/quiesce|inject`);
   }
 
   private state(): Record<string, unknown> {
