@@ -24,6 +24,8 @@ export class VirtualClock implements EmulatorClock {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private closed = false;
+  /** Bumped by every scheduled action that runs: render caches key on it. */
+  version = 0;
 
   constructor(opts: { start: number; scale: number; manual: boolean }) {
     this.base = opts.start;
@@ -101,6 +103,7 @@ export class VirtualClock implements EmulatorClock {
       while (this.queue.length > 0 && (this.queue[0] as Scheduled).at <= until) {
         const item = this.queue.shift() as Scheduled;
         if (item.at > this.current) this.current = item.at;
+        this.version++;
         item.run();
       }
     } finally {
@@ -157,6 +160,15 @@ export function isoDuration(ms: number): string {
   return out === 'P' ? 'P0D' : out;
 }
 
+const isoCache = new Map<number, string>();
+
+/** ISO-8601 timestamp; memoized, as the same few instants are rendered many times per second. */
 export function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  let v = isoCache.get(ms);
+  if (v === undefined) {
+    if (isoCache.size > 100_000) isoCache.clear();
+    v = new Date(ms).toISOString();
+    isoCache.set(ms, v);
+  }
+  return v;
 }

@@ -5,7 +5,7 @@ import { FaultsSchema, QUOTAS, type QuotaName } from './config.ts';
 import type { MgnEngine } from './engine.ts';
 import { MgnError, validation } from './errors.ts';
 import { LIFECYCLE_TABLE } from './lifecycle.ts';
-import { operations } from './operations.ts';
+import { type OpResult, operations } from './operations.ts';
 import { ALL_SDK_OPERATIONS, type OperationName, inputSchemas, isMutating, isOperation, successStatus } from './schemas.ts';
 
 export interface RequestLogEntry {
@@ -72,7 +72,7 @@ export class EmulatorHttp {
 
   private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     const requestId = randomUUID();
-    const text = status === 204 ? '' : JSON.stringify(body ?? {});
+    const text = status === 204 ? '' : Buffer.isBuffer(body) ? body : JSON.stringify(body ?? {});
     res.writeHead(status, {
       'x-amzn-RequestId': requestId,
       ...(status === 204 ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }),
@@ -108,7 +108,7 @@ export class EmulatorHttp {
       status: 0,
     };
     let input: Record<string, unknown> = {};
-    let result: Record<string, unknown> | undefined;
+    let result: OpResult | undefined;
     try {
       const raw = await this.readBody(req);
       input = this.parse(route, raw, url);
@@ -121,7 +121,7 @@ export class EmulatorHttp {
         entry.errorType = 'InternalServerException';
         this.sendError(res, new MgnError('InternalServerException', 'We encountered an internal error. Please try again.'));
       } else {
-        this.send(res, status, result ?? {});
+        this.send(res, status, result?.raw ?? result?.body ?? {});
       }
     } catch (err) {
       const e = err instanceof MgnError ? err : new MgnError('InternalServerException', `Emulator error: ${(err as Error).message}`);
@@ -131,7 +131,7 @@ export class EmulatorHttp {
     } finally {
       this.record(entry);
       if (isMutating(route.op) && entry.fault !== 'throttle' && entry.fault !== 'internalError' && ALL_SDK_OPERATIONS.has(route.op)) {
-        this.cloudTrail(req, route.op, input, result, entry);
+        this.cloudTrail(req, route.op, input, result?.body, entry);
       }
     }
   }
@@ -173,7 +173,7 @@ export class EmulatorHttp {
     return input;
   }
 
-  private dispatch(op: string, input: Record<string, unknown>, entry: RequestLogEntry): Record<string, unknown> | undefined {
+  private dispatch(op: string, input: Record<string, unknown>, entry: RequestLogEntry): OpResult {
     const e = this.engine;
     if (!isOperation(op)) {
       if (ALL_SDK_OPERATIONS.has(op)) {
@@ -213,13 +213,14 @@ export class EmulatorHttp {
         fieldList,
       );
     }
-    const handler = operations[op] as (eng: typeof e, i: unknown) => { body?: Record<string, unknown> };
+    const handler = operations[op] as (eng: typeof e, i: unknown) => OpResult;
+    if (isMutating(op)) e.mutations++;
     const result = handler(e, parsed.data);
     if (q?.afterCommit) {
       this.queuedErrors.splice(queued, 1);
       entry.fault = 'errorAfterCommit';
     } else if (isMutating(op) && !tagOp && e.requestRng.chance(f.errorAfterCommitRate)) entry.fault = 'errorAfterCommit';
-    return result.body;
+    return result;
   }
 
   /** "AWS API Call via CloudTrail" for mutating calls (read-only calls need a special rule state on AWS). */
@@ -278,6 +279,7 @@ export class EmulatorHttp {
       return;
     }
     e.clock.runDue();
+    if (method !== 'GET') e.mutations++;
     if (path === '/state' && method === 'GET') {
       reply(200, this.state());
       return;
@@ -321,6 +323,11 @@ export class EmulatorHttp {
       reply(200, { quotas: (Object.keys(QUOTAS) as QuotaName[]).map((k) => ({ key: k, name: QUOTAS[k].name, code: QUOTAS[k].code, adjustable: QUOTAS[k].adjustable, value: e.quotas[k], defaultValue: QUOTAS[k].value })) });
       return;
     }
+    if (path === '/metrics' && method === 'GET') {
+      const m = process.memoryUsage();
+      reply(200, { rssBytes: m.rss, heapUsedBytes: m.heapUsed, requests: this.seq, servers: e.servers.size, jobs: e.jobs.size, pendingTimers: e.clock.pending });
+      return;
+    }
     if (path === '/lifecycle' && method === 'GET') {
       reply(200, LIFECYCLE_TABLE);
       return;
@@ -362,7 +369,7 @@ export class EmulatorHttp {
       reply(200, e.renderServer(s));
       return;
     }
-    fail(404, `Unknown control route ${method} ${url.pathname}; see GET /_emulator/state, /clock, /faults, /quotas, /lifecycle, /requests, /events, POST /clock, /faults, /errors, /servers/{id}/quiesce|inject`);
+    fail(404, `Unknown control route ${method} ${url.pathname}; see GET /_emulator/state, /metrics, /clock, /faults, /quotas, /lifecycle, /requests, /events, POST /clock, /faults, /errors, /servers/{id}/quiesce|inject`);
   }
 
   private state(): Record<string, unknown> {

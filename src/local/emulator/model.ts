@@ -115,6 +115,10 @@ export interface Server {
   applicationID?: string;
   replicationType: 'AGENT_BASED';
   properties: SourceProperties;
+  /** Cache of JSON.stringify(properties): they never change after seeding. */
+  propertiesJson?: string;
+  /** Last rendered JSON and the (clock version, mutations, render time) it was rendered for. */
+  jsonCache?: { key: string; json: Buffer };
   osFamily: 'LINUX' | 'WINDOWS';
   lifeCycle: {
     state: LifeCycleState;

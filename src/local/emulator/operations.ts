@@ -8,11 +8,15 @@ import type { Input, OperationName } from './schemas.ts';
 
 export interface OpResult {
   body?: Record<string, unknown>;
+  /** Pre-serialized JSON body (hot paths); sent as is. */
+  raw?: Buffer;
 }
 
 type Handler<O extends OperationName> = (e: MgnEngine, input: Input<O>) => OpResult;
 
 // ---------------------------------------------------------------- helpers
+
+const COMMA = Buffer.from(',');
 
 function page<T>(op: string, items: T[], input: { maxResults?: number; nextToken?: string }, key: unknown): { items: T[]; nextToken?: string } {
   const fingerprint = createHash('sha256').update(JSON.stringify([op, key])).digest('base64url').slice(0, 12);
@@ -179,7 +183,13 @@ export const operations: { [O in OperationName]: Handler<O> } = {
         (!apps || (s.applicationID !== undefined && apps.has(s.applicationID))),
     );
     const p = page('DescribeSourceServers', matching, input, f);
-    return { body: { items: p.items.map((s) => e.renderServer(s)), ...(p.nextToken ? { nextToken: p.nextToken } : {}) } };
+    const parts: Buffer[] = [Buffer.from('{"items":[')];
+    p.items.forEach((s, i) => {
+      if (i > 0) parts.push(COMMA);
+      parts.push(e.serverJson(s));
+    });
+    parts.push(Buffer.from(`]${p.nextToken ? `,"nextToken":${JSON.stringify(p.nextToken)}` : ''}}`));
+    return { raw: Buffer.concat(parts) };
   },
 
   StartTest: (e, input) => {
