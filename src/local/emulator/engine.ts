@@ -175,7 +175,8 @@ export class MgnEngine {
     const r = s.repl;
     if (r.state !== 'INITIAL_SYNC') return r.syncBase;
     const total = this.totalBytes(s);
-    return Math.min(1, r.syncBase + ((now - r.phaseStart) / S) * (this.bandwidth / total));
+    // now may be the heartbeat-floored render time, a little before the phase began: never below syncBase
+    return Math.min(1, r.syncBase + (Math.max(0, now - r.phaseStart) / S) * (this.bandwidth / total));
   }
 
   private beginSync(s: Server, stall?: ReturnType<MgnEngine['rollStall']>): void {
@@ -588,7 +589,7 @@ export class MgnEngine {
         totalStorageBytes: r.disconnected ? 0 : d.bytes,
         replicatedStorageBytes: replicated,
         rescannedStorageBytes:
-          r.state === 'RESCAN' ? Math.floor(d.bytes * Math.min(1, (now - r.phaseStart) / (10 * MIN))) : replicated,
+          r.state === 'RESCAN' ? Math.floor(d.bytes * Math.min(1, Math.max(0, now - r.phaseStart) / (10 * MIN))) : replicated,
         backloggedStorageBytes: r.state === 'CONTINUOUS' || r.state === 'STALLED' ? Math.floor(r.backlogBytes / s.properties.disks.length) : 0,
       };
     });
