@@ -144,7 +144,12 @@ export class EmulatorHttp {
   private route(method: string, url: URL): { op: string; arn?: string } {
     const tags = /^\/tags\/([^/]+)$/.exec(url.pathname);
     if (tags) {
-      const arn = decodeURIComponent(tags[1] as string);
+      let arn = tags[1] as string;
+      try {
+        arn = decodeURIComponent(arn);
+      } catch {
+        // malformed percent-encoding: keep the raw segment, which matches no ARN (ValidationException, not a 500)
+      }
       if (method === 'POST') return { op: 'TagResource', arn };
       if (method === 'GET') return { op: 'ListTagsForResource', arn };
       if (method === 'DELETE') return { op: 'UntagResource', arn };
