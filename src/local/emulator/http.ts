@@ -368,6 +368,11 @@ export class EmulatorHttp {
         if (typeof backlogBytes === 'number') s.repl.backlogBytes = backlogBytes;
         if (typeof stall === 'string') {
           if (s.repl.state === 'STOPPED' || s.repl.state === 'DISCONNECTED' || s.repl.state === 'PAUSED' || s.repl.state === 'STALLED') return fail(409, `Replication of ${s.id} is ${s.repl.state}; it cannot stall`);
+          if (s.repl.state === 'INITIATING') {
+            // the initiation checklist shows the step that was running as the failed one
+            const running = s.repl.stepEnds.findIndex((end) => end > e.now());
+            if (running >= 0) s.repl.failedStep = running;
+          }
           e.stall(s, stall, `Injected stall ${stall}`, s.repl.state === 'INITIATING' ? 'INITIATING' : s.repl.state);
         }
       }

@@ -260,6 +260,25 @@ describe('emulator data replication', () => {
     await expect(env.mgn.send(new RetryDataReplicationCommand({ sourceServerID: id }))).rejects.toBeInstanceOf(ValidationException);
   });
 
+  it('marks the running initiation step FAILED when a stall is injected during initiation', async () => {
+    const env = await oneServer();
+    const running = await until(env, env.id, (s) => stepStatuses(s)[3] === 'IN_PROGRESS');
+    expect(replState(running)).toBe('INITIATING');
+    await control(env.emu.endpoint, '/faults', { stallRecoverAfterS: 300 });
+    await control(env.emu.endpoint, `/servers/${env.id}/inject`, { stall: 'FAILED_TO_BOOT_REPLICATION_SERVER' });
+    const stalled = await serverOf(env.mgn, env.id);
+    expect(replState(stalled)).toBe('STALLED');
+    expect(stalled.dataReplicationInfo?.dataReplicationError?.error).toBe('FAILED_TO_BOOT_REPLICATION_SERVER');
+    expect(stepStatuses(stalled)).toEqual(INITIATION_STEPS.map((_, i) => (i < 3 ? 'SUCCEEDED' : i === 3 ? 'FAILED' : 'NOT_STARTED')));
+
+    // recovery runs the steps again from the first
+    await env.advance(300);
+    const again = await serverOf(env.mgn, env.id);
+    expect(replState(again)).toBe('INITIATING');
+    expect(stepStatuses(again)).toEqual(INITIATION_STEPS.map((_, i) => (i === 0 ? 'IN_PROGRESS' : 'NOT_STARTED')));
+    expect(replState(await until(env, env.id, (s) => replState(s) !== 'INITIATING', 10, HOURS))).toBe('INITIAL_SYNC');
+  });
+
   it('keeps the copied bytes across PauseReplication and continues the sync on ResumeReplication', async () => {
     const bandwidth = 64 * MiB;
     const env = await oneServer({ bandwidthBytesPerS: bandwidth });
