@@ -359,6 +359,7 @@ export const operations: { [O in OperationName]: Handler<O> } = {
     const w = wave(e, input.waveID);
     const active = [...e.waves.values()].filter((x) => !x.isArchived).length;
     if (w.isArchived && active >= e.quotas.maxActiveWaves) throw quotaExceeded(`Max active waves (${e.quotas.maxActiveWaves}) reached`, 'L-9FD6E875', e.quotas.maxActiveWaves, w.waveID, 'WAVE');
+    if (w.isArchived) uniqueName(e.waves.values(), w.name, 'WAVE', w);
     w.isArchived = false;
     w.modifiedAt = e.now();
     return { body: e.renderWave(w) };
@@ -406,6 +407,7 @@ export const operations: { [O in OperationName]: Handler<O> } = {
     const a = application(e, input.applicationID);
     const active = [...e.applications.values()].filter((x) => !x.isArchived).length;
     if (a.isArchived && active >= e.quotas.maxActiveApplications) throw quotaExceeded(`Max active applications (${e.quotas.maxActiveApplications}) reached`, 'L-D5507441', e.quotas.maxActiveApplications, a.applicationID, 'APPLICATION');
+    if (a.isArchived) uniqueName(e.applications.values(), a.name, 'APPLICATION', a);
     a.isArchived = false;
     a.modifiedAt = e.now();
     return { body: e.renderApplication(a) };
@@ -448,6 +450,7 @@ export const operations: { [O in OperationName]: Handler<O> } = {
     const apps = input.applicationIDs.map((id) => application(e, id));
     for (const a of apps) if (a.waveID !== w.waveID) throw conflict(`Application ${a.applicationID} is not in wave ${w.waveID}`, 'APPLICATION_NOT_IN_WAVE', a.applicationID, 'APPLICATION');
     for (const a of apps) a.waveID = undefined;
+    w.modifiedAt = e.now();
     return { body: {} };
   },
   AssociateSourceServers: (e, input) => {
@@ -470,6 +473,7 @@ export const operations: { [O in OperationName]: Handler<O> } = {
     const servers = input.sourceServerIDs.map((id) => server(e, id));
     for (const s of servers) if (s.applicationID !== a.applicationID) throw conflict(`Source server ${s.id} is not in application ${a.applicationID}`, 'SOURCE_SERVER_NOT_IN_APPLICATION', s.id);
     for (const s of servers) s.applicationID = undefined;
+    a.modifiedAt = e.now();
     return { body: {} };
   },
 
