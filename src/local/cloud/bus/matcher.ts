@@ -59,6 +59,9 @@ function fail(message: string): never {
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** The event's own field (never one inherited from Object.prototype, such as `constructor`). */
+const own = (node: unknown, key: string): unknown => (isPlainObject(node) && Object.hasOwn(node, key) ? node[key] : undefined);
+
 // ---------------------------------------------------------------------------------------------------------------
 // Compilation (validation happens here: a pattern that compiles is one PutRule would accept)
 
@@ -78,10 +81,10 @@ function compileObject(pattern: Record<string, unknown>, path: string[], insideO
     }
     if (Array.isArray(value)) {
       const field = compileField(value, here);
-      tests.push((node) => fieldMatches(field, isPlainObject(node) ? node[key] : undefined));
+      tests.push((node) => fieldMatches(field, own(node, key)));
     } else if (isPlainObject(value)) {
       const child = compileObject(value, here, insideOr);
-      tests.push((node) => childMatches(child, isPlainObject(node) ? node[key] : undefined));
+      tests.push((node) => childMatches(child, own(node, key)));
     } else {
       invalid(`"${key}" must be an object or an array`, here);
     }
