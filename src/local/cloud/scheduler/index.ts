@@ -11,7 +11,8 @@ export type { ScheduleExpression, WallTime } from './expressions.ts';
  * EventBridge Scheduler stand-in (restJson1, the API `@aws-sdk/client-scheduler` speaks): schedules and
  * schedule groups, `at()` (in a time zone) and `rate()` expressions fired on the local cloud's one clock,
  * universal `aws-sdk:sfn:startExecution`, templated Step Functions and Lambda targets, the target retry
- * policy and a dead-letter list. See docs/adr/0003-local-cloud-stand-ins.md.
+ * policy and a dead-letter list. Local differences from AWS: cron() is refused; a FLEXIBLE window fires at
+ * the window's start; an at() time that does not exist in its zone (DST gap) is refused, not skipped.
  */
 
 /** StartExecution's request as the universal target's `Input` carries it (the API's own member names). */
@@ -533,7 +534,7 @@ export class LocalScheduler implements LocalService {
       } catch {
         throw validation(`Target.Input for ${arn} must be the JSON of StartExecution's request, e.g. {"StateMachineArn": "...", "Input": "{}"}.`);
       }
-      if (!isObject(request) || typeof request.StateMachineArn !== 'string') {
+      if (!isObject(request) || typeof startExecutionRequest(request).StateMachineArn !== 'string') {
         throw validation(`Target.Input for ${arn} must name the StateMachineArn.`);
       }
     } else if (!/^arn:aws[a-z-]*:states:[^:]*:\d*:stateMachine:/.test(arn) && !/^arn:aws[a-z-]*:lambda:[^:]*:\d*:function:/.test(arn)) {
@@ -619,7 +620,7 @@ export class LocalScheduler implements LocalService {
       });
     try {
       if (arn.startsWith(UNIVERSAL_PREFIX)) {
-        request = JSON.parse(input ?? '{}') as SfnStartExecutionRequest;
+        request = startExecutionRequest(JSON.parse(input ?? '{}') as Record<string, unknown>);
         await this.requireStartExecution()(request as SfnStartExecutionRequest);
       } else if (isLambda) {
         request = parseMaybeJson(input);
@@ -634,7 +635,7 @@ export class LocalScheduler implements LocalService {
     } catch (err) {
       const error = errorText(err);
       record('failed', error);
-      const delay = this.retryDelay(d, err, isLambda);
+      const delay = this.retryDelay(d, err, isLambda, now);
       if (delay === undefined) {
         this.deadLetters.push({
           scheduleArn: d.schedule.arn,
@@ -651,19 +652,20 @@ export class LocalScheduler implements LocalService {
         });
         return;
       }
-      this.clock.at(this.clock.now() + delay, () => this.deliver({ ...d, attempt: d.attempt + 1 }));
+      // counted from this attempt's own time, so retries land where they would whatever steps the clock takes
+      this.clock.at(now + delay, () => this.deliver({ ...d, attempt: d.attempt + 1 }));
     }
   }
 
   /** Delay before the next attempt, or undefined when the occurrence goes to the dead-letter list. */
-  private retryDelay(d: Delivery, err: unknown, isLambda: boolean): number | undefined {
+  private retryDelay(d: Delivery, err: unknown, isLambda: boolean, attemptedAt: number): number | undefined {
     if (err instanceof AwsError && err.type === 'ResourceNotFoundException') return undefined;
     if (isLambda) return LAMBDA_ASYNC_RETRY_DELAYS_MS[d.attempt - 1];
     if (!isRetryable(err)) return undefined;
     const { MaximumRetryAttempts, MaximumEventAgeInSeconds } = d.target.RetryPolicy;
     if (d.attempt > MaximumRetryAttempts) return undefined;
     const delay = Math.min(this.baseDelayMs * 2 ** (d.attempt - 1), this.maxDelayMs);
-    if (this.clock.now() + delay - d.scheduledTime > MaximumEventAgeInSeconds * 1000) return undefined;
+    if (attemptedAt + delay - d.scheduledTime > MaximumEventAgeInSeconds * 1000) return undefined;
     return delay;
   }
 
@@ -673,6 +675,16 @@ export class LocalScheduler implements LocalService {
     }
     return this.startExecution;
   }
+}
+
+/**
+ * The universal target's Input as StartExecution's request. AWS SDK integrations name members in PascalCase
+ * (`StateMachineArn`); the Step Functions wire names (`stateMachineArn`) are accepted too.
+ */
+function startExecutionRequest(raw: Record<string, unknown>): SfnStartExecutionRequest {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) out[k.charAt(0).toUpperCase() + k.slice(1)] = v;
+  return out as unknown as SfnStartExecutionRequest;
 }
 
 function parseMaybeJson(input: string | undefined): unknown {

@@ -164,6 +164,17 @@ describe('LocalScheduler through @aws-sdk/client-scheduler', () => {
   });
 
   describe('targets', () => {
+    it('accepts the Step Functions wire names (stateMachineArn) in a universal target Input', async () => {
+      await client.send(
+        new CreateScheduleCommand({
+          ...sfnSchedule('camel', 'at(2026-03-28T00:30:00)'),
+          Target: { Arn: SFN_TARGET, RoleArn: ROLE, Input: JSON.stringify({ stateMachineArn: MACHINE, name: 'camel', input: '{}' }) },
+        }),
+      );
+      await advance(1800);
+      expect(started).toEqual([{ StateMachineArn: MACHINE, Name: 'camel', Input: '{}' }]);
+    });
+
     it('starts a templated state machine target with Input as the execution input', async () => {
       await client.send(
         new CreateScheduleCommand({
