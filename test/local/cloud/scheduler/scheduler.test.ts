@@ -134,6 +134,24 @@ describe('LocalScheduler through @aws-sdk/client-scheduler', () => {
       expect(scheduler.fires.map((f) => new Date(f.scheduledTime).toISOString())).toEqual(['2026-03-28T05:00:00.000Z']);
     });
 
+    it('fires on a clock driven by the wall clock at a time scale, too', async () => {
+      const scaled = new VirtualClock({ start: START, scale: 36_000, manual: false });
+      scaled.start();
+      const fired: SfnStartExecutionRequest[] = [];
+      const live = new LocalScheduler({ clock: scaled, startExecution: async (r) => void fired.push(r) });
+      const liveServer = await serveLocal(live);
+      const liveClient = new SchedulerClient({ ...LOCAL_CLIENT, endpoint: liveServer.endpoint });
+      try {
+        await liveClient.send(new CreateScheduleCommand(sfnSchedule('soon', 'at(2026-03-28T01:00:00)')));
+        await expect.poll(() => fired.length, { timeout: 2000, interval: 10 }).toBe(1);
+        expect(live.fires[0]).toMatchObject({ scheduledTime: START + 3_600_000, at: START + 3_600_000 });
+      } finally {
+        scaled.stop();
+        liveClient.destroy();
+        await liveServer.close();
+      }
+    });
+
     it('does not fire a schedule deleted before its time', async () => {
       await client.send(new CreateScheduleCommand(sfnSchedule('cancelled', 'at(2026-03-28T02:00:00)')));
       await client.send(new DeleteScheduleCommand({ Name: 'cancelled' }));
