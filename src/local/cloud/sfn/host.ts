@@ -400,19 +400,26 @@ export class StepFunctionsHost {
     if (exec.status !== 'RUNNING') throw taskError('States.Runtime', 'execution is not running');
     const token = meta.integration.callback ? this.newToken(exec) : undefined;
     const input = token ? replaceToken(rawInput, token) : rawInput;
-    let timer: { cancelled: boolean } | undefined;
+    let timer: { cancelled: boolean; wall?: NodeJS.Timeout } | undefined;
     const timeout = new Promise<never>((_, reject) => {
       if (meta.timeoutSeconds === undefined) return;
       timer = { cancelled: false };
       const t = timer;
-      this.clock.after(meta.timeoutSeconds * 1000, () => {
+      const fire = () => {
         if (!t.cancelled) reject(taskError('States.Timeout', `Task timed out after ${meta.timeoutSeconds} seconds`));
-      });
+      };
+      // A task that waits on the world (a callback, a nested execution) waits in simulated time; a task that
+      // only runs code (a Lambda, a publish) runs in wall time, whatever the time scale.
+      if (waitsOnWorld(meta)) this.clock.after(meta.timeoutSeconds * 1000, fire);
+      else t.wall = setTimeout(fire, meta.timeoutSeconds * 1000);
     });
     try {
       return await Promise.race([this.integrate(exec, meta, input, token), timeout]);
     } finally {
-      if (timer) timer.cancelled = true;
+      if (timer) {
+        timer.cancelled = true;
+        if (timer.wall) clearTimeout(timer.wall);
+      }
       if (token && this.tokens.has(token)) this.closeToken(token);
       else if (token) this.closedTokens.add(token);
     }
@@ -615,6 +622,11 @@ export class StepFunctionsHost {
   openTasks(): { executionArn: string; stateName: string }[] {
     return [...this.tokens.values()].map((t) => ({ executionArn: t.executionArn, stateName: t.stateName }));
   }
+}
+
+function waitsOnWorld(meta: TaskMeta): boolean {
+  const i = meta.integration;
+  return i.callback || i.kind === 'wait' || (i.kind === 'sfn' && i.mode !== 'async');
 }
 
 function resourceFields(meta: TaskMeta): { resourceType: string; resource: string } {

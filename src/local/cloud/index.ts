@@ -1,0 +1,326 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/client-sns';
+import type { Faults, Quotas } from '../emulator/config.ts';
+import { startEmulator } from '../emulator/index.ts';
+import { type ApiRoute, type LocalApi, startApi } from './api/index.ts';
+import { LocalBus, busService, installRules, loadRules } from './bus/index.ts';
+import { createTables, startDynamo, tablesFromResources, type LocalDynamo } from './dynamodb/index.ts';
+import { startGateway } from './gateway.ts';
+import { type Handler, LocalLambda } from './lambda.ts';
+import { createServiceQuotas } from './quotas/index.ts';
+import { createScheduler, type LocalScheduler } from './scheduler/index.ts';
+import { readServerlessConfig, type ServerlessConfig } from './serverless-config.ts';
+import { StepFunctionsHost } from './sfn/host.ts';
+import { stepFunctionsService } from './sfn/service.ts';
+import { createSns, type LocalSns } from './sns/index.ts';
+
+/**
+ * The local cloud: the MGN emulator and the stand-ins for Step Functions, EventBridge, Scheduler, SNS,
+ * DynamoDB, Service Quotas and API Gateway, on one clock, running the project's own serverless.yml: its
+ * functions in-process, its state machines, its rules, its tables and topics, its HTTP routes. Handlers see
+ * the environment they would get on AWS plus `AWS_ENDPOINT_URL_<SERVICE>` for each stand-in; no product code
+ * knows it is local.
+ */
+
+export interface LocalCloudOptions {
+  /** Project root holding serverless.yml (default: the current directory). */
+  root?: string;
+  timeScale?: number;
+  manualClock?: boolean;
+  servers?: number;
+  seed?: number;
+  applications?: number;
+  start?: 'agent-installed' | 'ready-for-test';
+  faults?: Partial<Faults>;
+  quotas?: Partial<Quotas>;
+  stage?: string;
+  /** Port of the shared AWS endpoint (Step Functions, EventBridge, Scheduler, SNS, Service Quotas). */
+  port?: number;
+  /** Write `.mgn-flow/local.json` under root (default true; tests turn it off). */
+  writeLocalJson?: boolean;
+  /** Replace handlers by key (tests). */
+  lambdaOverrides?: Record<string, Handler>;
+}
+
+export interface LocalEndpoints {
+  mgn: string;
+  sfn: string;
+  eventbridge: string;
+  scheduler: string;
+  sns: string;
+  dynamodb: string;
+  servicequotas: string;
+  api: string;
+}
+
+export interface LocalCloudInfo {
+  endpoints: LocalEndpoints;
+  dashboard: string;
+  region: string;
+  accountId: string;
+  stage: string;
+  timeScale: number | 'manual';
+  stateMachines: Record<string, string>;
+  startedAt: string;
+}
+
+export type LocalCloud = Awaited<ReturnType<typeof startLocalCloud>>;
+
+export const LOCAL_JSON = join('.mgn-flow', 'local.json');
+
+export async function startLocalCloud(opts: LocalCloudOptions = {}) {
+  const root = resolve(opts.root ?? process.cwd());
+  const config: ServerlessConfig = readServerlessConfig(root, { ...(opts.stage ? { stage: opts.stage } : {}) });
+  const region = config.region;
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    while (closers.length) await closers.pop()?.().catch(() => undefined);
+  };
+  try {
+    const emulator = await startEmulator({
+      servers: opts.servers ?? 10,
+      seed: opts.seed ?? 1,
+      timeScale: opts.timeScale ?? 1,
+      manualClock: opts.manualClock ?? false,
+      region,
+      ...(opts.applications !== undefined ? { applications: opts.applications } : {}),
+      ...(opts.start ? { start: opts.start } : {}),
+      ...(opts.faults ? { faults: opts.faults } : {}),
+      ...(opts.quotas ? { quotas: opts.quotas } : {}),
+    });
+    closers.push(() => emulator.close());
+    const clock = emulator.engine.clock;
+    const accountId = emulator.accountId;
+
+    const dynamo: LocalDynamo = await startDynamo();
+    closers.push(() => dynamo.close());
+
+    const lambda = new LocalLambda(config, { accountId, ...(opts.lambdaOverrides ? { overrides: opts.lambdaOverrides } : {}) });
+    const sns: LocalSns = createSns({ clock, lambda, region, accountId, topics: topicNames(config) });
+    const bus = new LocalBus({ clock, lambda, region, accountId });
+    installRules(bus, await loadRules(root));
+    const scheduler: LocalScheduler = createScheduler({ clock, lambda, region, accountId });
+    const quotas = createServiceQuotas({ quotas: () => emulator.engine.quotas, region, accountId });
+
+    const snsRef: { client?: SNSClient } = {};
+    const host = new StepFunctionsHost({
+      clock,
+      lambda,
+      region,
+      accountId,
+      integrations: {
+        snsPublish: async (params) => {
+          const r = await (snsRef.client as SNSClient).send(new PublishCommand(params as unknown as PublishCommandInput));
+          return { MessageId: r.MessageId as string };
+        },
+        putEvents: async (params) => bus.putEvents((params.Entries ?? []) as never),
+      },
+      onStatusChange: (e) => {
+        bus.publish({
+          source: 'aws.states',
+          'detail-type': 'Step Functions Execution Status Change',
+          resources: [e.executionArn],
+          detail: { ...e, inputDetails: { included: true }, ...(e.output !== null ? { outputDetails: { included: true } } : {}) },
+        });
+      },
+    });
+    scheduler.connect({
+      startExecution: async (req) =>
+        host.startExecution({ stateMachineArn: req.StateMachineArn, ...(req.Name ? { name: req.Name } : {}), ...(req.Input !== undefined ? { input: req.Input } : {}) }),
+    });
+    emulator.onEvent((event) => bus.publish(event));
+
+    const gateway = await startGateway([stepFunctionsService(host), busService(bus), scheduler, sns, quotas], opts.port ?? 0);
+    closers.push(() => gateway.close());
+    const snsClient = new SNSClient({ region, endpoint: gateway.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    snsRef.client = snsClient;
+    closers.push(async () => snsClient.destroy());
+
+    const ddb = new DynamoDBClient({ region, endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    await createTables(ddb, tablesFromResources(config.resources));
+    ddb.destroy();
+
+    const stateMachines: Record<string, string> = {};
+    for (const [id, m] of Object.entries(config.stateMachines)) {
+      stateMachines[id] = host.createStateMachine({ name: m.name, definition: m.definition }).stateMachineArn;
+    }
+
+    const api: LocalApi = await startApi({
+      routes: httpRoutes(config),
+      lambda,
+      clock,
+      accountId,
+      extraRoutes: [
+        {
+          method: 'GET',
+          path: '/_outbox',
+          handle: (_req, res) => {
+            const text = JSON.stringify({ messages: sns.outbox() });
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(text);
+          },
+        },
+        {
+          method: 'GET',
+          path: '/_local',
+          handle: (_req, res) => {
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(JSON.stringify(info));
+          },
+        },
+      ],
+    });
+    closers.push(() => api.close());
+
+    const endpoints: LocalEndpoints = {
+      mgn: emulator.endpoint,
+      sfn: gateway.endpoint,
+      eventbridge: gateway.endpoint,
+      scheduler: gateway.endpoint,
+      sns: gateway.endpoint,
+      dynamodb: dynamo.endpoint,
+      servicequotas: gateway.endpoint,
+      api: api.endpoint,
+    };
+    const info: LocalCloudInfo = {
+      endpoints,
+      dashboard: `${api.endpoint}/_local`,
+      region,
+      accountId,
+      stage: config.stage,
+      timeScale: opts.manualClock ? 'manual' : (opts.timeScale ?? 1),
+      stateMachines,
+      startedAt: new Date().toISOString(),
+    };
+
+    // The environment handlers get: what AWS gives a Lambda, the provider's variables, and the endpoints.
+    const env = handlerEnvironment(config, endpoints, { region, tables: tableNames(config), topics: Object.fromEntries(topicLogicalIds(config).map(([id, name]) => [id, sns.topicArn(name)])) });
+    const previous = new Map<string, string | undefined>();
+    for (const [k, v] of Object.entries(env)) {
+      previous.set(k, process.env[k]);
+      process.env[k] = v;
+    }
+    closers.unshift(async () => {
+      for (const [k, v] of previous) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    });
+
+    const localJson = join(root, LOCAL_JSON);
+    if (opts.writeLocalJson !== false) {
+      mkdirSync(dirname(localJson), { recursive: true });
+      writeFileSync(localJson, `${JSON.stringify(info, null, 2)}\n`);
+      closers.unshift(async () => rmSync(localJson, { force: true }));
+    }
+
+    return {
+      info,
+      endpoints,
+      config,
+      clock,
+      emulator,
+      host,
+      bus,
+      scheduler,
+      sns,
+      lambda,
+      env,
+      stateMachineArn: (id: string) => {
+        const arn = stateMachines[id];
+        if (!arn) throw new Error(`no state machine ${id} in serverless.yml (have: ${Object.keys(stateMachines).join(', ') || 'none'})`);
+        return arn;
+      },
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+function topicLogicalIds(config: ServerlessConfig): [string, string][] {
+  return Object.entries(config.resources)
+    .filter(([, r]) => r.Type === 'AWS::SNS::Topic')
+    .map(([id, r]) => [id, String(r.Properties?.TopicName ?? id)]);
+}
+
+function topicNames(config: ServerlessConfig): string[] {
+  return topicLogicalIds(config).map(([, name]) => name);
+}
+
+function tableNames(config: ServerlessConfig): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(config.resources)
+      .filter(([, r]) => r.Type === 'AWS::DynamoDB::Table')
+      .map(([id, r]) => [id, String(r.Properties?.TableName ?? id)]),
+  );
+}
+
+function httpRoutes(config: ServerlessConfig): ApiRoute[] {
+  const routes: ApiRoute[] = [];
+  for (const f of Object.values(config.functions)) {
+    for (const e of f.events) {
+      const h = e.httpApi as Record<string, unknown> | string | undefined;
+      if (!h) continue;
+      if (typeof h === 'string') {
+        const [method, path] = h === '*' ? ['ANY', '$default'] : h.split(' ');
+        routes.push({ method: String(method), path: String(path), functionKey: f.key });
+      } else {
+        routes.push({ method: String(h.method ?? 'ANY').toUpperCase(), path: String(h.path), functionKey: f.key });
+      }
+    }
+  }
+  return routes;
+}
+
+/**
+ * What a handler's process.env holds on AWS, locally: region, function-independent provider variables
+ * (CloudFormation `Ref`s to tables and topics resolved to their local names and ARNs), credentials for the
+ * stand-ins, and one `AWS_ENDPOINT_URL_<SERVICE>` per stand-in.
+ */
+export function handlerEnvironment(
+  config: ServerlessConfig,
+  endpoints: LocalEndpoints,
+  refs: { region: string; tables: Record<string, string>; topics: Record<string, string> },
+): Record<string, string> {
+  const env: Record<string, string> = {
+    AWS_REGION: refs.region,
+    AWS_DEFAULT_REGION: refs.region,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_MGN: endpoints.mgn,
+    AWS_ENDPOINT_URL_SFN: endpoints.sfn,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventbridge,
+    AWS_ENDPOINT_URL_SCHEDULER: endpoints.scheduler,
+    AWS_ENDPOINT_URL_SNS: endpoints.sns,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SERVICE_QUOTAS: endpoints.servicequotas,
+  };
+  const resolveRef = (name: string, v: unknown): string => {
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+    const ref = (v as { Ref?: unknown } | null)?.Ref;
+    if (typeof ref === 'string') {
+      const value = refs.tables[ref] ?? refs.topics[ref];
+      if (value !== undefined) return value;
+    }
+    throw new Error(`serverless.yml: environment ${name}: ${JSON.stringify(v)} cannot be resolved locally (Ref to a table or topic, or a plain value)`);
+  };
+  const provider = (config.provider.environment ?? {}) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(provider)) env[k] = resolveRef(k, v);
+  const setBy = new Map<string, string>();
+  for (const f of Object.values(config.functions)) {
+    for (const [k, v] of Object.entries(f.environment)) {
+      const value = resolveRef(k, v);
+      if (env[k] !== undefined && env[k] !== value) {
+        const other = setBy.get(k) ?? 'provider';
+        throw new Error(`serverless.yml: functions.${f.key}.environment.${k} differs from ${other}'s value; the local cloud runs all handlers in one process, so give the variable another name`);
+      }
+      env[k] = value;
+      setBy.set(k, `functions.${f.key}`);
+    }
+  }
+  return env;
+}
