@@ -1,5 +1,6 @@
 import type { Faults } from '../local/emulator/config.ts';
 import type { EmulatorOptions, RunningEmulator } from '../local/emulator/types.ts';
+import type { LocalCloudInfo, LocalCloudOptions } from '../local/cloud/index.ts';
 import { ExitCode } from './exit-codes.ts';
 import type { Env, Writer } from './output.ts';
 
@@ -22,6 +23,7 @@ export interface DemoRunOptions {
 export interface Loaders {
   emulator(): Promise<{ startEmulator(opts: EmulatorOptions): Promise<RunningEmulator> }>;
   demo(): Promise<{ runDemo(opts: DemoRunOptions): Promise<number> }>;
+  cloud(): Promise<{ startLocalCloud(opts: LocalCloudOptions): Promise<{ info: LocalCloudInfo; close(): Promise<void> }> }>;
 }
 
 export interface CliIo {
@@ -43,6 +45,7 @@ export interface CliContext extends CliIo {
 const defaultLoaders: Loaders = {
   emulator: () => import('../local/emulator/index.ts'),
   demo: () => import('../local/demo.ts'),
+  cloud: () => import('../local/cloud/index.ts'),
 };
 
 function waitForSignal(): Promise<string> {

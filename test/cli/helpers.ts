@@ -1,3 +1,4 @@
+import type { LocalCloudInfo, LocalCloudOptions } from '../../src/local/cloud/index.ts';
 import type { CliIo, DemoRunOptions } from '../../src/cli/context.ts';
 import { main } from '../../src/cli/main.ts';
 import type { EmulatorOptions, RunningEmulator } from '../../src/local/emulator/types.ts';
@@ -27,6 +28,7 @@ export async function run(argv: string[], io: Partial<CliIo> = {}): Promise<Capt
     load: {
       emulator: () => Promise.reject(new Error('test did not expect the emulator to start')),
       demo: () => Promise.reject(new Error('test did not expect the demo to run')),
+      cloud: () => Promise.reject(new Error('test did not expect the local cloud to start')),
     },
     ...io,
     stdout,
@@ -54,6 +56,7 @@ export function fakeEmulator(port = 43210) {
         },
       }),
     demo: () => Promise.reject(new Error('unexpected')),
+    cloud: () => Promise.reject(new Error('unexpected')),
   };
   return { calls, load };
 }
@@ -70,6 +73,40 @@ export function fakeDemo(result: number | Error = 0) {
           return result instanceof Error ? Promise.reject(result) : Promise.resolve(result);
         },
       }),
+    cloud: () => Promise.reject(new Error('unexpected')),
   };
   return { calls, load };
+}
+
+/** A stand-in local cloud recording how it was started and whether it was closed. */
+export function fakeCloud() {
+  const calls: { started?: LocalCloudOptions; closed: boolean } = { closed: false };
+  const info: LocalCloudInfo = {
+    endpoints: { mgn: 'http://127.0.0.1:1', sfn: 'http://127.0.0.1:2', eventbridge: 'http://127.0.0.1:2', scheduler: 'http://127.0.0.1:2', sns: 'http://127.0.0.1:2', dynamodb: 'http://127.0.0.1:3', servicequotas: 'http://127.0.0.1:2', api: 'http://127.0.0.1:4' },
+    dashboard: 'http://127.0.0.1:4/_local',
+    region: 'us-east-1',
+    accountId: '111122223333',
+    stage: 'dev',
+    timeScale: 60,
+    stateMachines: {},
+    startedAt: '2026-01-01T00:00:00.000Z',
+  };
+  const load: CliIo['load'] = {
+    emulator: () => Promise.reject(new Error('unexpected')),
+    demo: () => Promise.reject(new Error('unexpected')),
+    cloud: () =>
+      Promise.resolve({
+        startLocalCloud: (opts: LocalCloudOptions) => {
+          calls.started = opts;
+          return Promise.resolve({
+            info,
+            close: () => {
+              calls.closed = true;
+              return Promise.resolve();
+            },
+          });
+        },
+      }),
+  };
+  return { calls, load, info };
 }

@@ -3,6 +3,7 @@ import type { CliContext } from '../context.ts';
 import * as demo from './demo.ts';
 import * as emulator from './emulator.ts';
 import * as help from './help.ts';
+import * as local from './local.ts';
 
 /** Each command is one module with `register(program, ctx)`; `help` stays last in the listing. */
-export const commands: ReadonlyArray<{ register(program: Command, ctx: CliContext): void }> = [emulator, demo, help];
+export const commands: ReadonlyArray<{ register(program: Command, ctx: CliContext): void }> = [emulator, local, demo, help];

@@ -1,0 +1,74 @@
+import { Option, type Command } from 'commander';
+import { parseFaultsArg, parseQuotaArgs } from '../../local/emulator/config.ts';
+import { handler, type CliContext } from '../context.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { styleFor } from '../output.ts';
+import { collect, positiveNumber, wholeNumber } from '../parse.ts';
+
+interface LocalFlags {
+  timeScale: number;
+  servers: number;
+  seed: number;
+  faults?: string;
+  quota?: string[];
+  applications?: number;
+  start?: 'agent-installed' | 'ready-for-test';
+  port: number;
+  stage: string;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('local')
+    .description('run the local cloud (MGN emulator, Step Functions, EventBridge, Scheduler, SNS, DynamoDB, Service Quotas, HTTP API) until interrupted; writes .mgn-flow/local.json')
+    .addOption(new Option('--time-scale <x>', 'simulated seconds per wall second').argParser(positiveNumber).default(60))
+    .addOption(new Option('--servers <n>', 'source servers to seed in the emulator').argParser(wholeNumber(0, 5000)).default(12))
+    .addOption(new Option('--seed <seed>', 'PRNG seed: same seed, same servers and faults').argParser(wholeNumber()).default(1))
+    .option('--faults <file-or-json>', 'emulator fault rates: a JSON file or inline JSON')
+    .addOption(new Option('--quota <name=value>', 'override an MGN quota (repeatable)').argParser(collect))
+    .addOption(new Option('--applications <m>', 'also seed M MGN applications in one wave').argParser(wholeNumber(0, 5000)))
+    .addOption(new Option('--start <state>', 'where seeded servers start').choices(['agent-installed', 'ready-for-test']))
+    .addOption(new Option('--port <port>', 'port of the shared AWS endpoint (0 picks a free one)').argParser(wholeNumber(0, 65535)).default(0))
+    .option('--stage <stage>', 'serverless stage the resources are named for', 'dev')
+    .action(handler(ctx, (flags: LocalFlags) => runLocal(ctx, flags)));
+}
+
+async function runLocal(ctx: CliContext, flags: LocalFlags): Promise<number> {
+  const faults = flags.faults === undefined ? undefined : parseFaultsArg(flags.faults);
+  const quotas = parseQuotaArgs(flags.quota ?? []);
+  const shutdown = ctx.waitForShutdown();
+  const { startLocalCloud } = await ctx.load.cloud();
+  const cloud = await startLocalCloud({
+    timeScale: flags.timeScale,
+    servers: flags.servers,
+    seed: flags.seed,
+    port: flags.port,
+    stage: flags.stage,
+    ...(faults ? { faults } : {}),
+    quotas,
+    ...(flags.applications !== undefined ? { applications: flags.applications } : {}),
+    ...(flags.start ? { start: flags.start } : {}),
+  });
+  if (ctx.json) {
+    ctx.stdout.write(`${JSON.stringify(cloud.info)}\n`);
+  } else {
+    const s = styleFor(ctx.stdout, ctx.env);
+    const e = cloud.info.endpoints;
+    ctx.stdout.write(
+      [
+        `${s.bold('mgn-flow local cloud')} (time scale ${cloud.info.timeScale}x, ${flags.servers} servers, seed ${flags.seed})`,
+        `  MGN emulator      ${s.cyan(e.mgn)}`,
+        `  AWS APIs          ${s.cyan(e.sfn)}  (Step Functions, EventBridge, Scheduler, SNS, Service Quotas)`,
+        `  DynamoDB          ${s.cyan(e.dynamodb)}`,
+        `  HTTP API          ${s.cyan(e.api)}  (approval pages; outbox at /_outbox)`,
+        `  state machines    ${Object.keys(cloud.info.stateMachines).join(', ') || 'none yet'}`,
+        `  written to .mgn-flow/local.json; other mgn-flow commands find the cloud there`,
+        s.dim('  Ctrl-C to stop'),
+        '',
+      ].join('\n'),
+    );
+  }
+  await shutdown;
+  await cloud.close();
+  return ExitCode.Ok;
+}
