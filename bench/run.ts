@@ -142,7 +142,130 @@ async function emulatorThroughput(): Promise<void> {
   }
 }
 
-const benches: [string, () => Promise<void>][] = [['emulator throughput and memory', emulatorThroughput]];
+/** A 20-state machine with Pass, Choice, Lambda tasks, a Map and one callback task. */
+function twentyStateMachine(): Record<string, unknown> {
+  const states: Record<string, unknown> = {};
+  const names: string[] = [];
+  for (let i = 1; i <= 14; i++) names.push(`Step${i}`);
+  names.forEach((n, i) => {
+    const next = i + 1 < names.length ? names[i + 1] : 'Decide';
+    states[n] = i % 2 === 0
+      ? { Type: 'Task', Resource: { 'Fn::GetAtt': ['WorkLambdaFunction', 'Arn'] }, TimeoutSeconds: 30, ResultPath: `$.r${i}`, Next: next }
+      : { Type: 'Pass', Result: i, ResultPath: `$.p${i}`, Next: next };
+  });
+  states.Decide = { Type: 'Choice', Choices: [{ Variable: '$.go', BooleanEquals: true, Next: 'Await' }], Default: 'Failed' };
+  states.Await = {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+    Parameters: { FunctionName: 'callback', Payload: { 'token.$': '$$.Task.Token' } },
+    ResultPath: '$.cb',
+    TimeoutSeconds: 3600,
+    Next: 'Fan',
+  };
+  states.Fan = { Type: 'Map', ItemsPath: '$.items', ItemProcessor: { StartAt: 'Item', States: { Item: { Type: 'Pass', End: true } } }, ResultPath: '$.fan', Next: 'Last' };
+  states.Last = { Type: 'Pass', Next: 'Done' };
+  states.Done = { Type: 'Succeed' };
+  states.Failed = { Type: 'Fail', Error: 'NoGo' };
+  return { StartAt: 'Step1', States: states };
+}
+
+/** sfnExecutionsPerS: the Step Functions host itself (in-process handlers), executions run concurrently. */
+async function sfnThroughput(): Promise<void> {
+  const { StepFunctionsHost } = await import('../src/local/cloud/sfn/host.ts');
+  const { VirtualClock } = await import('../src/local/emulator/clock.ts');
+  const clock = new VirtualClock({ start: Date.UTC(2026, 0, 1), scale: 1000, manual: false });
+  clock.start();
+  const ref: { host?: InstanceType<typeof StepFunctionsHost> } = {};
+  const lambda = {
+    resolve: (ref: unknown) => (typeof ref === 'string' ? ref : 'work'),
+    invoke: async (key: string, event: unknown) => {
+      if (key === 'callback') {
+        const token = (event as { token: string }).token;
+        setImmediate(() => ref.host?.sendTaskSuccess(token, '{"ok":true}'));
+        return { sent: true };
+      }
+      return { done: true };
+    },
+  };
+  const host = new StepFunctionsHost({ clock, lambda, region: 'us-east-1', accountId: '111122223333' });
+  ref.host = host;
+  const { stateMachineArn } = host.createStateMachine({ name: 'bench20', definition: twentyStateMachine() });
+  const total = 2000;
+  const batch = 250;
+  const start = performance.now();
+  let transitions = 0;
+  for (let b = 0; b < total; b += batch) {
+    const arns = Array.from({ length: batch }, (_, i) =>
+      host.startExecution({ stateMachineArn, name: `e-${b + i}`, input: JSON.stringify({ go: true, items: [1, 2, 3] }) }).executionArn,
+    );
+    const results = await Promise.all(arns.map((a) => host.settled(a)));
+    if (results.some((r) => r.status !== 'SUCCEEDED')) throw new Error('a bench execution did not succeed');
+    for (const a of arns) transitions += host.history(a).filter((e) => e.type.endsWith('StateEntered')).length;
+  }
+  const elapsedS = (performance.now() - start) / 1000;
+  clock.stop();
+  results.sfnExecutionsPerS = {
+    value: Math.round(total / elapsedS),
+    unit: 'executions/s',
+    servers: 0,
+    timeScale: 1000,
+    quotas: {},
+    note: `${total} executions of a 20-state machine (Lambda tasks, Choice, Map, one callback resolved by SendTaskSuccess), ${batch} at a time, ${Math.round(transitions / elapsedS)} state transitions/s`,
+  };
+}
+
+/** busEventsPerS: events published to the local bus, matched against the rules and delivered to handlers. */
+async function busThroughput(): Promise<void> {
+  const { LocalBus } = await import('../src/local/cloud/bus/index.ts');
+  const { VirtualClock } = await import('../src/local/emulator/clock.ts');
+  const clock = new VirtualClock({ start: Date.UTC(2026, 0, 1), scale: 1, manual: true });
+  let delivered = 0;
+  const bus = new LocalBus({
+    clock,
+    region: 'us-east-1',
+    accountId: '111122223333',
+    lambda: { resolve: (r: unknown) => String(r), invoke: async () => { delivered++; return null; } },
+  });
+  const patterns: Record<string, unknown>[] = [
+    { source: ['aws.mgn'], 'detail-type': ['MGN Source Server Launch Result'], detail: { state: ['TEST_LAUNCH_SUCCEEDED', 'TEST_LAUNCH_FAILED'] } },
+    { source: ['aws.mgn'], 'detail-type': ['MGN Source Server Launch Result'], detail: { state: [{ prefix: 'CUTOVER_' }] } },
+    { source: ['aws.mgn'], 'detail-type': ['MGN Source Server Lifecycle State Change'] },
+    { source: ['aws.mgn'], 'detail-type': ['MGN Source Server Data Replication Stalled Change'], detail: { state: ['STALLED'] } },
+    { source: ['aws.mgn'], 'detail-type': ['MGN Source Server Data Replication Stalled Change'], detail: { state: [{ 'anything-but': 'STALLED' }] } },
+    { source: ['aws.states'], detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] } },
+    { source: ['aws.mgn'], 'detail-type': ['AWS API Call via CloudTrail'], detail: { eventName: [{ wildcard: 'Start*' }] } },
+    { source: [{ prefix: 'mgn-flow' }] },
+  ];
+  patterns.forEach((pattern, i) => bus.addRule({ name: `rule-${i}`, pattern, target: { functionKey: `fn${i}` } }));
+  const states = ['TEST_LAUNCH_SUCCEEDED', 'CUTOVER_LAUNCH_SUCCEEDED', 'TEST_LAUNCH_FAILED'];
+  const total = 30_000;
+  const start = performance.now();
+  for (let i = 0; i < total; i++) {
+    bus.publish({
+      source: 'aws.mgn',
+      'detail-type': i % 3 === 2 ? 'MGN Source Server Data Replication Stalled Change' : 'MGN Source Server Launch Result',
+      resources: [`arn:aws:mgn:us-east-1:111122223333:source-server/s-${String(i).padStart(17, '0')}`],
+      detail: i % 3 === 2 ? { state: i % 2 ? 'STALLED' : 'NOT_STALLED' } : { state: states[i % 3], 'job-id': `mgnjob-${String(i).padStart(17, '0')}` },
+    });
+    if (i % 1000 === 999) await bus.drain();
+  }
+  await bus.drain();
+  const elapsedS = (performance.now() - start) / 1000;
+  results.busEventsPerS = {
+    value: Math.round(total / elapsedS),
+    unit: 'events/s',
+    servers: 0,
+    timeScale: 'manual',
+    quotas: {},
+    note: `${total} MGN events published, matched against ${patterns.length} rules and delivered to in-process handlers (${delivered} deliveries)`,
+  };
+}
+
+const benches: [string, () => Promise<void>][] = [
+  ['emulator throughput and memory', emulatorThroughput],
+  ['step functions host', sfnThroughput],
+  ['event bus', busThroughput],
+];
 
 const wallStart = performance.now();
 for (const [name, run] of benches) {
