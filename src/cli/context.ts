@@ -1,20 +1,11 @@
-import type { Faults } from '../local/emulator/config.ts';
+import type { DemoOptions } from '../local/demo.ts';
 import type { EmulatorOptions, RunningEmulator } from '../local/emulator/types.ts';
 import type { LocalCloudInfo, LocalCloudOptions } from '../local/cloud/index.ts';
 import { ExitCode } from './exit-codes.ts';
 import type { Env, Writer } from './output.ts';
 
 /** What `mgn-flow demo` hands to runDemo() once its flags are valid. */
-export interface DemoRunOptions {
-  servers: number;
-  applications: number;
-  faults?: Faults;
-  approve: 'auto' | 'interactive';
-  summaryFile?: string;
-  seed?: number;
-  timeScale?: number;
-  json: boolean;
-}
+export type DemoRunOptions = Omit<DemoOptions, 'out'>;
 
 /**
  * The heavy modules a command runs, loaded only when that command runs (so `--help` and flag errors stay

@@ -1,10 +1,9 @@
+import { serveLocal } from '../../../helpers/local-server.ts';
 import { readFileSync } from 'node:fs';
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { VirtualClock } from '../../../../src/local/emulator/clock.ts';
 import type { BusEvent } from '../../../../src/local/cloud/bus/bus.ts';
 import type { LambdaInvoker } from '../../../../src/local/cloud/lambda-types.ts';
-import type { LocalRequest, LocalService } from '../../../../src/local/cloud/protocol.ts';
+import type { LocalService } from '../../../../src/local/cloud/protocol.ts';
 
 export const START = Date.parse('2026-01-05T08:00:00Z');
 
@@ -54,36 +53,7 @@ export interface Served {
 
 /** Serve local services on 127.0.0.1 (a free port): each request goes to the first service that claims it. */
 export async function serve(...services: LocalService[]): Promise<Served> {
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    void (async () => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      const local: LocalRequest = {
-        method: req.method ?? 'GET',
-        url: new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`),
-        headers: req.headers,
-        body: Buffer.concat(chunks),
-        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-      };
-      const service = services.find((s) => s.matches(local));
-      if (!service) {
-        res.writeHead(404, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ message: `no local service for ${local.method} ${local.url.pathname}` }));
-        return;
-      }
-      await service.handle(local, res);
-    })();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return serveLocal(...services);
 }
 
 /** SDK client settings for a local endpoint: test credentials, no SDK retries. */
