@@ -99,14 +99,17 @@ export class VirtualClock implements EmulatorClock {
   runDue(until = this.now()): void {
     if (this.running) return;
     this.running = true;
+    const reached = Math.max(this.current, until);
     try {
       while (this.queue.length > 0 && (this.queue[0] as Scheduled).at <= until) {
         const item = this.queue.shift() as Scheduled;
-        if (item.at > this.current) this.current = item.at;
+        // each action runs at its own instant, even when the wall-clock driver reaches it late
+        this.current = item.at;
         this.version++;
         item.run();
       }
     } finally {
+      this.current = Math.max(reached, this.current);
       this.running = false;
     }
   }
