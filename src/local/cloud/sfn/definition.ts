@@ -137,7 +137,7 @@ function classify(
     return { name, type: 'Task', integration: { kind: 'lambda', functionRef: r, callback: false }, resource: functionArn(key) };
   }
   const m = /^arn:aws:states:::([a-z-]+):([A-Za-z]+)(?:\.(waitForTaskToken|sync(?::2)?))?$/.exec(r);
-  if (!m) throw new DefinitionError(`state ${name}: Resource ${r} is not an integration the local cloud runs`);
+  if (!m) throw new DefinitionError(`state ${name}: integration ${r} is not supported by the local cloud (lambda:invoke, sns:publish, events:putEvents, states:startExecution are)`);
   const [, service, action, suffix] = m;
   const callback = suffix === 'waitForTaskToken';
   if (service === 'lambda' && action === 'invoke') return { name, type: 'Task', integration: { kind: 'lambda-invoke', callback }, resource: r };
