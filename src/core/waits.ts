@@ -1,0 +1,173 @@
+import type { Clock, JobView, MgnPort, Notifier, OpenWait, ServerView, TaskCallbacks, WaitCondition, WaitStore } from '../ports.ts';
+
+/**
+ * Waiting for MGN (DESIGN.md): every wait is a callback task that (1) records the open wait, (2) checks its
+ * condition at once, (3) is resolved by the event router when a matching event arrives, and (4) by the
+ * reconciler, which batch-polls only the servers and jobs with open waits. Resolution is exactly-once:
+ * `WaitStore.take` lets one resolver win; only the winner resumes the execution.
+ */
+
+export type WaitDeps = { mgn: MgnPort; waits: WaitStore; callbacks: TaskCallbacks; clock: Clock };
+
+export type Outcome = { output: Record<string, unknown> } | { error: string; cause: string };
+
+/** Evaluate a condition against what MGN says now. Undefined: not yet. Pure. */
+export function evaluate(condition: WaitCondition, serverId: string, server: ServerView | undefined, job: JobView | undefined, now: Date): Outcome | undefined {
+  switch (condition.kind) {
+    case 'READY_FOR_TEST':
+      if (!server) return undefined;
+      if (server.replication.lagSeconds !== null && server.lifeCycle !== 'NOT_READY') return { output: { lifeCycle: server.lifeCycle } };
+      return undefined;
+    case 'LAUNCH_RESULT': {
+      const p = job?.servers.find((s) => s.id === serverId);
+      if (!job || !p) return undefined;
+      if (p.launchStatus === 'LAUNCHED') return { output: { jobId: job.id, status: 'LAUNCHED', ec2InstanceId: p.ec2InstanceId } };
+      if (p.launchStatus === 'FAILED') return { output: { jobId: job.id, status: 'FAILED' } };
+      if (job.status === 'COMPLETED') return { output: { jobId: job.id, status: 'FAILED', reason: `launch ended ${p.launchStatus}` } };
+      return undefined;
+    }
+    case 'POST_LAUNCH': {
+      const p = job?.servers.find((s) => s.id === serverId);
+      if (!job || !p || !server) return undefined;
+      if (server.launchedInstance?.firstBoot !== 'SUCCEEDED') return undefined;
+      const actions = p.postLaunch?.actions ?? [];
+      if (actions.some((a) => a.status === 'IN_PROGRESS')) return undefined;
+      if (p.postLaunch && !p.postLaunch.discovered && actions.length === 0) return undefined;
+      const failed = actions.filter((a) => a.status === 'FAILED');
+      return {
+        output: {
+          jobId: job.id,
+          actions: actions.map((a) => ({ name: a.name, status: a.status })),
+          mustSucceedFailed: failed.filter((a) => a.mustSucceedForCutover).map((a) => a.name),
+          otherFailed: failed.filter((a) => !a.mustSucceedForCutover).map((a) => a.name),
+        },
+      };
+    }
+    case 'JOB_DONE':
+      return job?.status === 'COMPLETED' ? { output: { jobId: job.id, status: job.status } } : undefined;
+    case 'CUTOVER_STATE':
+      return server?.lifeCycle === 'CUTOVER' ? { output: { lifeCycle: 'CUTOVER' } } : undefined;
+    case 'UNTIL':
+      return now.getTime() >= Date.parse(condition.at) ? { output: { reached: condition.at, reason: condition.reason } } : undefined;
+    case 'READINESS': {
+      if (!server) return undefined;
+      const r = readiness(server, condition.maxLagSeconds);
+      return r.ready ? { output: { ready: true } } : undefined;
+    }
+  }
+}
+
+/** Right before StartCutover: CONTINUOUS, not stalled, lag under the threshold, no backlog. */
+export function readiness(server: ServerView, maxLagSeconds: number): { ready: boolean; reasons: string[] } {
+  const reasons: string[] = [];
+  if (server.replication.state !== 'CONTINUOUS') reasons.push(`replication is ${server.replication.state}, not CONTINUOUS`);
+  if (server.replication.lagSeconds === null) reasons.push('no launchable snapshot (lag unknown)');
+  else if (server.replication.lagSeconds > maxLagSeconds) reasons.push(`lag ${server.replication.lagSeconds}s is over ${maxLagSeconds}s`);
+  if (server.replication.backlogBytes > 0) reasons.push(`backlog ${server.replication.backlogBytes} bytes`);
+  return { ready: reasons.length === 0, reasons };
+}
+
+function jobIdOf(c: WaitCondition): string | undefined {
+  return 'jobId' in c ? c.jobId : undefined;
+}
+
+/** Resolve one wait exactly once. Returns true if this caller resumed the execution. */
+export async function resolve(deps: Pick<WaitDeps, 'waits' | 'callbacks'>, wait: OpenWait, outcome: Outcome): Promise<boolean> {
+  if (!(await deps.waits.take(wait.serverId, wait.token))) return false;
+  try {
+    if ('output' in outcome) await deps.callbacks.succeed(wait.token, outcome.output);
+    else await deps.callbacks.fail(wait.token, outcome.error, outcome.cause);
+  } catch (err) {
+    // The execution already moved on (stopped, timed out): nothing to resume.
+    if ((err as Error).name !== 'TaskTimedOut' && (err as Error).name !== 'TaskDoesNotExist') throw err;
+  }
+  return true;
+}
+
+/** Register a wait and check it at once. */
+export async function registerWait(deps: WaitDeps, wait: Omit<OpenWait, 'createdAt'>): Promise<{ resolvedAtOnce: boolean }> {
+  const record: OpenWait = { ...wait, createdAt: deps.clock.now().toISOString() };
+  await deps.waits.put(record);
+  const [server] = await deps.mgn.describeServers([wait.serverId]);
+  const jobId = jobIdOf(wait.condition);
+  const [job] = jobId ? await deps.mgn.describeJobs([jobId]) : [];
+  const outcome = evaluate(wait.condition, wait.serverId, server, job, deps.clock.now());
+  if (!outcome) return { resolvedAtOnce: false };
+  return { resolvedAtOnce: await resolve(deps, record, outcome) };
+}
+
+/** The reconciler: batch-poll only what open waits need (200 ids a call), resolve what is satisfied. */
+export async function reconcile(deps: WaitDeps): Promise<{ open: number; resolved: number; serverCalls: number; jobCalls: number }> {
+  const open = await deps.waits.list();
+  if (open.length === 0) return { open: 0, resolved: 0, serverCalls: 0, jobCalls: 0 };
+  const now = deps.clock.now();
+  const needsServer = open.filter((w) => w.condition.kind !== 'UNTIL' && w.condition.kind !== 'JOB_DONE');
+  const serverIds = [...new Set(needsServer.map((w) => w.serverId))];
+  const jobIds = [...new Set(open.map((w) => jobIdOf(w.condition)).filter((j): j is string => j !== undefined))];
+  const servers = new Map<string, ServerView>();
+  const jobs = new Map<string, JobView>();
+  let serverCalls = 0;
+  let jobCalls = 0;
+  for (let i = 0; i < serverIds.length; i += 200) {
+    serverCalls++;
+    for (const s of await deps.mgn.describeServers(serverIds.slice(i, i + 200))) servers.set(s.id, s);
+  }
+  for (let i = 0; i < jobIds.length; i += 200) {
+    jobCalls++;
+    for (const j of await deps.mgn.describeJobs(jobIds.slice(i, i + 200))) jobs.set(j.id, j);
+  }
+  let resolved = 0;
+  for (const w of open) {
+    const jobId = jobIdOf(w.condition);
+    const outcome = evaluate(w.condition, w.serverId, servers.get(w.serverId), jobId ? jobs.get(jobId) : undefined, now);
+    if (outcome && (await resolve(deps, w, outcome))) resolved++;
+  }
+  return { open: open.length, resolved, serverCalls, jobCalls };
+}
+
+export interface MgnEventLike {
+  'detail-type': string;
+  resources: string[];
+  detail: Record<string, unknown>;
+}
+
+/**
+ * The event router: an MGN event resolves the matching open wait (an event for an older job never resolves a
+ * newer wait); a stall tells ops once and asks MGN to retry replication, unless the source was quiesced for
+ * cutover, where a stall is evidence, not an alert.
+ */
+export async function routeEvent(
+  deps: WaitDeps & { notifier: Notifier; stallPolicy?: { quiesced(serverId: string): Promise<boolean>; retries(serverId: string): Promise<number>; maxRetries: number; recordRetry(serverId: string): Promise<void> } },
+  event: MgnEventLike,
+): Promise<{ resolved: boolean; action?: string }> {
+  const serverId = event.resources[0]?.split('/')[1];
+  if (!serverId) return { resolved: false };
+  const type = event['detail-type'];
+  if (type === 'MGN Source Server Data Replication Stalled Change') {
+    const state = event.detail.state;
+    if (state !== 'STALLED') return { resolved: false, action: 'recovered' };
+    const policy = deps.stallPolicy;
+    if (policy && (await policy.quiesced(serverId))) return { resolved: false, action: 'evidence' };
+    await deps.notifier.ops({ subject: `Replication stalled: ${serverId}`, text: `Data replication of ${serverId} stalled.`, key: `stall#${serverId}#${event.resources[0]}` });
+    if (policy && (await policy.retries(serverId)) < policy.maxRetries) {
+      await policy.recordRetry(serverId);
+      await deps.mgn.retryDataReplication(serverId).catch(() => undefined);
+      return { resolved: false, action: 'retried' };
+    }
+    return { resolved: false, action: 'notified' };
+  }
+  const wait = await deps.waits.get(serverId);
+  if (!wait) return { resolved: false };
+  const c = wait.condition;
+  if (type === 'MGN Source Server Lifecycle State Change' && event.detail.state === 'READY_FOR_TEST' && c.kind === 'READY_FOR_TEST') {
+    return { resolved: await resolve(deps, wait, { output: { lifeCycle: 'READY_FOR_TEST', via: 'event' } }) };
+  }
+  if (type === 'MGN Source Server Launch Result' && c.kind === 'LAUNCH_RESULT') {
+    const state = String(event.detail.state ?? '');
+    const jobId = String(event.detail['job-id'] ?? '');
+    if (jobId !== c.jobId || !state.startsWith(c.launch)) return { resolved: false };
+    const ok = state.endsWith('_SUCCEEDED');
+    return { resolved: await resolve(deps, wait, { output: { jobId, status: ok ? 'LAUNCHED' : 'FAILED', via: 'event' } }) };
+  }
+  return { resolved: false };
+}

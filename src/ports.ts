@@ -1,0 +1,110 @@
+/**
+ * The small interfaces the core needs. src/core depends only on these; src/adapters/aws implements them on
+ * the AWS SDK, and tests pass in-memory fakes.
+ */
+
+export type LifeCycleState =
+  | 'STOPPED'
+  | 'NOT_READY'
+  | 'READY_FOR_TEST'
+  | 'TESTING'
+  | 'READY_FOR_CUTOVER'
+  | 'CUTTING_OVER'
+  | 'CUTOVER'
+  | 'DISCONNECTED'
+  | 'DISCOVERED'
+  | 'PENDING_INSTALLATION';
+
+/** What the core reads of a source server (a projection of MGN's SourceServer). */
+export interface ServerView {
+  id: string;
+  hostname?: string;
+  isArchived: boolean;
+  applicationId?: string;
+  lifeCycle: LifeCycleState;
+  replication: {
+    state: string;
+    /** null when MGN reports no lag (not launchable). */
+    lagSeconds: number | null;
+    backlogBytes: number;
+    error?: string;
+  };
+  lastTest: { jobId?: string; initiatedAt?: string };
+  lastCutover: { jobId?: string; initiatedAt?: string; finalizedAt?: string };
+  launchedInstance?: { ec2InstanceId?: string; jobId?: string; firstBoot?: string };
+}
+
+export type JobStatus = 'PENDING' | 'STARTED' | 'COMPLETED';
+
+export interface JobView {
+  id: string;
+  type: 'LAUNCH' | 'TERMINATE';
+  initiatedBy: string;
+  status: JobStatus;
+  createdAt: string;
+  servers: {
+    id: string;
+    launchStatus: string;
+    ec2InstanceId?: string;
+    postLaunch?: { discovered: boolean; actions: { name: string; status: string; mustSucceedForCutover: boolean; failureReason?: string }[] };
+  }[];
+}
+
+export interface MgnPort {
+  describeServers(ids: readonly string[]): Promise<ServerView[]>;
+  describeJobs(ids: readonly string[]): Promise<JobView[]>;
+  /** Jobs created at or after `since` (ISO), newest first. */
+  jobsSince(since: string): Promise<JobView[]>;
+  startTest(ids: readonly string[]): Promise<{ jobId: string }>;
+  startCutover(ids: readonly string[]): Promise<{ jobId: string }>;
+  terminateTargetInstances(ids: readonly string[]): Promise<{ jobId: string }>;
+  changeLifeCycleState(id: string, state: 'READY_FOR_TEST' | 'READY_FOR_CUTOVER'): Promise<ServerView>;
+  finalizeCutover(id: string): Promise<ServerView>;
+  markAsArchived(id: string): Promise<ServerView>;
+  retryDataReplication(id: string): Promise<ServerView>;
+}
+
+/** What a wait is waiting for (DESIGN.md "Waiting for MGN"). */
+export type WaitCondition =
+  | { kind: 'READY_FOR_TEST' }
+  | { kind: 'LAUNCH_RESULT'; launch: 'TEST' | 'CUTOVER'; jobId: string }
+  | { kind: 'POST_LAUNCH'; jobId: string }
+  | { kind: 'JOB_DONE'; jobId: string }
+  | { kind: 'CUTOVER_STATE' }
+  | { kind: 'UNTIL'; at: string; reason: string }
+  | { kind: 'READINESS'; maxLagSeconds: number };
+
+export interface OpenWait {
+  serverId: string;
+  executionArn: string;
+  state: string;
+  condition: WaitCondition;
+  /** Secret: never logged, never returned by list operations meant for people. */
+  token: string;
+  createdAt: string;
+}
+
+export interface WaitStore {
+  /** Record the server's open wait (one per server; a newer one replaces it). */
+  put(wait: OpenWait): Promise<void>;
+  get(serverId: string): Promise<OpenWait | undefined>;
+  list(): Promise<OpenWait[]>;
+  /**
+   * Take the wait if it is still the one given (same token): exactly one caller gets true. The winner then
+   * resumes the execution; everybody else does nothing.
+   */
+  take(serverId: string, token: string): Promise<boolean>;
+}
+
+export interface TaskCallbacks {
+  succeed(token: string, output: unknown): Promise<void>;
+  fail(token: string, error: string, cause: string): Promise<void>;
+}
+
+export interface Notifier {
+  ops(message: { subject: string; text: string; key: string; attributes?: Record<string, string> }): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
