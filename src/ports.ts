@@ -72,7 +72,11 @@ export type WaitCondition =
   | { kind: 'JOB_DONE'; jobId: string }
   | { kind: 'CUTOVER_STATE' }
   | { kind: 'UNTIL'; at: string; reason: string }
-  | { kind: 'READINESS'; maxLagSeconds: number };
+  | { kind: 'READINESS'; maxLagSeconds: number }
+  /** Arrived at an application's launch point; becomes LAUNCH_RESULT once the launch is made. */
+  | { kind: 'LAUNCH_POINT'; pointId: string; launch: 'TEST' | 'CUTOVER' }
+  /** Parked at an application's gate; the decision resolves every parked server. */
+  | { kind: 'GATE'; gateId: string };
 
 export interface OpenWait {
   serverId: string;
@@ -107,4 +111,57 @@ export interface Notifier {
 
 export interface Clock {
   now(): Date;
+}
+
+/** An application's launch point (DESIGN.md "Applications move together"). */
+export interface LaunchPoint {
+  id: string;
+  application: string;
+  launch: 'TEST' | 'CUTOVER';
+  expected: string[];
+  arrived: string[];
+  openedAt: string;
+  /** Arrival timeout: after it, the servers present launch without the missing ones. */
+  deadline: string;
+  status: 'OPEN' | 'LAUNCHING' | 'LAUNCHED';
+  jobId?: string;
+  launched?: string[];
+}
+
+export interface RendezvousStore {
+  /** Create the point if absent and add the server to its arrivals; returns the point as it is now. */
+  arrive(init: Omit<LaunchPoint, 'arrived' | 'status'>, serverId: string): Promise<LaunchPoint>;
+  get(id: string): Promise<LaunchPoint | undefined>;
+  /** OPEN -> LAUNCHING: exactly one caller wins the right to launch. */
+  claim(id: string): Promise<boolean>;
+  /** LAUNCHING -> LAUNCHED with the job that was made. */
+  launched(id: string, jobId: string, servers: string[]): Promise<void>;
+  /** LAUNCHING -> OPEN: the launch could not be made now (quota); the reconciler tries again. */
+  release(id: string): Promise<void>;
+  listOpen(): Promise<LaunchPoint[]>;
+}
+
+export type GateKind = 'SIGNOFF' | 'GO_NO_GO' | 'FINALIZE' | 'TEST_FAILURE' | 'CUTOVER_FAILURE';
+export type Decision = 'approve' | 'reject' | 'retry' | 'rollback' | 'stop';
+
+export interface Gate {
+  id: string;
+  application: string;
+  wave: string;
+  gate: GateKind;
+  servers: string[];
+  allowed: Decision[];
+  openedAt: string;
+  deadline: string;
+  status: 'OPEN' | 'DECIDED';
+  decision?: { decision: Decision; by: string; at: string; comment?: string; quiesced?: boolean; acceptMissing?: string[]; terminateInstances?: boolean };
+  evidence?: Record<string, unknown>;
+}
+
+export interface GateStore {
+  /** Create the gate if absent; `created` tells the one caller that should send the request. */
+  open(gate: Omit<Gate, 'status'>): Promise<{ created: boolean; gate: Gate }>;
+  get(id: string): Promise<Gate | undefined>;
+  /** OPEN -> DECIDED exactly once; false when already decided. */
+  decide(id: string, decision: NonNullable<Gate['decision']>): Promise<boolean>;
 }

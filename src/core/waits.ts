@@ -54,6 +54,10 @@ export function evaluate(condition: WaitCondition, serverId: string, server: Ser
       const r = readiness(server, condition.maxLagSeconds);
       return r.ready ? { output: { ready: true } } : undefined;
     }
+    case 'LAUNCH_POINT':
+    case 'GATE':
+      // resolved by the launcher and by the decision, never by polling MGN
+      return undefined;
   }
 }
 
