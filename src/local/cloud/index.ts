@@ -12,6 +12,7 @@ import { type Handler, LocalLambda } from './lambda.ts';
 import { createServiceQuotas } from './quotas/index.ts';
 import { createScheduler, type LocalScheduler } from './scheduler/index.ts';
 import { readServerlessConfig, type ServerlessConfig } from './serverless-config.ts';
+import { installSimulatedDate } from './simulated-date.ts';
 import { StepFunctionsHost } from './sfn/host.ts';
 import { stepFunctionsService } from './sfn/service.ts';
 import { createSns, type LocalSns } from './sns/index.ts';
@@ -93,6 +94,8 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
     closers.push(() => emulator.close());
     const clock = emulator.engine.clock;
     const accountId = emulator.accountId;
+    const restoreDate = installSimulatedDate(clock);
+    closers.unshift(async () => restoreDate());
 
     const dynamo: LocalDynamo = await startDynamo();
     closers.push(() => dynamo.close());

@@ -30,7 +30,7 @@ export class VirtualClock implements EmulatorClock {
   constructor(opts: { start: number; scale: number; manual: boolean }) {
     this.base = opts.start;
     this.current = opts.start;
-    this.wallBase = Date.now();
+    this.wallBase = performance.now();
     this.scaleValue = opts.scale;
     this.manual = opts.manual;
   }
@@ -46,7 +46,7 @@ export class VirtualClock implements EmulatorClock {
   /** Simulated time now (ms). Never goes backwards. */
   now(): number {
     if (this.manual || this.running) return this.current;
-    const t = this.base + (Date.now() - this.wallBase) * this.scaleValue;
+    const t = this.base + (performance.now() - this.wallBase) * this.scaleValue;
     if (t > this.current) this.current = t;
     return this.current;
   }
@@ -55,7 +55,7 @@ export class VirtualClock implements EmulatorClock {
     if (!(scale > 0)) throw new RangeError('time scale must be > 0');
     const now = this.now();
     this.base = now;
-    this.wallBase = Date.now();
+    this.wallBase = performance.now();
     this.scaleValue = scale;
     this.arm();
   }

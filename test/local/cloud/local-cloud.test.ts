@@ -22,9 +22,9 @@ describe('the local cloud running a project', () => {
   });
 
   const until = async (what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 15_000) => {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs; // wall time: Date follows the simulated clock here
     while (!(await cond())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   };
@@ -51,6 +51,9 @@ describe('the local cloud running a project', () => {
     expect(cloud.env.WAITS_TABLE).toBe('fixture-waits-dev');
     expect(cloud.env.SERVICE_STAGE).toBe('fixture-dev');
     expect(process.env.AWS_ENDPOINT_URL_MGN).toBe(e.mgn);
+    // handlers read the simulated time, as a Lambda reads real time on AWS
+    expect(Math.abs(Date.now() - cloud.clock.now())).toBeLessThan(5_000);
+    expect(Math.abs(new Date().getTime() - cloud.clock.now())).toBeLessThan(5_000);
     for (const c of [mgn, ddb, sns, sq]) c.destroy();
   });
 
