@@ -1,0 +1,21 @@
+/** Named errors: the state machine's Retry and Catch decide what happens to each. */
+
+function named(name: string) {
+  return class extends Error {
+    constructor(message: string, options?: { cause?: unknown }) {
+      super(message, options);
+      this.name = name;
+    }
+  };
+}
+
+/** MGN reports a state the lifecycle cannot continue from (STOPPED, PAUSED, DISCONNECTED, archived elsewhere). */
+export class ServerNotMigratableError extends named('ServerNotMigratableError') {}
+/** The server is unknown to MGN. */
+export class ServerNotFoundError extends named('ServerNotFoundError') {}
+/** A launch could not be made now (job quota): the launch point stays open and the reconciler retries. */
+export class LaunchDeferredError extends named('LaunchDeferredError') {}
+/** A gate decision that the gate does not allow, or on a decided gate. */
+export class InvalidDecisionError extends named('InvalidDecisionError') {}
+
+export const ERROR_NAMES = ['ServerNotMigratableError', 'ServerNotFoundError', 'LaunchDeferredError', 'InvalidDecisionError'] as const;

@@ -1,0 +1,175 @@
+import { LaunchDeferredError } from './errors.ts';
+import type { LaunchPoint, Notifier, RendezvousStore } from '../ports.ts';
+import { registerWait, resolve, type WaitDeps } from './waits.ts';
+
+/**
+ * Launch points (DESIGN.md "Applications move together"): the servers of an application arrive; when all
+ * expected servers are there, or the arrival timeout has passed, ONE StartTest / StartCutover is made for
+ * those present. Each server's wait then becomes "the launch result of that job", resolved by its own
+ * launch-result event or by the reconciler. A launch is never made twice for one point, even when MGN
+ * applied a request and answered an error: before and after asking, MGN's own records are read.
+ */
+
+export type LaunchDeps = WaitDeps & { points: RendezvousStore; notifier: Notifier; limits?: { concurrentJobs: number; serversInActiveJobs: number } };
+
+export interface Arrival {
+  serverId: string;
+  executionArn: string;
+  state: string;
+  token: string;
+  wave: string;
+  application: string;
+  launch: 'TEST' | 'CUTOVER';
+  /** Which launch of this application this is (a relaunch after a failure is a new round). */
+  round: number;
+  members: string[];
+  arrivalTimeoutSeconds: number;
+}
+
+export function pointId(a: Pick<Arrival, 'wave' | 'application' | 'launch' | 'round'>): string {
+  return `${a.wave}#${a.application}#${a.launch}#${a.round}`;
+}
+
+export async function arriveAtLaunchPoint(deps: LaunchDeps, a: Arrival): Promise<{ pointId: string; status: LaunchPoint['status']; arrived: number; expected: number }> {
+  const id = pointId(a);
+  const now = deps.clock.now();
+  await deps.waits.put({
+    serverId: a.serverId,
+    executionArn: a.executionArn,
+    state: a.state,
+    token: a.token,
+    condition: { kind: 'LAUNCH_POINT', pointId: id, launch: a.launch },
+    createdAt: now.toISOString(),
+  });
+  const point = await deps.points.arrive(
+    {
+      id,
+      application: a.application,
+      launch: a.launch,
+      expected: [...new Set(a.members.includes(a.serverId) ? a.members : [...a.members, a.serverId])].sort(),
+      openedAt: now.toISOString(),
+      deadline: new Date(now.getTime() + a.arrivalTimeoutSeconds * 1000).toISOString(),
+    },
+    a.serverId,
+  );
+  if (point.status === 'LAUNCHED') {
+    // Arrived after the application launched without it: wait on the job if it is in it, else say so.
+    await followLaunch(deps, point, [a.serverId]);
+  } else if (point.arrived.length >= point.expected.length) {
+    try {
+      await launchPoint(deps, id, { force: false });
+    } catch (err) {
+      // the arrival is recorded; the reconciler makes the launch once the quotas leave room
+      if (!(err instanceof LaunchDeferredError)) throw err;
+    }
+  }
+  const after = (await deps.points.get(id)) ?? point;
+  return { pointId: id, status: after.status, arrived: after.arrived.length, expected: after.expected.length };
+}
+
+/** Has MGN already launched these servers for this point? (a request applied, then an error answered) */
+async function alreadyLaunched(deps: LaunchDeps, point: LaunchPoint, servers: string[]): Promise<string | undefined> {
+  const views = await deps.mgn.describeServers(servers);
+  const records = views.map((v) => (point.launch === 'TEST' ? v.lastTest : v.lastCutover));
+  const jobIds = new Set(records.map((r) => r.jobId));
+  const jobId = records[0]?.jobId;
+  if (views.length !== servers.length || jobIds.size !== 1 || !jobId) return undefined;
+  const initiatedAt = records[0]?.initiatedAt;
+  return initiatedAt && Date.parse(initiatedAt) >= Date.parse(point.openedAt) ? jobId : undefined;
+}
+
+/** Room for one more job of `n` servers within MGN's job quotas, counting jobs others started. */
+async function withinJobQuotas(deps: LaunchDeps, n: number): Promise<{ ok: boolean; why?: string }> {
+  const limits = deps.limits ?? { concurrentJobs: 20, serversInActiveJobs: 200 };
+  const since = new Date(deps.clock.now().getTime() - 24 * 3600_000).toISOString();
+  const active = (await deps.mgn.jobsSince(since)).filter((j) => j.status !== 'COMPLETED');
+  if (active.length >= limits.concurrentJobs) return { ok: false, why: `${active.length} jobs in progress (quota ${limits.concurrentJobs})` };
+  const servers = active.reduce((sum, j) => sum + j.servers.length, 0);
+  if (servers + n > limits.serversInActiveJobs) return { ok: false, why: `${servers} servers in active jobs, ${n} more would pass ${limits.serversInActiveJobs}` };
+  return { ok: true };
+}
+
+/**
+ * Make the point's launch if it is due (all arrived, or `force` after the arrival timeout). Exactly one caller
+ * wins the claim; the others return. Throws LaunchDeferredError when the job quotas leave no room (the point
+ * goes back to OPEN and the reconciler tries again).
+ */
+export async function launchPoint(deps: LaunchDeps, id: string, opts: { force: boolean }): Promise<{ launched: boolean; jobId?: string }> {
+  const point = await deps.points.get(id);
+  if (!point || point.status !== 'OPEN') return { launched: false };
+  if (!opts.force && point.arrived.length < point.expected.length) return { launched: false };
+  if (point.arrived.length === 0) return { launched: false };
+  if (!(await deps.points.claim(id))) return { launched: false };
+  const servers = [...point.arrived].sort();
+  let jobId = await alreadyLaunched(deps, point, servers);
+  if (!jobId) {
+    const room = await withinJobQuotas(deps, servers.length);
+    if (!room.ok) {
+      await deps.points.release(id);
+      await deps.notifier.ops({
+        subject: `Launch held: ${point.application}`,
+        text: `The ${point.launch.toLowerCase()} launch of ${point.application} waits for room in MGN's job quotas: ${room.why}.`,
+        key: `quota#${id}`,
+      });
+      throw new LaunchDeferredError(`launch of ${id} deferred: ${room.why}`);
+    }
+    try {
+      jobId = (point.launch === 'TEST' ? await deps.mgn.startTest(servers) : await deps.mgn.startCutover(servers)).jobId;
+    } catch (err) {
+      jobId = await alreadyLaunched(deps, point, servers);
+      if (!jobId) {
+        await deps.points.release(id);
+        throw err;
+      }
+    }
+  }
+  await deps.points.launched(id, jobId, servers);
+  const missing = point.expected.filter((s) => !servers.includes(s));
+  if (missing.length) {
+    await deps.notifier.ops({
+      subject: `Launched without ${missing.length} server(s): ${point.application}`,
+      text: `The arrival timeout of the ${point.launch.toLowerCase()} launch of ${point.application} passed; launched ${servers.length} server(s) in ${jobId}. Missing: ${missing.join(', ')}.`,
+      key: `missing#${id}`,
+    });
+  }
+  await followLaunch(deps, { ...point, status: 'LAUNCHED', jobId, launched: servers }, servers);
+  return { launched: true, jobId };
+}
+
+/** Turn the arrivals' waits into "launch result of this job" and check each at once. */
+async function followLaunch(deps: LaunchDeps, point: LaunchPoint, servers: string[]): Promise<void> {
+  for (const serverId of servers) {
+    const wait = await deps.waits.get(serverId);
+    if (!wait || wait.condition.kind !== 'LAUNCH_POINT' || wait.condition.pointId !== point.id) continue;
+    if (!point.launched?.includes(serverId) || !point.jobId) {
+      await resolve(deps, wait, { output: { status: 'MISSED', pointId: point.id, jobId: point.jobId ?? null } });
+      continue;
+    }
+    await registerWait(deps, {
+      serverId,
+      executionArn: wait.executionArn,
+      state: wait.state,
+      token: wait.token,
+      condition: { kind: 'LAUNCH_RESULT', launch: point.launch, jobId: point.jobId },
+    });
+  }
+}
+
+/** The reconciler's part: launch points past their arrival timeout, and points whose launch was deferred. */
+export async function reconcileLaunchPoints(deps: LaunchDeps): Promise<{ launched: number; deferred: number }> {
+  let launched = 0;
+  let deferred = 0;
+  const now = deps.clock.now().getTime();
+  for (const p of await deps.points.listOpen()) {
+    if (p.status !== 'OPEN') continue;
+    const due = p.arrived.length >= p.expected.length || now >= Date.parse(p.deadline);
+    if (!due) continue;
+    try {
+      if ((await launchPoint(deps, p.id, { force: true })).launched) launched++;
+    } catch (err) {
+      if (err instanceof LaunchDeferredError) deferred++;
+      else throw err;
+    }
+  }
+  return { launched, deferred };
+}
