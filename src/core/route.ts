@@ -1,0 +1,62 @@
+import { ServerNotFoundError, ServerNotMigratableError } from './errors.ts';
+import type { JobView, MgnPort } from '../ports.ts';
+
+/**
+ * Resuming (DESIGN.md): the first state routes on what MGN says, so any execution starts or restarts
+ * anywhere. Named errors for the states the lifecycle cannot continue from.
+ */
+export type Phase =
+  | 'AWAIT_READY'
+  | 'TEST_LAUNCH'
+  | 'AWAIT_TEST_RESULT'
+  | 'VERIFY_TEST'
+  | 'CUTOVER_WINDOW'
+  | 'AWAIT_CUTOVER_RESULT'
+  | 'VERIFY_CUTOVER'
+  | 'ARCHIVE'
+  | 'DONE';
+
+export interface Route {
+  phase: Phase;
+  lifeCycle: string;
+  jobId?: string;
+  /** When the test instance was launched: the soak counts from here on a resume. */
+  testInitiatedAt?: string;
+}
+
+export async function route(deps: { mgn: MgnPort }, serverId: string, opts: { archive: boolean }): Promise<Route> {
+  const [s] = await deps.mgn.describeServers([serverId]);
+  if (!s) throw new ServerNotFoundError(`MGN knows no source server ${serverId}`);
+  if (s.isArchived) return { phase: 'DONE', lifeCycle: s.lifeCycle };
+  const jobOf = async (jobId: string | undefined): Promise<JobView | undefined> => (jobId ? (await deps.mgn.describeJobs([jobId]))[0] : undefined);
+  switch (s.lifeCycle) {
+    case 'NOT_READY':
+      return { phase: 'AWAIT_READY', lifeCycle: s.lifeCycle };
+    case 'READY_FOR_TEST':
+      return { phase: 'TEST_LAUNCH', lifeCycle: s.lifeCycle };
+    case 'TESTING': {
+      const jobId = s.lastTest.jobId;
+      const job = await jobOf(jobId);
+      const mine = job?.servers.find((p) => p.id === serverId);
+      const base = { lifeCycle: s.lifeCycle, ...(jobId ? { jobId } : {}), ...(s.lastTest.initiatedAt ? { testInitiatedAt: s.lastTest.initiatedAt } : {}) };
+      if (job && job.status !== 'COMPLETED' && mine?.launchStatus !== 'LAUNCHED' && mine?.launchStatus !== 'FAILED') return { phase: 'AWAIT_TEST_RESULT', ...base };
+      if (mine?.launchStatus === 'LAUNCHED') return { phase: 'VERIFY_TEST', ...base };
+      return { phase: 'TEST_LAUNCH', ...base };
+    }
+    case 'READY_FOR_CUTOVER':
+      return { phase: 'CUTOVER_WINDOW', lifeCycle: s.lifeCycle };
+    case 'CUTTING_OVER': {
+      const jobId = s.lastCutover.jobId;
+      const job = await jobOf(jobId);
+      const mine = job?.servers.find((p) => p.id === serverId);
+      const base = { lifeCycle: s.lifeCycle, ...(jobId ? { jobId } : {}) };
+      if (job && job.status !== 'COMPLETED' && mine?.launchStatus !== 'LAUNCHED' && mine?.launchStatus !== 'FAILED') return { phase: 'AWAIT_CUTOVER_RESULT', ...base };
+      if (mine?.launchStatus === 'LAUNCHED') return { phase: 'VERIFY_CUTOVER', ...base };
+      return { phase: 'AWAIT_CUTOVER_RESULT', ...base };
+    }
+    case 'CUTOVER':
+      return { phase: opts.archive ? 'ARCHIVE' : 'DONE', lifeCycle: s.lifeCycle };
+    default:
+      throw new ServerNotMigratableError(`source server ${serverId} is ${s.lifeCycle} (replication ${s.replication.state}); resume replication or reconnect it, then start again`);
+  }
+}

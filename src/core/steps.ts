@@ -1,0 +1,86 @@
+import type { Clock, MgnPort, Notifier } from '../ports.ts';
+import { readiness } from './waits.ts';
+
+/**
+ * The lifecycle's one-shot steps. Each reads MGN first and returns "already done" rather than acting twice
+ * (STYLE.md habit 5): a Lambda retry, or an execution re-run after a stop, never repeats a change.
+ */
+
+type Deps = { mgn: MgnPort; clock: Clock; notifier: Notifier };
+
+async function server(deps: Pick<Deps, 'mgn'>, id: string) {
+  const [s] = await deps.mgn.describeServers([id]);
+  if (!s) throw new Error(`MGN knows no source server ${id}`);
+  return s;
+}
+
+/** After sign-off: TESTING -> READY_FOR_CUTOVER. */
+export async function markReadyForCutover(deps: Pick<Deps, 'mgn'>, id: string): Promise<{ changed: boolean }> {
+  const s = await server(deps, id);
+  if (s.lifeCycle === 'READY_FOR_CUTOVER') return { changed: false };
+  await deps.mgn.changeLifeCycleState(id, 'READY_FOR_CUTOVER');
+  return { changed: true };
+}
+
+/** Stop paying for the test instance: a TERMINATE job (refused while TESTING, so after the mark). */
+export async function terminateTestInstance(deps: Pick<Deps, 'mgn'>, id: string): Promise<{ jobId: string | null }> {
+  const s = await server(deps, id);
+  if (!s.launchedInstance?.ec2InstanceId) return { jobId: null };
+  return { jobId: (await deps.mgn.terminateTargetInstances([id])).jobId };
+}
+
+/** Revert after a rejection or a failure: back to READY_FOR_TEST or READY_FOR_CUTOVER. */
+export async function revertLifecycle(deps: Pick<Deps, 'mgn'>, id: string, to: 'READY_FOR_TEST' | 'READY_FOR_CUTOVER'): Promise<{ changed: boolean }> {
+  const s = await server(deps, id);
+  if (s.lifeCycle === to) return { changed: false };
+  await deps.mgn.changeLifeCycleState(id, to);
+  return { changed: true };
+}
+
+export interface CutoverWindow {
+  start: string;
+  end: string;
+}
+
+/** No StartCutover outside the window; outside, hold until it opens (or say it has closed). */
+export function checkCutoverWindow(now: Date, window: CutoverWindow | null | undefined): { inWindow: boolean; opensAt?: string; closed?: boolean } {
+  if (!window) return { inWindow: true };
+  const t = now.getTime();
+  const start = Date.parse(window.start);
+  const end = Date.parse(window.end);
+  if (t < start) return { inWindow: false, opensAt: new Date(start).toISOString() };
+  if (t > end) return { inWindow: false, closed: true };
+  return { inWindow: true };
+}
+
+/** The readiness check right before StartCutover, with the reasons it fails. */
+export async function checkReadiness(deps: Pick<Deps, 'mgn'>, id: string, maxLagSeconds: number): Promise<{ ready: boolean; reasons: string[]; lagSeconds: number | null }> {
+  const s = await server(deps, id);
+  const r = readiness(s, maxLagSeconds);
+  return { ...r, lagSeconds: s.replication.lagSeconds };
+}
+
+/** The point of no return: FinalizeCutover (once: CUTOVER already means done). */
+export async function finalizeCutover(deps: Pick<Deps, 'mgn'>, id: string): Promise<{ changed: boolean }> {
+  const s = await server(deps, id);
+  if (s.lifeCycle === 'CUTOVER') return { changed: false };
+  await deps.mgn.finalizeCutover(id);
+  return { changed: true };
+}
+
+export async function archiveServer(deps: Pick<Deps, 'mgn'>, id: string): Promise<{ changed: boolean }> {
+  const s = await server(deps, id);
+  if (s.isArchived) return { changed: false };
+  await deps.mgn.markAsArchived(id);
+  return { changed: true };
+}
+
+/** Ops notification for a hold, a failure or a timeout: one message per event (deduplicated by key). */
+export async function notifyOps(deps: Pick<Deps, 'notifier'>, n: { serverId: string; application: string; wave: string; event: string; detail: string; key?: string }): Promise<void> {
+  await deps.notifier.ops({
+    subject: `${n.event}: ${n.application}/${n.serverId}`,
+    text: `${n.event} for ${n.serverId} (application ${n.application}, wave ${n.wave}): ${n.detail}`,
+    key: n.key ?? `${n.event}#${n.wave}#${n.serverId}#${n.detail}`,
+    attributes: { event: n.event, application: n.application, wave: n.wave },
+  });
+}
