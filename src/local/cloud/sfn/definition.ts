@@ -25,6 +25,8 @@ export interface TaskMeta {
   /** The Resource as AWS would report it in history (`arn:aws:states:::lambda:invoke`, a function ARN). */
   resource: string;
   timeoutSeconds?: number;
+  /** TimeoutSecondsPath: the host reads the value from the task's input (TIMEOUT_KEY). */
+  timeoutFromInput?: boolean;
   heartbeatSeconds?: number;
   wait?: { seconds?: number; secondsPath?: string; timestamp?: string; timestampPath?: string };
 }
@@ -38,6 +40,9 @@ export interface PreparedDefinition {
   retries: Map<string, number[]>;
   timeoutSeconds?: number;
 }
+
+/** Hidden parameter carrying a TimeoutSecondsPath value to the host. */
+export const TIMEOUT_KEY = '__mgnFlowTimeoutSeconds';
 
 /** Safe value for the library's wall-clock timers: Node overflows above 2,147,483 s. */
 const RUNNER_TIMEOUT_S = 2_000_000;
@@ -107,8 +112,15 @@ export function prepareDefinition(
         if (meta.integration.kind === 'lambda') state.Resource = meta.resource;
         if (typeof state.TimeoutSeconds === 'number') meta.timeoutSeconds = state.TimeoutSeconds;
         if (typeof state.HeartbeatSeconds === 'number') meta.heartbeatSeconds = state.HeartbeatSeconds;
-        if ('TimeoutSecondsPath' in state || 'HeartbeatSecondsPath' in state) {
-          throw new DefinitionError(`state ${name}: TimeoutSecondsPath/HeartbeatSecondsPath are not supported locally; use TimeoutSeconds`);
+        if ('HeartbeatSecondsPath' in state) throw new DefinitionError(`state ${name}: HeartbeatSecondsPath is not supported locally; use HeartbeatSeconds`);
+        if (typeof state.TimeoutSecondsPath === 'string') {
+          // Evaluated on the same effective input as Parameters: carried to the host as a hidden parameter.
+          if (!state.Parameters || typeof state.Parameters !== 'object' || Array.isArray(state.Parameters)) {
+            throw new DefinitionError(`state ${name}: TimeoutSecondsPath needs Parameters locally`);
+          }
+          (state.Parameters as Record<string, unknown>)[`${TIMEOUT_KEY}.$`] = state.TimeoutSecondsPath;
+          meta.timeoutFromInput = true;
+          delete state.TimeoutSecondsPath;
         }
         state.TimeoutSeconds = RUNNER_TIMEOUT_S;
         delete state.HeartbeatSeconds;

@@ -4,7 +4,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import type { VirtualClock } from '../../emulator/clock.ts';
 import type { LambdaInvoker } from '../lambda-types.ts';
 import { AwsError } from '../protocol.ts';
-import { DefinitionError, type PreparedDefinition, type TaskMeta, prepareDefinition, readPath } from './definition.ts';
+import { DefinitionError, type PreparedDefinition, TIMEOUT_KEY, type TaskMeta, prepareDefinition, readPath } from './definition.ts';
 
 /**
  * The Step Functions stand-in: runs the SAME ASL files with aws-local-stepfunctions, on the local cloud's
@@ -398,20 +398,27 @@ export class StepFunctionsHost {
   /** Run one Task (or converted Wait) of an execution: the integration, its callback and its timeouts. */
   private async task(exec: ExecutionRecord, meta: TaskMeta, rawInput: unknown): Promise<unknown> {
     if (exec.status !== 'RUNNING') throw taskError('States.Runtime', 'execution is not running');
+    let timeoutSeconds = meta.timeoutSeconds;
+    if (meta.timeoutFromInput && rawInput && typeof rawInput === 'object') {
+      const { [TIMEOUT_KEY]: t, ...rest } = rawInput as Record<string, unknown>;
+      if (typeof t !== 'number' || !(t > 0)) throw taskError('States.Runtime', `TimeoutSecondsPath of ${meta.name} must resolve to a positive number`);
+      timeoutSeconds = t;
+      rawInput = rest;
+    }
     const token = meta.integration.callback ? this.newToken(exec) : undefined;
     const input = token ? replaceToken(rawInput, token) : rawInput;
     let timer: { cancelled: boolean; wall?: NodeJS.Timeout } | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      if (meta.timeoutSeconds === undefined) return;
+      if (timeoutSeconds === undefined) return;
       timer = { cancelled: false };
       const t = timer;
       const fire = () => {
-        if (!t.cancelled) reject(taskError('States.Timeout', `Task timed out after ${meta.timeoutSeconds} seconds`));
+        if (!t.cancelled) reject(taskError('States.Timeout', `Task timed out after ${timeoutSeconds} seconds`));
       };
       // A task that waits on the world (a callback, a nested execution) waits in simulated time; a task that
       // only runs code (a Lambda, a publish) runs in wall time, whatever the time scale.
-      if (waitsOnWorld(meta)) this.clock.after(meta.timeoutSeconds * 1000, fire);
-      else t.wall = setTimeout(fire, meta.timeoutSeconds * 1000);
+      if (waitsOnWorld(meta)) this.clock.after(timeoutSeconds * 1000, fire);
+      else t.wall = setTimeout(fire, timeoutSeconds * 1000);
     });
     try {
       return await Promise.race([this.integrate(exec, meta, input, token), timeout]);

@@ -100,6 +100,41 @@ describe('StepFunctionsHost service integrations', () => {
     expect(h.listExecutions(child).map((e) => e.status).sort()).toEqual(['FAILED', 'SUCCEEDED']);
   });
 
+  it('times a callback out after its TimeoutSecondsPath, read from the state input, on the simulated clock', async () => {
+    const clock = new VirtualClock({ start: Date.UTC(2026, 0, 1), scale: 1, manual: true });
+    const tokens: string[] = [];
+    const h = new StepFunctionsHost({
+      clock,
+      region: 'us-east-1',
+      accountId: '111122223333',
+      lambda: { resolve: (r) => (typeof r === 'string' ? r : undefined), invoke: async (_k, e) => void tokens.push((e as { token: string }).token) },
+    });
+    const { stateMachineArn } = h.createStateMachine({
+      name: 'soak',
+      definition: {
+        StartAt: 'Soak',
+        States: {
+          Soak: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+            Parameters: { FunctionName: 'soak', Payload: { 'token.$': '$$.Task.Token' } },
+            TimeoutSecondsPath: '$.soakSeconds',
+            Catch: [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.ended', Next: 'Ended' }],
+            End: true,
+          },
+          Ended: { Type: 'Pass', Result: 'soak ended', End: true },
+        },
+      },
+    });
+    const { executionArn } = h.startExecution({ stateMachineArn, input: JSON.stringify({ soakSeconds: 14 * 86400 }) });
+    for (let i = 0; i < 100 && tokens.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    clock.advance(14 * 86400 - 1);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(h.describeExecution(executionArn).status).toBe('RUNNING');
+    clock.advance(1);
+    expect(JSON.parse((await h.settled(executionArn)).output as string)).toBe('soak ended');
+  });
+
   it('refuses a definition it cannot run faithfully, naming the state', () => {
     const h = host();
     expect(() =>
