@@ -26,7 +26,7 @@ export interface GateArrival {
   wave: string;
   application: string;
   gate: GateKind;
-  round: number;
+  round: string;
   members: string[];
   timeoutSeconds: number;
   evidence?: Record<string, unknown>;

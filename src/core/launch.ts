@@ -21,7 +21,7 @@ export interface Arrival {
   application: string;
   launch: 'TEST' | 'CUTOVER';
   /** Which launch of this application this is (a relaunch after a failure is a new round). */
-  round: number;
+  round: string;
   members: string[];
   arrivalTimeoutSeconds: number;
 }
