@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+/**
+ * The handlers' configuration, parsed once at cold start from the environment serverless.yml gives them
+ * (the local cloud gives the same variables).
+ */
+export interface Config {
+  /** The one DynamoDB table holding waits, launch points, gates and dedupe markers. */
+  stateTable: string;
+  opsTopicArn: string;
+  approvalTopicArn?: string;
+  stateMachineArn?: string;
+  /** RetryDataReplication attempts per stall episode before only ops are told (default 2). */
+  maxStallRetries: number;
+}
+
+/** What each variable is and what to set it to: the error message says it. */
+const HELP: Record<string, string> = {
+  STATE_TABLE: 'the name of the DynamoDB state table (serverless.yml provider.environment: STATE_TABLE: !Ref StateTable)',
+  OPS_TOPIC_ARN: 'the ARN of the ops SNS topic, arn:aws:sns:<region>:<account>:<name> (provider.environment: OPS_TOPIC_ARN: !Ref OpsTopic)',
+  APPROVAL_TOPIC_ARN: 'the ARN of the approvals SNS topic, arn:aws:sns:<region>:<account>:<name>, or leave it unset',
+  STATE_MACHINE_ARN: 'the ARN of the server-lifecycle state machine, arn:aws:states:<region>:<account>:stateMachine:<name>, or leave it unset',
+  MAX_STALL_RETRIES: 'a whole number from 0 to 10 (default 2)',
+};
+
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly variables: string[],
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Unset and empty are the same: an empty variable is a missing one. */
+const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const snsArn = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+const sfnArn = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
+
+const schema = z.object({
+  STATE_TABLE: z.preprocess(blank, z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/)),
+  OPS_TOPIC_ARN: z.preprocess(blank, z.string().regex(snsArn)),
+  APPROVAL_TOPIC_ARN: z.preprocess(blank, z.string().regex(snsArn).optional()),
+  STATE_MACHINE_ARN: z.preprocess(blank, z.string().regex(sfnArn).optional()),
+  MAX_STALL_RETRIES: z.preprocess(blank, z.coerce.number().int().min(0).max(10).default(2)),
+});
+
+/** Parse the configuration; throws ConfigError naming every variable to set and what to set it to. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const variables = [...new Set(parsed.error.issues.map((i) => String(i.path[0])))];
+    const lines = variables.map((name) => {
+      const value = blank(env[name]);
+      const what = value === undefined ? `${name} is not set` : `${name} is ${JSON.stringify(value)}`;
+      return `${what}: set it to ${HELP[name] ?? 'a valid value'}`;
+    });
+    throw new ConfigError(`mgn-flow configuration: ${lines.join('; ')}`, variables);
+  }
+  const v = parsed.data;
+  return {
+    stateTable: v.STATE_TABLE,
+    opsTopicArn: v.OPS_TOPIC_ARN,
+    ...(v.APPROVAL_TOPIC_ARN ? { approvalTopicArn: v.APPROVAL_TOPIC_ARN } : {}),
+    ...(v.STATE_MACHINE_ARN ? { stateMachineArn: v.STATE_MACHINE_ARN } : {}),
+    maxStallRetries: v.MAX_STALL_RETRIES,
+  };
+}

@@ -1,0 +1,68 @@
+import { type MessageAttributeValue, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { Notifier } from '../../ports.ts';
+import type { Dedupe } from './stores.ts';
+
+/** SNS Subject: printable ASCII, at most 100 characters, no line breaks or control characters. */
+export const SUBJECT_MAX = 100;
+/** SNS accepts at most 10 message attributes. */
+export const MAX_ATTRIBUTES = 10;
+/** How long one ops message key silences its repeats (duplicated events, event and reconciler racing). */
+export const DEFAULT_DEDUPE_SECONDS = 6 * 3600;
+
+/**
+ * A Subject SNS accepts: one line of printable ASCII (accents dropped, other characters as '?'), starting
+ * with a visible character, at most 100 characters ('...' marks a cut).
+ */
+export function toSubject(subject: string): string {
+  const ascii = subject
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/[^\x20-\x7e]/g, '?');
+  const line = ascii.replace(/ +/g, ' ').trim();
+  return line.length <= SUBJECT_MAX ? line : `${line.slice(0, SUBJECT_MAX - 3).trimEnd()}...`;
+}
+
+function toAttributes(attributes: Record<string, string> | undefined): Record<string, MessageAttributeValue> | undefined {
+  const entries = Object.entries(attributes ?? {}).filter(([k, v]) => k !== '' && v !== '');
+  if (entries.length === 0) return undefined;
+  return Object.fromEntries(entries.slice(0, MAX_ATTRIBUTES).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]));
+}
+
+export interface NotifierOptions {
+  client: SNSClient;
+  opsTopicArn: string;
+  dedupe: Dedupe;
+  /** Default DEFAULT_DEDUPE_SECONDS. */
+  dedupeSeconds?: number;
+}
+
+/**
+ * Notifier on SNS: one message per `key` (a dedupe marker taken before publishing; a publish that fails
+ * gives the key back so a retry sends it), published to the ops topic.
+ */
+export function createNotifier(opts: NotifierOptions): Notifier {
+  const ttl = opts.dedupeSeconds ?? DEFAULT_DEDUPE_SECONDS;
+  return {
+    async ops(message) {
+      const key = `ops#${message.key}`;
+      if (!(await opts.dedupe.once(key, ttl))) return;
+      const subject = toSubject(message.subject);
+      const attributes = toAttributes(message.attributes);
+      try {
+        await opts.client.send(
+          new PublishCommand({
+            TopicArn: opts.opsTopicArn,
+            Message: message.text === '' ? subject || message.key : message.text,
+            ...(subject ? { Subject: subject } : {}),
+            ...(attributes ? { MessageAttributes: attributes } : {}),
+          }),
+        );
+      } catch (err) {
+        await opts.dedupe.forget(key).catch(() => undefined);
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,311 @@
+import { createHash } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  paginateScan,
+} from '@aws-sdk/lib-dynamodb';
+import type { Clock, Gate, GateStore, LaunchPoint, OpenWait, RendezvousStore, WaitStore } from '../../ports.ts';
+
+/**
+ * The state stores on ONE DynamoDB table keyed by the string `pk`:
+ *   WAIT#<serverId>   the server's open wait (the only item that holds a task token)
+ *   POINT#<id>        an application's launch point (arrivals in the string set `arrivedSet`)
+ *   GATE#<id>         an application's gate and its decision
+ *   ONCE#<key>        a dedupe marker with a `ttl` (epoch seconds)
+ * Every exactly-once step is a single conditional write: the condition is the lock.
+ */
+
+export const WAIT_PREFIX = 'WAIT#';
+export const POINT_PREFIX = 'POINT#';
+export const GATE_PREFIX = 'GATE#';
+export const ONCE_PREFIX = 'ONCE#';
+
+/** A state transition the item's current state does not allow (e.g. `launched` on a point nobody claimed). */
+export class StoreConflictError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreConflictError';
+  }
+}
+
+/** The item the call is about does not exist. */
+export class StoreNotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreNotFoundError';
+  }
+}
+
+export function isConditionFailed(err: unknown): boolean {
+  return (err as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
+}
+
+/** Run a conditional write; false when its condition did not hold, any other error as it came. */
+async function conditional(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (err) {
+    if (isConditionFailed(err)) return false;
+    throw err;
+  }
+}
+
+type Item = Record<string, unknown>;
+
+/**
+ * The DocumentClient the stores expect: undefined fields are dropped (views carry optional fields), and
+ * numbers come back as numbers.
+ */
+export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
+}
+
+async function scanPrefix(doc: DynamoDBDocumentClient, table: string, prefix: string, extra?: { filter: string; names: Record<string, string>; values: Record<string, unknown> }): Promise<Item[]> {
+  const out: Item[] = [];
+  const pages = paginateScan(
+    { client: doc },
+    {
+      TableName: table,
+      ConsistentRead: true,
+      FilterExpression: `begins_with(#pk, :prefix)${extra ? ` AND ${extra.filter}` : ''}`,
+      ExpressionAttributeNames: { '#pk': 'pk', ...extra?.names },
+      ExpressionAttributeValues: { ':prefix': prefix, ...extra?.values },
+    },
+  );
+  for await (const page of pages) out.push(...((page.Items ?? []) as Item[]));
+  return out;
+}
+
+async function getItem(doc: DynamoDBDocumentClient, table: string, pk: string): Promise<Item | undefined> {
+  const { Item } = await doc.send(new GetCommand({ TableName: table, Key: { pk }, ConsistentRead: true }));
+  return Item as Item | undefined;
+}
+
+function withoutKey(item: Item): Item {
+  const { pk: _pk, kind: _kind, ...rest } = item;
+  return rest;
+}
+
+// ------------------------------------------------------------------------------------------------ waits
+
+function toWait(item: Item): OpenWait {
+  return withoutKey(item) as unknown as OpenWait;
+}
+
+export function createWaitStore(doc: DynamoDBDocumentClient, table: string): WaitStore {
+  return {
+    async put(wait) {
+      await doc.send(new PutCommand({ TableName: table, Item: { ...wait, pk: `${WAIT_PREFIX}${wait.serverId}`, kind: 'WAIT' } }));
+    },
+    async get(serverId) {
+      const item = await getItem(doc, table, `${WAIT_PREFIX}${serverId}`);
+      return item ? toWait(item) : undefined;
+    },
+    async list() {
+      return (await scanPrefix(doc, table, WAIT_PREFIX)).map(toWait);
+    },
+    take(serverId, token) {
+      return conditional(() =>
+        doc.send(
+          new DeleteCommand({
+            TableName: table,
+            Key: { pk: `${WAIT_PREFIX}${serverId}` },
+            ConditionExpression: '#token = :token',
+            ExpressionAttributeNames: { '#token': 'token' },
+            ExpressionAttributeValues: { ':token': token },
+          }),
+        ),
+      );
+    },
+  };
+}
+
+// ----------------------------------------------------------------------------------------- launch points
+
+function toPoint(item: Item): LaunchPoint {
+  const { arrivedSet, ...rest } = withoutKey(item);
+  const arrived = arrivedSet instanceof Set ? [...(arrivedSet as Set<string>)] : [];
+  return { ...(rest as Omit<LaunchPoint, 'arrived'>), arrived: arrived.sort() };
+}
+
+export function createRendezvousStore(doc: DynamoDBDocumentClient, table: string): RendezvousStore {
+  const key = (id: string) => ({ pk: `${POINT_PREFIX}${id}` });
+  const names = { '#status': 'status' };
+  const get = async (id: string) => {
+    const item = await getItem(doc, table, key(id).pk);
+    return item ? toPoint(item) : undefined;
+  };
+
+  return {
+    async arrive(init, serverId) {
+      const fields = { id: init.id, application: init.application, launch: init.launch, expected: init.expected, openedAt: init.openedAt, deadline: init.deadline, kind: 'POINT' };
+      const set = Object.keys(fields).map((f) => `#${f} = if_not_exists(#${f}, :${f})`);
+      const { Attributes } = await doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: key(init.id),
+          UpdateExpression: `SET ${set.join(', ')}, #status = if_not_exists(#status, :open) ADD #arrivedSet :server`,
+          ExpressionAttributeNames: { ...names, '#arrivedSet': 'arrivedSet', ...Object.fromEntries(Object.keys(fields).map((f) => [`#${f}`, f])) },
+          ExpressionAttributeValues: { ...Object.fromEntries(Object.entries(fields).map(([f, v]) => [`:${f}`, v])), ':open': 'OPEN', ':server': new Set([serverId]) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toPoint(Attributes as Item);
+    },
+    get,
+    claim(id) {
+      return conditional(() =>
+        doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: key(id),
+            UpdateExpression: 'SET #status = :launching',
+            ConditionExpression: '#status = :open',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: { ':open': 'OPEN', ':launching': 'LAUNCHING' },
+          }),
+        ),
+      );
+    },
+    async launched(id, jobId, servers) {
+      // a retried call with the same job is already done; anything else but LAUNCHING is a conflict
+      const ok = await conditional(() =>
+        doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: key(id),
+            UpdateExpression: 'SET #status = :launched, #jobId = :jobId, #launched = :servers',
+            ConditionExpression: '#status = :launching OR (#status = :launched AND #jobId = :jobId)',
+            ExpressionAttributeNames: { ...names, '#jobId': 'jobId', '#launched': 'launched' },
+            ExpressionAttributeValues: { ':launching': 'LAUNCHING', ':launched': 'LAUNCHED', ':jobId': jobId, ':servers': servers },
+          }),
+        ),
+      );
+      if (!ok) {
+        const now = await get(id);
+        throw new StoreConflictError(now ? `Launch point ${id} is ${now.status}${now.jobId ? ` with job ${now.jobId}` : ''}, not LAUNCHING: job ${jobId} cannot be recorded` : `Launch point ${id} does not exist`);
+      }
+    },
+    async release(id) {
+      // LAUNCHING -> OPEN; a point that is already OPEN stays so, a LAUNCHED one is never reopened
+      await conditional(() =>
+        doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: key(id),
+            UpdateExpression: 'SET #status = :open',
+            ConditionExpression: '#status = :launching',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: { ':open': 'OPEN', ':launching': 'LAUNCHING' },
+          }),
+        ),
+      );
+    },
+    async listOpen() {
+      const items = await scanPrefix(doc, table, POINT_PREFIX, { filter: '#status <> :launched', names, values: { ':launched': 'LAUNCHED' } });
+      return items.map(toPoint);
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------------------------ gates
+
+function toGate(item: Item): Gate {
+  return withoutKey(item) as unknown as Gate;
+}
+
+export function createGateStore(doc: DynamoDBDocumentClient, table: string): GateStore {
+  const key = (id: string) => ({ pk: `${GATE_PREFIX}${id}` });
+  const get = async (id: string) => {
+    const item = await getItem(doc, table, key(id).pk);
+    return item ? toGate(item) : undefined;
+  };
+  return {
+    async open(gate) {
+      const stored: Gate = { ...gate, status: 'OPEN' };
+      const created = await conditional(() =>
+        doc.send(
+          new PutCommand({
+            TableName: table,
+            Item: { ...stored, ...key(gate.id), kind: 'GATE' },
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': 'pk' },
+          }),
+        ),
+      );
+      if (created) return { created: true, gate: stored };
+      const existing = await get(gate.id);
+      if (!existing) throw new StoreConflictError(`Gate ${gate.id} was there a moment ago and is gone`);
+      return { created: false, gate: existing };
+    },
+    get,
+    async decide(id, decision) {
+      const ok = await conditional(() =>
+        doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: key(id),
+            UpdateExpression: 'SET #status = :decided, #decision = :decision',
+            ConditionExpression: '#status = :open',
+            ExpressionAttributeNames: { '#status': 'status', '#decision': 'decision' },
+            ExpressionAttributeValues: { ':open': 'OPEN', ':decided': 'DECIDED', ':decision': decision },
+          }),
+        ),
+      );
+      if (!ok && !(await get(id))) throw new StoreNotFoundError(`Gate ${id} does not exist`);
+      return ok;
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------------------------ dedupe
+
+export interface Dedupe {
+  /** True the first time `key` is seen within `ttlSeconds` (conditional put with a `ttl` attribute). */
+  once(key: string, ttlSeconds: number): Promise<boolean>;
+  /** Forget `key` (the work it guarded failed, so the next attempt may do it). */
+  forget(key: string): Promise<void>;
+}
+
+/** The dedupe item's key: the key itself, or its SHA-256 when it would not fit a partition key (2,048 bytes). */
+export function onceItemKey(key: string): string {
+  return Buffer.byteLength(key) <= 1024 ? `${ONCE_PREFIX}${key}` : `${ONCE_PREFIX}sha256:${createHash('sha256').update(key).digest('hex')}`;
+}
+
+export function createDedupe(doc: DynamoDBDocumentClient, table: string, clock: Clock): Dedupe {
+  return {
+    once(key, ttlSeconds) {
+      const now = Math.floor(clock.now().getTime() / 1000);
+      return conditional(() =>
+        doc.send(
+          new PutCommand({
+            TableName: table,
+            Item: { pk: onceItemKey(key), kind: 'ONCE', ttl: now + Math.max(1, Math.ceil(ttlSeconds)), at: clock.now().toISOString() },
+            // DynamoDB sweeps expired items late (up to days): an expired marker counts as absent
+            ConditionExpression: 'attribute_not_exists(#pk) OR #ttl <= :now',
+            ExpressionAttributeNames: { '#pk': 'pk', '#ttl': 'ttl' },
+            ExpressionAttributeValues: { ':now': now },
+          }),
+        ),
+      );
+    },
+    async forget(key) {
+      await doc.send(new DeleteCommand({ TableName: table, Key: { pk: onceItemKey(key) } }));
+    },
+  };
+}
+
+/** All stores on one table. */
+export function createStores(doc: DynamoDBDocumentClient, table: string, clock: Clock) {
+  return {
+    waits: createWaitStore(doc, table),
+    points: createRendezvousStore(doc, table),
+    gates: createGateStore(doc, table),
+    dedupe: createDedupe(doc, table, clock),
+  };
+}
