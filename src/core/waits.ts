@@ -13,6 +13,8 @@ export type Outcome = { output: Record<string, unknown> } | { error: string; cau
 
 /** Evaluate a condition against what MGN says now. Undefined: not yet. Pure. */
 export function evaluate(condition: WaitCondition, serverId: string, server: ServerView | undefined, job: JobView | undefined, now: Date): Outcome | undefined {
+  // another (older) job never answers for the one the wait names
+  if (job && 'jobId' in condition && job.id !== condition.jobId) job = undefined;
   switch (condition.kind) {
     case 'READY_FOR_TEST':
       if (!server) return undefined;
@@ -105,7 +107,8 @@ export async function reconcile(deps: WaitDeps): Promise<{ open: number; resolve
   const open = await deps.waits.list();
   if (open.length === 0) return { open: 0, resolved: 0, serverCalls: 0, jobCalls: 0 };
   const now = deps.clock.now();
-  const needsServer = open.filter((w) => w.condition.kind !== 'UNTIL' && w.condition.kind !== 'JOB_DONE');
+  // only these read the server: UNTIL, JOB_DONE and LAUNCH_RESULT need none; LAUNCH_POINT and GATE are never polled
+  const needsServer = open.filter((w) => ['READY_FOR_TEST', 'POST_LAUNCH', 'CUTOVER_STATE', 'READINESS'].includes(w.condition.kind));
   const serverIds = [...new Set(needsServer.map((w) => w.serverId))];
   const jobIds = [...new Set(open.map((w) => jobIdOf(w.condition)).filter((j): j is string => j !== undefined))];
   const servers = new Map<string, ServerView>();
