@@ -37,6 +37,13 @@ export async function revertLifecycle(deps: Pick<Deps, 'mgn'>, id: string, to: '
   return { changed: true };
 }
 
+/** Revert, then terminate the launched instance when asked (after a rejection or a failure). */
+export async function revertAndTerminate(deps: Pick<Deps, 'mgn'>, id: string, to: 'READY_FOR_TEST' | 'READY_FOR_CUTOVER', terminate: boolean): Promise<{ changed: boolean; terminateJobId: string | null }> {
+  const { changed } = await revertLifecycle(deps, id, to);
+  const terminateJobId = terminate ? (await terminateTestInstance(deps, id)).jobId : null;
+  return { changed, terminateJobId };
+}
+
 export interface CutoverWindow {
   start: string;
   end: string;

@@ -132,6 +132,9 @@ export async function reconcile(deps: WaitDeps): Promise<{ open: number; resolve
   return { open: open.length, resolved, serverCalls, jobCalls };
 }
 
+/** States after the go/no-go (source quiesced): replication stalls there are evidence, not alerts. */
+export const AFTER_QUIESCE = new Set(['CheckReadiness', 'HoldForReadiness', 'CutoverLaunchPoint', 'AwaitCutoverResult', 'AwaitCutoverVerify', 'CutoverFailureGate', 'FinalizeGate', 'AwaitCutoverState']);
+
 export interface MgnEventLike {
   'detail-type': string;
   resources: string[];
@@ -144,22 +147,23 @@ export interface MgnEventLike {
  * cutover, where a stall is evidence, not an alert.
  */
 export async function routeEvent(
-  deps: WaitDeps & { notifier: Notifier; stallPolicy?: { quiesced(serverId: string): Promise<boolean>; retries(serverId: string): Promise<number>; maxRetries: number; recordRetry(serverId: string): Promise<void> } },
+  deps: WaitDeps & { notifier: Notifier; onceKey(key: string, ttlSeconds: number): Promise<boolean>; maxStallRetries: number },
   event: MgnEventLike,
 ): Promise<{ resolved: boolean; action?: string }> {
   const serverId = event.resources[0]?.split('/')[1];
   if (!serverId) return { resolved: false };
   const type = event['detail-type'];
   if (type === 'MGN Source Server Data Replication Stalled Change') {
-    const state = event.detail.state;
-    if (state !== 'STALLED') return { resolved: false, action: 'recovered' };
-    const policy = deps.stallPolicy;
-    if (policy && (await policy.quiesced(serverId))) return { resolved: false, action: 'evidence' };
-    await deps.notifier.ops({ subject: `Replication stalled: ${serverId}`, text: `Data replication of ${serverId} stalled.`, key: `stall#${serverId}#${event.resources[0]}` });
-    if (policy && (await policy.retries(serverId)) < policy.maxRetries) {
-      await policy.recordRetry(serverId);
-      await deps.mgn.retryDataReplication(serverId).catch(() => undefined);
-      return { resolved: false, action: 'retried' };
+    if (event.detail.state !== 'STALLED') return { resolved: false, action: 'recovered' };
+    // Once the source is quiesced for cutover, a stall is expected (the agent is gone): evidence, not an alert.
+    const wait = await deps.waits.get(serverId);
+    if (wait && AFTER_QUIESCE.has(wait.state)) return { resolved: false, action: 'evidence' };
+    await deps.notifier.ops({ subject: `Replication stalled: ${serverId}`, text: `Data replication of ${serverId} stalled.`, key: `stall#${serverId}#${deps.clock.now().toISOString().slice(0, 13)}` });
+    for (let k = 0; k < deps.maxStallRetries; k++) {
+      if (await deps.onceKey(`stall-retry#${serverId}#${k}`, 14 * 86400)) {
+        await deps.mgn.retryDataReplication(serverId).catch(() => undefined);
+        return { resolved: false, action: 'retried' };
+      }
     }
     return { resolved: false, action: 'notified' };
   }

@@ -2,6 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/client-sns';
+import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { Faults, Quotas } from '../emulator/config.ts';
 import { startEmulator } from '../emulator/index.ts';
 import { type ApiRoute, type LocalApi, startApi } from './api/index.ts';
@@ -140,6 +141,29 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
     const snsClient = new SNSClient({ region, endpoint: gateway.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     snsRef.client = snsClient;
     closers.push(async () => snsClient.destroy());
+
+    // Scheduled functions (`events: - schedule: rate(...)`) become Scheduler schedules, as on AWS.
+    const schedulerClient = new SchedulerClient({ region, endpoint: gateway.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    for (const f of Object.values(config.functions)) {
+      let n = 0;
+      for (const e of f.events) {
+        const spec = e.schedule as string | { rate?: string | string[]; enabled?: boolean } | undefined;
+        if (spec === undefined) continue;
+        const rates = typeof spec === 'string' ? [spec] : Array.isArray(spec.rate) ? spec.rate : spec.rate ? [spec.rate] : [];
+        if (typeof spec === 'object' && spec.enabled === false) continue;
+        for (const expression of rates) {
+          await schedulerClient.send(
+            new CreateScheduleCommand({
+              Name: `${f.key}-schedule-${++n}`,
+              ScheduleExpression: expression,
+              FlexibleTimeWindow: { Mode: 'OFF' },
+              Target: { Arn: lambda.functionArn(f.key), RoleArn: `arn:aws:iam::${accountId}:role/local-scheduler`, Input: '{}' },
+            }),
+          );
+        }
+      }
+    }
+    schedulerClient.destroy();
 
     const ddb = new DynamoDBClient({ region, endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     await createTables(ddb, tablesFromResources(config.resources));

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+/** Contracts between the state machine and its tasks: defined once, used by handlers and tests. */
+
+const ServerId = z.string().regex(/^s-[0-9a-zA-Z]{17}$/, 'a source server id such as s-1234567890abcdef0');
+const Token = z.string().min(1).max(1024);
+const Name = z.string().min(1).max(128);
+
+export const Condition = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('READY_FOR_TEST') }),
+  z.object({ kind: z.literal('LAUNCH_RESULT'), launch: z.enum(['TEST', 'CUTOVER']), jobId: z.string().min(1) }),
+  z.object({ kind: z.literal('POST_LAUNCH'), jobId: z.string().min(1) }),
+  z.object({ kind: z.literal('JOB_DONE'), jobId: z.string().min(1) }),
+  z.object({ kind: z.literal('CUTOVER_STATE') }),
+  z.object({ kind: z.literal('UNTIL'), at: z.string().datetime(), reason: z.string() }),
+  z.object({ kind: z.literal('READINESS'), maxLagSeconds: z.number().nonnegative() }),
+]);
+
+const WaitBase = { token: Token, executionArn: z.string().min(1), state: Name, serverId: ServerId };
+
+export const AwaitConditionInput = z.object({ ...WaitBase, condition: Condition });
+
+export const ArriveAtLaunchPointInput = z.object({
+  ...WaitBase,
+  wave: Name,
+  application: Name,
+  launch: z.enum(['TEST', 'CUTOVER']),
+  round: z.string().min(1),
+  members: z.array(ServerId).min(1).max(200),
+  arrivalTimeoutSeconds: z.number().int().positive(),
+});
+
+export const ArriveAtGateInput = z.object({
+  ...WaitBase,
+  wave: Name,
+  application: Name,
+  gate: z.enum(['SIGNOFF', 'GO_NO_GO', 'FINALIZE', 'TEST_FAILURE', 'CUTOVER_FAILURE']),
+  round: z.string().min(1),
+  members: z.array(ServerId).min(1).max(200),
+  timeoutSeconds: z.number().int().positive(),
+});
+
+export const ServerInput = z.object({ serverId: ServerId });
+export const RouteInput = z.object({ serverId: ServerId, archive: z.boolean() });
+export const RevertInput = z.object({ serverId: ServerId, to: z.enum(['READY_FOR_TEST', 'READY_FOR_CUTOVER']), terminate: z.boolean().default(false) });
+export const ReadinessInput = z.object({ serverId: ServerId, maxLagSeconds: z.number().nonnegative() });
+export const WindowInput = z.object({ window: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable().optional() });
+export const NotifyInput = z.object({ serverId: ServerId, application: Name, wave: Name, event: z.string().min(1).max(200), detail: z.string().max(2000) });
+export const DecideInput = z.object({
+  gateId: z.string().min(1),
+  decision: z.enum(['approve', 'reject', 'retry', 'rollback', 'stop']),
+  by: z.string().min(1).max(200),
+  comment: z.string().max(2000).optional(),
+  quiesced: z.boolean().optional(),
+  acceptMissing: z.array(ServerId).optional(),
+  terminateInstances: z.boolean().optional(),
+});
+
+/** What a server execution starts with (the wave's launcher builds it; tests and the CLI too). */
+export const Plan = z.object({
+  soakSeconds: z.number().int().positive().max(2_000_000).default(14 * 86400),
+  cutoverWindow: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable().default(null),
+  maxTestLaunches: z.number().int().min(1).max(10).default(3),
+  maxLagSeconds: z.number().nonnegative().default(300),
+  archive: z.boolean().default(true),
+  arrivalTimeoutSeconds: z.number().int().positive().default(3600),
+  gateTimeoutSeconds: z.number().int().positive().max(2_000_000).default(7 * 86400),
+  readyTimeoutSeconds: z.number().int().positive().max(2_000_000).default(14 * 86400),
+  launchTimeoutSeconds: z.number().int().positive().default(2 * 3600),
+  verifyTimeoutSeconds: z.number().int().positive().default(2 * 3600),
+  jobTimeoutSeconds: z.number().int().positive().default(3 * 3600),
+  windowHoldTimeoutSeconds: z.number().int().positive().max(2_000_000).default(14 * 86400),
+  readinessHoldTimeoutSeconds: z.number().int().positive().default(6 * 3600),
+});
+
+export const ServerRun = z.object({
+  wave: Name,
+  application: Name,
+  serverId: ServerId,
+  members: z.array(ServerId).min(1).max(200),
+  attempt: z.number().int().min(1).default(1),
+  plan: Plan,
+});
+export type ServerRun = z.infer<typeof ServerRun>;
