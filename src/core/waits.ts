@@ -7,6 +7,8 @@ import type { Clock, JobView, MgnPort, Notifier, OpenWait, ServerView, TaskCallb
  * `WaitStore.take` lets one resolver win; only the winner resumes the execution.
  */
 
+const READY_OR_LATER = new Set(['READY_FOR_TEST', 'TESTING', 'READY_FOR_CUTOVER', 'CUTTING_OVER', 'CUTOVER']);
+
 export type WaitDeps = { mgn: MgnPort; waits: WaitStore; callbacks: TaskCallbacks; clock: Clock };
 
 export type Outcome = { output: Record<string, unknown> } | { error: string; cause: string };
@@ -18,7 +20,7 @@ export function evaluate(condition: WaitCondition, serverId: string, server: Ser
   switch (condition.kind) {
     case 'READY_FOR_TEST':
       if (!server) return undefined;
-      if (server.replication.lagSeconds !== null && server.lifeCycle !== 'NOT_READY') return { output: { lifeCycle: server.lifeCycle } };
+      if (server.replication.lagSeconds !== null && READY_OR_LATER.has(server.lifeCycle)) return { output: { lifeCycle: server.lifeCycle } };
       return undefined;
     case 'LAUNCH_RESULT': {
       const p = job?.servers.find((s) => s.id === serverId);
@@ -31,7 +33,7 @@ export function evaluate(condition: WaitCondition, serverId: string, server: Ser
     case 'POST_LAUNCH': {
       const p = job?.servers.find((s) => s.id === serverId);
       if (!job || !p || !server) return undefined;
-      if (server.launchedInstance?.firstBoot !== 'SUCCEEDED') return undefined;
+      if (server.launchedInstance?.jobId !== job.id || server.launchedInstance.firstBoot !== 'SUCCEEDED') return undefined;
       const actions = p.postLaunch?.actions ?? [];
       if (actions.some((a) => a.status === 'IN_PROGRESS')) return undefined;
       if (p.postLaunch && !p.postLaunch.discovered && actions.length === 0) return undefined;
@@ -85,7 +87,10 @@ export async function resolve(deps: Pick<WaitDeps, 'waits' | 'callbacks'>, wait:
     else await deps.callbacks.fail(wait.token, outcome.error, outcome.cause);
   } catch (err) {
     // The execution already moved on (stopped, timed out): nothing to resume.
-    if ((err as Error).name !== 'TaskTimedOut' && (err as Error).name !== 'TaskDoesNotExist') throw err;
+    if ((err as Error).name === 'TaskTimedOut' || (err as Error).name === 'TaskDoesNotExist') return true;
+    // A transient failure (throttling): put the wait back so the next event or reconcile resumes it.
+    await deps.waits.put(wait);
+    throw err;
   }
   return true;
 }
