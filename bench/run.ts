@@ -261,14 +261,60 @@ async function busThroughput(): Promise<void> {
   };
 }
 
+/**
+ * transitionsPerServer, mgnCallsPerServer, eventResumeP50Ms / eventResumeP99Ms: a happy-path application of
+ * 10 servers through the server-lifecycle machine on the local cloud (gates decided as soon as they ask).
+ */
+async function lifecycleFigures(): Promise<void> {
+  const { lifecycleCloud, startServers, decideWhenAsked, serverIds } = await import('../test/statemachines/lifecycle-helpers.ts');
+  const { logicalCalls } = await import('../src/local/emulator/http.ts');
+  const servers = 10;
+  const timeScale = 3000;
+  const cloud = await lifecycleCloud({ servers, timeScale, seed: 21 });
+  try {
+    const ids = serverIds(cloud);
+    const arns = startServers(cloud, { ids });
+    await decideWhenAsked(cloud, 'wave-1#app-1#SIGNOFF#1', 'approve');
+    await decideWhenAsked(cloud, 'wave-1#app-1#GO_NO_GO#1-0', 'approve', { quiesced: true });
+    await decideWhenAsked(cloud, 'wave-1#app-1#FINALIZE#1-1', 'approve');
+    const done = await Promise.all(arns.map((a) => cloud.host.settled(a)));
+    if (done.some((d) => d.status !== 'SUCCEEDED')) throw new Error('a lifecycle bench execution did not succeed');
+    let transitions = 0;
+    const latencies: number[] = [];
+    const launchEvents = cloud.emulator.engine.events.delivered.filter((d) => d.event['detail-type'] === 'MGN Source Server Launch Result');
+    for (const arn of arns) {
+      const history = cloud.host.history(arn);
+      transitions += history.filter((e) => e.type.endsWith('StateEntered') || e.type === 'TaskScheduled' && history[e.id - 2]?.type === 'TaskFailed').length;
+      const serverId = JSON.parse(cloud.host.describeExecution(arn).input).serverId as string;
+      for (const [waitState, next] of [['TestLaunchPoint', 'CountTestLaunch'], ['CutoverLaunchPoint', 'CountCutoverLaunch']] as const) {
+        const ev = launchEvents.find((d) => d.event.resources[0]?.endsWith(serverId) && String(d.event.detail.state).startsWith(waitState === 'TestLaunchPoint' ? 'TEST' : 'CUTOVER'));
+        const entered = history.find((e) => e.type.endsWith('StateEntered') && e.details?.value.name === next);
+        if (ev && entered) latencies.push(entered.wallMs - ev.deliveredWallMs);
+      }
+    }
+    latencies.sort((a, b) => a - b);
+    const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+    const calls = logicalCalls(cloud.emulator.http.log);
+    const base = { servers, timeScale, quotas: {} };
+    results.transitionsPerServer = { value: Math.round((transitions / servers) * 10) / 10, unit: 'transitions', ...base, note: 'state entries plus retries per server, happy path of a 10-server application (aim <= 40)' };
+    results.mgnCallsPerServer = { value: Math.round((calls.length / servers) * 10) / 10, unit: 'calls', ...base, note: `logical MGN calls per server from the emulator's request log, reconciler included (${calls.length} in all; aim <= 15)` };
+    results.eventResumeP50Ms = { value: Math.round(pct(50) * 10) / 10, unit: 'ms', ...base, note: `wall time from the emulator's launch-result event to the next state entered (${latencies.length} events)` };
+    results.eventResumeP99Ms = { value: Math.round(pct(99) * 10) / 10, unit: 'ms', ...base, note: 'the same, 99th percentile (aim <= 50)' };
+  } finally {
+    await cloud.close();
+  }
+}
+
 const benches: [string, () => Promise<void>][] = [
+  ['server lifecycle, 10-server application', lifecycleFigures],
   ['emulator throughput and memory', emulatorThroughput],
   ['step functions host', sfnThroughput],
   ['event bus', busThroughput],
 ];
 
+const only = process.env.BENCH_ONLY;
 const wallStart = performance.now();
-for (const [name, run] of benches) {
+for (const [name, run] of benches.filter(([n]) => !only || n.includes(only))) {
   process.stderr.write(`bench: ${name}...\n`);
   await run();
 }

@@ -18,7 +18,12 @@ export const Condition = z.discriminatedUnion('kind', [
 
 const WaitBase = { token: Token, executionArn: z.string().min(1), state: Name, serverId: ServerId };
 
-export const AwaitConditionInput = z.object({ ...WaitBase, condition: Condition });
+/**
+ * `checkNow: false` when the wait follows the action that starts what it waits for (a job made a moment ago,
+ * an instance still booting): the at-once check could not succeed, so it is skipped; events and the
+ * reconciler resolve it.
+ */
+export const AwaitConditionInput = z.object({ ...WaitBase, condition: Condition, checkNow: z.boolean().default(true) });
 
 export const ArriveAtLaunchPointInput = z.object({
   ...WaitBase,

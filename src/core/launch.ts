@@ -54,7 +54,7 @@ export async function arriveAtLaunchPoint(deps: LaunchDeps, a: Arrival): Promise
   );
   if (point.status === 'LAUNCHED') {
     // Arrived after the application launched without it: wait on the job if it is in it, else say so.
-    await followLaunch(deps, point, [a.serverId]);
+    await followLaunch(deps, point, [a.serverId], true);
   } else if (point.arrived.length >= point.expected.length) {
     try {
       await launchPoint(deps, id, { force: false });
@@ -132,12 +132,12 @@ export async function launchPoint(deps: LaunchDeps, id: string, opts: { force: b
       key: `missing#${id}`,
     });
   }
-  await followLaunch(deps, { ...point, status: 'LAUNCHED', jobId, launched: servers }, servers);
+  await followLaunch(deps, { ...point, status: 'LAUNCHED', jobId, launched: servers }, servers, false);
   return { launched: true, jobId };
 }
 
 /** Turn the arrivals' waits into "launch result of this job" and check each at once. */
-async function followLaunch(deps: LaunchDeps, point: LaunchPoint, servers: string[]): Promise<void> {
+async function followLaunch(deps: LaunchDeps, point: LaunchPoint, servers: string[], checkNow: boolean): Promise<void> {
   for (const serverId of servers) {
     const wait = await deps.waits.get(serverId);
     if (!wait || wait.condition.kind !== 'LAUNCH_POINT' || wait.condition.pointId !== point.id) continue;
@@ -145,13 +145,12 @@ async function followLaunch(deps: LaunchDeps, point: LaunchPoint, servers: strin
       await resolve(deps, wait, { output: { status: 'MISSED', pointId: point.id, jobId: point.jobId ?? null } });
       continue;
     }
-    await registerWait(deps, {
-      serverId,
-      executionArn: wait.executionArn,
-      state: wait.state,
-      token: wait.token,
-      condition: { kind: 'LAUNCH_RESULT', launch: point.launch, jobId: point.jobId },
-    });
+    await registerWait(
+      deps,
+      { serverId, executionArn: wait.executionArn, state: wait.state, token: wait.token, condition: { kind: 'LAUNCH_RESULT', launch: point.launch, jobId: point.jobId } },
+      // a job made a moment ago has no result yet; a late arrival checks the job at once
+      { checkNow },
+    );
   }
 }
 

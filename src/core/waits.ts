@@ -7,6 +7,10 @@ import type { Clock, JobView, MgnPort, Notifier, OpenWait, ServerView, TaskCallb
  * `WaitStore.take` lets one resolver win; only the winner resumes the execution.
  */
 
+/** What each condition reads of MGN. */
+const NEEDS_SERVER = new Set(['READY_FOR_TEST', 'POST_LAUNCH', 'CUTOVER_STATE', 'READINESS']);
+const NEEDS_JOB = new Set(['LAUNCH_RESULT', 'POST_LAUNCH', 'JOB_DONE']);
+
 const READY_OR_LATER = new Set(['READY_FOR_TEST', 'TESTING', 'READY_FOR_CUTOVER', 'CUTTING_OVER', 'CUTOVER']);
 
 export type WaitDeps = { mgn: MgnPort; waits: WaitStore; callbacks: TaskCallbacks; clock: Clock };
@@ -96,12 +100,14 @@ export async function resolve(deps: Pick<WaitDeps, 'waits' | 'callbacks'>, wait:
 }
 
 /** Register a wait and check it at once. */
-export async function registerWait(deps: WaitDeps, wait: Omit<OpenWait, 'createdAt'>): Promise<{ resolvedAtOnce: boolean }> {
+export async function registerWait(deps: WaitDeps, wait: Omit<OpenWait, 'createdAt'>, opts: { checkNow?: boolean } = {}): Promise<{ resolvedAtOnce: boolean }> {
   const record: OpenWait = { ...wait, createdAt: deps.clock.now().toISOString() };
   await deps.waits.put(record);
-  const [server] = await deps.mgn.describeServers([wait.serverId]);
+  // A wait for a job made a moment ago (checkNow false) cannot be satisfied yet: no call.
+  if (opts.checkNow === false) return { resolvedAtOnce: false };
+  const [server] = NEEDS_SERVER.has(wait.condition.kind) ? await deps.mgn.describeServers([wait.serverId]) : [];
   const jobId = jobIdOf(wait.condition);
-  const [job] = jobId ? await deps.mgn.describeJobs([jobId]) : [];
+  const [job] = jobId && NEEDS_JOB.has(wait.condition.kind) ? await deps.mgn.describeJobs([jobId]) : [];
   const outcome = evaluate(wait.condition, wait.serverId, server, job, deps.clock.now());
   if (!outcome) return { resolvedAtOnce: false };
   return { resolvedAtOnce: await resolve(deps, record, outcome) };

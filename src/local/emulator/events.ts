@@ -10,6 +10,8 @@ export interface DeliveredEvent {
   /** Simulated time it was emitted (before any reorder delay). */
   emittedAt: number;
   deliveredAt: number;
+  /** Wall-clock time of delivery (performance.now()), for latency figures. */
+  deliveredWallMs: number;
   fault?: 'duplicate' | 'delayed';
 }
 
@@ -71,7 +73,7 @@ export class EventHub {
   }
 
   private deliver(event: MgnEvent, emittedAt: number, fault?: DeliveredEvent['fault']): void {
-    this.delivered.push({ event, emittedAt, deliveredAt: this.clock.now(), ...(fault ? { fault } : {}) });
+    this.delivered.push({ event, emittedAt, deliveredAt: this.clock.now(), deliveredWallMs: performance.now(), ...(fault ? { fault } : {}) });
     if (this.delivered.length > 200_000) this.delivered.splice(0, 50_000);
     // Listeners run outside the emulator's own call stack, as a bus would deliver them.
     for (const listener of this.listeners) {

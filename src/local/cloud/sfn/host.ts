@@ -19,6 +19,8 @@ export interface HistoryEvent {
   id: number;
   previousEventId: number;
   timestamp: number;
+  /** Wall-clock time it was recorded (performance.now()): latency figures; not part of the API. */
+  wallMs: number;
   type: string;
   details?: { key: string; value: Record<string, unknown> };
 }
@@ -229,7 +231,7 @@ export class StepFunctionsHost {
 
   private record(exec: ExecutionRecord, type: string, key?: string, value?: Record<string, unknown>): void {
     const id = exec.history.length + 1;
-    exec.history.push({ id, previousEventId: id - 1, timestamp: this.clock.now(), type, ...(key && value ? { details: { key, value } } : {}) });
+    exec.history.push({ id, previousEventId: id - 1, timestamp: this.clock.now(), wallMs: performance.now(), type, ...(key && value ? { details: { key, value } } : {}) });
   }
 
   private run(exec: ExecutionRecord, input: unknown): void {
