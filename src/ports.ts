@@ -86,6 +86,8 @@ export interface OpenWait {
   /** Secret: never logged, never returned by list operations meant for people. */
   token: string;
   createdAt: string;
+  /** How long the callback task waits (its TimeoutSeconds), when the wait needs to know (the soak). */
+  waitSeconds?: number;
 }
 
 export interface WaitStore {

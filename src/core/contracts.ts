@@ -43,6 +43,7 @@ export const ArriveAtGateInput = z.object({
   round: z.string().min(1),
   members: z.array(ServerId).min(1).max(200),
   timeoutSeconds: z.number().int().positive(),
+  waitSeconds: z.number().int().positive().optional(),
 });
 
 export const ServerInput = z.object({ serverId: ServerId });

@@ -29,6 +29,8 @@ export interface GateArrival {
   round: string;
   members: string[];
   timeoutSeconds: number;
+  /** The callback's own timeout when it differs from the gate's (the soak length while soaking). */
+  waitSeconds?: number;
   evidence?: Record<string, unknown>;
 }
 
@@ -47,6 +49,7 @@ export async function arriveAtGate(deps: GateDeps, a: GateArrival): Promise<{ ga
     token: a.token,
     condition: { kind: 'GATE', gateId: id },
     createdAt: now.toISOString(),
+    ...(a.waitSeconds !== undefined ? { waitSeconds: a.waitSeconds } : {}),
   });
   const { created, gate } = await deps.gates.open({
     id,
