@@ -89,6 +89,7 @@ export function fakeCloud() {
     stage: 'dev',
     timeScale: 60,
     stateMachines: {},
+    config: {},
     startedAt: '2026-01-01T00:00:00.000Z',
   };
   const load: CliIo['load'] = {

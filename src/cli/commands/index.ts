@@ -4,6 +4,7 @@ import * as demo from './demo.ts';
 import * as emulator from './emulator.ts';
 import * as help from './help.ts';
 import * as local from './local.ts';
+import * as soak from './soak.ts';
 
 /** Each command is one module with `register(program, ctx)`; `help` stays last in the listing. */
-export const commands: ReadonlyArray<{ register(program: Command, ctx: CliContext): void }> = [emulator, local, demo, help];
+export const commands: ReadonlyArray<{ register(program: Command, ctx: CliContext): void }> = [emulator, local, soak, demo, help];

@@ -65,6 +65,8 @@ export interface LocalCloudInfo {
   stage: string;
   timeScale: number | 'manual';
   stateMachines: Record<string, string>;
+  /** The product's own configuration as its handlers see it (table and topic names), for the CLI. */
+  config: Record<string, string>;
   startedAt: string;
 }
 
@@ -219,11 +221,13 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       stage: config.stage,
       timeScale: opts.manualClock ? 'manual' : (opts.timeScale ?? 1),
       stateMachines,
+      config: {},
       startedAt: new Date().toISOString(),
     };
 
     // The environment handlers get: what AWS gives a Lambda, the provider's variables, and the endpoints.
     const env = handlerEnvironment(config, endpoints, { region, tables: tableNames(config), topics: Object.fromEntries(topicLogicalIds(config).map(([id, name]) => [id, sns.topicArn(name)])) });
+    for (const k of Object.keys(config.provider.environment ?? {})) if (env[k] !== undefined) info.config[k] = env[k] as string;
     const previous = new Map<string, string | undefined>();
     for (const [k, v] of Object.entries(env)) {
       previous.set(k, process.env[k]);

@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { handler, type CliContext } from '../context.ts';
+import { NotFoundError } from '../errors.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { positiveNumber } from '../parse.ts';
+import { targetEnvironment, useTarget, type TargetFlags } from '../target.ts';
+
+interface SoakFlags extends TargetFlags {
+  days: number;
+  wave: string;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const soak = program.command('soak').description('act on the test soak of an application');
+  soak
+    .command('extend <application>')
+    .description("extend the soak of an application's servers by N days; the sign-off request stays open")
+    .requiredOption('--days <n>', 'days to add to the soak', positiveNumber)
+    .option('--wave <wave>', 'the wave the application belongs to', 'wave-1')
+    .option('--endpoint-url <url>', 'one endpoint for every service instead of .mgn-flow/local.json')
+    .option('--stage <stage>', 'act on the AWS stage instead of the local cloud')
+    .option('--region <region>', 'AWS region')
+    .option('--profile <profile>', 'AWS profile')
+    .action(handler(ctx, (application: string, flags: SoakFlags) => extend(ctx, application, flags)));
+}
+
+async function extend(ctx: CliContext, application: string, flags: SoakFlags): Promise<number> {
+  useTarget(targetEnvironment(flags));
+  const { createDeps, loadConfig } = await import('../../adapters/aws/index.ts');
+  const { extendSoak } = await import('../../core/soak.ts');
+  const deps = createDeps(loadConfig());
+  try {
+    const r = await extendSoak(deps, { wave: flags.wave, application, days: flags.days });
+    if (ctx.json) ctx.stdout.write(`${JSON.stringify(r)}\n`);
+    else for (const e of r.extended) ctx.stdout.write(`${e.serverId}: soak extended, ${(e.remainingSeconds / 86400).toFixed(1)} days left\n`);
+    return ExitCode.Ok;
+  } catch (err) {
+    if ((err as Error).name === 'InvalidDecisionError' && /is soaking/.test((err as Error).message)) throw new NotFoundError((err as Error).message);
+    throw err;
+  } finally {
+    for (const c of Object.values(deps.clients)) c.destroy();
+  }
+}
