@@ -78,11 +78,17 @@ async function alreadyLaunched(deps: LaunchDeps, point: LaunchPoint, servers: st
   return initiatedAt && Date.parse(initiatedAt) >= Date.parse(point.openedAt) ? jobId : undefined;
 }
 
-/** Room for one more job of `n` servers within MGN's job quotas, counting jobs others started. */
-async function withinJobQuotas(deps: LaunchDeps, n: number): Promise<{ ok: boolean; why?: string }> {
+/**
+ * Room for one more job of these servers within MGN's job quotas, counting jobs others started. A server still
+ * in an active job (a relaunch while the rest of its application's job runs) waits for it: MGN would refuse.
+ */
+async function withinJobQuotas(deps: LaunchDeps, ids: string[]): Promise<{ ok: boolean; why?: string; busy?: boolean }> {
+  const n = ids.length;
   const limits = deps.limits ?? { concurrentJobs: 20, serversInActiveJobs: 200 };
   const since = new Date(deps.clock.now().getTime() - 24 * 3600_000).toISOString();
   const active = (await deps.mgn.jobsSince(since)).filter((j) => j.status !== 'COMPLETED');
+  const busy = active.find((j) => j.servers.some((s) => ids.includes(s.id)));
+  if (busy) return { ok: false, busy: true, why: `a server is still in job ${busy.id}` };
   if (active.length >= limits.concurrentJobs) return { ok: false, why: `${active.length} jobs in progress (quota ${limits.concurrentJobs})` };
   const servers = active.reduce((sum, j) => sum + j.servers.length, 0);
   if (servers + n > limits.serversInActiveJobs) return { ok: false, why: `${servers} servers in active jobs, ${n} more would pass ${limits.serversInActiveJobs}` };
@@ -103,10 +109,10 @@ export async function launchPoint(deps: LaunchDeps, id: string, opts: { force: b
   const servers = [...point.arrived].sort();
   let jobId = await alreadyLaunched(deps, point, servers);
   if (!jobId) {
-    const room = await withinJobQuotas(deps, servers.length);
+    const room = await withinJobQuotas(deps, servers);
     if (!room.ok) {
       await deps.points.release(id);
-      await deps.notifier.ops({
+      if (!room.busy) await deps.notifier.ops({
         subject: `Launch held: ${point.application}`,
         text: `The ${point.launch.toLowerCase()} launch of ${point.application} waits for room in MGN's job quotas: ${room.why}.`,
         key: `quota#${id}`,
