@@ -67,7 +67,7 @@ export async function arriveAtGate(deps: GateDeps, a: GateArrival): Promise<{ ga
       subject: `Decision needed: ${a.gate} for ${a.application}`,
       text: `${a.application} (wave ${a.wave}) waits at ${a.gate}; allowed: ${ALLOWED[a.gate].join(', ')}; deadline ${gate.deadline}.`,
       key: `gate#${id}`,
-      attributes: { gate: a.gate, application: a.application, wave: a.wave },
+      attributes: { gate: a.gate, gateId: id, application: a.application, wave: a.wave },
     });
   }
   if (gate.status === 'DECIDED' && gate.decision) {

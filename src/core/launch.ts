@@ -138,7 +138,9 @@ export async function launchPoint(deps: LaunchDeps, id: string, opts: { force: b
       key: `missing#${id}`,
     });
   }
-  await followLaunch(deps, { ...point, status: 'LAUNCHED', jobId, launched: servers }, servers, false);
+  // Arrivals that came between our read and the claim are not in this launch: they learn it now (MISSED).
+  const latest = (await deps.points.get(id)) ?? point;
+  await followLaunch(deps, { ...latest, status: 'LAUNCHED', jobId, launched: servers }, [...new Set([...servers, ...latest.arrived])], false);
   return { launched: true, jobId };
 }
 

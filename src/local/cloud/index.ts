@@ -144,6 +144,22 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
     snsRef.client = snsClient;
     closers.push(async () => snsClient.destroy());
 
+    // The environment handlers get: what AWS gives a Lambda, the provider's variables, and the endpoints;
+    // set before anything can invoke a handler (schedules, machines).
+    const awsEndpoints = { mgn: emulator.endpoint, sfn: gateway.endpoint, eventbridge: gateway.endpoint, scheduler: gateway.endpoint, sns: gateway.endpoint, dynamodb: dynamo.endpoint, servicequotas: gateway.endpoint, api: '' };
+    const env = handlerEnvironment(config, awsEndpoints, { region, tables: tableNames(config), topics: Object.fromEntries(topicLogicalIds(config).map(([id, name]) => [id, sns.topicArn(name)])) });
+    const previous = new Map<string, string | undefined>();
+    for (const [k, v] of Object.entries(env)) {
+      previous.set(k, process.env[k]);
+      process.env[k] = v;
+    }
+    closers.unshift(async () => {
+      for (const [k, v] of previous) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    });
+
     // Scheduled functions (`events: - schedule: rate(...)`) become Scheduler schedules, as on AWS.
     const schedulerClient = new SchedulerClient({ region, endpoint: gateway.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     for (const f of Object.values(config.functions)) {
@@ -221,24 +237,9 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       stage: config.stage,
       timeScale: opts.manualClock ? 'manual' : (opts.timeScale ?? 1),
       stateMachines,
-      config: {},
+      config: Object.fromEntries(Object.keys(config.provider.environment ?? {}).filter((k) => env[k] !== undefined).map((k) => [k, env[k] as string])),
       startedAt: new Date().toISOString(),
     };
-
-    // The environment handlers get: what AWS gives a Lambda, the provider's variables, and the endpoints.
-    const env = handlerEnvironment(config, endpoints, { region, tables: tableNames(config), topics: Object.fromEntries(topicLogicalIds(config).map(([id, name]) => [id, sns.topicArn(name)])) });
-    for (const k of Object.keys(config.provider.environment ?? {})) if (env[k] !== undefined) info.config[k] = env[k] as string;
-    const previous = new Map<string, string | undefined>();
-    for (const [k, v] of Object.entries(env)) {
-      previous.set(k, process.env[k]);
-      process.env[k] = v;
-    }
-    closers.unshift(async () => {
-      for (const [k, v] of previous) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-    });
 
     const localJson = join(root, LOCAL_JSON);
     if (opts.writeLocalJson !== false) {
