@@ -467,6 +467,7 @@ export class StepFunctionsHost {
         const key = this.opts.lambda.resolve(params.FunctionName);
         if (!key) throw taskError('Lambda.ResourceNotFoundException', `Function not found: ${JSON.stringify(params.FunctionName)}`);
         const waiting = token ? this.waitForToken(exec, meta, token) : undefined;
+        waiting?.catch(() => undefined); // the call below may fail: then the closed token rejects this unawaited promise
         const payload = await this.invokeLambda(key, params.Payload);
         if (waiting) return waiting;
         return { ExecutedVersion: '$LATEST', Payload: payload ?? null, StatusCode: 200, SdkHttpMetadata: { HttpStatusCode: 200 }, SdkResponseMetadata: { RequestId: randomUUID() } };
@@ -475,6 +476,7 @@ export class StepFunctionsHost {
         const publish = this.opts.integrations?.snsPublish;
         if (!publish) throw taskError('States.Runtime', 'no SNS stand-in is wired to this host');
         const waiting = token ? this.waitForToken(exec, meta, token) : undefined;
+        waiting?.catch(() => undefined); // the call below may fail: then the closed token rejects this unawaited promise
         const r = await publish(params);
         if (waiting) return waiting;
         return { MessageId: r.MessageId, SdkHttpMetadata: { HttpStatusCode: 200 }, SdkResponseMetadata: { RequestId: randomUUID() } };
@@ -483,12 +485,14 @@ export class StepFunctionsHost {
         const put = this.opts.integrations?.putEvents;
         if (!put) throw taskError('States.Runtime', 'no EventBridge stand-in is wired to this host');
         const waiting = token ? this.waitForToken(exec, meta, token) : undefined;
+        waiting?.catch(() => undefined); // the call below may fail: then the closed token rejects this unawaited promise
         const r = await put(params);
         if (waiting) return waiting;
         return r;
       }
       case 'sfn': {
         const waiting = token ? this.waitForToken(exec, meta, token) : undefined;
+        waiting?.catch(() => undefined); // the call below may fail: then the closed token rejects this unawaited promise
         const child = this.startExecution(
           {
             stateMachineArn: String(params.StateMachineArn),
