@@ -72,11 +72,14 @@ export const Plan = z.object({
   arrivalTimeoutSeconds: z.number().int().positive().default(3600),
   gateTimeoutSeconds: z.number().int().positive().max(2_000_000).default(7 * 86400),
   readyTimeoutSeconds: z.number().int().positive().max(2_000_000).default(14 * 86400),
-  launchTimeoutSeconds: z.number().int().positive().default(2 * 3600),
+  launchTimeoutSeconds: z.number().int().positive().default(3 * 3600),
   verifyTimeoutSeconds: z.number().int().positive().default(2 * 3600),
   jobTimeoutSeconds: z.number().int().positive().default(3 * 3600),
   windowHoldTimeoutSeconds: z.number().int().positive().max(2_000_000).default(14 * 86400),
   readinessHoldTimeoutSeconds: z.number().int().positive().default(6 * 3600),
+}).refine((p) => p.launchTimeoutSeconds >= p.arrivalTimeoutSeconds + 1800, {
+  message: 'launchTimeoutSeconds must exceed arrivalTimeoutSeconds by at least 1800 s: a launch point waits for the arrivals, then for the launch',
+  path: ['launchTimeoutSeconds'],
 });
 
 export const ServerRun = z.object({

@@ -125,6 +125,16 @@ export async function launchPoint(deps: LaunchDeps, id: string, opts: { force: b
       jobId = await alreadyLaunched(deps, point, servers);
       if (!jobId) {
         await deps.points.release(id);
+        if ((err as Error).name === 'ConflictException') {
+          // MGN refuses for now (a server still in a job, not launchable yet): the reconciler tries again;
+          // the launch point's own timeout takes the failure path if it never clears.
+          await deps.notifier.ops({
+            subject: `Launch refused by MGN: ${point.application}`,
+            text: `MGN refused the ${point.launch.toLowerCase()} launch of ${point.application} (${servers.join(', ')}): ${(err as Error).message}. It is retried on each reconcile until the launch timeout.`,
+            key: `refused#${id}`,
+          });
+          throw new LaunchDeferredError(`launch of ${id} refused by MGN: ${(err as Error).message}`);
+        }
         throw err;
       }
     }

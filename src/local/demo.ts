@@ -1,26 +1,17 @@
 import { writeFileSync } from 'node:fs';
-import {
-  ChangeServerLifeCycleStateCommand,
-  DescribeJobsCommand,
-  DescribeSourceServersCommand,
-  FinalizeCutoverCommand,
-  MarkAsArchivedCommand,
-  MgnClient,
-  type SourceServer,
-  StartCutoverCommand,
-  StartTestCommand,
-  TerminateTargetInstancesCommand,
-  paginateDescribeSourceServers,
-} from '@aws-sdk/client-mgn';
+import { resolve } from 'node:path';
+import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { Plan, type ServerRun } from '../core/contracts.ts';
+import { startLocalCloud, type LocalCloud } from './cloud/index.ts';
 import type { Faults } from './emulator/config.ts';
-import { startEmulator } from './emulator/index.ts';
 import { logicalCalls } from './emulator/http.ts';
 
 /**
- * `npm run demo` until the orchestrator's lifecycle exists: an emulator scenario that takes every seeded
- * server through replication, a test launch, cutover, finalize and archive, driven through the real MGN
- * SDK client by a scripted operator. It exits 0 only on the emulator's own evidence: every server CUTOVER
- * and archived, and no launch requested twice for one intended launch.
+ * `npm run demo`: a whole simulated migration on the local cloud, run by the product itself. The MGN emulator
+ * seeds servers in applications (agents just installed); one server-lifecycle execution per server takes it
+ * through replication, the test launch, the soak, cutover, finalize and archive; the automatic approver
+ * decides every gate as soon as its request reaches the ops outbox. It exits 0 only on the emulator's own
+ * evidence: every server CUTOVER and archived, and no launch made twice for one launch point.
  */
 export interface DemoOptions {
   servers: number;
@@ -34,240 +25,192 @@ export interface DemoOptions {
   out?: (line: string) => void;
 }
 
-interface ServerReport {
-  sourceServerID: string;
+interface ServerSummary {
+  serverId: string;
   hostname: string;
   application: string;
+  outcome: string;
   path: string[];
+  transitions: number;
+  mgnCalls: number;
   testLaunches: number;
   cutoverLaunches: number;
-  finalState?: string;
-  archived?: boolean;
+  simulatedHours: number;
+  testInstanceHours: number;
+  finalState: string;
+  archived: boolean;
 }
 
-const POLL_MS = 25;
+/** Step Functions Standard: $0.025 per 1,000 state transitions; Lambda: $0.20 per 1M requests + 256 MB x ~50 ms. */
+const COST = { perTransition: 0.000025, perInvocation: 0.0000002 + 0.256 * 0.05 * 0.0000166667 };
 
 export async function runDemo(opts: DemoOptions): Promise<number> {
   const out = opts.out ?? ((line: string) => process.stderr.write(`${line}\n`));
   if (opts.approve === 'interactive') {
-    out('demo: --approve interactive needs the approval gates, which this version does not have yet; use --approve auto');
+    out('demo: --approve interactive needs the approval pages (issue 5), not built yet; use --approve auto');
     return 2;
   }
-  const timeScale = opts.timeScale ?? 2000;
-  const emu = await startEmulator({
+  const timeScale = opts.timeScale ?? 3000;
+  const wallStart = performance.now();
+  const cloud = await startLocalCloud({
+    root: resolve(import.meta.dirname, '../..'),
     servers: opts.servers,
     applications: opts.applications,
     seed: opts.seed ?? 1,
     timeScale,
-    faults: opts.faults ?? { launchFailRate: 0 },
+    start: 'agent-installed',
+    writeLocalJson: false,
     quotas: { maxActiveSourceServers: Math.max(150, opts.servers) },
+    ...(opts.faults ? { faults: opts.faults } : {}),
   });
-  const wallStart = Date.now();
-  const simStart = emu.clock.now();
-  const mgn = new MgnClient({
-    region: emu.region,
-    endpoint: emu.endpoint,
-    credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' },
-    maxAttempts: 8,
-  });
-  const reports = new Map<string, ServerReport>();
-  const sleep = () => new Promise((r) => setTimeout(r, POLL_MS));
-  const describe = async (ids: string[]): Promise<SourceServer[]> =>
-    (await mgn.send(new DescribeSourceServersCommand({ filters: { sourceServerIDs: ids } }))).items ?? [];
-  const step = (ids: string[], label: string) => {
-    for (const id of ids) reports.get(id)?.path.push(label);
-  };
-  const simClock = () => {
-    const h = (emu.clock.now() - simStart) / 3_600_000;
-    return `T+${h.toFixed(1).padStart(5)}h`;
-  };
-
+  const simStart = cloud.clock.now();
+  const clockLabel = () => `T+${((cloud.clock.now() - simStart) / 3_600_000).toFixed(1).padStart(5)}h`;
   try {
-    const all: SourceServer[] = [];
-    for await (const p of paginateDescribeSourceServers({ client: mgn }, {})) all.push(...(p.items ?? []));
-    const byApp = new Map<string, SourceServer[]>();
-    for (const s of all) {
-      const app = s.applicationID ?? s.sourceServerID ?? '';
-      byApp.set(app, [...(byApp.get(app) ?? []), s]);
+    const sns = new SNSClient({ region: cloud.info.region, endpoint: cloud.endpoints.sns, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    await sns.send(new SubscribeCommand({ TopicArn: String(cloud.env.OPS_TOPIC_ARN), Protocol: 'email', Endpoint: 'ops@example.com' }));
+    sns.destroy();
+
+    const engine = cloud.emulator.engine;
+    const apps = new Map<string, string[]>();
+    for (const s of engine.servers.values()) {
+      const app = s.applicationID ? (engine.applications.get(s.applicationID)?.name ?? s.applicationID) : s.id;
+      apps.set(app, [...(apps.get(app) ?? []), s.id]);
     }
-    let appIndex = 0;
-    const appNames = new Map<string, string>();
-    for (const app of byApp.keys()) appNames.set(app, `app-${String(++appIndex).padStart(2, '0')}`);
-    for (const s of all) {
-      reports.set(s.sourceServerID ?? '', {
-        sourceServerID: s.sourceServerID ?? '',
-        hostname: s.sourceProperties?.identificationHints?.hostname ?? '',
-        application: appNames.get(s.applicationID ?? s.sourceServerID ?? '') ?? '',
-        path: [],
-        testLaunches: 0,
-        cutoverLaunches: 0,
-      });
+    const wave = 'wave-1';
+    // An application launches together: its servers finish their initial sync hours apart, so the arrival
+    // timeout is generous; the soak is the default 14 days, ended early by the sign-off.
+    const plan = Plan.parse({ arrivalTimeoutSeconds: 2 * 86400, launchTimeoutSeconds: 2 * 86400 + 3 * 3600, readyTimeoutSeconds: 4 * 86400 });
+    const executions = new Map<string, { arn: string; application: string }>();
+    for (const [application, members] of apps) {
+      for (const serverId of members) {
+        const run: ServerRun = { wave, application, serverId, members, attempt: 1, plan };
+        const { executionArn } = cloud.host.startExecution({ stateMachineArn: cloud.stateMachineArn('serverLifecycle'), name: `${wave}-${serverId}-1`, input: JSON.stringify(run) });
+        executions.set(serverId, { arn: executionArn, application });
+      }
     }
-    out(`demo: ${all.length} servers in ${byApp.size} applications, time scale ${timeScale}x, emulator ${emu.endpoint}`);
+    out(`demo: ${engine.servers.size} servers in ${apps.size} applications, agents just installed; time scale ${timeScale}x; one execution per server`);
 
-    const waitFor = async (ids: string[], ok: (s: SourceServer) => boolean) => {
-      for (;;) {
-        const servers = await describe(ids);
-        if (servers.length === ids.length && servers.every(ok)) return servers;
-        await sleep();
-      }
-    };
-    const waitJob = async (jobID: string) => {
-      for (;;) {
-        const job = (await mgn.send(new DescribeJobsCommand({ filters: { jobIDs: [jobID] } }))).items?.[0];
-        if (job?.status === 'COMPLETED') return job;
-        await sleep();
-      }
-    };
-    /** Launch once per intent: after an error, MGN's own state says whether the launch happened. */
-    const launch = async (kind: 'TEST' | 'CUTOVER', ids: string[], before: Map<string, string | undefined>) => {
-      const Cmd = kind === 'TEST' ? StartTestCommand : StartCutoverCommand;
-      try {
-        const r = await mgn.send(new Cmd({ sourceServerIDs: ids }));
-        return r.job?.jobID as string;
-      } catch (err) {
-        const servers = await describe(ids);
-        const rec = (s: SourceServer) => (kind === 'TEST' ? s.lifeCycle?.lastTest : s.lifeCycle?.lastCutover)?.initiated?.jobID;
-        const jobs = new Set(servers.map(rec));
-        const first = rec(servers[0] as SourceServer);
-        if (jobs.size === 1 && first && first !== before.get(ids[0] as string)) return first;
-        throw err;
-      }
-    };
-    /** Do a mutating call once; after an error, accept it if MGN's state shows it took effect. */
-    const once = async (call: () => Promise<unknown>, tookEffect: () => Promise<boolean>) => {
-      try {
-        await call();
-      } catch (err) {
-        if (!(await tookEffect())) throw err;
-      }
-    };
-    const stateOf = async (id: string) => (await describe([id]))[0] as SourceServer;
-    const toState = (id: string, target: 'READY_FOR_CUTOVER') =>
-      once(
-        () => mgn.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: id, lifeCycle: { state: target } })),
-        async () => (await stateOf(id)).lifeCycle?.state === target,
-      );
-    const terminate = async (ids: string[]): Promise<string> => {
-      const since = new Date(emu.clock.now() - 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-      try {
-        const r = await mgn.send(new TerminateTargetInstancesCommand({ sourceServerIDs: ids }));
-        return r.job?.jobID as string;
-      } catch (err) {
-        const jobs = (await mgn.send(new DescribeJobsCommand({ filters: { fromDate: since } }))).items ?? [];
-        const mine = jobs.find((j) => j.type === 'TERMINATE' && ids.every((id) => j.participatingServers?.some((p) => p.sourceServerID === id)));
-        if (mine?.jobID) return mine.jobID;
-        throw err;
-      }
-    };
-    const lastJob = async (kind: 'TEST' | 'CUTOVER', ids: string[]) =>
-      new Map((await describe(ids)).map((s) => [s.sourceServerID as string, (kind === 'TEST' ? s.lifeCycle?.lastTest : s.lifeCycle?.lastCutover)?.initiated?.jobID]));
-
-    const runApp = async (app: string, members: SourceServer[]) => {
-      const name = appNames.get(app);
-      const ids = members.map((s) => s.sourceServerID as string);
-      await waitFor(ids, (s) => s.lifeCycle?.state === 'READY_FOR_TEST');
-      step(ids, 'READY_FOR_TEST');
-      out(`${simClock()}  ${name}: ${ids.length} servers ready for testing`);
-      for (const kind of ['TEST', 'CUTOVER'] as const) {
-        let pending = ids;
-        for (let attempt = 1; pending.length > 0; attempt++) {
-          if (attempt > 4) throw new Error(`${name}: ${kind.toLowerCase()} launch kept failing for ${pending.join(', ')}`);
-          const jobID = await launch(kind, pending, await lastJob(kind, pending));
-          for (const id of pending) {
-            const r = reports.get(id) as ServerReport;
-            if (kind === 'TEST') r.testLaunches++;
-            else r.cutoverLaunches++;
-          }
-          step(pending, kind === 'TEST' ? 'TESTING' : 'CUTTING_OVER');
-          const job = await waitJob(jobID);
-          const failed = (job.participatingServers ?? []).filter((p) => p.launchStatus === 'FAILED').map((p) => p.sourceServerID as string);
-          out(`${simClock()}  ${name}: ${kind.toLowerCase()} launch ${jobID} ${failed.length ? `failed for ${failed.length}` : 'succeeded'}`);
-          step(pending.filter((id) => !failed.includes(id)), `${kind}_LAUNCHED`);
-          step(failed, `${kind}_LAUNCH_FAILED`);
-          if (kind === 'CUTOVER') {
-            for (const id of failed) await toState(id, 'READY_FOR_CUTOVER');
-          }
-          pending = failed;
-        }
-        if (kind === 'TEST') {
-          for (const id of ids) {
-            if ((await stateOf(id)).lifeCycle?.state === 'TESTING') await toState(id, 'READY_FOR_CUTOVER');
-          }
-          step(ids, 'READY_FOR_CUTOVER');
-          await waitJob(await terminate(ids));
-          step(ids, 'TEST_INSTANCE_TERMINATED');
-          out(`${simClock()}  ${name}: signed off, test instances terminated`);
-        }
-      }
-      for (const id of ids) {
-        if ((await stateOf(id)).lifeCycle?.state === 'CUTTING_OVER') {
-          await once(() => mgn.send(new FinalizeCutoverCommand({ sourceServerID: id })), async () => (await stateOf(id)).lifeCycle?.state === 'CUTOVER');
-        }
-        if (!(await stateOf(id)).isArchived) {
-          await once(() => mgn.send(new MarkAsArchivedCommand({ sourceServerID: id })), async () => (await stateOf(id)).isArchived === true);
-        }
-      }
-      step(ids, 'CUTOVER');
-      step(ids, 'ARCHIVED');
-      out(`${simClock()}  ${name}: cutover finalized and archived`);
-    };
-
-    const results = await Promise.allSettled([...byApp].map(([app, members]) => runApp(app, members)));
-    const errors = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => String((r.reason as Error).message));
-
-    // The emulator's own evidence, not the driver's belief.
-    const state = emu.engine;
-    const launchesOk = [...state.servers.values()].every((s) => {
-      const r = reports.get(s.id) as ServerReport;
-      return s.launches === r.testLaunches + r.cutoverLaunches;
+    // The automatic approver: each gate's request reaches the ops outbox once; decide it.
+    const decided = new Set<string>();
+    const approver = cloud.sns.onMessage((m) => {
+      const gateId = m.attributes.gateId?.StringValue;
+      const gate = m.attributes.gate?.StringValue;
+      if (!gateId || !gate || decided.has(gateId)) return;
+      decided.add(gateId);
+      const decision = gate.endsWith('FAILURE') ? 'retry' : 'approve';
+      void cloud.lambda
+        .invoke('decideGate', { gateId, decision, by: 'demo-approver@example.com', quiesced: true })
+        .then(() => out(`${clockLabel()}  ${m.attributes.application?.StringValue}: ${gate} -> ${decision}`))
+        .catch((err: Error) => out(`demo: could not decide ${gateId}: ${err.message}`));
     });
-    const calls = logicalCalls(emu.http.log.filter((x) => x.operation === 'StartTest' || x.operation === 'StartCutover'));
-    for (const s of state.servers.values()) {
-      const r = reports.get(s.id) as ServerReport;
-      r.finalState = s.lifeCycle.state;
-      r.archived = s.isArchived;
-    }
-    const allDone = [...state.servers.values()].every((s) => s.lifeCycle.state === 'CUTOVER' && s.isArchived);
-    const summary = {
-      ok: allDone && launchesOk && errors.length === 0,
-      servers: state.servers.size,
-      applications: byApp.size,
+    const announced = new Set<string>();
+    const progress = setInterval(() => {
+      for (const [application, members] of apps) {
+        const states = members.map((id) => engine.servers.get(id)?.lifeCycle.state);
+        const key = `${application}:${states.join(',')}`;
+        if (states.every((s) => s === states[0]) && !announced.has(key)) {
+          announced.add(key);
+          out(`${clockLabel()}  ${application}: ${members.length} server(s) ${states[0]}`);
+        }
+      }
+    }, 50);
+
+    const results = await Promise.all([...executions.values()].map((e) => cloud.host.settled(e.arn)));
+    clearInterval(progress);
+    approver();
+
+    const summary = summarize(cloud, executions, simStart);
+    const failed = results.filter((r) => r.status !== 'SUCCEEDED');
+    const allDone = [...engine.servers.values()].every((s) => s.lifeCycle.state === 'CUTOVER' && s.isArchived);
+    // no double launch: every launch job came from one launch point, and no server is in two jobs of one kind and round
+    const launchJobs = [...engine.jobs.values()].filter((j) => j.type === 'LAUNCH');
+    const perServerLaunches = summary.perServer.every((s) => s.testLaunches + s.cutoverLaunches === engine.servers.get(s.serverId)?.launches);
+    const report = {
+      ok: allDone && perServerLaunches && failed.length === 0,
+      servers: engine.servers.size,
+      applications: apps.size,
       allCutoverAndArchived: allDone,
-      noDoubleLaunch: launchesOk,
-      launchCalls: calls.length,
-      launchJobs: [...state.jobs.values()].filter((j) => j.type === 'LAUNCH').length,
-      simulatedHours: Number(((emu.clock.now() - simStart) / 3_600_000).toFixed(2)),
-      wallSeconds: Number(((Date.now() - wallStart) / 1000).toFixed(1)),
+      noDoubleLaunch: perServerLaunches,
+      launchJobs: launchJobs.length,
+      failedExecutions: failed.map((f) => ({ name: f.name, error: f.error, cause: f.cause })),
+      simulatedHours: round((cloud.clock.now() - simStart) / 3_600_000),
+      wallSeconds: round((performance.now() - wallStart) / 1000),
       timeScale,
-      mgnRequests: emu.http.log.length,
-      eventsDelivered: state.events.delivered.length,
-      errors,
-      perServer: [...reports.values()],
+      ...summary.totals,
+      perServer: summary.perServer,
     };
-    if (opts.summaryFile) writeFileSync(opts.summaryFile, `${JSON.stringify(summary, null, 2)}\n`);
-    if (opts.json) {
-      process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-    } else {
-      const lines = [
-        '',
-        'server                 application  test  cutover  final state  archived',
-        ...summary.perServer.map(
-          (r) =>
-            `${r.hostname.padEnd(22)} ${r.application.padEnd(12)} ${String(r.testLaunches).padStart(4)}  ${String(r.cutoverLaunches).padStart(7)}  ${(r.finalState ?? '').padEnd(11)}  ${r.archived ? 'yes' : 'no'}`,
-        ),
-        '',
-        `${summary.servers} servers, ${summary.applications} applications, ${summary.launchJobs} launch jobs, ${summary.mgnRequests} MGN requests`,
-        `simulated ${summary.simulatedHours} h in ${summary.wallSeconds} s (time scale ${timeScale}x)`,
-        `every server CUTOVER and archived: ${allDone ? 'yes' : 'NO'}; no double launch: ${launchesOk ? 'yes' : 'NO'}`,
-        ...errors.map((e) => `error: ${e}`),
-        summary.ok ? 'demo: OK' : 'demo: FAILED',
-      ];
-      process.stdout.write(`${lines.join('\n')}\n`);
-    }
-    return summary.ok ? 0 : 1;
+    if (opts.summaryFile) writeFileSync(opts.summaryFile, `${JSON.stringify(report, null, 2)}\n`);
+    if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else process.stdout.write(`${table(report)}\n`);
+    return report.ok ? 0 : 1;
   } finally {
-    mgn.destroy();
-    await emu.close();
+    await cloud.close();
   }
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+function summarize(cloud: LocalCloud, executions: Map<string, { arn: string; application: string }>, simStart: number) {
+  const engine = cloud.emulator.engine;
+  const log = cloud.emulator.http.log;
+  const perServer: ServerSummary[] = [];
+  for (const [serverId, e] of executions) {
+    const history = cloud.host.history(e.arn);
+    const entered = history.filter((h) => h.type.endsWith('StateEntered')).map((h) => String(h.details?.value.name));
+    const s = engine.servers.get(serverId);
+    const d = cloud.host.describeExecution(e.arn);
+    const testJobs = [...engine.jobs.values()].filter((j) => j.initiatedBy === 'START_TEST' && j.participants.some((p) => p.sourceServerID === serverId));
+    const terminate = [...engine.jobs.values()].find((j) => j.type === 'TERMINATE' && j.participants.some((p) => p.sourceServerID === serverId));
+    const launchedAt = testJobs.map((j) => j.endedAt ?? j.createdAt).sort()[0];
+    const testInstanceHours = launchedAt !== undefined ? ((terminate?.endedAt ?? cloud.clock.now()) - launchedAt) / 3_600_000 : 0;
+    perServer.push({
+      serverId,
+      hostname: s?.properties.identificationHints.hostname ?? '',
+      application: e.application,
+      outcome: d.status === 'SUCCEEDED' ? 'succeeded' : `${d.status.toLowerCase()} (${d.error ?? ''})`,
+      path: entered.filter((n) => !/Choice|Count|Launched$|Verified$|Decision$|^Ready$|^SignedOff$|InCutoverWindow|TestInstanceTerminating|^Init$/.test(n)),
+      transitions: entered.length,
+      mgnCalls: logicalCalls(log.filter((r) => r.sourceServerIDs?.includes(serverId))).length,
+      testLaunches: entered.filter((n) => n === 'TestLaunchPoint' || n === 'TestRelaunchPoint').length,
+      cutoverLaunches: entered.filter((n) => n === 'CutoverLaunchPoint').length,
+      simulatedHours: round(((d.stopDate ?? cloud.clock.now()) - simStart) / 3_600_000),
+      testInstanceHours: round(testInstanceHours),
+      finalState: s?.lifeCycle.state ?? '',
+      archived: s?.isArchived ?? false,
+    });
+  }
+  const transitions = perServer.reduce((a, s) => a + s.transitions, 0);
+  const invocations = cloud.lambda.invocations.length;
+  const mgnCalls = logicalCalls(log).length;
+  return {
+    perServer,
+    totals: {
+      transitions,
+      lambdaInvocations: invocations,
+      mgnCalls,
+      testInstanceHours: round(perServer.reduce((a, s) => a + s.testInstanceHours, 0)),
+      estimatedOrchestrationCostUsd: round(transitions * COST.perTransition + invocations * COST.perInvocation),
+    },
+  };
+}
+
+function table(r: { perServer: ServerSummary[] } & Record<string, unknown>): string {
+  const rows = r.perServer.map(
+    (s) =>
+      `${s.hostname.padEnd(20)} ${s.application.padEnd(8)} ${s.outcome.padEnd(10)} ${String(s.transitions).padStart(5)} ${String(s.mgnCalls).padStart(5)} ${String(s.testLaunches).padStart(4)} ${String(s.cutoverLaunches).padStart(7)} ${s.simulatedHours.toFixed(1).padStart(7)} ${s.testInstanceHours.toFixed(1).padStart(8)}  ${s.finalState}${s.archived ? ', archived' : ''}`,
+  );
+  return [
+    '',
+    'server               app      outcome    trans   MGN test cutover  sim h  test-i h  MGN state',
+    ...rows,
+    '',
+    `${r.servers} servers, ${r.applications} applications, ${r.launchJobs} launch jobs; ${r.transitions} state transitions, ${r.lambdaInvocations} Lambda invocations, ${r.mgnCalls} MGN calls`,
+    `estimated AWS cost of the orchestration: $${r.estimatedOrchestrationCostUsd} (Step Functions transitions and Lambda); test instances ran ${r.testInstanceHours} h`,
+    `simulated ${r.simulatedHours} h in ${r.wallSeconds} s (time scale ${r.timeScale}x)`,
+    `every server CUTOVER and archived: ${r.allCutoverAndArchived ? 'yes' : 'NO'}; no double launch: ${r.noDoubleLaunch ? 'yes' : 'NO'}`,
+    ...((r.failedExecutions as { name: string; error?: string }[]).map((f) => `failed: ${f.name} ${f.error ?? ''}`)),
+    r.ok ? 'demo: OK' : 'demo: FAILED',
+  ].join('\n');
 }
