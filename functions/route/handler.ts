@@ -3,4 +3,4 @@ import { route } from '../../src/core/route.ts';
 import { deps, handle } from '../_lib/runtime.ts';
 
 /** Route: where MGN says the server is, so an execution can start or restart anywhere. */
-export const handler = handle('route', RouteInput, (i) => route(deps(), i.serverId, { archive: i.archive }));
+export const handler = handle('route', RouteInput, (i) => route(deps(), i.serverId, { archive: i.archive, soakSeconds: i.soakSeconds }));

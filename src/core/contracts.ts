@@ -47,7 +47,7 @@ export const ArriveAtGateInput = z.object({
 });
 
 export const ServerInput = z.object({ serverId: ServerId });
-export const RouteInput = z.object({ serverId: ServerId, archive: z.boolean() });
+export const RouteInput = z.object({ serverId: ServerId, archive: z.boolean(), soakSeconds: z.number().int().positive() });
 export const RevertInput = z.object({ serverId: ServerId, to: z.enum(['READY_FOR_TEST', 'READY_FOR_CUTOVER']), terminate: z.boolean().default(false) });
 export const ReadinessInput = z.object({ serverId: ServerId, maxLagSeconds: z.number().nonnegative() });
 export const WindowInput = z.object({ window: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable().optional() });

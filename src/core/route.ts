@@ -1,5 +1,5 @@
 import { ServerNotFoundError, ServerNotMigratableError } from './errors.ts';
-import type { JobView, MgnPort } from '../ports.ts';
+import type { Clock, JobView, MgnPort } from '../ports.ts';
 
 /**
  * Resuming (DESIGN.md): the first state routes on what MGN says, so any execution starts or restarts
@@ -22,9 +22,18 @@ export interface Route {
   jobId?: string;
   /** When the test instance was launched: the soak counts from here on a resume. */
   testInitiatedAt?: string;
+  /** The soak still to run: the whole soak, or on a resume what is left since the test launch (at least 60 s). */
+  soakRemainingSeconds: number;
 }
 
-export async function route(deps: { mgn: MgnPort }, serverId: string, opts: { archive: boolean }): Promise<Route> {
+export async function route(deps: { mgn: MgnPort; clock: Clock }, serverId: string, opts: { archive: boolean; soakSeconds: number }): Promise<Route> {
+  const r = await routeOn(deps, serverId, opts);
+  const started = r.testInitiatedAt ? Date.parse(r.testInitiatedAt) : NaN;
+  const elapsed = r.phase === 'VERIFY_TEST' && !Number.isNaN(started) ? (deps.clock.now().getTime() - started) / 1000 : 0;
+  return { ...r, soakRemainingSeconds: Math.max(60, Math.round(opts.soakSeconds - elapsed)) };
+}
+
+async function routeOn(deps: { mgn: MgnPort }, serverId: string, opts: { archive: boolean }): Promise<Omit<Route, 'soakRemainingSeconds'>> {
   const [s] = await deps.mgn.describeServers([serverId]);
   if (!s) throw new ServerNotFoundError(`MGN knows no source server ${serverId}`);
   if (s.isArchived) return { phase: 'DONE', lifeCycle: s.lifeCycle };
