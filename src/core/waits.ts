@@ -193,3 +193,15 @@ export async function routeEvent(
   }
   return { resolved: false };
 }
+
+/**
+ * An execution closed (stopped, failed, timed out): its open waits go, so no event or reconcile acts for it
+ * any more. The token is never used again.
+ */
+export async function closeExecutionWaits(deps: Pick<WaitDeps, 'waits'>, executionArn: string): Promise<{ closed: string[] }> {
+  const closed: string[] = [];
+  for (const w of await deps.waits.list()) {
+    if (w.executionArn === executionArn && (await deps.waits.take(w.serverId, w.token))) closed.push(w.serverId);
+  }
+  return { closed };
+}

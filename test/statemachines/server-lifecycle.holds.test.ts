@@ -444,6 +444,10 @@ describe('server lifecycle: resuming from any state MGN reports', () => {
       cloud.host.stopExecution(first);
       expect((await cloud.host.settled(first)).status).toBe('ABORTED');
       expect(statePath(cloud, first)).toEqual([...START, ...TEST_LAUNCH, 'AwaitTestVerify']);
+      // the stopped execution's wait closes with it: nothing acts for it any more
+      await until('the stopped execution\'s wait closed', () => cloud.lambda.invocations.some((i) => i.functionKey === 'closeExecutionWaits' && i.ok));
+      const { createDeps, loadConfig } = await import('../../src/adapters/aws/index.ts');
+      expect((await createDeps(loadConfig(process.env)).waits.list()).filter((w) => w.executionArn === first)).toEqual([]);
 
       const second = start(cloud, { serverId: id, attempt: 2 });
       expect(second).toMatch(new RegExp(`:wave-1-${id}-2$`));
