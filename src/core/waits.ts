@@ -144,7 +144,7 @@ export async function reconcile(deps: WaitDeps): Promise<{ open: number; resolve
 }
 
 /** States after the go/no-go (source quiesced): replication stalls there are evidence, not alerts. */
-export const AFTER_QUIESCE = new Set(['CheckReadiness', 'HoldForReadiness', 'CutoverLaunchPoint', 'AwaitCutoverResult', 'AwaitCutoverVerify', 'CutoverFailureGate', 'FinalizeGate', 'AwaitCutoverState']);
+export const AFTER_QUIESCE = new Set(['CheckReadiness', 'HoldForReadiness', 'CutoverLaunchPoint', 'CutoverRelaunchPoint', 'AwaitCutoverResult', 'AwaitCutoverVerify', 'CutoverFailureGate', 'FinalizeGate', 'AwaitCutoverState']);
 
 export interface MgnEventLike {
   'detail-type': string;

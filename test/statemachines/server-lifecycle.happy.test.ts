@@ -25,7 +25,7 @@ describe('server lifecycle: happy path for an application of 3 servers', () => {
       'Init', 'Route', 'RouteChoice', 'TestLaunchPoint', 'CountTestLaunch', 'TestLaunched', 'AwaitTestVerify', 'TestVerified',
       'StartSoak', 'Soak', 'SignedOff', 'MarkReadyForCutover', 'TerminateTestInstance', 'TestInstanceTerminating', 'AwaitTerminate',
       'CheckCutoverWindow', 'InCutoverWindow', 'GoNoGo', 'GoDecision', 'Quiesce', 'CheckReadiness', 'Ready',
-      'CutoverLaunchPoint', 'CountCutoverLaunch', 'CutoverLaunched', 'AwaitCutoverVerify', 'CutoverVerified', 'TrafficSwitch',
+      'FirstCutoverLaunch', 'CutoverLaunchPoint', 'CountCutoverLaunch', 'CutoverLaunched', 'AwaitCutoverVerify', 'CutoverVerified', 'TrafficSwitch',
       'FinalizeGate', 'FinalizeDecision', 'FinalizeCutover', 'AwaitCutoverState', 'ArchiveChoice', 'Archive', 'Done',
     ]);
 
