@@ -140,6 +140,8 @@ export interface RendezvousStore {
   launched(id: string, jobId: string, servers: string[]): Promise<void>;
   /** LAUNCHING -> OPEN: the launch could not be made now (quota); the reconciler tries again. */
   release(id: string): Promise<void>;
+  /** Take a server's arrival back while the point is still OPEN (its execution stopped); false otherwise. */
+  leave(id: string, serverId: string): Promise<boolean>;
   listOpen(): Promise<LaunchPoint[]>;
 }
 

@@ -1,4 +1,4 @@
-import type { Clock, JobView, MgnPort, Notifier, OpenWait, ServerView, TaskCallbacks, WaitCondition, WaitStore } from '../ports.ts';
+import type { Clock, JobView, MgnPort, Notifier, OpenWait, RendezvousStore, ServerView, TaskCallbacks, WaitCondition, WaitStore } from '../ports.ts';
 
 /**
  * Waiting for MGN (DESIGN.md): every wait is a callback task that (1) records the open wait, (2) checks its
@@ -198,10 +198,17 @@ export async function routeEvent(
  * An execution closed (stopped, failed, timed out): its open waits go, so no event or reconcile acts for it
  * any more. The token is never used again.
  */
-export async function closeExecutionWaits(deps: Pick<WaitDeps, 'waits'>, executionArn: string): Promise<{ closed: string[] }> {
+export async function closeExecutionWaits(
+  deps: Pick<WaitDeps, 'waits'> & { points: Pick<RendezvousStore, 'leave'> },
+  executionArn: string,
+): Promise<{ closed: string[]; leftLaunchPoints: string[] }> {
   const closed: string[] = [];
+  const leftLaunchPoints: string[] = [];
   for (const w of await deps.waits.list()) {
-    if (w.executionArn === executionArn && (await deps.waits.take(w.serverId, w.token))) closed.push(w.serverId);
+    if (w.executionArn !== executionArn || !(await deps.waits.take(w.serverId, w.token))) continue;
+    closed.push(w.serverId);
+    // an arrival at a launch point not yet made is taken back: stopping starts no further MGN job
+    if (w.condition.kind === 'LAUNCH_POINT' && (await deps.points.leave(w.condition.pointId, w.serverId))) leftLaunchPoints.push(w.condition.pointId);
   }
-  return { closed };
+  return { closed, leftLaunchPoints };
 }

@@ -489,6 +489,14 @@ export class FakeRendezvousStore implements RendezvousStore {
     if (p?.status === 'LAUNCHING') p.status = 'OPEN';
   }
 
+  async leave(id: string, serverId: string): Promise<boolean> {
+    await this.latency();
+    const p = this.points.get(id);
+    if (p?.status !== 'OPEN' || !p.arrived.includes(serverId)) return false;
+    p.arrived = p.arrived.filter((s) => s !== serverId);
+    return true;
+  }
+
   /** Points not LAUNCHED yet (OPEN, and LAUNCHING ones a crashed launcher may have left), as the adapter. */
   async listOpen(): Promise<LaunchPoint[]> {
     await this.latency();

@@ -206,6 +206,20 @@ export function createRendezvousStore(doc: DynamoDBDocumentClient, table: string
         ),
       );
     },
+    leave(id, serverId) {
+      return conditional(() =>
+        doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: key(id),
+            UpdateExpression: 'DELETE #arrivedSet :server',
+            ConditionExpression: '#status = :open AND contains(#arrivedSet, :one)',
+            ExpressionAttributeNames: { ...names, '#arrivedSet': 'arrivedSet' },
+            ExpressionAttributeValues: { ':open': 'OPEN', ':server': new Set([serverId]), ':one': serverId },
+          }),
+        ),
+      );
+    },
     async listOpen() {
       const items = await scanPrefix(doc, table, POINT_PREFIX, { filter: '#status <> :launched', names, values: { ':launched': 'LAUNCHED' } });
       return items.map(toPoint);

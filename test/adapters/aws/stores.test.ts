@@ -96,6 +96,16 @@ describe('DynamoDB stores on one table', () => {
       expect(Math.max(...results.map((r) => r.arrived.length))).toBe(20);
     });
 
+    it('takes an arrival back from an open point only, once', async () => {
+      await stores.points.arrive(point('p-leave', ['s-1', 's-2']), 's-1');
+      await stores.points.arrive(point('p-leave', ['s-1', 's-2']), 's-2');
+      expect(await stores.points.leave('p-leave', 's-1')).toBe(true);
+      expect(await stores.points.leave('p-leave', 's-1')).toBe(false);
+      expect((await stores.points.get('p-leave'))?.arrived).toEqual(['s-2']);
+      expect(await stores.points.claim('p-leave')).toBe(true);
+      expect(await stores.points.leave('p-leave', 's-2')).toBe(false);
+    });
+
     it('lets exactly one concurrent claimer launch, records the job, and lists only unlaunched points', async () => {
       await stores.points.arrive(point('p-claim', ['s-1', 's-2']), 's-1');
       await stores.points.arrive(point('p-other', ['s-9']), 's-9');

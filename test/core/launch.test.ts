@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { arriveAtLaunchPoint, launchPoint, pointId, reconcileLaunchPoints, type Arrival } from '../../src/core/launch.ts';
+import { closeExecutionWaits } from '../../src/core/waits.ts';
+import { fakeDeps, serverView } from '../helpers/fakes.ts';
+
+const A = 's-aaaaaaaaaaaaaaaaa';
+const B = 's-bbbbbbbbbbbbbbbbb';
+const C = 's-ccccccccccccccccc';
+
+function setup() {
+  const deps = fakeDeps({ start: '2026-03-10T12:00:00.000Z' });
+  for (const id of [A, B, C]) deps.mgn.addServer(serverView(id, { lifeCycle: 'READY_FOR_TEST' }));
+  const arrival = (serverId: string): Arrival => ({
+    serverId,
+    executionArn: `arn:aws:states:us-east-1:111122223333:execution:m:${serverId}`,
+    state: 'TestLaunchPoint',
+    token: `token-${serverId}`,
+    wave: 'w',
+    application: 'app',
+    launch: 'TEST',
+    round: '1-0',
+    members: [A, B, C],
+    arrivalTimeoutSeconds: 3600,
+  });
+  return { deps, arrival };
+}
+
+describe('launch points', () => {
+  it('makes one StartTest when the last member arrives, and none before', async () => {
+    const { deps, arrival } = setup();
+    await arriveAtLaunchPoint(deps, arrival(A));
+    await arriveAtLaunchPoint(deps, arrival(B));
+    expect(deps.mgn.callsTo('startTest')).toHaveLength(0);
+    await arriveAtLaunchPoint(deps, arrival(C));
+    expect(deps.mgn.callsTo('startTest').map((c) => c.ids)).toEqual([[A, B, C]]);
+    const wait = await deps.waits.get(A);
+    expect(wait?.condition).toMatchObject({ kind: 'LAUNCH_RESULT', launch: 'TEST' });
+  });
+
+  it('launches those present after the arrival timeout and names the missing ones to ops', async () => {
+    const { deps, arrival } = setup();
+    await arriveAtLaunchPoint(deps, arrival(A));
+    await arriveAtLaunchPoint(deps, arrival(B));
+    expect((await reconcileLaunchPoints(deps)).launched).toBe(0);
+    deps.clock.advance(3601);
+    expect((await reconcileLaunchPoints(deps)).launched).toBe(1);
+    expect(deps.mgn.callsTo('startTest').map((c) => c.ids)).toEqual([[A, B]]);
+    expect(deps.notifier.messages.map((m) => m.text).join('\n')).toContain(`Missing: ${C}`);
+    // the late one learns it missed the launch (no second launch for this point)
+    await arriveAtLaunchPoint(deps, arrival(C));
+    expect(deps.callbacks.calls.find((c) => c.token === `token-${C}`)).toMatchObject({ output: { status: 'MISSED' } });
+    expect(deps.mgn.callsTo('startTest')).toHaveLength(1);
+  });
+
+  it('adopts a launch MGN applied but answered with an error instead of making a second one', async () => {
+    const { deps, arrival } = setup();
+    deps.mgn.failNext('startTest', 'afterCommit');
+    await arriveAtLaunchPoint(deps, arrival(A));
+    await arriveAtLaunchPoint(deps, arrival(B));
+    await arriveAtLaunchPoint(deps, arrival(C)).catch(() => undefined);
+    expect(deps.mgn.callsTo('startTest')).toHaveLength(1);
+    const point = await deps.points.get(pointId(arrival(A)));
+    expect(point?.status).toBe('LAUNCHED');
+    expect(await launchPoint(deps, point?.id as string, { force: true })).toEqual({ launched: false });
+  });
+
+  it('takes a stopped execution back out of an open launch point, so it is not launched', async () => {
+    const { deps, arrival } = setup();
+    await arriveAtLaunchPoint(deps, arrival(A));
+    await arriveAtLaunchPoint(deps, arrival(B));
+    const r = await closeExecutionWaits(deps, arrival(A).executionArn);
+    expect(r).toEqual({ closed: [A], leftLaunchPoints: [pointId(arrival(A))] });
+    deps.clock.advance(3601);
+    await reconcileLaunchPoints(deps);
+    expect(deps.mgn.callsTo('startTest').map((c) => c.ids)).toEqual([[B]]);
+  });
+});
