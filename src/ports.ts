@@ -169,3 +169,9 @@ export interface GateStore {
   /** OPEN -> DECIDED exactly once; false when already decided. */
   decide(id: string, decision: NonNullable<Gate['decision']>): Promise<boolean>;
 }
+
+/** A lease (DynamoDB conditional write with a TTL): one holder at a time; a crashed holder's lease expires. */
+export interface Lock {
+  acquire(key: string, ttlSeconds: number): Promise<boolean>;
+  release(key: string): Promise<void>;
+}

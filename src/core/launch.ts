@@ -1,5 +1,5 @@
 import { LaunchDeferredError } from './errors.ts';
-import type { LaunchPoint, Notifier, RendezvousStore } from '../ports.ts';
+import type { LaunchPoint, Lock, Notifier, RendezvousStore } from '../ports.ts';
 import { registerWait, resolve, type WaitDeps } from './waits.ts';
 
 /**
@@ -10,7 +10,15 @@ import { registerWait, resolve, type WaitDeps } from './waits.ts';
  * applied a request and answered an error: before and after asking, MGN's own records are read.
  */
 
-export type LaunchDeps = WaitDeps & { points: RendezvousStore; notifier: Notifier; limits?: { concurrentJobs: number; serversInActiveJobs: number } };
+export type LaunchDeps = WaitDeps & {
+  points: RendezvousStore;
+  notifier: Notifier;
+  /** The job-slot limiter: launches are made one at a time, so the quota check and the launch are atomic. */
+  lock?: Lock;
+  limits?: { concurrentJobs: number; serversInActiveJobs: number };
+};
+
+const LAUNCHER = 'launcher';
 
 export interface Arrival {
   serverId: string;
@@ -107,6 +115,20 @@ export async function launchPoint(deps: LaunchDeps, id: string, opts: { force: b
   if (point.arrived.length === 0) return { launched: false };
   if (!(await deps.points.claim(id))) return { launched: false };
   const servers = [...point.arrived].sort();
+  // The job-slot limiter: one launcher at a time for the account, so counting active jobs (ours and
+  // others', from DescribeJobs) and making the launch cannot interleave with another launch of ours.
+  if (deps.lock && !(await deps.lock.acquire(LAUNCHER, 120))) {
+    await deps.points.release(id);
+    throw new LaunchDeferredError(`launch of ${id} deferred: another launch is being made`);
+  }
+  try {
+    return await launchClaimed(deps, id, point, servers);
+  } finally {
+    await deps.lock?.release(LAUNCHER);
+  }
+}
+
+async function launchClaimed(deps: LaunchDeps, id: string, point: LaunchPoint, servers: string[]): Promise<{ launched: boolean; jobId?: string }> {
   let jobId = await alreadyLaunched(deps, point, servers);
   if (!jobId) {
     const room = await withinJobQuotas(deps, servers);

@@ -74,4 +74,20 @@ describe('launch points', () => {
     await reconcileLaunchPoints(deps);
     expect(deps.mgn.callsTo('startTest').map((c) => c.ids)).toEqual([[B]]);
   });
+
+  it('keeps the account within the job quota when two applications launch at once (the job-slot limiter)', async () => {
+    const { deps, arrival } = setup();
+    const limited = { ...deps, limits: { concurrentJobs: 1, serversInActiveJobs: 200 } };
+    const one = (serverId: string, application: string): Arrival => ({ ...arrival(serverId), application, members: [serverId] });
+    const results = await Promise.allSettled([arriveAtLaunchPoint(limited, one(A, 'app-1')), arriveAtLaunchPoint(limited, one(B, 'app-2'))]);
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
+    // one launch made; the other deferred to the reconciler, which makes it once the first job ends
+    expect(deps.mgn.callsTo('startTest')).toHaveLength(1);
+    const made = deps.mgn.callsTo('startTest')[0]?.ids[0] as string;
+    const jobId = (await deps.waits.get(made))?.condition as { jobId: string };
+    deps.mgn.finishLaunch(jobId.jobId, made);
+    deps.mgn.completeJob(jobId.jobId);
+    await reconcileLaunchPoints(limited);
+    expect(deps.mgn.callsTo('startTest').map((c) => c.ids[0]).sort()).toEqual([A, B]);
+  });
 });

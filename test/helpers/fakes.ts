@@ -671,6 +671,7 @@ export function fakeDeps(opts: { start?: string; latency?: Latency } = {}) {
     notifier: new FakeNotifier(),
     dedupe,
     onceKey: (key: string, ttlSeconds: number) => dedupe.once(key, ttlSeconds),
+    lock: { acquire: (key: string, ttlSeconds: number) => dedupe.once(`lock#${key}`, ttlSeconds), release: (key: string) => dedupe.forget(`lock#${key}`) },
   };
 }
 

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { MgnClient } from '@aws-sdk/client-mgn';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { Clock, GateStore, MgnPort, Notifier, RendezvousStore, TaskCallbacks, WaitStore } from '../../ports.ts';
+import type { Clock, GateStore, Lock, MgnPort, Notifier, RendezvousStore, TaskCallbacks, WaitStore } from '../../ports.ts';
 import { createTaskCallbacks } from './callbacks.ts';
 import type { Config } from './config.ts';
 import { createMgnPort, writeRetryStrategy } from './mgn.ts';
@@ -30,6 +30,8 @@ export interface Deps {
   callbacks: TaskCallbacks;
   notifier: Notifier;
   clock: Clock;
+  /** Leases on the state table (the launch job-slot limiter). */
+  lock: Lock;
   /** True the first time `key` is seen within `ttlSeconds`. */
   onceKey: Dedupe['once'];
   dedupe: Dedupe;
@@ -64,6 +66,7 @@ export function createDeps(config: Config, opts: { clients?: Partial<AwsClients>
     callbacks: createTaskCallbacks(clients.sfn),
     notifier: createNotifier({ client: clients.sns, opsTopicArn: config.opsTopicArn, dedupe }),
     clock,
+    lock: { acquire: (key, ttlSeconds) => dedupe.once(`lock#${key}`, ttlSeconds), release: (key) => dedupe.forget(`lock#${key}`) },
     onceKey: (key, ttlSeconds) => dedupe.once(key, ttlSeconds),
     dedupe,
     config,
