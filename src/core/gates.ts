@@ -18,6 +18,13 @@ export const ALLOWED: Record<GateKind, Decision[]> = {
   CUTOVER_FAILURE: ['retry', 'rollback', 'stop'],
 };
 
+/** What the request says beyond the choices (the approval pages of the next issue say it too). */
+const GATE_NOTES: Partial<Record<GateKind, string>> = {
+  FINALIZE: 'Approving finalizes the cutover: this is the point of no return (replication stops, staging resources are deleted; the cutover instances stay).',
+  GO_NO_GO: 'Approve only once the sources are quiesced (say so with quiesced: true): the cutover launches from the latest data.',
+  SIGNOFF: 'Changes made on the test instances do not carry over to the cutover.',
+};
+
 export interface GateArrival {
   serverId: string;
   executionArn: string;
@@ -65,7 +72,7 @@ export async function arriveAtGate(deps: GateDeps, a: GateArrival): Promise<{ ga
   if (created) {
     await deps.notifier.ops({
       subject: `Decision needed: ${a.gate} for ${a.application}`,
-      text: `${a.application} (wave ${a.wave}) waits at ${a.gate}; allowed: ${ALLOWED[a.gate].join(', ')}; deadline ${gate.deadline}.`,
+      text: `${a.application} (wave ${a.wave}) waits at ${a.gate}; allowed: ${ALLOWED[a.gate].join(', ')}; deadline ${gate.deadline}.${GATE_NOTES[a.gate] ? ` ${GATE_NOTES[a.gate]}` : ''}`,
       key: `gate#${id}`,
       attributes: { gate: a.gate, gateId: id, application: a.application, wave: a.wave },
     });
