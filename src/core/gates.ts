@@ -99,6 +99,10 @@ export async function decide(deps: GateDeps, id: string, d: NonNullable<Gate['de
   const gate = await deps.gates.get(id);
   if (!gate) throw new InvalidDecisionError(`no gate ${id}`);
   if (!gate.allowed.includes(d.decision)) throw new InvalidDecisionError(`${d.decision} is not allowed at ${gate.gate}; allowed: ${gate.allowed.join(', ')}`);
+  if (deps.clock.now().getTime() > Date.parse(gate.deadline)) throw new InvalidDecisionError(`gate ${id} expired at ${gate.deadline}: its servers took the safe path`);
+  if (gate.gate === 'GO_NO_GO' && d.decision === 'approve' && d.quiesced !== true) {
+    throw new InvalidDecisionError('approving the go/no-go needs the quiesce confirmation (quiesced: true): the cutover launches from the latest data of quiesced sources');
+  }
   if (!(await deps.gates.decide(id, d))) throw new InvalidDecisionError(`gate ${id} is already decided`);
   const decided: Gate = { ...gate, status: 'DECIDED', decision: d };
   const released: string[] = [];

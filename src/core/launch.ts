@@ -114,7 +114,16 @@ export async function launchPoint(deps: LaunchDeps, id: string, opts: { force: b
   if (!opts.force && point.arrived.length < point.expected.length) return { launched: false };
   if (point.arrived.length === 0) return { launched: false };
   if (!(await deps.points.claim(id))) return { launched: false };
-  const servers = [...point.arrived].sort();
+  // Only servers still waiting at this point: an arrival whose wait timed out (or moved on) is not launched.
+  const servers: string[] = [];
+  for (const serverId of [...point.arrived].sort()) {
+    const w = await deps.waits.get(serverId);
+    if (w?.condition.kind === 'LAUNCH_POINT' && w.condition.pointId === id) servers.push(serverId);
+  }
+  if (servers.length === 0) {
+    await deps.points.release(id);
+    return { launched: false };
+  }
   // The job-slot limiter: one launcher at a time for the account, so counting active jobs (ours and
   // others', from DescribeJobs) and making the launch cannot interleave with another launch of ours.
   if (deps.lock && !(await deps.lock.acquire(LAUNCHER, 120))) {

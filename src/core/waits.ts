@@ -92,8 +92,9 @@ export async function resolve(deps: Pick<WaitDeps, 'waits' | 'callbacks'>, wait:
   } catch (err) {
     // The execution already moved on (stopped, timed out): nothing to resume.
     if ((err as Error).name === 'TaskTimedOut' || (err as Error).name === 'TaskDoesNotExist') return true;
-    // A transient failure (throttling): put the wait back so the next event or reconcile resumes it.
-    await deps.waits.put(wait);
+    // Throttled: Step Functions did not take the call, so put the wait back for the next event or reconcile.
+    // Any other error may have applied: putting back could overwrite the execution's next wait.
+    if (/Throttl|TooManyRequests/.test((err as Error).name)) await deps.waits.put(wait);
     throw err;
   }
   return true;

@@ -45,4 +45,16 @@ describe('gates', () => {
     expect(late.decided).toBe(true);
     expect(deps.callbacks.calls.find((c) => c.token === `token-${IDS[1]}`)).toMatchObject({ output: { decision: 'reject', terminateInstances: true } });
   });
+
+  it('refuses a go without the quiesce confirmation, and any decision after the gate expired', async () => {
+    const deps = fakeDeps();
+    const go = { ...arrival(IDS[0] as string, 'GO_NO_GO'), state: 'GoNoGo' };
+    await arriveAtGate(deps, go);
+    const id = gateId(go);
+    await expect(decide(deps, id, { decision: 'approve', by: 'alice@example.com', at: deps.clock.iso() })).rejects.toThrow(/quiesced: true/);
+    deps.clock.advance(3601);
+    await expect(decide(deps, id, { decision: 'approve', by: 'alice@example.com', at: deps.clock.iso(), quiesced: true })).rejects.toThrow(/expired/);
+    expect(deps.callbacks.calls).toHaveLength(0);
+  });
 });
+

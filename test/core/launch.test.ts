@@ -90,4 +90,16 @@ describe('launch points', () => {
     await reconcileLaunchPoints(limited);
     expect(deps.mgn.callsTo('startTest').map((c) => c.ids[0]).sort()).toEqual([A, B]);
   });
+
+  it('does not launch an arrival whose wait has moved on (its launch-point wait timed out)', async () => {
+    const { deps, arrival } = setup();
+    await arriveAtLaunchPoint(deps, arrival(A));
+    await arriveAtLaunchPoint(deps, arrival(B));
+    // A's execution timed out at the launch point and now waits at a failure gate
+    await deps.waits.put({ ...((await deps.waits.get(A)) as NonNullable<Awaited<ReturnType<typeof deps.waits.get>>>), state: 'TestFailureGate', condition: { kind: 'GATE', gateId: 'w#app#TEST_FAILURE#1-0-a' } });
+    deps.clock.advance(3601);
+    await reconcileLaunchPoints(deps);
+    expect(deps.mgn.callsTo('startTest').map((c) => c.ids)).toEqual([[B]]);
+  });
 });
+

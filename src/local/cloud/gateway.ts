@@ -5,11 +5,24 @@ import { AwsError, type LocalRequest, type LocalService, sendJsonError } from '.
  * One local endpoint serving several stand-ins: each request goes to the first service whose protocol
  * claims it (X-Amz-Target prefix, form Action, REST path). DESIGN.md: "one URL may serve several services".
  */
+/** Far above any AWS API's own request limit (SNS and EventBridge: 256 KB). */
+const MAX_BODY = 1024 * 1024;
+
 export async function startGateway(services: LocalService[], port = 0): Promise<{ endpoint: string; port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) tooLarge = true;
+      else chunks.push(c);
+    });
     req.on('end', () => {
+      if (tooLarge) {
+        sendJsonError(res, new AwsError('RequestEntityTooLarge', `Request body is over ${MAX_BODY} bytes`, 413), 'local');
+        return;
+      }
       const request: LocalRequest = {
         method: req.method ?? 'GET',
         url: new URL(req.url ?? '/', 'http://127.0.0.1'),

@@ -293,8 +293,8 @@ export class EmulatorHttp {
       if (method === 'POST') {
         const advance = body.advanceSeconds;
         const scale = body.timeScale;
-        if (advance !== undefined && (typeof advance !== 'number' || !(advance >= 0))) return fail(400, 'advanceSeconds must be a number >= 0');
-        if (scale !== undefined && (typeof scale !== 'number' || !(scale > 0) || e.clock.isManual)) return fail(400, 'timeScale must be a number > 0 (not with a manual clock)');
+        if (advance !== undefined && (typeof advance !== 'number' || !(advance >= 0) || advance > 1e9)) return fail(400, 'advanceSeconds must be a number from 0 to 1e9 (about 31 years)');
+        if (scale !== undefined && (typeof scale !== 'number' || !(scale > 0) || scale > 1e6 || e.clock.isManual)) return fail(400, 'timeScale must be a number above 0 and at most 1e6 (not with a manual clock)');
         if (typeof scale === 'number') e.clock.setScale(scale);
         if (typeof advance === 'number') e.clock.advance(advance);
       } else if (method !== 'GET') return fail(405, 'Use GET or POST');
@@ -314,7 +314,7 @@ export class EmulatorHttp {
     if (path === '/errors' && method === 'POST') {
       const { type, count, operation, afterCommit } = body as Record<string, unknown>;
       if (type !== 'ThrottlingException' && type !== 'InternalServerException') return fail(400, 'type must be ThrottlingException or InternalServerException');
-      if (count !== undefined && (typeof count !== 'number' || !Number.isInteger(count) || count < 1)) return fail(400, 'count must be a whole number >= 1');
+      if (count !== undefined && (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 10_000)) return fail(400, 'count must be a whole number from 1 to 10000');
       if (operation !== undefined && typeof operation !== 'string') return fail(400, 'operation must be an operation name such as StartTest');
       if (afterCommit !== undefined && typeof afterCommit !== 'boolean') return fail(400, 'afterCommit must be a boolean');
       if (afterCommit === true && type !== 'InternalServerException') return fail(400, 'afterCommit applies to InternalServerException only');

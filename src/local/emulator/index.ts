@@ -1,4 +1,4 @@
-import { parseFaultsArg, parseQuotaArgs, QUOTAS, UsageError } from './config.ts';
+import { FaultsSchema, parseFaultsArg, parseQuotaArgs, QUOTAS, UsageError } from './config.ts';
 import { MgnEngine } from './engine.ts';
 import { EmulatorHttp } from './http.ts';
 import type { EmulatorOptions, RunningEmulator } from './types.ts';
@@ -13,7 +13,7 @@ export { MgnEngine };
  * `endpoint`; control routes live under `<endpoint>/_emulator/`.
  */
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<RunningEmulator & { engine: MgnEngine; http: EmulatorHttp }> {
-  if (opts.timeScale !== undefined && !(opts.timeScale > 0)) throw new UsageError('timeScale must be > 0');
+  if (opts.timeScale !== undefined && !(opts.timeScale > 0 && opts.timeScale <= 1e6)) throw new UsageError('timeScale must be above 0 and at most 1e6');
   const engine = new MgnEngine(opts);
   const http = new EmulatorHttp(engine);
   const port = await http.listen(opts.port ?? 0);
@@ -29,7 +29,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     http,
     onEvent: (listener) => engine.events.subscribe(listener),
     setFaults: (faults) => {
-      engine.faults = { ...engine.faults, ...faults };
+      engine.faults = FaultsSchema.parse({ ...engine.faults, ...faults });
     },
     close: async () => {
       engine.clock.stop();
