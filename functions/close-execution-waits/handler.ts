@@ -1,8 +1,11 @@
 import { z } from 'zod';
-import { closeExecutionWaits } from '../../src/core/waits.ts';
+import { executionClosed } from '../../src/core/waits.ts';
 import { deps, handle } from '../_lib/runtime.ts';
 
-const StatusChange = z.object({ source: z.literal('aws.states'), detail: z.object({ executionArn: z.string().min(1), status: z.string() }) });
+const StatusChange = z.object({
+  source: z.literal('aws.states'),
+  detail: z.object({ executionArn: z.string().min(1), name: z.string().optional(), status: z.string(), error: z.string().nullish(), cause: z.string().nullish() }),
+});
 
-/** A server execution closed: its open waits close with it (stopping starts no further MGN job). */
-export const handler = handle('closeExecutionWaits', StatusChange, (e) => closeExecutionWaits(deps(), e.detail.executionArn));
+/** A server execution ended without success: ops are told once, and its open waits close with it. */
+export const handler = handle('closeExecutionWaits', StatusChange, (e) => executionClosed(deps(), e.detail));

@@ -213,3 +213,22 @@ export async function closeExecutionWaits(
   }
   return { closed, leftLaunchPoints };
 }
+
+/**
+ * A server execution ended without success (stopped, failed, timed out): ops get one message naming how it
+ * ended, and its waits close with it.
+ */
+export async function executionClosed(
+  deps: Pick<WaitDeps, 'waits'> & { points: Pick<RendezvousStore, 'leave'>; notifier: Notifier },
+  detail: { executionArn: string; name?: string; status: string; error?: string | null; cause?: string | null },
+): Promise<{ closed: string[]; leftLaunchPoints: string[] }> {
+  const r = await closeExecutionWaits(deps, detail.executionArn);
+  const name = detail.name ?? detail.executionArn.split(':').pop() ?? detail.executionArn;
+  await deps.notifier.ops({
+    subject: `Execution ${detail.status.toLowerCase()}: ${name}`,
+    text: `Server execution ${name} ended ${detail.status}${detail.error ? ` with ${detail.error}` : ''}${detail.cause ? `: ${detail.cause.slice(0, 500)}` : ''}. Start it again (attempt + 1) to resume from MGN's state.`,
+    key: `closed#${detail.executionArn}`,
+    attributes: { event: 'ExecutionClosed', status: detail.status },
+  });
+  return r;
+}

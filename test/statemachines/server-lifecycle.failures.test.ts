@@ -131,6 +131,9 @@ describe('server lifecycle: failure paths', () => {
       const s = mgnServer(cloud, id);
       expect({ state: s.lifeCycle.state, launches: s.launches, lastLaunch: s.lastLaunch?.status }).toEqual({ state: 'TESTING', launches: 2, lastLaunch: 'FAILED' });
       expect(opsSubjects(cloud).filter((x) => x.startsWith('Decision needed'))).toEqual(['Decision needed: TEST_FAILURE for app-1']);
+      // how the execution ended reaches ops once
+      await until('the ops message for the ended execution', () => opsSubjects(cloud).some((x) => x.startsWith('Execution failed')));
+      expect(opsSubjects(cloud).filter((x) => x.startsWith('Execution failed'))).toEqual([`Execution failed: wave-1-${id}-1`]);
     });
   });
 
