@@ -23,13 +23,11 @@ export async function markReadyForCutover(deps: Pick<Deps, 'mgn'>, id: string): 
 }
 
 /** Stop paying for the test instance: a TERMINATE job (refused while TESTING, so after the mark). */
-export async function terminateTestInstance(deps: Pick<Deps, 'mgn' | 'clock'>, id: string): Promise<{ jobId: string | null }> {
+export async function terminateTestInstance(deps: Pick<Deps, 'mgn'>, id: string): Promise<{ jobId: string | null }> {
   const s = await server(deps, id);
   if (!s.launchedInstance?.ec2InstanceId) return { jobId: null };
-  // a retry after MGN applied the first request: the TERMINATE job is already running
-  const since = new Date(deps.clock.now().getTime() - 6 * 3600_000).toISOString();
-  const running = (await deps.mgn.jobsSince(since)).find((j) => j.type === 'TERMINATE' && j.status !== 'COMPLETED' && j.servers.some((p) => p.id === id));
-  if (running) return { jobId: running.id };
+  // Never two TERMINATE jobs: while the first runs MGN refuses a second (one job per server) with a
+  // ConflictException, which the state machine retries until the instance is gone (then this returns null).
   return { jobId: (await deps.mgn.terminateTargetInstances([id])).jobId };
 }
 
@@ -42,7 +40,7 @@ export async function revertLifecycle(deps: Pick<Deps, 'mgn'>, id: string, to: '
 }
 
 /** Revert, then terminate the launched instance when asked (after a rejection or a failure). */
-export async function revertAndTerminate(deps: Pick<Deps, 'mgn' | 'clock'>, id: string, to: 'READY_FOR_TEST' | 'READY_FOR_CUTOVER', terminate: boolean): Promise<{ changed: boolean; terminateJobId: string | null }> {
+export async function revertAndTerminate(deps: Pick<Deps, 'mgn'>, id: string, to: 'READY_FOR_TEST' | 'READY_FOR_CUTOVER', terminate: boolean): Promise<{ changed: boolean; terminateJobId: string | null }> {
   const { changed } = await revertLifecycle(deps, id, to);
   const terminateJobId = terminate ? (await terminateTestInstance(deps, id)).jobId : null;
   return { changed, terminateJobId };

@@ -5,13 +5,19 @@ import { fakeDeps, serverView } from '../helpers/fakes.ts';
 const A = 's-aaaaaaaaaaaaaaaaa';
 
 describe('terminateTestInstance', () => {
-  it('adopts the TERMINATE job a retried request already started instead of starting a second one', async () => {
+  it('never starts a second TERMINATE job: MGN refuses it while the first runs, and once it ends there is nothing to do', async () => {
     const deps = fakeDeps();
     deps.mgn.addServer(serverView(A, { lifeCycle: 'READY_FOR_CUTOVER', launchedInstance: { ec2InstanceId: 'i-0123456789abcdef0', jobId: 'mgnjob-t', firstBoot: 'SUCCEEDED' } }));
     const first = await terminateTestInstance(deps, A);
-    const again = await terminateTestInstance(deps, A);
-    expect(again.jobId).toBe(first.jobId);
-    expect(deps.mgn.callsTo('terminateTargetInstances')).toHaveLength(1);
+    expect(first.jobId).toBeTruthy();
+    // a retry while the job runs: MGN refuses it (one job per server; the emulator enforces it), the step
+    // surfaces the ConflictException, and the state machine retries it
+    deps.mgn.failNext('terminateTargetInstances', 'conflict');
+    await expect(terminateTestInstance(deps, A)).rejects.toMatchObject({ name: 'ConflictException' });
+    deps.mgn.setServer(A, { launchedInstance: undefined });
+    deps.mgn.completeJob(first.jobId as string);
+    expect(await terminateTestInstance(deps, A)).toEqual({ jobId: null });
+    expect(deps.mgn.callsTo('terminateTargetInstances').filter((c) => c.ids[0] === A)).toHaveLength(2);
   });
 
   it('does nothing for a server without a launched instance', async () => {
