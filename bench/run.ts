@@ -4,7 +4,7 @@
  * ratios, not absolute numbers, across machines.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Agent, request } from 'node:http';
 import { DescribeSourceServersCommand, MgnClient } from '@aws-sdk/client-mgn';
@@ -324,4 +324,6 @@ const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] 
 const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] as number))).join('  ');
 process.stdout.write(`${[line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')}\n`);
 process.stdout.write(`bench took ${((performance.now() - wallStart) / 1000).toFixed(1)} s\n`);
-writeFileSync('bench/results.json', `${JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, results }, null, 2)}\n`);
+// A partial run (BENCH_ONLY) keeps the other figures of the last full run.
+const previous = only && existsSync('bench/results.json') ? (JSON.parse(readFileSync('bench/results.json', 'utf8')) as { results?: Record<string, Figure> }).results ?? {} : {};
+writeFileSync('bench/results.json', `${JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, results: { ...previous, ...results } }, null, 2)}\n`);
