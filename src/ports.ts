@@ -128,6 +128,8 @@ export interface LaunchPoint {
   status: 'OPEN' | 'LAUNCHING' | 'LAUNCHED';
   jobId?: string;
   launched?: string[];
+  /** Cutover only: checked again right before StartCutover (readiness of every server, the window). */
+  guard?: { maxLagSeconds: number; window: { start: string; end: string } | null };
 }
 
 export interface RendezvousStore {

@@ -33,6 +33,9 @@ export const ArriveAtLaunchPointInput = z.object({
   round: z.string().min(1),
   members: z.array(ServerId).min(1).max(200),
   arrivalTimeoutSeconds: z.number().int().positive(),
+  guard: z
+    .object({ maxLagSeconds: z.number().nonnegative(), window: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable() })
+    .optional(),
 });
 
 export const ArriveAtGateInput = z.object({

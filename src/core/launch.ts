@@ -1,6 +1,6 @@
 import { LaunchDeferredError } from './errors.ts';
 import type { LaunchPoint, Lock, Notifier, RendezvousStore } from '../ports.ts';
-import { registerWait, resolve, type WaitDeps } from './waits.ts';
+import { readiness, registerWait, resolve, type WaitDeps } from './waits.ts';
 
 /**
  * Launch points (DESIGN.md "Applications move together"): the servers of an application arrive; when all
@@ -32,6 +32,8 @@ export interface Arrival {
   round: string;
   members: string[];
   arrivalTimeoutSeconds: number;
+  /** Cutover: what must still hold right before StartCutover. */
+  guard?: LaunchPoint['guard'];
 }
 
 export function pointId(a: Pick<Arrival, 'wave' | 'application' | 'launch' | 'round'>): string {
@@ -57,6 +59,7 @@ export async function arriveAtLaunchPoint(deps: LaunchDeps, a: Arrival): Promise
       expected: [...new Set(a.members.includes(a.serverId) ? a.members : [...a.members, a.serverId])].sort(),
       openedAt: now.toISOString(),
       deadline: new Date(now.getTime() + a.arrivalTimeoutSeconds * 1000).toISOString(),
+      ...(a.guard ? { guard: a.guard } : {}),
     },
     a.serverId,
   );
@@ -139,6 +142,7 @@ export async function launchPoint(deps: LaunchDeps, id: string, opts: { force: b
 
 async function launchClaimed(deps: LaunchDeps, id: string, point: LaunchPoint, servers: string[]): Promise<{ launched: boolean; jobId?: string }> {
   let jobId = await alreadyLaunched(deps, point, servers);
+  if (!jobId && point.guard) await checkGuard(deps, id, point, servers);
   if (!jobId) {
     const room = await withinJobQuotas(deps, servers);
     if (!room.ok) {
@@ -183,6 +187,32 @@ async function launchClaimed(deps: LaunchDeps, id: string, point: LaunchPoint, s
   const latest = (await deps.points.get(id)) ?? point;
   await followLaunch(deps, { ...latest, status: 'LAUNCHED', jobId, launched: servers }, [...new Set([...servers, ...latest.arrived])], false);
   return { launched: true, jobId };
+}
+
+/**
+ * Right before StartCutover: every server still ready (CONTINUOUS, not stalled, lag under the threshold, no
+ * backlog) and the window still open. Otherwise the point goes back to OPEN, ops are told once, and the
+ * reconciler checks again; the launch point's timeout takes the failure path if it never clears.
+ */
+async function checkGuard(deps: LaunchDeps, id: string, point: LaunchPoint, servers: string[]): Promise<void> {
+  const guard = point.guard as NonNullable<LaunchPoint['guard']>;
+  const reasons: string[] = [];
+  const now = deps.clock.now().getTime();
+  if (guard.window && (now < Date.parse(guard.window.start) || now > Date.parse(guard.window.end))) {
+    reasons.push(`outside the cutover window ${guard.window.start} - ${guard.window.end}`);
+  }
+  for (const s of await deps.mgn.describeServers(servers)) {
+    const r = readiness(s, guard.maxLagSeconds);
+    if (!r.ready) reasons.push(`${s.id}: ${r.reasons.join(', ')}`);
+  }
+  if (reasons.length === 0) return;
+  await deps.points.release(id);
+  await deps.notifier.ops({
+    subject: `Cutover held: ${point.application}`,
+    text: `The cutover launch of ${point.application} is held right before StartCutover: ${reasons.join('; ')}.`,
+    key: `guard#${id}`,
+  });
+  throw new LaunchDeferredError(`cutover of ${id} held: ${reasons.join('; ')}`);
 }
 
 /** Turn the arrivals' waits into "launch result of this job" and check each at once. */

@@ -101,5 +101,30 @@ describe('launch points', () => {
     await reconcileLaunchPoints(deps);
     expect(deps.mgn.callsTo('startTest').map((c) => c.ids)).toEqual([[B]]);
   });
+
+  it('checks readiness and the window again right before StartCutover, holding the launch until they clear', async () => {
+    const { deps, arrival } = setup();
+    for (const id of [A, B, C]) deps.mgn.setServer(id, { lifeCycle: 'READY_FOR_CUTOVER', replication: { state: 'CONTINUOUS', lagSeconds: 0, backlogBytes: 0 } });
+    deps.mgn.setServer(B, { replication: { backlogBytes: 4096 } });
+    const cut = (id: string): Arrival => ({ ...arrival(id), launch: 'CUTOVER', state: 'CutoverLaunchPoint', guard: { maxLagSeconds: 300, window: { start: '2026-03-10T00:00:00.000Z', end: '2026-03-10T20:00:00.000Z' } } });
+    for (const id of [A, B, C]) await arriveAtLaunchPoint(deps, cut(id));
+    expect(deps.mgn.callsTo('startCutover')).toHaveLength(0);
+    expect(deps.notifier.messages.filter((m) => m.subject === 'Cutover held: app')).toHaveLength(1);
+    expect(deps.notifier.messages.find((m) => m.subject === 'Cutover held: app')?.text).toMatch(/backlog 4096 bytes/);
+    await reconcileLaunchPoints(deps);
+    expect(deps.mgn.callsTo('startCutover')).toHaveLength(0);
+    deps.mgn.setServer(B, { replication: { backlogBytes: 0 } });
+    await reconcileLaunchPoints(deps);
+    expect(deps.mgn.callsTo('startCutover').map((c) => c.ids)).toEqual([[A, B, C]]);
+  });
+
+  it('does not make a cutover after its window closed', async () => {
+    const { deps, arrival } = setup();
+    for (const id of [A, B, C]) deps.mgn.setServer(id, { lifeCycle: 'READY_FOR_CUTOVER', replication: { state: 'CONTINUOUS', lagSeconds: 0, backlogBytes: 0 } });
+    const cut = (id: string): Arrival => ({ ...arrival(id), launch: 'CUTOVER', state: 'CutoverLaunchPoint', guard: { maxLagSeconds: 300, window: { start: '2026-03-10T00:00:00.000Z', end: '2026-03-10T11:00:00.000Z' } } });
+    for (const id of [A, B, C]) await arriveAtLaunchPoint(deps, cut(id));
+    expect(deps.mgn.callsTo('startCutover')).toHaveLength(0);
+    expect(deps.notifier.messages.find((m) => m.subject === 'Cutover held: app')?.text).toMatch(/outside the cutover window/);
+  });
 });
 
