@@ -23,6 +23,11 @@ const WINDOWS_OS = [
 ];
 const CPUS = ['Intel(R) Xeon(R) Gold 6248R CPU @ 3.00GHz', 'Intel(R) Xeon(R) CPU E5-2680 v4 @ 2.40GHz', 'AMD EPYC 7543 32-Core Processor'];
 
+function fromTemplate(template: Record<string, unknown>): Record<string, unknown> {
+  const { replicationConfigurationTemplateID: _id, ...settings } = structuredClone(template);
+  return settings;
+}
+
 function instanceType(cores: number, ramGiB: number): string {
   const size = cores <= 2 ? 'large' : cores <= 4 ? 'xlarge' : cores <= 8 ? '2xlarge' : '4xlarge';
   const family = ramGiB / cores >= 8 ? 'r5' : ramGiB / cores >= 4 ? 'm5' : 'c5';
@@ -112,22 +117,12 @@ export function seedServers(
         postLaunchActions: { deployment: 'TEST_AND_CUTOVER', ssmDocuments: [] },
         enableMapAutoTagging: false,
       },
+      // a server's replication configuration starts from the account's replication template
       replicationConfig: {
+        ...fromTemplate(engine.templateBody('rct')),
         sourceServerID: id,
         name: hostname,
-        stagingAreaSubnetId: engine.templateBody('rct').stagingAreaSubnetId,
-        associateDefaultSecurityGroup: true,
-        replicationServersSecurityGroupsIDs: [],
-        replicationServerInstanceType: 't3.small',
-        useDedicatedReplicationServer: false,
-        defaultLargeStagingDiskType: 'GP3',
         replicatedDisks: disks.map((d, n) => ({ deviceName: d.deviceName, isBootDisk: n === 0, stagingDiskType: 'AUTO' })),
-        ebsEncryption: 'DEFAULT',
-        bandwidthThrottling: 0,
-        dataPlaneRouting: 'PRIVATE_IP',
-        createPublicIP: false,
-        stagingAreaTags: {},
-        useFipsEndpoint: false,
       },
       actions: new Map(),
       inject: {},
