@@ -1,4 +1,8 @@
+import { type WallTime, isTimeZone, isValidWallTime, wallTimeCandidates } from '../../../core/zoned-time.ts';
 import { AwsError } from '../protocol.ts';
+
+// the pure zone arithmetic lives in the core (the wave file and `wave schedule` use it too)
+export { type WallTime, wallTimeIn, zoneOffsetMs } from '../../../core/zoned-time.ts';
 
 /**
  * EventBridge Scheduler schedule expressions, as the local scheduler understands them:
@@ -40,68 +44,13 @@ export function parseScheduleExpression(expression: string, timeZone = 'UTC'): S
   throw invalid(`Invalid Schedule Expression ${expression}. Use at(yyyy-mm-ddThh:mm:ss) or rate(value minutes|hours|days).`);
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(zone, f);
-  }
-  return f;
-}
-
 /** The IANA zone name, or a ValidationException. */
 export function checkTimeZone(zone: string): string {
   if (!zone) throw invalid('ScheduleExpressionTimezone must not be empty.');
-  try {
-    formatter(zone);
-  } catch {
+  if (!isTimeZone(zone)) {
     throw invalid(`Invalid ScheduleExpressionTimezone ${zone}: not an IANA time zone name (e.g. Europe/Paris, America/New_York, UTC).`);
   }
   return zone;
-}
-
-export interface WallTime {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
-
-/** The wall time in `zone` at UTC instant `ms`. */
-export function wallTimeIn(ms: number, zone: string): WallTime {
-  const parts: Record<string, number> = {};
-  for (const p of formatter(zone).formatToParts(new Date(ms))) {
-    if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  }
-  return {
-    year: parts.year as number,
-    month: parts.month as number,
-    day: parts.day as number,
-    hour: (parts.hour as number) % 24,
-    minute: parts.minute as number,
-    second: parts.second as number,
-  };
-}
-
-const asUtc = (w: WallTime): number => Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
-
-/** Offset of `zone` from UTC at instant `ms`, in ms (positive east of Greenwich). */
-export function zoneOffsetMs(ms: number, zone: string): number {
-  const whole = Math.floor(ms / 1000) * 1000;
-  return asUtc(wallTimeIn(whole, zone)) - whole;
 }
 
 /**
@@ -109,18 +58,10 @@ export function zoneOffsetMs(ms: number, zone: string): number {
  * is a ValidationException; a wall time that happens twice (clocks go back) is its first occurrence.
  */
 export function zonedTimeToUtc(w: WallTime, zone: string, expression = 'at()'): number {
-  const { year, month, day, hour, minute, second } = w;
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) {
+  if (!isValidWallTime(w)) {
     throw invalid(`Invalid Schedule Expression ${expression}: not a valid date and time.`);
   }
-  const local = asUtc(w);
-  // the offsets in effect a day either side bracket any transition near this wall time
-  const candidates = new Set([zoneOffsetMs(local - 86_400_000, zone), zoneOffsetMs(local, zone), zoneOffsetMs(local + 86_400_000, zone)]);
-  const matches = [...candidates]
-    .map((offset) => local - offset)
-    .filter((utc) => asUtc(wallTimeIn(utc, zone)) === local)
-    .sort((a, b) => a - b);
+  const matches = wallTimeCandidates(w, zone);
   if (matches.length === 0) {
     throw invalid(`Invalid Schedule Expression ${expression}: that local time does not exist in ${zone} (clocks go forward then).`);
   }
