@@ -32,6 +32,8 @@ export interface ServerView {
   lastTest: { jobId?: string; initiatedAt?: string };
   lastCutover: { jobId?: string; initiatedAt?: string; finalizedAt?: string };
   launchedInstance?: { ec2InstanceId?: string; jobId?: string; firstBoot?: string };
+  /** When replication began (MGN's free replication period counts from it). */
+  replicationStartedAt?: string;
 }
 
 export type JobStatus = 'PENDING' | 'STARTED' | 'COMPLETED';
@@ -159,17 +161,95 @@ export interface Gate {
   allowed: Decision[];
   openedAt: string;
   deadline: string;
-  status: 'OPEN' | 'DECIDED';
+  /** EXPIRED: the deadline passed, or every execution parked there closed; no decision is taken any more. */
+  status: 'OPEN' | 'DECIDED' | 'EXPIRED';
   decision?: { decision: Decision; by: string; at: string; comment?: string; quiesced?: boolean; acceptMissing?: string[]; terminateInstances?: boolean };
   evidence?: Record<string, unknown>;
+  /** Who is asked (e-mail addresses): one link each. Empty: one link for the gate, to whoever the topic reaches. */
+  approvers?: string[];
+  /** When the decision is due from (the end of the soak for a sign-off requested when the soak starts); reminders count from it. */
+  decisionFrom?: string;
+  /** The cutover window the servers will launch in, shown as evidence. */
+  window?: { start: string; end: string } | null;
 }
 
 export interface GateStore {
   /** Create the gate if absent; `created` tells the one caller that should send the request. */
   open(gate: Omit<Gate, 'status'>): Promise<{ created: boolean; gate: Gate }>;
   get(id: string): Promise<Gate | undefined>;
-  /** OPEN -> DECIDED exactly once; false when already decided. */
+  /** OPEN -> DECIDED exactly once; false when already decided (or expired). */
   decide(id: string, decision: NonNullable<Gate['decision']>): Promise<boolean>;
+  /** OPEN -> EXPIRED; false when it was not open. */
+  expire(id: string): Promise<boolean>;
+  listOpen(): Promise<Gate[]>;
+}
+
+/**
+ * One approval link: (gate, approver) with the choices it allows, signed (HMAC) over all of these; the task
+ * token is never part of it. Single-use: OPEN -> USED by one conditional write.
+ */
+export interface ApprovalLink {
+  /** Opaque, random (128 bits, base64url). */
+  id: string;
+  gateId: string;
+  /** The e-mail address it was sent to, or '*' for the gate's one link when the plan names nobody. */
+  approver: string;
+  choices: Decision[];
+  expiresAt: string;
+  /** The signing key's version (rotation: the previous key still verifies). */
+  keyVersion: string;
+  status: 'OPEN' | 'USED';
+  used?: { by: string; at: string; decision: Decision };
+}
+
+export interface LinkStore {
+  create(link: Omit<ApprovalLink, 'status' | 'used'>): Promise<void>;
+  get(id: string): Promise<ApprovalLink | undefined>;
+  /** OPEN -> USED exactly once; false when used already. */
+  use(id: string, used: NonNullable<ApprovalLink['used']>): Promise<boolean>;
+  /** USED -> OPEN: the decision it carried could not be recorded (an error, not a refusal). */
+  release(id: string): Promise<void>;
+  forGate(gateId: string): Promise<ApprovalLink[]>;
+}
+
+/** One decision in the audit log (DynamoDB). */
+export interface AuditEntry {
+  gateId: string;
+  gate: GateKind;
+  wave: string;
+  application: string;
+  decision: Decision;
+  by: string;
+  at: string;
+  comment?: string;
+  /** 'link' (the approval page) or 'cli' (mgn-flow approvals). */
+  channel: 'link' | 'cli';
+  linkId?: string;
+  sourceIp?: string;
+  userAgent?: string;
+  quiesced?: boolean;
+  acceptMissing?: string[];
+  released: string[];
+}
+
+export interface AuditLog {
+  record(entry: AuditEntry): Promise<void>;
+  list(gateId?: string): Promise<AuditEntry[]>;
+}
+
+/** An approval request or reminder, readable as plain-text e-mail. */
+export interface ApprovalMessage {
+  subject: string;
+  text: string;
+  /** Dedupe key: one message per key. */
+  key: string;
+  /** SNS subscription filter policies route on it: the approver's address, or 'any'. */
+  approver: string;
+  attributes?: Record<string, string>;
+}
+
+export interface ApprovalNotifier {
+  approval(message: ApprovalMessage): Promise<void>;
 }
 
 /** A lease (DynamoDB conditional write with a TTL): one holder at a time; a crashed holder's lease expires. */
@@ -177,3 +257,6 @@ export interface Lock {
   acquire(key: string, ttlSeconds: number): Promise<boolean>;
   release(key: string): Promise<void>;
 }
+
+/** The keys approval links are signed with: the current one signs, current and previous verify (rotation). */
+export interface SigningKeys { current(): Promise<{ version: string; key: Buffer }>; all(): Promise<{ version: string; key: Buffer }[]> }

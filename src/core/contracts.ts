@@ -5,6 +5,14 @@ import { z } from 'zod';
 const ServerId = z.string().regex(/^s-[0-9a-zA-Z]{17}$/, 'a source server id such as s-1234567890abcdef0');
 const Token = z.string().min(1).max(1024);
 const Name = z.string().min(1).max(128);
+const Email = z.string().regex(/^[^\s@<>"',;]+@[^\s@<>"',;]+\.[^\s@<>"',;]+$/, 'an e-mail address such as alice@example.com').max(254);
+
+/** Who decides each gate (one link each); failure gates ask the approvers of the launch that failed. */
+export const Approvers = z.object({
+  testSignoff: z.array(Email).max(20).default([]),
+  goNoGo: z.array(Email).max(20).default([]),
+  finalize: z.array(Email).max(20).default([]),
+});
 
 export const Condition = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('READY_FOR_TEST') }),
@@ -47,6 +55,8 @@ export const ArriveAtGateInput = z.object({
   members: z.array(ServerId).min(1).max(200),
   timeoutSeconds: z.number().int().positive(),
   waitSeconds: z.number().int().positive().optional(),
+  approvers: z.array(Email).max(20).optional(),
+  window: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable().optional(),
 });
 
 export const ServerInput = z.object({ serverId: ServerId });
@@ -80,6 +90,7 @@ export const Plan = z.object({
   jobTimeoutSeconds: z.number().int().positive().default(3 * 3600),
   windowHoldTimeoutSeconds: z.number().int().positive().max(2_000_000).default(14 * 86400),
   readinessHoldTimeoutSeconds: z.number().int().positive().default(6 * 3600),
+  approvers: Approvers.default({ testSignoff: [], goNoGo: [], finalize: [] }),
 }).refine((p) => p.launchTimeoutSeconds >= p.arrivalTimeoutSeconds + 1800, {
   message: 'launchTimeoutSeconds must exceed arrivalTimeoutSeconds by at least 1800 s: a launch point waits for the arrivals, then for the launch',
   path: ['launchTimeoutSeconds'],

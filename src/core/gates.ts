@@ -18,13 +18,6 @@ export const ALLOWED: Record<GateKind, Decision[]> = {
   CUTOVER_FAILURE: ['retry', 'rollback', 'stop'],
 };
 
-/** What the request says beyond the choices (the approval pages of the next issue say it too). */
-const GATE_NOTES: Partial<Record<GateKind, string>> = {
-  FINALIZE: 'Approving finalizes the cutover: this is the point of no return (replication stops, staging resources are deleted; the cutover instances stay).',
-  GO_NO_GO: 'Approve only once the sources are quiesced (say so with quiesced: true): the cutover launches from the latest data.',
-  SIGNOFF: 'Changes made on the test instances do not carry over to the cutover.',
-};
-
 export interface GateArrival {
   serverId: string;
   executionArn: string;
@@ -39,14 +32,21 @@ export interface GateArrival {
   /** The callback's own timeout when it differs from the gate's (the soak length while soaking). */
   waitSeconds?: number;
   evidence?: Record<string, unknown>;
+  /** The plan's approvers for this gate (e-mail addresses): one link each; none: one link for the gate. */
+  approvers?: string[];
+  /** The plan's cutover window, shown as evidence. */
+  window?: { start: string; end: string } | null;
 }
 
 export function gateId(a: Pick<GateArrival, 'wave' | 'application' | 'gate' | 'round'>): string {
   return `${a.wave}#${a.application}#${a.gate}#${a.round}`;
 }
 
-/** Park the server at its application's gate; the first arrival sends the one request. */
-export async function arriveAtGate(deps: GateDeps, a: GateArrival): Promise<{ gateId: string; created: boolean; decided: boolean }> {
+/**
+ * Park the server at its application's gate. Returns the gate as it is now; the caller makes sure its one
+ * request goes out (`ensureRequested` in approvals.ts).
+ */
+export async function arriveAtGate(deps: GateDeps, a: GateArrival): Promise<{ gateId: string; created: boolean; decided: boolean; gate: Gate }> {
   const id = gateId(a);
   const now = deps.clock.now();
   await deps.waits.put({
@@ -68,22 +68,17 @@ export async function arriveAtGate(deps: GateDeps, a: GateArrival): Promise<{ ga
     openedAt: now.toISOString(),
     deadline: new Date(now.getTime() + a.timeoutSeconds * 1000).toISOString(),
     ...(a.evidence ? { evidence: a.evidence } : {}),
+    approvers: [...new Set(a.approvers ?? [])].sort(),
+    ...(a.waitSeconds !== undefined ? { decisionFrom: new Date(now.getTime() + a.waitSeconds * 1000).toISOString() } : {}),
+    window: a.window ?? null,
   });
-  if (created) {
-    await deps.notifier.ops({
-      subject: `Decision needed: ${a.gate} for ${a.application}`,
-      text: `${a.application} (wave ${a.wave}) waits at ${a.gate}; allowed: ${ALLOWED[a.gate].join(', ')}; deadline ${gate.deadline}.${GATE_NOTES[a.gate] ? ` ${GATE_NOTES[a.gate]}` : ''}`,
-      key: `gate#${id}`,
-      attributes: { gate: a.gate, gateId: id, application: a.application, wave: a.wave },
-    });
-  }
   if (gate.status === 'DECIDED' && gate.decision) {
     // decided before this server arrived: it follows the decision at once
     const wait = await deps.waits.get(a.serverId);
     if (wait && wait.token === a.token) await resolve(deps, wait, { output: decisionOutput(gate) });
-    return { gateId: id, created, decided: true };
+    return { gateId: id, created, decided: true, gate };
   }
-  return { gateId: id, created, decided: false };
+  return { gateId: id, created, decided: false, gate };
 }
 
 function decisionOutput(gate: Gate): Record<string, unknown> {
@@ -100,8 +95,17 @@ export async function decide(deps: GateDeps, id: string, d: NonNullable<Gate['de
   if (!gate) throw new InvalidDecisionError(`no gate ${id}`);
   if (!gate.allowed.includes(d.decision)) throw new InvalidDecisionError(`${d.decision} is not allowed at ${gate.gate}; allowed: ${gate.allowed.join(', ')}`);
   if (deps.clock.now().getTime() > Date.parse(gate.deadline)) throw new InvalidDecisionError(`gate ${id} expired at ${gate.deadline}: its servers took the safe path`);
-  if (gate.gate === 'GO_NO_GO' && d.decision === 'approve' && d.quiesced !== true) {
-    throw new InvalidDecisionError('approving the go/no-go needs the quiesce confirmation (quiesced: true): the cutover launches from the latest data of quiesced sources');
+  if (gate.status === 'EXPIRED') throw new InvalidDecisionError(`gate ${id} expired: its servers took the safe path`);
+  if (gate.gate === 'GO_NO_GO' && d.decision === 'approve') {
+    if (d.quiesced !== true) throw new InvalidDecisionError('approving the go/no-go needs the quiesce confirmation (quiesced: true): the cutover launches from the latest data of quiesced sources');
+    // no cutover with missing or failed servers unless the decider names them
+    const missing: string[] = [];
+    for (const serverId of gate.servers) {
+      const w = await deps.waits.get(serverId);
+      if (!(w?.condition.kind === 'GATE' && w.condition.gateId === id)) missing.push(serverId);
+    }
+    const unnamed = missing.filter((s) => !(d.acceptMissing ?? []).includes(s));
+    if (unnamed.length) throw new InvalidDecisionError(`${unnamed.join(', ')} ${unnamed.length === 1 ? 'is' : 'are'} not at the go/no-go (missing or failed): name ${unnamed.length === 1 ? 'it' : 'them'} in acceptMissing to cut over without ${unnamed.length === 1 ? 'it' : 'them'}, or wait`);
   }
   if (!(await deps.gates.decide(id, d))) throw new InvalidDecisionError(`gate ${id} is already decided`);
   const decided: Gate = { ...gate, status: 'DECIDED', decision: d };

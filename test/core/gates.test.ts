@@ -1,3 +1,4 @@
+import { ensureRequested } from '../../src/core/approvals.ts';
 import { describe, expect, it } from 'vitest';
 import { arriveAtGate, decide, gateId, type GateArrival } from '../../src/core/gates.ts';
 import { fakeDeps } from '../helpers/fakes.ts';
@@ -20,10 +21,13 @@ const arrival = (serverId: string, gate: GateArrival['gate'] = 'FINALIZE'): Gate
 describe('gates', () => {
   it('sends one request per application and gate, saying the finalize is the point of no return', async () => {
     const deps = fakeDeps();
-    for (const id of IDS) await arriveAtGate(deps, arrival(id));
-    expect(deps.notifier.messages).toHaveLength(1);
-    expect(deps.notifier.messages[0]?.text).toMatch(/point of no return/);
-    expect(deps.notifier.messages[0]?.attributes).toMatchObject({ gateId: gateId(arrival(IDS[0] as string)) });
+    for (const id of IDS) {
+      const { gate } = await arriveAtGate(deps, arrival(id));
+      await ensureRequested(deps, gate);
+    }
+    expect(deps.approvals.messages).toHaveLength(1);
+    expect(deps.approvals.messages[0]?.text).toMatch(/point of no return/);
+    expect(deps.approvals.messages[0]?.attributes).toMatchObject({ gateId: gateId(arrival(IDS[0] as string)) });
   });
 
   it('releases a 5-server application together with one decision, and refuses a second decision or a choice the gate does not allow', async () => {

@@ -12,7 +12,14 @@
  *   themselves: tests move them with the helpers (`setParticipant`, `completeJob`, ...).
  */
 import type {
+  ApprovalLink,
+  ApprovalMessage,
+  ApprovalNotifier,
+  AuditEntry,
+  AuditLog,
   Clock,
+  LinkStore,
+  SigningKeys,
   Gate,
   GateStore,
   JobView,
@@ -539,6 +546,90 @@ export class FakeGateStore implements GateStore {
     g.decision = copy(decision);
     return true;
   }
+
+  async expire(id: string): Promise<boolean> {
+    await this.latency();
+    const g = this.gates.get(id);
+    if (!g || g.status !== 'OPEN') return false;
+    g.status = 'EXPIRED';
+    return true;
+  }
+
+  async listOpen(): Promise<Gate[]> {
+    await this.latency();
+    return [...this.gates.values()].filter((g) => g.status === 'OPEN').map(copy);
+  }
+}
+
+// ------------------------------------------------------------------ approvals: links, audit, keys, messages
+
+export class FakeLinkStore implements LinkStore {
+  readonly links = new Map<string, ApprovalLink>();
+  constructor(private readonly latency: Latency = microtask) {}
+  async create(link: Omit<ApprovalLink, 'status' | 'used'>): Promise<void> {
+    await this.latency();
+    if (this.links.has(link.id)) throw namedError('ConditionalCheckFailedException', 'The conditional request failed');
+    this.links.set(link.id, { ...copy(link), status: 'OPEN' });
+  }
+  async get(id: string): Promise<ApprovalLink | undefined> {
+    await this.latency();
+    const l = this.links.get(id);
+    return l && copy(l);
+  }
+  async use(id: string, used: NonNullable<ApprovalLink['used']>): Promise<boolean> {
+    await this.latency();
+    const l = this.links.get(id);
+    if (!l || l.status !== 'OPEN') return false;
+    l.status = 'USED';
+    l.used = copy(used);
+    return true;
+  }
+  async release(id: string): Promise<void> {
+    await this.latency();
+    const l = this.links.get(id);
+    if (l?.status === 'USED') {
+      l.status = 'OPEN';
+      delete l.used;
+    }
+  }
+  async forGate(gateId: string): Promise<ApprovalLink[]> {
+    await this.latency();
+    return [...this.links.values()].filter((l) => l.gateId === gateId).map(copy);
+  }
+}
+
+export class FakeAuditLog implements AuditLog {
+  readonly entries: AuditEntry[] = [];
+  async record(entry: AuditEntry): Promise<void> {
+    await Promise.resolve();
+    this.entries.push(copy(entry));
+  }
+  async list(gateId?: string): Promise<AuditEntry[]> {
+    await Promise.resolve();
+    return this.entries.filter((e) => !gateId || e.gateId === gateId).map(copy);
+  }
+}
+
+export class FakeSigningKeys implements SigningKeys {
+  keys: { version: string; key: Buffer }[] = [{ version: 'v1', key: Buffer.alloc(32, 7) }];
+  /** Rotate: a new current key; the old one still verifies. */
+  rotate(version: string, key: Buffer): void {
+    this.keys = [{ version, key }, ...this.keys].slice(0, 2);
+  }
+  async current(): Promise<{ version: string; key: Buffer }> {
+    return this.keys[0] as { version: string; key: Buffer };
+  }
+  async all(): Promise<{ version: string; key: Buffer }[]> {
+    return [...this.keys];
+  }
+}
+
+export class FakeApprovalNotifier implements ApprovalNotifier {
+  readonly messages: ApprovalMessage[] = [];
+  async approval(message: ApprovalMessage): Promise<void> {
+    await Promise.resolve();
+    this.messages.push(copy(message));
+  }
 }
 
 // ------------------------------------------------------------------ TaskCallbacks
@@ -669,6 +760,11 @@ export function fakeDeps(opts: { start?: string; latency?: Latency } = {}) {
     gates: new FakeGateStore(latency),
     callbacks: new FakeTaskCallbacks(latency),
     notifier: new FakeNotifier(),
+    links: new FakeLinkStore(opts.latency),
+    audit: new FakeAuditLog(),
+    keys: new FakeSigningKeys(),
+    approvals: new FakeApprovalNotifier(),
+    approvalBaseUrl: 'https://approvals.example.com',
     dedupe,
     onceKey: (key: string, ttlSeconds: number) => dedupe.once(key, ttlSeconds),
     lock: { acquire: (key: string, ttlSeconds: number) => dedupe.once(`lock#${key}`, ttlSeconds), release: (key: string) => dedupe.forget(`lock#${key}`) },

@@ -9,6 +9,10 @@ export interface Config {
   stateTable: string;
   opsTopicArn: string;
   approvalTopicArn?: string;
+  /** Where approval links point (the HTTP API's URL); unset: approval pages are not reachable, links are not made. */
+  approvalBaseUrl?: string;
+  /** The Secrets Manager secret holding the HMAC key that signs approval links. */
+  signingSecretArn?: string;
   stateMachineArn?: string;
   /** RetryDataReplication attempts per stall episode before only ops are told (default 2). */
   maxStallRetries: number;
@@ -19,6 +23,8 @@ const HELP: Record<string, string> = {
   STATE_TABLE: 'the name of the DynamoDB state table (serverless.yml provider.environment: STATE_TABLE: !Ref StateTable)',
   OPS_TOPIC_ARN: 'the ARN of the ops SNS topic, arn:aws:sns:<region>:<account>:<name> (provider.environment: OPS_TOPIC_ARN: !Ref OpsTopic)',
   APPROVAL_TOPIC_ARN: 'the ARN of the approvals SNS topic, arn:aws:sns:<region>:<account>:<name>, or leave it unset',
+  APPROVAL_BASE_URL: 'the https URL of the approvals HTTP API, without a trailing slash (serverless.yml sets it)',
+  SIGNING_SECRET_ARN: 'the ARN (or name) of the Secrets Manager secret holding the approval link signing key (serverless.yml: !Ref ApprovalSigningSecret)',
   STATE_MACHINE_ARN: 'the ARN of the server-lifecycle state machine, arn:aws:states:<region>:<account>:stateMachine:<name>, or leave it unset',
   MAX_STALL_RETRIES: 'a whole number from 0 to 10 (default 2)',
 };
@@ -43,6 +49,8 @@ const schema = z.object({
   OPS_TOPIC_ARN: z.preprocess(blank, z.string().regex(snsArn)),
   APPROVAL_TOPIC_ARN: z.preprocess(blank, z.string().regex(snsArn).optional()),
   STATE_MACHINE_ARN: z.preprocess(blank, z.string().regex(sfnArn).optional()),
+  APPROVAL_BASE_URL: z.preprocess(blank, z.string().regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*[^\s?#/])?$/).optional()),
+  SIGNING_SECRET_ARN: z.preprocess(blank, z.string().regex(/^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$/).optional()),
   MAX_STALL_RETRIES: z.preprocess(blank, z.coerce.number().int().min(0).max(10).default(2)),
 });
 
@@ -64,6 +72,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     opsTopicArn: v.OPS_TOPIC_ARN,
     ...(v.APPROVAL_TOPIC_ARN ? { approvalTopicArn: v.APPROVAL_TOPIC_ARN } : {}),
     ...(v.STATE_MACHINE_ARN ? { stateMachineArn: v.STATE_MACHINE_ARN } : {}),
+    ...(v.APPROVAL_BASE_URL ? { approvalBaseUrl: v.APPROVAL_BASE_URL } : {}),
+    ...(v.SIGNING_SECRET_ARN ? { signingSecretArn: v.SIGNING_SECRET_ARN } : {}),
     maxStallRetries: v.MAX_STALL_RETRIES,
   };
 }

@@ -73,6 +73,8 @@ export function toServerView(s: SourceServer): ServerView {
   const hostname = s.sourceProperties?.identificationHints?.hostname;
   if (hostname) view.hostname = hostname;
   if (s.applicationID) view.applicationId = s.applicationID;
+  const started = repl?.dataReplicationInitiation?.startDateTime;
+  if (started) view.replicationStartedAt = started;
   if (s.launchedInstance) {
     view.launchedInstance = defined({ ec2InstanceId: s.launchedInstance.ec2InstanceID, jobId: s.launchedInstance.jobID, firstBoot: s.launchedInstance.firstBoot });
   }

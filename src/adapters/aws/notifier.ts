@@ -1,5 +1,5 @@
 import { type MessageAttributeValue, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { Notifier } from '../../ports.ts';
+import type { ApprovalNotifier, Notifier } from '../../ports.ts';
 import type { Dedupe } from './stores.ts';
 
 /** SNS Subject: printable ASCII, at most 100 characters, no line breaks or control characters. */
@@ -55,6 +55,36 @@ export function createNotifier(opts: NotifierOptions): Notifier {
           new PublishCommand({
             TopicArn: opts.opsTopicArn,
             Message: message.text === '' ? subject || message.key : message.text,
+            ...(subject ? { Subject: subject } : {}),
+            ...(attributes ? { MessageAttributes: attributes } : {}),
+          }),
+        );
+      } catch (err) {
+        await opts.dedupe.forget(key).catch(() => undefined);
+        throw err;
+      }
+    },
+  };
+}
+
+/**
+ * Approval requests and reminders on SNS: published to the approvals topic (the ops topic when none is
+ * configured), one message per key, with the `approver` attribute that subscription filter policies route on
+ * (`{"approver": ["alice@example.com", "any"]}` gets Alice her own links and the gates that name nobody).
+ */
+export function createApprovalNotifier(opts: NotifierOptions & { approvalTopicArn?: string }): ApprovalNotifier {
+  const ttl = opts.dedupeSeconds ?? DEFAULT_DEDUPE_SECONDS;
+  return {
+    async approval(message) {
+      const key = `approval#${message.key}`;
+      if (!(await opts.dedupe.once(key, ttl))) return;
+      const subject = toSubject(message.subject);
+      const attributes = toAttributes({ approver: message.approver, ...message.attributes });
+      try {
+        await opts.client.send(
+          new PublishCommand({
+            TopicArn: opts.approvalTopicArn ?? opts.opsTopicArn,
+            Message: message.text,
             ...(subject ? { Subject: subject } : {}),
             ...(attributes ? { MessageAttributes: attributes } : {}),
           }),

@@ -8,7 +8,7 @@ import {
   UpdateCommand,
   paginateScan,
 } from '@aws-sdk/lib-dynamodb';
-import type { Clock, Gate, GateStore, LaunchPoint, OpenWait, RendezvousStore, WaitStore } from '../../ports.ts';
+import type { ApprovalLink, AuditEntry, AuditLog, Clock, Gate, GateStore, LaunchPoint, LinkStore, OpenWait, RendezvousStore, WaitStore } from '../../ports.ts';
 
 /**
  * The state stores on ONE DynamoDB table keyed by the string `pk`:
@@ -16,6 +16,8 @@ import type { Clock, Gate, GateStore, LaunchPoint, OpenWait, RendezvousStore, Wa
  *   POINT#<id>        an application's launch point (arrivals in the string set `arrivedSet`)
  *   GATE#<id>         an application's gate and its decision
  *   ONCE#<key>        a dedupe marker with a `ttl` (epoch seconds)
+ *   LINK#<id>         an approval link (gate, approver, signed choices, single use); no secret in it
+ *   AUDIT#<gate>#<at>#<link or channel>   one decision in the audit log
  * Every exactly-once step is a single conditional write: the condition is the lock.
  */
 
@@ -23,6 +25,8 @@ export const WAIT_PREFIX = 'WAIT#';
 export const POINT_PREFIX = 'POINT#';
 export const GATE_PREFIX = 'GATE#';
 export const ONCE_PREFIX = 'ONCE#';
+export const LINK_PREFIX = 'LINK#';
+export const AUDIT_PREFIX = 'AUDIT#';
 
 /** A state transition the item's current state does not allow (e.g. `launched` on a point nobody claimed). */
 export class StoreConflictError extends Error {
@@ -274,6 +278,104 @@ export function createGateStore(doc: DynamoDBDocumentClient, table: string): Gat
       if (!ok && !(await get(id))) throw new StoreNotFoundError(`Gate ${id} does not exist`);
       return ok;
     },
+    expire(id) {
+      return conditional(() =>
+        doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: key(id),
+            UpdateExpression: 'SET #status = :expired',
+            ConditionExpression: '#status = :open',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':open': 'OPEN', ':expired': 'EXPIRED' },
+          }),
+        ),
+      );
+    },
+    async listOpen() {
+      const items = await scanPrefix(doc, table, GATE_PREFIX, { filter: '#status = :open', names: { '#status': 'status' }, values: { ':open': 'OPEN' } });
+      return items.map(toGate);
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------------------------ links
+
+/** Links live a week past their expiry (a late click still gets 410, not 403), then DynamoDB's TTL sweeps them. */
+const LINK_KEEP_SECONDS = 7 * 86400;
+
+export function createLinkStore(doc: DynamoDBDocumentClient, table: string): LinkStore {
+  const key = (id: string) => ({ pk: `${LINK_PREFIX}${id}` });
+  const get = async (id: string) => {
+    const item = await getItem(doc, table, key(id).pk);
+    return item ? (withoutKey(item) as unknown as ApprovalLink) : undefined;
+  };
+  return {
+    async create(link) {
+      const ttl = Math.floor(Date.parse(link.expiresAt) / 1000) + LINK_KEEP_SECONDS;
+      await doc.send(
+        new PutCommand({
+          TableName: table,
+          Item: { ...link, status: 'OPEN', ...key(link.id), kind: 'LINK', ttl },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': 'pk' },
+        }),
+      );
+    },
+    get,
+    use(id, used) {
+      return conditional(() =>
+        doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: key(id),
+            UpdateExpression: 'SET #status = :used, #used = :u',
+            ConditionExpression: '#status = :open',
+            ExpressionAttributeNames: { '#status': 'status', '#used': 'used' },
+            ExpressionAttributeValues: { ':open': 'OPEN', ':used': 'USED', ':u': used },
+          }),
+        ),
+      );
+    },
+    async release(id) {
+      await conditional(() =>
+        doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: key(id),
+            UpdateExpression: 'SET #status = :open REMOVE #used',
+            ConditionExpression: '#status = :used',
+            ExpressionAttributeNames: { '#status': 'status', '#used': 'used' },
+            ExpressionAttributeValues: { ':open': 'OPEN', ':used': 'USED' },
+          }),
+        ),
+      );
+    },
+    async forGate(gateId) {
+      const items = await scanPrefix(doc, table, LINK_PREFIX, { filter: '#gate = :gate', names: { '#gate': 'gateId' }, values: { ':gate': gateId } });
+      return items.map((i) => withoutKey(i) as unknown as ApprovalLink);
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------------------------ audit
+
+export function createAuditLog(doc: DynamoDBDocumentClient, table: string): AuditLog {
+  return {
+    async record(entry) {
+      await doc.send(
+        new PutCommand({
+          TableName: table,
+          Item: { ...entry, pk: `${AUDIT_PREFIX}${entry.gateId}#${entry.at}#${entry.linkId ?? entry.channel}`, kind: 'AUDIT' },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': 'pk' },
+        }),
+      );
+    },
+    async list(gateId) {
+      const items = await scanPrefix(doc, table, gateId ? `${AUDIT_PREFIX}${gateId}#` : AUDIT_PREFIX);
+      return items.map((i) => withoutKey(i) as unknown as AuditEntry).sort((a, b) => a.at.localeCompare(b.at));
+    },
   };
 }
 
@@ -320,6 +422,8 @@ export function createStores(doc: DynamoDBDocumentClient, table: string, clock: 
     waits: createWaitStore(doc, table),
     points: createRendezvousStore(doc, table),
     gates: createGateStore(doc, table),
+    links: createLinkStore(doc, table),
+    audit: createAuditLog(doc, table),
     dedupe: createDedupe(doc, table, clock),
   };
 }
