@@ -1,4 +1,4 @@
-import type { Clock, JobView, MgnPort, Notifier, OpenWait, RendezvousStore, ServerView, TaskCallbacks, WaitCondition, WaitStore } from '../ports.ts';
+import type { Clock, GateStore, JobView, MgnPort, Notifier, OpenWait, RendezvousStore, ServerView, TaskCallbacks, WaitCondition, WaitStore } from '../ports.ts';
 
 /**
  * Waiting for MGN (DESIGN.md): every wait is a callback task that (1) records the open wait, (2) checks its
@@ -200,18 +200,26 @@ export async function routeEvent(
  * any more. The token is never used again.
  */
 export async function closeExecutionWaits(
-  deps: Pick<WaitDeps, 'waits'> & { points: Pick<RendezvousStore, 'leave'> },
+  deps: Pick<WaitDeps, 'waits'> & { points: Pick<RendezvousStore, 'leave'>; gates?: Pick<GateStore, 'expire'> },
   executionArn: string,
-): Promise<{ closed: string[]; leftLaunchPoints: string[] }> {
+): Promise<{ closed: string[]; leftLaunchPoints: string[]; closedGates: string[] }> {
   const closed: string[] = [];
   const leftLaunchPoints: string[] = [];
-  for (const w of await deps.waits.list()) {
+  const closedGates: string[] = [];
+  const waits = await deps.waits.list();
+  for (const w of waits) {
     if (w.executionArn !== executionArn || !(await deps.waits.take(w.serverId, w.token))) continue;
     closed.push(w.serverId);
     // an arrival at a launch point not yet made is taken back: stopping starts no further MGN job
     if (w.condition.kind === 'LAUNCH_POINT' && (await deps.points.leave(w.condition.pointId, w.serverId))) leftLaunchPoints.push(w.condition.pointId);
+    // the last server parked at a gate left: the gate closes with it, and so do its links
+    const gate = w.condition.kind === 'GATE' ? w.condition.gateId : undefined;
+    if (gate && deps.gates) {
+      const others = (await deps.waits.list()).some((o) => o.condition.kind === 'GATE' && o.condition.gateId === gate);
+      if (!others && (await deps.gates.expire(gate))) closedGates.push(gate);
+    }
   }
-  return { closed, leftLaunchPoints };
+  return { closed, leftLaunchPoints, closedGates };
 }
 
 /**
@@ -219,9 +227,9 @@ export async function closeExecutionWaits(
  * ended, and its waits close with it.
  */
 export async function executionClosed(
-  deps: Pick<WaitDeps, 'waits'> & { points: Pick<RendezvousStore, 'leave'>; notifier: Notifier },
+  deps: Pick<WaitDeps, 'waits'> & { points: Pick<RendezvousStore, 'leave'>; gates?: Pick<GateStore, 'expire'>; notifier: Notifier },
   detail: { executionArn: string; name?: string; status: string; error?: string | null; cause?: string | null },
-): Promise<{ closed: string[]; leftLaunchPoints: string[] }> {
+): Promise<{ closed: string[]; leftLaunchPoints: string[]; closedGates: string[] }> {
   const r = await closeExecutionWaits(deps, detail.executionArn);
   const name = detail.name ?? detail.executionArn.split(':').pop() ?? detail.executionArn;
   await deps.notifier.ops({
