@@ -190,7 +190,7 @@ export interface DecisionSource {
  */
 export async function recordDecision(deps: ApprovalDeps, req: DecisionRequest, source: DecisionSource): Promise<{ released: string[]; entry: AuditEntry }> {
   const gate = await deps.gates.get(req.gateId);
-  if (!gate) throw new InvalidDecisionError(`no gate ${req.gateId}`);
+  if (!gate) throw new InvalidDecisionError(`no gate ${req.gateId}`, { reason: 'unknown' });
   const at = deps.clock.now().toISOString();
   const { released } = await decide(deps, req.gateId, {
     decision: req.decision,

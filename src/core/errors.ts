@@ -15,7 +15,16 @@ export class ServerNotMigratableError extends named('ServerNotMigratableError') 
 export class ServerNotFoundError extends named('ServerNotFoundError') {}
 /** A launch could not be made now (job quota): the launch point stays open and the reconciler retries. */
 export class LaunchDeferredError extends named('LaunchDeferredError') {}
-/** A gate decision that the gate does not allow, or on a decided gate. */
-export class InvalidDecisionError extends named('InvalidDecisionError') {}
+/**
+ * A gate decision that cannot be taken: `unknown` gate, `conflict` (decided already, expired), or `invalid`
+ * (a choice the gate does not allow, a missing confirmation).
+ */
+export class InvalidDecisionError extends named('InvalidDecisionError') {
+  readonly reason: 'unknown' | 'conflict' | 'invalid';
+  constructor(message: string, options?: { cause?: unknown; reason?: 'unknown' | 'conflict' | 'invalid' }) {
+    super(message, options);
+    this.reason = options?.reason ?? 'invalid';
+  }
+}
 
 export const ERROR_NAMES = ['ServerNotMigratableError', 'ServerNotFoundError', 'LaunchDeferredError', 'InvalidDecisionError'] as const;

@@ -92,10 +92,10 @@ function decisionOutput(gate: Gate): Record<string, unknown> {
  */
 export async function decide(deps: GateDeps, id: string, d: NonNullable<Gate['decision']>): Promise<{ released: string[] }> {
   const gate = await deps.gates.get(id);
-  if (!gate) throw new InvalidDecisionError(`no gate ${id}`);
+  if (!gate) throw new InvalidDecisionError(`no gate ${id}`, { reason: 'unknown' });
   if (!gate.allowed.includes(d.decision)) throw new InvalidDecisionError(`${d.decision} is not allowed at ${gate.gate}; allowed: ${gate.allowed.join(', ')}`);
-  if (deps.clock.now().getTime() > Date.parse(gate.deadline)) throw new InvalidDecisionError(`gate ${id} expired at ${gate.deadline}: its servers took the safe path`);
-  if (gate.status === 'EXPIRED') throw new InvalidDecisionError(`gate ${id} expired: its servers took the safe path`);
+  if (deps.clock.now().getTime() > Date.parse(gate.deadline)) throw new InvalidDecisionError(`gate ${id} expired at ${gate.deadline}: its servers took the safe path`, { reason: 'conflict' });
+  if (gate.status === 'EXPIRED') throw new InvalidDecisionError(`gate ${id} expired: its servers took the safe path`, { reason: 'conflict' });
   if (gate.gate === 'GO_NO_GO' && d.decision === 'approve') {
     if (d.quiesced !== true) throw new InvalidDecisionError('approving the go/no-go needs the quiesce confirmation (quiesced: true): the cutover launches from the latest data of quiesced sources');
     // no cutover with missing or failed servers unless the decider names them
@@ -107,7 +107,7 @@ export async function decide(deps: GateDeps, id: string, d: NonNullable<Gate['de
     const unnamed = missing.filter((s) => !(d.acceptMissing ?? []).includes(s));
     if (unnamed.length) throw new InvalidDecisionError(`${unnamed.join(', ')} ${unnamed.length === 1 ? 'is' : 'are'} not at the go/no-go (missing or failed): name ${unnamed.length === 1 ? 'it' : 'them'} in acceptMissing to cut over without ${unnamed.length === 1 ? 'it' : 'them'}, or wait`);
   }
-  if (!(await deps.gates.decide(id, d))) throw new InvalidDecisionError(`gate ${id} is already decided`);
+  if (!(await deps.gates.decide(id, d))) throw new InvalidDecisionError(`gate ${id} is already decided`, { reason: 'conflict' });
   const decided: Gate = { ...gate, status: 'DECIDED', decision: d };
   const released: string[] = [];
   for (const serverId of gate.servers) {
