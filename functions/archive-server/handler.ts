@@ -1,5 +1,5 @@
 import { ServerInput } from '../../src/core/contracts.ts';
 import { archiveServer } from '../../src/core/steps.ts';
-import { deps, handle } from '../_lib/runtime.ts';
+import { handle } from '../_lib/runtime.ts';
 
-export const handler = handle('archiveServer', ServerInput, (i) => archiveServer(deps(), i.serverId));
+export const handler = handle({ name: 'archiveServer', uses: ['mgn.describeServers', 'mgn.markAsArchived'] }, ServerInput, (i, d) => archiveServer(d, i.serverId));

@@ -1,6 +1,13 @@
 import { ArriveAtLaunchPointInput } from '../../src/core/contracts.ts';
 import { arriveAtLaunchPoint } from '../../src/core/launch.ts';
-import { deps, handle } from '../_lib/runtime.ts';
+import { handle } from '../_lib/runtime.ts';
 
 /** An application's launch point: the last arrival makes the one StartTest / StartCutover. */
-export const handler = handle('arriveAtLaunchPoint', ArriveAtLaunchPointInput, (i) => arriveAtLaunchPoint(deps(), i));
+export const handler = handle(
+  {
+    name: 'arriveAtLaunchPoint',
+    uses: ['clock', 'waits', 'points', 'callbacks', 'notifier', 'lock', 'mgn.describeServers', 'mgn.describeJobs', 'mgn.jobsSince', 'mgn.startTest', 'mgn.startCutover'],
+  },
+  ArriveAtLaunchPointInput,
+  (i, d) => arriveAtLaunchPoint(d, i),
+);

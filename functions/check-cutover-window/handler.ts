@@ -1,5 +1,5 @@
 import { WindowInput } from '../../src/core/contracts.ts';
 import { checkCutoverWindow } from '../../src/core/steps.ts';
-import { deps, handle } from '../_lib/runtime.ts';
+import { handle } from '../_lib/runtime.ts';
 
-export const handler = handle('checkCutoverWindow', WindowInput, async (i) => checkCutoverWindow(deps().clock.now(), i.window));
+export const handler = handle({ name: 'checkCutoverWindow', uses: ['clock'] }, WindowInput, async (i, d) => checkCutoverWindow(d.clock.now(), i.window));

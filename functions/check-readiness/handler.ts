@@ -1,5 +1,5 @@
 import { ReadinessInput } from '../../src/core/contracts.ts';
 import { checkReadiness } from '../../src/core/steps.ts';
-import { deps, handle } from '../_lib/runtime.ts';
+import { handle } from '../_lib/runtime.ts';
 
-export const handler = handle('checkReadiness', ReadinessInput, (i) => checkReadiness(deps(), i.serverId, i.maxLagSeconds));
+export const handler = handle({ name: 'checkReadiness', uses: ['mgn.describeServers'] }, ReadinessInput, (i, d) => checkReadiness(d, i.serverId, i.maxLagSeconds));

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { executionClosed } from '../../src/core/waits.ts';
-import { deps, handle } from '../_lib/runtime.ts';
+import { handle } from '../_lib/runtime.ts';
 
 const StatusChange = z.object({
   source: z.literal('aws.states'),
@@ -8,4 +8,4 @@ const StatusChange = z.object({
 });
 
 /** A server execution ended without success: ops are told once, and its open waits close with it. */
-export const handler = handle('closeExecutionWaits', StatusChange, (e) => executionClosed(deps(), e.detail));
+export const handler = handle({ name: 'closeExecutionWaits', uses: ['waits', 'points', 'notifier'] }, StatusChange, (e, d) => executionClosed(d, e.detail));

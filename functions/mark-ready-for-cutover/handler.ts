@@ -1,5 +1,5 @@
 import { ServerInput } from '../../src/core/contracts.ts';
 import { markReadyForCutover } from '../../src/core/steps.ts';
-import { deps, handle } from '../_lib/runtime.ts';
+import { handle } from '../_lib/runtime.ts';
 
-export const handler = handle('markReadyForCutover', ServerInput, (i) => markReadyForCutover(deps(), i.serverId));
+export const handler = handle({ name: 'markReadyForCutover', uses: ['mgn.describeServers', 'mgn.changeLifeCycleState'] }, ServerInput, (i, d) => markReadyForCutover(d, i.serverId));

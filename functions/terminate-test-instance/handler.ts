@@ -1,5 +1,9 @@
 import { ServerInput } from '../../src/core/contracts.ts';
 import { terminateTestInstance } from '../../src/core/steps.ts';
-import { deps, handle } from '../_lib/runtime.ts';
+import { handle } from '../_lib/runtime.ts';
 
-export const handler = handle('terminateTestInstance', ServerInput, (i) => terminateTestInstance(deps(), i.serverId));
+export const handler = handle(
+  { name: 'terminateTestInstance', uses: ['mgn.describeServers', 'mgn.terminateTargetInstances'] },
+  ServerInput,
+  (i, d) => terminateTestInstance(d, i.serverId),
+);
