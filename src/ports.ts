@@ -260,3 +260,62 @@ export interface Lock {
 
 /** The keys approval links are signed with: the current one signs, current and previous verify (rotation). */
 export interface SigningKeys { current(): Promise<{ version: string; key: Buffer }>; all(): Promise<{ version: string; key: Buffer }[]> }
+
+/** MGN's quotas as Service Quotas reports them for this account (never hard-coded: they can be raised). */
+export interface QuotaPort {
+  /** Max Active Source Servers (L-9A599620), concurrent jobs (L-FE2EBE17), servers in all active jobs (L-4FF77426), servers per application (L-90A3F9F5). */
+  mgnLimits(): Promise<{ replicatingServers: number; concurrentJobs: number; serversInActiveJobs: number; serversPerApplication: number }>;
+}
+
+/** Server-lifecycle executions, as the wave starts and watches them (Step Functions). */
+export interface ExecutionPort {
+  /** Start `name`; when it exists already, its current status instead (AWS: ExecutionAlreadyExists). */
+  start(name: string, input: unknown): Promise<{ executionArn: string; started: boolean; status: ExecutionStatus }>;
+  describe(executionArn: string): Promise<{ status: ExecutionStatus; error?: string; cause?: string } | undefined>;
+  stop(executionArn: string, cause: string): Promise<void>;
+  arnFor(name: string): string;
+}
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+
+/** One server's place in a wave: its latest execution and how it ended. */
+export interface ServerOutcome {
+  wave: string;
+  serverId: string;
+  application: string;
+  attempt: number;
+  executionArn: string;
+  /** The wave execution that started it (a wave run again restarts what failed in an earlier run). */
+  waveRun: string;
+  status: ExecutionStatus;
+  /** false between recording a start and Step Functions confirming it (a start to make again). */
+  confirmed?: boolean;
+  error?: string;
+  cause?: string;
+  at: string;
+}
+
+/** Why a server waited (a freeze, the cutover window, readiness), for the wave report. */
+export interface HoldRecord {
+  wave: string;
+  serverId: string;
+  reason: string;
+  from: string;
+  until?: string;
+}
+
+export interface WaveStore {
+  putDefinition(wave: import('./core/wave-file.ts').Wave): Promise<void>;
+  getDefinition(name: string): Promise<import('./core/wave-file.ts').Wave | undefined>;
+  /** Record a server's outcome; an older attempt never overwrites a newer one, RUNNING never overwrites an end. */
+  recordOutcome(o: ServerOutcome): Promise<void>;
+  outcomes(wave: string): Promise<ServerOutcome[]>;
+  recordHold(h: HoldRecord): Promise<void>;
+  holds(wave: string): Promise<HoldRecord[]>;
+  /** The wave execution parks here until a server's execution ends (one parked token per wave). */
+  park(wave: string, token: string): Promise<void>;
+  /** Take the parked token (exactly once); undefined when none is parked. */
+  unpark(wave: string): Promise<string | undefined>;
+  putReport(wave: string, report: unknown): Promise<void>;
+  getReport(wave: string): Promise<unknown>;
+}

@@ -91,6 +91,8 @@ export const Plan = z.object({
   windowHoldTimeoutSeconds: z.number().int().positive().max(2_000_000).default(14 * 86400),
   readinessHoldTimeoutSeconds: z.number().int().positive().default(6 * 3600),
   approvers: Approvers.default({ testSignoff: [], goNoGo: [], finalize: [] }),
+  /** Blackout windows: no cutover and no finalize starts inside one (checked right before the call). */
+  freeze: z.array(z.object({ start: z.string().datetime(), end: z.string().datetime(), reason: z.string().max(200).optional() })).max(100).default([]),
 }).refine((p) => p.launchTimeoutSeconds >= p.arrivalTimeoutSeconds + 1800, {
   message: 'launchTimeoutSeconds must exceed arrivalTimeoutSeconds by at least 1800 s: a launch point waits for the arrivals, then for the launch',
   path: ['launchTimeoutSeconds'],

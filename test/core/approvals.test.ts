@@ -81,7 +81,7 @@ describe('approval links', () => {
   it('refuses forged, tampered, unknown and cross-gate links alike, changing nothing', async () => {
     const a = await parked({ approvers: ['alice@example.com', 'bob@example.com'] });
     const { d, links } = a;
-    const [l1, l2] = links as [{ id: string; sig: string }, { id: string; sig: string }];
+    const [l1, l2] = links as unknown as [{ id: string; sig: string }, { id: string; sig: string }];
     const before = snapshot(d);
     const flip = (s: string) => (s[0] === 'A' ? 'B' : 'A') + s.slice(1);
     const forgedSig = signLink(Buffer.alloc(32, 1), { ...(await d.links.get(l1.id))! });
@@ -132,7 +132,7 @@ describe('approval links', () => {
 
   it('20 concurrent mixed POSTs on one link: one decision, 19 answers of 409', async () => {
     const { d, links } = await parked();
-    for (const store of [d.links, d.gates] as { latency?: unknown }[]) Object.assign(store, { latency: jitter(7) });
+    for (const store of [d.links, d.gates] as unknown as { latency?: unknown }[]) Object.assign(store, { latency: jitter(7) });
     const decisions = ['approve', 'reject'] as const;
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => decideByLink(d, post(links[0]!, { decision: decisions[i % 2], name: `approver ${i}` }))));
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);

@@ -1,0 +1,312 @@
+import type { z } from 'zod';
+import { Plan, type ServerRun } from './contracts.ts';
+import { type Wave, WaveFileError, checkWave } from './wave-file.ts';
+import type { Clock, ExecutionPort, ExecutionStatus, HoldRecord, MgnPort, Notifier, QuotaPort, ServerOutcome, TaskCallbacks, WaveStore } from '../ports.ts';
+
+/**
+ * A wave (DESIGN.md): admit whole applications within MGN's quotas and the plan's concurrency, canaries
+ * first; start one server-lifecycle execution per server (named `<wave>-<server>-<attempt>`: a running one
+ * is attached to, a closed unsuccessful one gets attempt + 1); learn each outcome from Step Functions'
+ * status events; apply the failure policy; report per server. The wave execution parks between admissions
+ * and is woken by each outcome (no polling loop in the state machine).
+ */
+
+export type WaveDeps = {
+  waves: WaveStore;
+  executions: ExecutionPort;
+  quotas: QuotaPort;
+  mgn: Pick<MgnPort, 'describeServers'>;
+  callbacks: TaskCallbacks;
+  notifier: Notifier;
+  clock: Clock;
+};
+
+/** The wave cannot run as defined (quota, window in the past, unknown wave): nothing is started. */
+export class WaveInvalidError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WaveInvalidError';
+  }
+}
+
+const CLOSED_BAD: ReadonlySet<ExecutionStatus> = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
+
+export function executionName(wave: string, serverId: string, attempt: number): string {
+  return `${wave}-${serverId}-${attempt}`;
+}
+
+/** `<wave>-<server>-<attempt>` back to its parts (wave names may contain '-'; server ids have a fixed form). */
+export function parseExecutionName(name: string): { wave: string; serverId: string; attempt: number } | undefined {
+  const m = /^(.+)-(s-[0-9a-zA-Z]{17})-(\d+)$/.exec(name);
+  return m ? { wave: m[1] as string, serverId: m[2] as string, attempt: Number(m[3]) } : undefined;
+}
+
+/** What each server execution of the wave gets as its plan. */
+export function serverPlan(wave: Wave, overrides: Partial<z.input<typeof Plan>> = {}): z.infer<typeof Plan> {
+  return Plan.parse({
+    soakSeconds: Math.round(wave.defaults.soakDays * 86400),
+    cutoverWindow: wave.cutoverWindow ? { start: wave.cutoverWindow.start, end: wave.cutoverWindow.end } : null,
+    archive: wave.defaults.archive,
+    approvers: wave.approvers,
+    freeze: wave.freeze.map((f) => ({ start: f.start, end: f.end, ...(f.reason ? { reason: f.reason } : {}) })),
+    ...overrides,
+  });
+}
+
+/** Applications in admission order: canaries first, then the rest as written. */
+export function admissionOrder(wave: Wave): Wave['applications'] {
+  return [...wave.applications.filter((a) => a.canary), ...wave.applications.filter((a) => !a.canary)];
+}
+
+/** The wave as stored, checked again against the live quotas and the clock: the first state of a wave run. */
+export async function loadWave(deps: Pick<WaveDeps, 'waves' | 'quotas' | 'clock'>, name: string): Promise<{ wave: string; applications: number; servers: number; canaries: number; failurePolicy: string; concurrency: number }> {
+  const wave = await deps.waves.getDefinition(name);
+  if (!wave) throw new WaveInvalidError(`no wave named ${name} is stored: start it with 'mgn-flow wave start <file>' (which validates and stores it)`);
+  const limits = await deps.quotas.mgnLimits();
+  const problems = checkWave(wave, { quotas: { replicatingServers: limits.replicatingServers, serversPerApplication: limits.serversPerApplication }, now: deps.clock.now() });
+  if (problems.length) throw new WaveInvalidError(problems.map((p) => `${p.path}${p.index !== undefined ? `[${p.index}]` : ''}: ${p.value}: ${p.allowed}`).join('\n'));
+  return {
+    wave: wave.name,
+    applications: wave.applications.length,
+    servers: wave.applications.reduce((n, a) => n + a.servers.length, 0),
+    canaries: wave.applications.filter((a) => a.canary).length,
+    failurePolicy: wave.defaults.failurePolicy,
+    concurrency: wave.defaults.concurrency,
+  };
+}
+
+export type AdmitAction = 'WAIT' | 'REPORT' | 'STOP';
+
+export interface AdmitResult {
+  action: AdmitAction;
+  started: string[];
+  attached: string[];
+  running: number;
+  done: number;
+  failed: number;
+  notStarted: number;
+  /** Why no more applications are admitted, when that is the case. */
+  holding?: string;
+  /** Outcomes closed so far: the park step compares, so an outcome between admit and park is not missed. */
+  closed: number;
+}
+
+/**
+ * One admission round. Servers that succeeded (in any run) are done; running ones count against the
+ * concurrency; those that failed in an earlier run start again (attempt + 1); a failure in this run applies the
+ * failure policy: `continue` admits on, `hold` admits no new application (running ones finish; start the wave
+ * again to resume), `stop` stops every running execution of the wave.
+ */
+export async function admitWave(deps: WaveDeps, input: { wave: string; waveRun: string }): Promise<AdmitResult> {
+  const wave = await deps.waves.getDefinition(input.wave);
+  if (!wave) throw new WaveInvalidError(`no wave named ${input.wave}`);
+  const outcomes = new Map((await deps.waves.outcomes(wave.name)).map((o) => [o.serverId, o]));
+  const now = deps.clock.now().toISOString();
+  const failedThisRun = [...outcomes.values()].filter((o) => o.waveRun === input.waveRun && CLOSED_BAD.has(o.status));
+  const closed = [...outcomes.values()].filter((o) => o.status !== 'RUNNING').length;
+  const order = admissionOrder(wave);
+  const appState = (a: Wave['applications'][number]) => {
+    const os = a.servers.map((s) => outcomes.get(s.id));
+    return {
+      done: os.every((o) => o?.status === 'SUCCEEDED'),
+      running: os.some((o) => o?.status === 'RUNNING'),
+      failedThisRun: os.some((o) => o && o.waveRun === input.waveRun && CLOSED_BAD.has(o.status)),
+      untouchedThisRun: os.every((o) => !o || (o.waveRun !== input.waveRun && o.status !== 'RUNNING')),
+    };
+  };
+  const counts = () => {
+    const all = [...outcomes.values()];
+    const total = wave.applications.reduce((n, a) => n + a.servers.length, 0);
+    const running = all.filter((o) => o.status === 'RUNNING').length;
+    const done = all.filter((o) => o.status === 'SUCCEEDED').length;
+    const failed = all.filter((o) => o.waveRun === input.waveRun && CLOSED_BAD.has(o.status)).length;
+    return { running, done, failed, notStarted: total - running - done - failed };
+  };
+
+  if (failedThisRun.length && wave.defaults.failurePolicy === 'stop') {
+    return { action: 'STOP', started: [], attached: [], ...counts(), holding: `failure policy stop: ${failedThisRun.map((o) => o.serverId).join(', ')} failed`, closed };
+  }
+  let holding: string | undefined;
+  if (failedThisRun.length && wave.defaults.failurePolicy === 'hold') holding = `failure policy hold: ${failedThisRun.map((o) => `${o.serverId} (${o.error ?? o.status})`).join(', ')} failed; running applications finish, no new one starts; start the wave again to resume`;
+  const canaries = order.filter((a) => a.canary);
+  if (!holding && canaries.some((a) => !appState(a).done)) {
+    const pending = canaries.filter((a) => !appState(a).done).map((a) => a.name);
+    if (canaries.some((a) => appState(a).failedThisRun)) holding = `canary ${pending.join(', ')} did not succeed: the other applications wait for the canaries`;
+  }
+
+  let inFlight = order.filter((a) => appState(a).running).length;
+  const started: string[] = [];
+  const attached: string[] = [];
+  for (const app of order) {
+    const st = appState(app);
+    const unconfirmed = app.servers.some((sv) => outcomes.get(sv.id)?.status === 'RUNNING' && outcomes.get(sv.id)?.confirmed === false);
+    if (st.done || (st.running && !unconfirmed) || (!st.untouchedThisRun && !unconfirmed)) continue;
+    if (holding) break;
+    // canaries first: the rest waits until every canary application succeeded
+    if (!app.canary && canaries.some((c) => !appState(c).done)) break;
+    if (!unconfirmed) {
+      if (inFlight >= wave.defaults.concurrency) break;
+      inFlight++;
+    }
+    const members = app.servers.map((s) => s.id);
+    const plan = serverPlan(wave);
+    for (const s of app.servers) {
+      const prev = outcomes.get(s.id);
+      if (prev?.status === 'SUCCEEDED') continue;
+      let attempt = prev ? (CLOSED_BAD.has(prev.status) ? prev.attempt + 1 : prev.attempt) : 1;
+      const run: ServerRun & { launch?: unknown; postLaunchActions?: unknown } = {
+        wave: wave.name,
+        application: app.name,
+        serverId: s.id,
+        members,
+        attempt,
+        plan,
+        ...(s.launch ? { launch: s.launch } : {}),
+        ...(s.postLaunchActions ? { postLaunchActions: s.postLaunchActions } : {}),
+      };
+      // recorded before the start, so an execution that ends at once still finds its outcome; `confirmed`
+      // after, so a start that failed half-way is made again (same name: attached, never doubled)
+      for (;;) {
+        const name = executionName(wave.name, s.id, attempt);
+        const pending: ServerOutcome = { wave: wave.name, serverId: s.id, application: app.name, attempt, executionArn: deps.executions.arnFor(name), waveRun: input.waveRun, status: 'RUNNING', confirmed: false, at: now };
+        if (!(prev?.status === 'RUNNING' && prev.attempt === attempt)) await deps.waves.recordOutcome(pending);
+        const r = await deps.executions.start(name, { ...run, attempt });
+        if (r.started || r.status === 'RUNNING' || r.status === 'SUCCEEDED') {
+          (r.started ? started : attached).push(s.id);
+          const outcome: ServerOutcome = { ...pending, executionArn: r.executionArn, status: r.started ? 'RUNNING' : r.status, confirmed: true };
+          await deps.waves.recordOutcome(outcome);
+          outcomes.set(s.id, outcome);
+          break;
+        }
+        attempt++;
+      }
+    }
+  }
+  const c = counts();
+  // the wave waits while anything runs; once nothing runs, it reports (all done, or held, or stopped)
+  return { action: c.running > 0 ? 'WAIT' : 'REPORT', started, attached, ...c, ...(holding ? { holding } : {}), closed };
+}
+
+/**
+ * The wave execution parks until an outcome arrives. An outcome recorded between the admission and this
+ * park (more closed outcomes than the admission saw) wakes it at once.
+ */
+export async function parkWave(deps: Pick<WaveDeps, 'waves' | 'callbacks'>, input: { wave: string; token: string; closed: number }): Promise<{ parked: boolean }> {
+  await deps.waves.park(input.wave, input.token);
+  const closed = (await deps.waves.outcomes(input.wave)).filter((o) => o.status !== 'RUNNING').length;
+  if (closed > input.closed) {
+    const token = await deps.waves.unpark(input.wave);
+    if (token) await deps.callbacks.succeed(token, { woke: 'at once' }).catch(ignoreClosedToken);
+    return { parked: false };
+  }
+  return { parked: true };
+}
+
+function ignoreClosedToken(err: unknown): void {
+  const name = (err as Error).name;
+  if (name !== 'TaskTimedOut' && name !== 'TaskDoesNotExist' && name !== 'InvalidToken') throw err;
+}
+
+/** A server execution changed status (Step Functions' `aws.states` event): record it and wake its wave. */
+export async function recordServerOutcome(
+  deps: Pick<WaveDeps, 'waves' | 'callbacks' | 'clock'>,
+  detail: { executionArn: string; name?: string; status: string; error?: string | null; cause?: string | null },
+): Promise<{ recorded: boolean; woke: boolean }> {
+  const name = detail.name ?? detail.executionArn.split(':').pop() ?? '';
+  const parts = parseExecutionName(name);
+  if (!parts) return { recorded: false, woke: false };
+  const known = (await deps.waves.outcomes(parts.wave)).find((o) => o.serverId === parts.serverId);
+  // not a server of a wave (started by hand), or an event of an older attempt
+  if (!known || known.attempt > parts.attempt || detail.status === 'RUNNING') return { recorded: false, woke: false };
+  await deps.waves.recordOutcome({
+    ...known,
+    attempt: parts.attempt,
+    executionArn: detail.executionArn,
+    status: detail.status as ExecutionStatus,
+    ...(detail.error ? { error: detail.error } : {}),
+    ...(detail.cause ? { cause: detail.cause.slice(0, 1000) } : {}),
+    at: deps.clock.now().toISOString(),
+  });
+  const token = await deps.waves.unpark(parts.wave);
+  if (token) await deps.callbacks.succeed(token, { serverId: parts.serverId, status: detail.status }).catch(ignoreClosedToken);
+  return { recorded: true, woke: token !== undefined };
+}
+
+/** Failure policy `stop`: stop every running execution of the wave (their waits and links close with them). */
+export async function stopWave(deps: Pick<WaveDeps, 'waves' | 'executions'>, input: { wave: string; cause: string }): Promise<{ stopped: string[] }> {
+  const stopped: string[] = [];
+  for (const o of await deps.waves.outcomes(input.wave)) {
+    if (o.status !== 'RUNNING') continue;
+    await deps.executions.stop(o.executionArn, input.cause.slice(0, 1000));
+    stopped.push(o.serverId);
+  }
+  return { stopped };
+}
+
+export type ServerResult = 'succeeded' | 'rolled back' | 'stopped' | 'failed' | 'running' | 'not started';
+
+export interface WaveReport {
+  wave: string;
+  at: string;
+  counts: Record<ServerResult, number>;
+  servers: { serverId: string; hostname?: string; application: string; result: ServerResult; attempt?: number; why?: string; waited?: string[] }[];
+  holding?: string;
+}
+
+const ROLLED_BACK = new Set(['RolledBack', 'SignoffRejected', 'FinalizeRejected']);
+const STOPPED = new Set(['StoppedByDecision', 'GateExpired']);
+
+/** The report per server: succeeded, rolled back, stopped or failed, and why; and why it waited. */
+export async function waveReport(deps: Pick<WaveDeps, 'waves' | 'clock' | 'notifier'>, input: { wave: string; holding?: string }): Promise<WaveReport> {
+  const wave = await deps.waves.getDefinition(input.wave);
+  if (!wave) throw new WaveInvalidError(`no wave named ${input.wave}`);
+  const outcomes = new Map((await deps.waves.outcomes(wave.name)).map((o) => [o.serverId, o]));
+  const holds = await deps.waves.holds(wave.name);
+  const counts: Record<ServerResult, number> = { succeeded: 0, 'rolled back': 0, stopped: 0, failed: 0, running: 0, 'not started': 0 };
+  const servers: WaveReport['servers'] = [];
+  for (const app of admissionOrder(wave)) {
+    for (const s of app.servers) {
+      const o = outcomes.get(s.id);
+      let result: ServerResult;
+      let why: string | undefined;
+      if (!o) {
+        result = 'not started';
+        why = input.holding ?? 'not admitted';
+      } else if (o.status === 'SUCCEEDED') result = 'succeeded';
+      else if (o.status === 'RUNNING') result = 'running';
+      else if (o.status === 'ABORTED') {
+        result = 'stopped';
+        why = o.cause ?? 'execution stopped';
+      } else if (o.error && ROLLED_BACK.has(o.error)) {
+        result = 'rolled back';
+        why = `${o.error}: ${o.cause ?? ''}`.trim();
+      } else if (o.error && STOPPED.has(o.error)) {
+        result = 'stopped';
+        why = `${o.error}: ${o.cause ?? ''}`.trim();
+      } else {
+        result = 'failed';
+        why = `${o.error ?? o.status}${o.cause ? `: ${o.cause}` : ''}`;
+      }
+      counts[result]++;
+      const waited = holds.filter((h) => h.serverId === s.id).map((h) => `${h.reason} (from ${h.from}${h.until ? ` until ${h.until}` : ''})`);
+      servers.push({ serverId: s.id, ...(s.hostname ? { hostname: s.hostname } : {}), application: app.name, result, ...(o ? { attempt: o.attempt } : {}), ...(why ? { why } : {}), ...(waited.length ? { waited } : {}) });
+    }
+  }
+  const report: WaveReport = { wave: wave.name, at: deps.clock.now().toISOString(), counts, servers, ...(input.holding ? { holding: input.holding } : {}) };
+  await deps.waves.putReport(wave.name, report);
+  const summary = Object.entries(counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
+  await deps.notifier.ops({
+    subject: `Wave ${wave.name} ended: ${summary}`,
+    text: [`Wave ${wave.name}: ${summary}.`, ...(input.holding ? [`Held: ${input.holding}`] : []), '', ...servers.map((s) => `${s.hostname ?? s.serverId} (${s.serverId}, ${s.application}): ${s.result}${s.why ? `: ${s.why}` : ''}${s.waited ? `; waited: ${s.waited.join('; ')}` : ''}`)].join('\n').slice(0, 200_000),
+    key: `wave-report#${wave.name}#${report.at}`,
+    attributes: { wave: wave.name, kind: 'wave-report' },
+  });
+  return report;
+}
+
+/** A hold a server went through, for the report (`why it waited`). */
+export async function recordHold(deps: Pick<WaveDeps, 'waves'>, h: HoldRecord): Promise<void> {
+  await deps.waves.recordHold(h);
+}
+
+export { WaveFileError };
