@@ -46,6 +46,8 @@ export function targetEnvironment(flags: TargetFlags, cwd = process.cwd(), env: 
     AWS_ENDPOINT_URL_EVENTBRIDGE: one ?? String(e.eventbridge),
     AWS_ENDPOINT_URL_SCHEDULER: one ?? String(e.scheduler),
     AWS_ENDPOINT_URL_SERVICE_QUOTAS: one ?? String(e.servicequotas),
+    // absent from the local.json of a cloud started before Secrets Manager was served
+    ...((one ?? e.secretsmanager) ? { AWS_ENDPOINT_URL_SECRETS_MANAGER: String(one ?? e.secretsmanager) } : {}),
     ...(info.config ?? {}),
   };
 }

@@ -443,7 +443,7 @@ export function parseWaveFile(text: string, file: string): ParsedWaveFile {
   const syntax = docList.flatMap((d) => d.errors);
   if (syntax.length > 0) {
     for (const e of syntax) {
-      const [line, col] = [e.linePos?.[0].line ?? 1, e.linePos?.[0].col ?? 1];
+      const { line, col } = lines.linePos(e.pos[0]);
       const source = (text.split(/\r?\n/)[line - 1] ?? '').trim();
       issues.list.push({
         file,
@@ -479,7 +479,7 @@ export function parseWaveFile(text: string, file: string): ParsedWaveFile {
       // a server written as a string: its errors belong to the entry, not to `.server`
       const shown = path[path.length - 1] === 'server' && typeof at(data, path.slice(0, -1)) === 'string' ? path.slice(0, -1) : path;
       const value = at(data, shown);
-      issues.add(shown, showValue(value), value === undefined && iss.code === 'invalid_type' ? `required, ${iss.message}` : iss.message);
+      issues.add(shown, showValue(value), value === undefined ? `required, ${iss.message}` : iss.message);
     }
   }
   checkBeyondShape(data, issues);
@@ -581,7 +581,7 @@ function checkBeyondShape(data: unknown, issues: Issues): void {
   for (const gate of ['testSignoff', 'goNoGo', 'finalize']) {
     const emails = isRecord(data.approvers) ? data.approvers[gate] : undefined;
     if (Array.isArray(emails) && emails.length === 0) {
-      issues.add(['approvers', gate], '[]', 'at least one e-mail address, or leave the gate out to use the approvers configured for the stage');
+      issues.add(['approvers', gate], '[]', 'at least one e-mail address, or leave the gate out: its request then goes to the approvals topic with one link for the gate');
     }
   }
 }
@@ -625,7 +625,11 @@ function resolveTimes(data: unknown, issues: Issues): { cutoverWindow: TimeWindo
     if (!isRecord(w)) return undefined;
     // an invalid zone is reported by the shape; without one the times cannot be read
     const zone = w.timeZone === undefined ? waveZone : typeof w.timeZone === 'string' && isTimeZone(w.timeZone) ? w.timeZone : undefined;
-    if (!zone) return undefined;
+    if (!zone) {
+      // the zone's error is reported by the shape; malformed times can still be told apart
+      for (const key of ['start', 'end'] as const) instant(w[key], 'UTC', [...base, key], issues, 'format');
+      return undefined;
+    }
     const start = instant(w.start, zone, [...base, 'start'], issues);
     const end = instant(w.end, zone, [...base, 'end'], issues);
     if (start === undefined || end === undefined) return undefined;
@@ -645,12 +649,13 @@ function resolveTimes(data: unknown, issues: Issues): { cutoverWindow: TimeWindo
   return out;
 }
 
-function instant(value: unknown, zone: string, path: readonly Seg[], issues: Issues): Date | undefined {
+function instant(value: unknown, zone: string, path: readonly Seg[], issues: Issues, only?: 'format'): Date | undefined {
   if (typeof value !== 'string') return undefined; // the shape reports it
   try {
     return resolveLocalTime(value, zone);
   } catch (e) {
     if (!(e instanceof LocalTimeError)) throw e;
+    if (only && e.reason !== only) return undefined;
     if (e.reason === 'ambiguous') {
       const seconds = value.length > 16;
       const [earlier, later] = e.instants.map((d) => formatZoned(d.getTime(), zone, { seconds })) as [string, string];
@@ -781,11 +786,11 @@ export function validateWave(parsed: ParsedWaveFile, ctx: WaveContext): Wave {
     applications,
   };
 
-  for (const e of checkWave(wave, ctx)) {
+  // sizes as the file lists them: entries that did not resolve count too
+  const sizes = { applications: parsed.applications.map((a) => a.servers.length), total: countRefs(parsed) };
+  for (const e of checkWave(wave, ctx, sizes)) {
     const path = e.path === 'application' ? ['applications', e.index as number, 'servers'] : e.path === 'wave' ? ['wave'] : ['cutoverWindow', ...(e.path === 'cutoverWindow.end' ? ['end'] : [])];
-    // counts come from the file (entries that did not resolve count too)
-    const value = e.path === 'application' ? `${parsed.applications[e.index as number]?.servers.length ?? 0} servers` : e.path === 'wave' ? `${countRefs(parsed)} servers` : e.value;
-    issues.add(path, value, e.allowed);
+    issues.add(path, e.value, e.allowed);
   }
   if (!issues.empty) throw issues.error();
   return wave;
@@ -836,16 +841,21 @@ export interface WaveCheckError {
  * The checks on a resolved wave, whatever its source: the replicating quota, the servers per application,
  * the cutover window against the freezes and the clock.
  */
-export function checkWave(wave: Wave, ctx: Pick<WaveContext, 'quotas' | 'now'>): WaveCheckError[] {
+export function checkWave(
+  wave: Wave,
+  ctx: Pick<WaveContext, 'quotas' | 'now'>,
+  /** Sizes to check instead of the wave's (a file's, before its servers resolve). */
+  sizes?: { applications: number[]; total: number },
+): WaveCheckError[] {
   const errors: WaveCheckError[] = [];
   const perApp = ctx.quotas.serversPerApplication ?? SERVERS_PER_APPLICATION;
-  const total = wave.applications.reduce((n, a) => n + a.servers.length, 0);
-  wave.applications.forEach((a, index) => {
-    if (a.servers.length > perApp) {
+  const total = sizes?.total ?? wave.applications.reduce((n, a) => n + a.servers.length, 0);
+  (sizes?.applications ?? wave.applications.map((a) => a.servers.length)).forEach((size, index) => {
+    if (size > perApp) {
       errors.push({
         path: 'application',
         index,
-        value: `${a.servers.length} servers`,
+        value: `${size} servers`,
         allowed: `at most ${perApp} servers per application (MGN quota L-90A3F9F5, not adjustable: an application launches as one job); split it into applications of ${perApp} or fewer`,
       });
     }

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/client-sns';
 import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Faults, Quotas } from '../emulator/config.ts';
 import { startEmulator } from '../emulator/index.ts';
 import { type ApiRoute, type LocalApi, startApi } from './api/index.ts';
@@ -12,6 +13,7 @@ import { startGateway } from './gateway.ts';
 import { type Handler, LocalLambda } from './lambda.ts';
 import { createServiceQuotas } from './quotas/index.ts';
 import { createScheduler, type LocalScheduler } from './scheduler/index.ts';
+import { createSecretsManager, secretsFromResources, type LocalSecrets } from './secrets/index.ts';
 import { readServerlessConfig, type ServerlessConfig } from './serverless-config.ts';
 import { installSimulatedDate } from './simulated-date.ts';
 import { StepFunctionsHost } from './sfn/host.ts';
@@ -20,8 +22,9 @@ import { createSns, type LocalSns } from './sns/index.ts';
 
 /**
  * The local cloud: the MGN emulator and the stand-ins for Step Functions, EventBridge, Scheduler, SNS,
- * DynamoDB, Service Quotas and API Gateway, on one clock, running the project's own serverless.yml: its
- * functions in-process, its state machines, its rules, its tables and topics, its HTTP routes. Handlers see
+ * DynamoDB, Service Quotas, Secrets Manager and API Gateway, on one clock, running the project's own
+ * serverless.yml: its functions in-process, its state machines, its rules, its tables, topics and secrets,
+ * its HTTP routes. Handlers see
  * the environment they would get on AWS plus `AWS_ENDPOINT_URL_<SERVICE>` for each stand-in; no product code
  * knows it is local.
  */
@@ -38,7 +41,7 @@ export interface LocalCloudOptions {
   faults?: Partial<Faults>;
   quotas?: Partial<Quotas>;
   stage?: string;
-  /** Port of the shared AWS endpoint (Step Functions, EventBridge, Scheduler, SNS, Service Quotas). */
+  /** Port of the shared AWS endpoint (Step Functions, EventBridge, Scheduler, SNS, Service Quotas, Secrets Manager). */
   port?: number;
   /** Write `.mgn-flow/local.json` under root (default true; tests turn it off). */
   writeLocalJson?: boolean;
@@ -54,6 +57,7 @@ export interface LocalEndpoints {
   sns: string;
   dynamodb: string;
   servicequotas: string;
+  secretsmanager: string;
   api: string;
 }
 
@@ -109,6 +113,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
     installRules(bus, await loadRules(root));
     const scheduler: LocalScheduler = createScheduler({ clock, lambda, region, accountId });
     const quotas = createServiceQuotas({ quotas: () => emulator.engine.quotas, region, accountId });
+    const secrets: LocalSecrets = createSecretsManager({ clock, region, accountId });
 
     const snsRef: { client?: SNSClient } = {};
     const host = new StepFunctionsHost({
@@ -138,16 +143,28 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
     });
     emulator.onEvent((event) => bus.publish(event));
 
-    const gateway = await startGateway([stepFunctionsService(host), busService(bus), scheduler, sns, quotas], opts.port ?? 0);
+    const gateway = await startGateway([stepFunctionsService(host), busService(bus), scheduler, sns, quotas, secrets], opts.port ?? 0);
     closers.push(() => gateway.close());
     const snsClient = new SNSClient({ region, endpoint: gateway.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     snsRef.client = snsClient;
     closers.push(async () => snsClient.destroy());
 
+    // The stack's secrets (AWS::SecretsManager::Secret), created through the real client before the handlers'
+    // environment is built: `{ Ref: Secret }` is the secret's ARN, as in CloudFormation.
+    const secretArns: Record<string, string> = {};
+    const secretsClient = new SecretsManagerClient({ region, endpoint: gateway.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    try {
+      for (const s of secretsFromResources(config.resources)) {
+        secretArns[s.logicalId] = (await secretsClient.send(new CreateSecretCommand(s.input))).ARN as string;
+      }
+    } finally {
+      secretsClient.destroy();
+    }
+
     // The environment handlers get: what AWS gives a Lambda, the provider's variables, and the endpoints;
     // set before anything can invoke a handler (schedules, machines).
-    const awsEndpoints = { mgn: emulator.endpoint, sfn: gateway.endpoint, eventbridge: gateway.endpoint, scheduler: gateway.endpoint, sns: gateway.endpoint, dynamodb: dynamo.endpoint, servicequotas: gateway.endpoint, api: '' };
-    const env = handlerEnvironment(config, awsEndpoints, { region, tables: tableNames(config), topics: Object.fromEntries(topicLogicalIds(config).map(([id, name]) => [id, sns.topicArn(name)])) });
+    const awsEndpoints = { mgn: emulator.endpoint, sfn: gateway.endpoint, eventbridge: gateway.endpoint, scheduler: gateway.endpoint, sns: gateway.endpoint, dynamodb: dynamo.endpoint, servicequotas: gateway.endpoint, secretsmanager: gateway.endpoint, api: '' };
+    const env = handlerEnvironment(config, awsEndpoints, { region, tables: tableNames(config), topics: Object.fromEntries(topicLogicalIds(config).map(([id, name]) => [id, sns.topicArn(name)])), secrets: secretArns });
     const previous = new Map<string, string | undefined>();
     for (const [k, v] of Object.entries(env)) {
       previous.set(k, process.env[k]);
@@ -227,6 +244,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       sns: gateway.endpoint,
       dynamodb: dynamo.endpoint,
       servicequotas: gateway.endpoint,
+      secretsmanager: gateway.endpoint,
       api: api.endpoint,
     };
     const info: LocalCloudInfo = {
@@ -258,6 +276,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       bus,
       scheduler,
       sns,
+      secrets,
       lambda,
       env,
       stateMachineArn: (id: string) => {
@@ -310,13 +329,13 @@ function httpRoutes(config: ServerlessConfig): ApiRoute[] {
 
 /**
  * What a handler's process.env holds on AWS, locally: region, function-independent provider variables
- * (CloudFormation `Ref`s to tables and topics resolved to their local names and ARNs), credentials for the
+ * (CloudFormation `Ref`s to tables, topics and secrets resolved to their local names and ARNs), credentials for the
  * stand-ins, and one `AWS_ENDPOINT_URL_<SERVICE>` per stand-in.
  */
 export function handlerEnvironment(
   config: ServerlessConfig,
   endpoints: LocalEndpoints,
-  refs: { region: string; tables: Record<string, string>; topics: Record<string, string> },
+  refs: { region: string; tables: Record<string, string>; topics: Record<string, string>; secrets?: Record<string, string> },
 ): Record<string, string> {
   const env: Record<string, string> = {
     AWS_REGION: refs.region,
@@ -330,12 +349,13 @@ export function handlerEnvironment(
     AWS_ENDPOINT_URL_SNS: endpoints.sns,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_SERVICE_QUOTAS: endpoints.servicequotas,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsmanager,
   };
   const resolveRef = (name: string, v: unknown): string => {
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
     const ref = (v as { Ref?: unknown } | null)?.Ref;
     if (typeof ref === 'string') {
-      const value = refs.tables[ref] ?? refs.topics[ref];
+      const value = refs.tables[ref] ?? refs.topics[ref] ?? refs.secrets?.[ref];
       if (value !== undefined) return value;
     }
     throw new Error(`serverless.yml: environment ${name}: ${JSON.stringify(v)} cannot be resolved locally (Ref to a table or topic, or a plain value)`);
