@@ -14,12 +14,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@aws-sdk/*'], message: 'Only src/adapters/aws, src/local and tests import @aws-sdk/*.' }] },
+        { patterns: [{ group: ['@aws-sdk/*'], message: 'Only src/adapters/aws, src/local, src/dashboard, src/cli and tests import @aws-sdk/*.' }] },
       ],
     },
   },
   {
-    files: ['src/adapters/aws/**', 'src/local/**', 'test/**', 'bench/**', 'src/cli/**'],
+    files: ['src/adapters/aws/**', 'src/local/**', 'src/dashboard/**', 'test/**', 'bench/**', 'src/cli/**'],
     rules: { 'no-restricted-imports': 'off' },
   },
 );

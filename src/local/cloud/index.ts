@@ -1,9 +1,12 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { MgnClient } from '@aws-sdk/client-mgn';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/client-sns';
 import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { startDashboard } from '../../dashboard/server.ts';
 import type { Faults, Quotas } from '../emulator/config.ts';
 import { startEmulator } from '../emulator/index.ts';
 import { type ApiRoute, type LocalApi, startApi } from './api/index.ts';
@@ -47,6 +50,8 @@ export interface LocalCloudOptions {
   writeLocalJson?: boolean;
   /** Replace handlers by key (tests). */
   lambdaOverrides?: Record<string, Handler>;
+  /** Port of the dashboard (0 or absent picks a free one). */
+  dashboardPort?: number;
 }
 
 export interface LocalEndpoints {
@@ -236,6 +241,22 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
     });
     closers.push(() => api.close());
 
+    // The dashboard reads the stand-ins through the SDK, as it reads AWS; the outbox panel shows the SNS outbox.
+    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+    const dashboardClients = { sfn: new SFNClient({ region, endpoint: gateway.endpoint, credentials }), mgn: new MgnClient({ region, endpoint: emulator.endpoint, credentials }) };
+    const dashboard = await startDashboard({
+      port: opts.dashboardPort ?? 0,
+      clients: dashboardClients,
+      stateMachineArns: Object.values(stateMachines),
+      outbox: async () => sns.outbox(),
+      title: `local (${config.stage}, ${region})`,
+    });
+    closers.push(async () => {
+      await dashboard.close();
+      dashboardClients.sfn.destroy();
+      dashboardClients.mgn.destroy();
+    });
+
     const endpoints: LocalEndpoints = {
       mgn: emulator.endpoint,
       sfn: gateway.endpoint,
@@ -249,7 +270,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
     };
     const info: LocalCloudInfo = {
       endpoints,
-      dashboard: `${api.endpoint}/_local`,
+      dashboard: dashboard.url,
       region,
       accountId,
       stage: config.stage,

@@ -1,0 +1,291 @@
+/* global document, window, fetch, CSS */
+// The mgn-flow dashboard page: plain JS, no build step. It polls the dashboard server's JSON (the board
+// every 2 s, the open execution's states every second) and redraws in place; text goes in through
+// textContent only.
+'use strict';
+
+const SVG = 'http://www.w3.org/2000/svg';
+const PHASE_LABELS = {
+  replication: 'Replication',
+  test: 'Test',
+  soak: 'Soak',
+  'ready-for-cutover': 'Ready for cutover',
+  cutover: 'Cutover',
+  finalize: 'Finalize',
+  archived: 'Archived',
+};
+const STATUSES = ['running', 'waiting', 'succeeded', 'failed', 'aborted'];
+
+const state = { selected: null, graphArn: null, graphTimer: null, zoom: 1, layout: null, scrolled: false };
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, String(v));
+  }
+  for (const c of children) if (c !== null && c !== undefined) e.append(c);
+  return e;
+}
+
+function svg(tag, attrs) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) if (v !== undefined) e.setAttribute(k, String(v));
+  return e;
+}
+
+async function getJson(url) {
+  const r = await fetch(url, { headers: { accept: 'application/json' } });
+  const body = await r.json();
+  if (!r.ok) throw new Error(body.message || r.statusText);
+  return body;
+}
+
+// ------------------------------------------------------------------ board
+
+function chip(s) {
+  const lines = [el('span', { class: 'name', text: s.hostname || s.serverId })];
+  lines.push(el('span', { class: 'state', text: s.state ? s.state : s.mgn && s.mgn.lifeCycle ? s.mgn.lifeCycle : '…' }));
+  if (s.gate) lines.push(el('span', { class: 'why', text: `⧗ ${s.gate.gate} · for ${s.gate.approvers.join(', ')}` }));
+  if (s.hold) lines.push(el('span', { class: 'why', text: `⏸ ${s.hold.why} (${s.hold.state})` }));
+  if (s.error) lines.push(el('span', { class: 'why', text: `✕ ${s.error}` }));
+  const title = [
+    `${s.serverId}${s.hostname ? ` (${s.hostname})` : ''}`,
+    `execution ${s.executionName}: ${s.executionStatus}`,
+    s.state ? `state ${s.state}${s.stateAgeS !== undefined ? ` (read ${s.stateAgeS}s ago)` : ''}` : 'state not read yet',
+    s.mgn ? `MGN ${s.mgn.lifeCycle || '?'}, replication ${s.mgn.replication || '?'}${s.mgn.isArchived ? ', archived' : ''}` : 'MGN: not found',
+    s.cause ? `cause: ${s.cause}` : '',
+  ].filter(Boolean).join('\n');
+  return el(
+    'button',
+    {
+      type: 'button',
+      class: `chip s-${s.status}${state.selected === s.executionArn ? ' selected' : ''}`,
+      title,
+      'data-server': s.serverId,
+      'data-status': s.status,
+      'data-phase': s.phase,
+      'data-arn': s.executionArn,
+      onclick: () => openGraph(s.executionArn),
+    },
+    ...lines,
+  );
+}
+
+function renderBoard(b) {
+  document.getElementById('title').textContent = b.title || 'dashboard';
+  const counts = document.getElementById('counts');
+  counts.replaceChildren(
+    el('span', { class: 'count', text: `${b.counts.total} servers` }),
+    ...STATUSES.filter((s) => b.counts[s]).map((s) => el('span', { class: `count s-${s}`, 'data-count': s, text: `${b.counts[s]} ${s}` })),
+  );
+  document.getElementById('updated').textContent = `updated ${new Date().toLocaleTimeString()} · built in ${b.buildMs} ms`;
+  const problems = document.getElementById('problems');
+  problems.hidden = !b.problems.length;
+  problems.textContent = b.problems.join('\n');
+  const board = document.getElementById('board');
+  if (!b.waves.length) {
+    board.replaceChildren(el('p', { class: 'muted', text: 'No server executions yet. Start a wave (mgn-flow wave start) and they appear here.' }));
+    return;
+  }
+  board.replaceChildren(
+    ...b.waves.map((w) =>
+      el(
+        'div',
+        { class: 'wave', 'data-wave': w.wave },
+        el('h3', { text: `Wave ${w.wave}` }),
+        el(
+          'table',
+          { class: 'board' },
+          el('thead', {}, el('tr', {}, el('th', { class: 'app', text: 'Application' }), ...b.phases.map((p) => el('th', { text: PHASE_LABELS[p] || p })))),
+          el(
+            'tbody',
+            {},
+            ...w.applications.map((a) =>
+              el(
+                'tr',
+                { 'data-application': a.application },
+                el('td', { class: 'app', text: `${a.application} (${a.servers.length})` }),
+                ...b.phases.map((p) => el('td', { 'data-phase': p }, ...a.servers.filter((s) => s.phase === p).map(chip))),
+              ),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+async function pollBoard() {
+  try {
+    renderBoard(await getJson('/api/board'));
+  } catch (err) {
+    const problems = document.getElementById('problems');
+    problems.hidden = false;
+    problems.textContent = `board: ${err.message}`;
+  }
+  setTimeout(pollBoard, 2000);
+}
+
+// ------------------------------------------------------------------ execution graph
+
+function drawGraph(layout) {
+  const root = svg('svg', { xmlns: SVG, id: 'graph-svg', viewBox: `0 0 ${layout.width} ${layout.height}`, role: 'img' });
+  const defs = svg('defs');
+  const marker = svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
+  marker.append(svg('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#8893a3' }));
+  defs.append(marker);
+  root.append(defs);
+  const edges = svg('g', { class: 'edges' });
+  for (const e of layout.edges) {
+    const p = svg('path', { d: e.path, class: `edge e-${e.kind}${e.back ? ' back' : ''}`, 'marker-end': 'url(#arrow)' });
+    const t = svg('title');
+    t.textContent = `${e.from} → ${e.to} (${e.kind}${e.label ? `: ${e.label}` : ''})`;
+    p.append(t);
+    edges.append(p);
+  }
+  root.append(edges);
+  const nodes = svg('g', { class: 'nodes' });
+  for (const n of layout.nodes) {
+    const g = svg('g', { class: `node k-${n.kind}`, 'data-state': n.id, 'data-w': n.w, 'data-status': 'none', transform: `translate(${n.x},${n.y})` });
+    g.append(svg('rect', { width: n.w, height: n.h, rx: n.kind === 'choice' ? 14 : 5 }));
+    const label = svg('text', { x: n.w / 2, y: n.h / 2 - (n.kind === 'task' || n.kind === 'pass' ? 0 : 5) });
+    label.textContent = n.id.length > 28 ? `${n.id.slice(0, 27)}…` : n.id;
+    g.append(label);
+    if (!(n.kind === 'task' || n.kind === 'pass')) {
+      const kind = svg('text', { class: 'kind', x: n.w / 2, y: n.h / 2 + 8 });
+      kind.textContent = n.gate ? `gate ${n.gate}` : n.kind;
+      g.append(kind);
+    }
+    const title = svg('title');
+    title.textContent = `${n.id} (${n.type}${n.gate ? `, gate ${n.gate}` : ''}${n.why ? `, ${n.why}` : ''})`;
+    g.append(title);
+    nodes.append(g);
+  }
+  root.append(nodes);
+  return root;
+}
+
+function applyZoom() {
+  const s = document.getElementById('graph-svg');
+  if (!s || !state.layout) return;
+  s.setAttribute('width', String(Math.round(state.layout.width * state.zoom)));
+  s.setAttribute('height', String(Math.round(state.layout.height * state.zoom)));
+}
+
+function paintStates(r) {
+  const badge = document.getElementById('graph-status');
+  badge.textContent = r.status;
+  badge.className = `badge ${r.status}`;
+  document.getElementById('graph-current').textContent = r.states.current ? `${r.status === 'RUNNING' ? 'in' : 'stopped in'} ${r.states.current}` : '';
+  for (const g of document.querySelectorAll('#graph-svg .node')) {
+    const run = r.states.states[g.getAttribute('data-state')];
+    const status = run ? run.status : 'none';
+    if (g.getAttribute('data-status') !== status) {
+      g.setAttribute('data-status', status);
+      g.setAttribute('class', `node k-${g.getAttribute('class').match(/k-(\w+)/)[1]} st-${status}`);
+    }
+    const old = g.querySelector('.visits-group');
+    if (old) old.remove();
+    if (run && run.visits > 1) {
+      const vg = svg('g', { class: 'visits-group' });
+      const x = Number(g.getAttribute('data-w')) - 4;
+      vg.append(svg('circle', { class: 'visits-bg', cx: x, cy: 4, r: 8 }));
+      const t = svg('text', { class: 'visits', x, y: 5 });
+      t.textContent = `${run.visits}`;
+      vg.append(t);
+      g.append(vg);
+    }
+  }
+  if (!state.scrolled && r.states.current) {
+    const cur = document.querySelector(`#graph-svg .node[data-state="${CSS.escape(r.states.current)}"]`);
+    if (cur) cur.scrollIntoView({ block: 'center', inline: 'center' });
+    state.scrolled = true;
+  }
+}
+
+async function pollStates(arn) {
+  if (state.graphArn !== arn) return;
+  let again = true;
+  try {
+    const r = await getJson(`/api/executions/${encodeURIComponent(arn)}/states`);
+    if (state.graphArn !== arn) return;
+    paintStates(r);
+    again = r.status === 'RUNNING';
+  } catch {
+    // keep polling: the server may be restarting
+  }
+  if (again) state.graphTimer = setTimeout(() => pollStates(arn), 1000);
+}
+
+async function openGraph(arn) {
+  state.selected = arn;
+  state.graphArn = arn;
+  state.scrolled = false;
+  if (state.graphTimer) window.clearTimeout(state.graphTimer);
+  for (const c of document.querySelectorAll('.chip')) c.classList.toggle('selected', c.getAttribute('data-arn') === arn);
+  const panel = document.getElementById('graph-panel');
+  panel.hidden = false;
+  const box = document.getElementById('graph');
+  box.replaceChildren(el('p', { class: 'muted', text: 'Loading…' }));
+  try {
+    const g = await getJson(`/api/executions/${encodeURIComponent(arn)}/graph`);
+    if (state.graphArn !== arn) return;
+    document.getElementById('graph-name').textContent = g.name;
+    state.layout = g.layout;
+    box.replaceChildren(drawGraph(g.layout));
+    applyZoom();
+    paintStates(g);
+    panel.scrollIntoView({ block: 'start' });
+    if (g.status === 'RUNNING') state.graphTimer = setTimeout(() => pollStates(arn), 1000);
+  } catch (err) {
+    box.replaceChildren(el('p', { class: 'problems', text: `graph: ${err.message}` }));
+  }
+}
+
+// ------------------------------------------------------------------ inbox and outbox
+
+function feedItem(item) {
+  if (item === null || typeof item !== 'object') return el('div', { class: 'item' }, el('div', { class: 'm', text: String(item) }));
+  const title = item.subject || item.title || item.gateId || item.id || item.messageId || 'item';
+  const meta = [item.at || item.openedAt || item.createdAt, item.endpoint || (item.approvers && item.approvers.join(', ')), item.deadline && `decide by ${item.deadline}`]
+    .filter(Boolean)
+    .join(' · ');
+  const text = String(item.message || item.text || item.summary || '').slice(0, 400);
+  return el('div', { class: 'item' }, el('div', { class: 't', text: title }), meta ? el('div', { class: 'muted', text: meta }) : null, text ? el('div', { class: 'm', text }) : null);
+}
+
+async function pollFeed(name, empty) {
+  const box = document.getElementById(name);
+  try {
+    const r = await getJson(`/api/${name}`);
+    if (!r.available) box.replaceChildren(el('p', { class: 'muted', text: empty }));
+    else if (!r.items.length) box.replaceChildren(el('p', { class: 'muted', text: 'Nothing yet.' }));
+    else box.replaceChildren(el('p', { class: 'muted', text: `${r.total} in all, newest first` }), ...r.items.map(feedItem));
+  } catch (err) {
+    box.replaceChildren(el('p', { class: 'problems', text: err.message }));
+  }
+  setTimeout(() => pollFeed(name, empty), 3000);
+}
+
+document.getElementById('graph-close').addEventListener('click', () => {
+  state.graphArn = null;
+  state.selected = null;
+  document.getElementById('graph-panel').hidden = true;
+  for (const c of document.querySelectorAll('.chip.selected')) c.classList.remove('selected');
+});
+document.getElementById('zoom-in').addEventListener('click', () => {
+  state.zoom = Math.min(2, state.zoom * 1.25);
+  applyZoom();
+});
+document.getElementById('zoom-out').addEventListener('click', () => {
+  state.zoom = Math.max(0.3, state.zoom / 1.25);
+  applyZoom();
+});
+
+pollBoard();
+pollFeed('inbox', 'No approvals inbox is connected to this dashboard yet.');
+pollFeed('outbox', 'No notification outbox here (on AWS, notifications go to the SNS topics’ subscribers).');
