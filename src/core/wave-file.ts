@@ -208,7 +208,7 @@ const list = (items: readonly string[]): string =>
 function strict<T extends z.ZodRawShape>(shape: T, what: string, opts: { unknownKey?: string; notObject?: string } = {}) {
   const keys = Object.keys(shape);
   const unknown = opts.unknownKey ?? `not a key of ${what}; the keys are ${list(keys)}`;
-  const notObject = opts.notObject ?? `${what}: an object with ${list(keys)}`;
+  const notObject = opts.notObject ?? `an object with ${list(keys)}`;
   return z.strictObject(shape, { error: (iss) => (iss.code === 'unrecognized_keys' ? `${UNKNOWN_KEY}${unknown}` : notObject) });
 }
 

@@ -201,6 +201,15 @@ describe('wave file: shape errors', () => {
     ]);
   });
 
+  it('says which object a section must be', () => {
+    expect(errorsOf(() => parseWaveFile('version: 1\nwave: w1\ndefaults: 5\nfreeze: { start: 2026-12-01T00:00 }\nservers: [{ server: a, launch: { licensing: true } }]\n', 'wave.yaml'))).toEqual([
+      'wave.yaml:wave: "w1": an object with name and timeZone',
+      'wave.yaml:defaults: 5: an object with soakDays, concurrency, failurePolicy and archive',
+      'wave.yaml:freeze: {"start":"2026-12-01T00:00"}: a list of freeze windows {start, end, timeZone, reason}',
+      'wave.yaml:servers[0].launch.licensing: true: an object with osByol',
+    ]);
+  });
+
   it('refuses a post-launch action without its document or order, a repeated action, bad parameters and more than 100 actions', () => {
     const actions = Array.from({ length: 101 }, (_, i) => `      - { actionName: a${i}, documentIdentifier: doc, order: ${1001 + i} }`).join('\n');
     const text = minimal(`applications:
