@@ -64,7 +64,7 @@ describe('mgn-flow usage errors', () => {
   it('returns 2 listing the commands when nothing is close', async () => {
     const r = await run(['wvae']);
     expect(r.code).toBe(ExitCode.Usage);
-    expect(r.stderr).toContain("error: unknown command 'wvae'. Allowed: emulator, local, soak, demo, help.");
+    expect(r.stderr).toContain("error: unknown command 'wvae'. Allowed: emulator, local, soak, demo, dashboard, help.");
     expect(r.stderr).toContain("Run 'mgn-flow --help' for usage.");
   });
 

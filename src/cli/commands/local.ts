@@ -61,6 +61,7 @@ async function runLocal(ctx: CliContext, flags: LocalFlags): Promise<number> {
         `  AWS APIs          ${s.cyan(e.sfn)}  (Step Functions, EventBridge, Scheduler, SNS, Service Quotas)`,
         `  DynamoDB          ${s.cyan(e.dynamodb)}`,
         `  HTTP API          ${s.cyan(e.api)}  (approval pages; outbox at /_outbox)`,
+        `  dashboard         ${s.cyan(cloud.info.dashboard)}  (wave board, execution graphs, outbox)`,
         `  state machines    ${Object.keys(cloud.info.stateMachines).join(', ') || 'none yet'}`,
         `  written to .mgn-flow/local.json; other mgn-flow commands find the cloud there`,
         s.dim('  Ctrl-C to stop'),
