@@ -49,9 +49,9 @@ async function getJson(url) {
 function chip(s) {
   const lines = [el('span', { class: 'name', text: s.hostname || s.serverId })];
   lines.push(el('span', { class: 'state', text: s.state ? s.state : s.mgn && s.mgn.lifeCycle ? s.mgn.lifeCycle : '…' }));
-  if (s.gate) lines.push(el('span', { class: 'why', text: `⧗ ${s.gate.gate} · for ${s.gate.approvers.join(', ')}` }));
-  if (s.hold) lines.push(el('span', { class: 'why', text: `⏸ ${s.hold.why} (${s.hold.state})` }));
-  if (s.error) lines.push(el('span', { class: 'why', text: `✕ ${s.error}` }));
+  if (s.gate) lines.push(el('span', { class: 'why', text: `gate ${s.gate.gate} · for ${s.gate.approvers.join(', ')}` }));
+  if (s.hold) lines.push(el('span', { class: 'why', text: `${s.hold.why} · ${s.hold.state}` }));
+  if (s.error) lines.push(el('span', { class: 'why', text: `error ${s.error}` }));
   const title = [
     `${s.serverId}${s.hostname ? ` (${s.hostname})` : ''}`,
     `execution ${s.executionName}: ${s.executionStatus}`,
