@@ -8,4 +8,4 @@ const StatusChange = z.object({
 });
 
 /** A server execution ended without success: ops are told once, and its open waits close with it. */
-export const handler = handle({ name: 'closeExecutionWaits', uses: ['waits', 'points', 'notifier'] }, StatusChange, (e, d) => executionClosed(d, e.detail));
+export const handler = handle({ name: 'closeExecutionWaits', uses: ['waits', 'points', 'gates', 'notifier'] }, StatusChange, (e, d) => executionClosed(d, e.detail));

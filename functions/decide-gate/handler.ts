@@ -1,8 +1,13 @@
+import { recordDecision } from '../../src/core/approvals.ts';
 import { DecideInput } from '../../src/core/contracts.ts';
-import { decide } from '../../src/core/gates.ts';
 import { handle } from '../_lib/runtime.ts';
 
-/** A gate decision (from the approval page or the CLI): exactly once, releasing every parked server. */
-export const handler = handle({ name: 'decideGate', uses: ['clock', 'waits', 'gates', 'callbacks'] }, DecideInput, ({ gateId, ...decision }, d) =>
-  decide(d, gateId, { ...decision, at: d.clock.now().toISOString() }),
+/**
+ * A gate decision invoked directly (ops tooling, tests): the same audited path as the approval page and the
+ * CLI: exactly once, releasing every parked server, written to the audit log.
+ */
+export const handler = handle(
+  { name: 'decideGate', uses: ['clock', 'waits', 'gates', 'callbacks', 'audit', 'mgn.describeServers'] },
+  DecideInput,
+  ({ gateId, ...decision }, d) => recordDecision(d, { gateId, ...decision }, { channel: 'cli', userAgent: 'decideGate' }),
 );

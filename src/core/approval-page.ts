@@ -40,7 +40,7 @@ function evidenceTable(ev: GateEvidence): string {
       const launch = [s.test ? `test: ${escapeHtml(s.test.launch)}; post-launch ${escapeHtml(s.test.postLaunch)}` : '', s.cutover ? `cutover: ${escapeHtml(s.cutover.launch)}; post-launch ${escapeHtml(s.cutover.postLaunch)}` : '']
         .filter(Boolean)
         .join('<br>');
-      return `<tr${s.atGate ? '' : ' class="missing"'}><td>${escapeHtml(s.hostname ?? s.id)}<br><span class="meta">${escapeHtml(s.id)}</span></td><td>${escapeHtml(s.lifeCycle)}</td><td>${repl}</td><td>${launch || '-'}</td><td>${s.testInstanceHours ?? '-'}</td><td>${s.freeReplicationDaysLeft ?? '-'}</td><td>${s.atGate ? '<span class="ok">at the gate</span>' : '<span class="bad">missing or failed</span>'}</td></tr>`;
+      return `<tr${s.atGate || s.movedOn ? '' : ' class="missing"'}><td>${escapeHtml(s.hostname ?? s.id)}<br><span class="meta">${escapeHtml(s.id)}</span></td><td>${escapeHtml(s.lifeCycle)}</td><td>${repl}</td><td>${launch || '-'}</td><td>${s.testInstanceHours ?? '-'}</td><td>${s.freeReplicationDaysLeft ?? '-'}</td><td>${s.atGate ? '<span class="ok">at the gate</span>' : s.movedOn ? 'already past this gate' : '<span class="bad">missing or failed</span>'}</td></tr>`;
     })
     .join('');
   return `<table aria-label="evidence"><thead><tr><th>server</th><th>MGN state</th><th>replication</th><th>launch and post-launch actions</th><th>test instance h</th><th>free replication days left (of ${FREE_REPLICATION_DAYS})</th><th>status</th></tr></thead><tbody>${rows}</tbody></table>`;

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { InvalidDecisionError } from './errors.ts';
-import { type GateDeps, decide } from './gates.ts';
+import { type GateDeps, decide, missingAt } from './gates.ts';
 import type { ApprovalLink, ApprovalNotifier, AuditEntry, AuditLog, Decision, Gate, GateKind, JobView, LinkStore, ServerView, SigningKeys } from '../ports.ts';
 
 /**
@@ -100,8 +100,10 @@ export interface ServerEvidence {
   testInstanceHours?: number;
   /** Days left in MGN's 90-day free replication period. */
   freeReplicationDaysLeft?: number;
-  /** Parked at this gate now (false: missing or failed). */
+  /** Parked at this gate now (false: missing or failed, unless `movedOn`). */
   atGate: boolean;
+  /** Already past this gate (a relaunch of another server asks about that one alone). */
+  movedOn?: boolean;
 }
 
 export interface GateEvidence {
@@ -155,11 +157,13 @@ export async function gatherEvidence(deps: Pick<ApprovalDeps, 'mgn' | 'waits' | 
     if (v.replicationStartedAt) e.freeReplicationDaysLeft = Math.max(0, FREE_REPLICATION_DAYS - Math.floor((now - Date.parse(v.replicationStartedAt)) / 86_400_000));
     servers.push(e);
   }
+  const missing = new Set(await missingAt(deps, gate));
+  for (const e of servers) if (!e.atGate && !missing.has(e.id)) e.movedOn = true;
   const tests = [...views.values()].map((v) => v.lastTest.initiatedAt).filter((t): t is string => !!t).map(Date.parse);
   return {
     collectedAt: new Date(now).toISOString(),
     servers,
-    missing: servers.filter((s) => !s.atGate).map((s) => s.id),
+    missing: [...missing],
     ...(gate.gate === 'SIGNOFF' && tests.length ? { soakElapsedHours: hours(now - Math.min(...tests)) } : {}),
     window: gate.window ?? null,
   };
@@ -260,7 +264,12 @@ export async function decideByLink(deps: ApprovalDeps, post: LinkPost): Promise<
     const unnamed = evidence.missing.filter((s) => !(post.acceptMissing ?? []).includes(s));
     if (unnamed.length) problems.push(`Servers missing from the cutover must be named to go ahead without them: tick ${unnamed.join(', ')}, or wait for them.`);
   }
-  if (problems.length) return { status: 400, problems, checked, evidence: evidence ?? (await gatherEvidence(deps, gate)) };
+  if (problems.length) {
+    // decided meanwhile (its servers left the gate, which looks like missing ones): that answer comes first
+    const again = await checkLink(deps, post.id, post.sig);
+    if (again.status !== 200) return again;
+    return { status: 400, problems, checked, evidence: evidence ?? (await gatherEvidence(deps, gate)) };
+  }
 
   const by = link.approver === '*' ? name : `${name} <${link.approver}>`;
   const at = deps.clock.now().toISOString();
@@ -372,8 +381,11 @@ export async function requestDecision(deps: ApprovalDeps, gate: Gate): Promise<{
  * Make sure an open gate's request went out exactly once: every arrival calls it, the first one sends (a
  * marker guards it; a send that fails gives the marker back, so the next arrival or retry sends it).
  */
-export async function ensureRequested(deps: ApprovalDeps & { dedupe: { once(key: string, ttlSeconds: number): Promise<boolean>; forget(key: string): Promise<void> } }, gate: Gate): Promise<boolean> {
+export async function ensureRequested(deps: ApprovalDeps & { dedupe: { once(key: string, ttlSeconds: number): Promise<boolean>; forget(key: string): Promise<void> } }, gate: Gate, opts: { force?: boolean } = {}): Promise<boolean> {
   if (gate.status !== 'OPEN') return false;
+  // one request for the application once all its servers are at the gate (or, from the reconciler, once the
+  // arrival time passed: the request then names the missing ones), so a decision never races an arrival
+  if (!opts.force && gate.servers.length > 1 && (await missingAt(deps, gate)).length > 0) return false;
   const key = `request#${gate.id}`;
   const ttl = Math.max(3600, Math.ceil((Date.parse(gate.deadline) - deps.clock.now().getTime()) / 1000) + 86400);
   if (!(await deps.dedupe.once(key, ttl))) return false;
@@ -386,6 +398,11 @@ export async function ensureRequested(deps: ApprovalDeps & { dedupe: { once(key:
   return true;
 }
 
+/** How long a gate waits for all its servers before the request goes out without them: an hour, or a quarter of the gate's time when shorter. */
+export function arrivalMs(gate: Gate): number {
+  return Math.min(3_600_000, (Date.parse(gate.deadline) - Date.parse(gate.openedAt)) / 4);
+}
+
 export const REMINDER_MARKS = [0.5, 0.9] as const;
 
 /**
@@ -393,7 +410,7 @@ export const REMINDER_MARKS = [0.5, 0.9] as const;
  * decision is due, e.g. the end of the soak), escalation to ops at 90%, and a gate past its deadline marked
  * expired (its servers' callbacks time out into the safe path; its links answer 410).
  */
-export async function remindOpenGates(deps: ApprovalDeps & { onceKey(key: string, ttlSeconds: number): Promise<boolean> }): Promise<{ reminded: number; escalated: number; expired: number }> {
+export async function remindOpenGates(deps: ApprovalDeps & { onceKey(key: string, ttlSeconds: number): Promise<boolean>; dedupe: { once(key: string, ttlSeconds: number): Promise<boolean>; forget(key: string): Promise<void> } }): Promise<{ reminded: number; escalated: number; expired: number }> {
   const now = deps.clock.now().getTime();
   let reminded = 0;
   let escalated = 0;
@@ -401,6 +418,8 @@ export async function remindOpenGates(deps: ApprovalDeps & { onceKey(key: string
   for (const gate of await deps.gates.listOpen()) {
     const deadline = Date.parse(gate.deadline);
     const from = Date.parse(gate.decisionFrom ?? gate.openedAt);
+    // servers still missing after the arrival time: the request goes out now, naming them
+    if (now >= Date.parse(gate.openedAt) + arrivalMs(gate) && now < deadline) await ensureRequested(deps, gate, { force: true });
     if (now >= deadline) {
       if (await deps.gates.expire(gate.id)) {
         expired++;

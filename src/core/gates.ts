@@ -38,6 +38,26 @@ export interface GateArrival {
   window?: { start: string; end: string } | null;
 }
 
+/** MGN states that show a server already went past this gate (a relaunch of one server asks about it alone). */
+const PAST: Partial<Record<GateKind, ReadonlySet<string>>> = {
+  SIGNOFF: new Set(['READY_FOR_CUTOVER', 'CUTTING_OVER', 'CUTOVER']),
+  GO_NO_GO: new Set(['CUTTING_OVER', 'CUTOVER']),
+  FINALIZE: new Set(['CUTOVER']),
+};
+
+/** Servers of the gate neither parked there nor already past it: missing or failed. */
+export async function missingAt(deps: Pick<GateDeps, 'waits' | 'mgn'>, gate: Pick<Gate, 'id' | 'gate' | 'servers'>): Promise<string[]> {
+  const absent: string[] = [];
+  for (const serverId of gate.servers) {
+    const w = await deps.waits.get(serverId);
+    if (!(w?.condition.kind === 'GATE' && w.condition.gateId === gate.id)) absent.push(serverId);
+  }
+  const past = PAST[gate.gate];
+  if (absent.length === 0 || !past) return absent;
+  const views = new Map((await deps.mgn.describeServers(absent)).map((v) => [v.id, v]));
+  return absent.filter((id) => !past.has(views.get(id)?.lifeCycle ?? ''));
+}
+
 export function gateId(a: Pick<GateArrival, 'wave' | 'application' | 'gate' | 'round'>): string {
   return `${a.wave}#${a.application}#${a.gate}#${a.round}`;
 }
@@ -99,11 +119,7 @@ export async function decide(deps: GateDeps, id: string, d: NonNullable<Gate['de
   if (gate.gate === 'GO_NO_GO' && d.decision === 'approve') {
     if (d.quiesced !== true) throw new InvalidDecisionError('approving the go/no-go needs the quiesce confirmation (quiesced: true): the cutover launches from the latest data of quiesced sources');
     // no cutover with missing or failed servers unless the decider names them
-    const missing: string[] = [];
-    for (const serverId of gate.servers) {
-      const w = await deps.waits.get(serverId);
-      if (!(w?.condition.kind === 'GATE' && w.condition.gateId === id)) missing.push(serverId);
-    }
+    const missing = await missingAt(deps, gate);
     const unnamed = missing.filter((s) => !(d.acceptMissing ?? []).includes(s));
     if (unnamed.length) throw new InvalidDecisionError(`${unnamed.join(', ')} ${unnamed.length === 1 ? 'is' : 'are'} not at the go/no-go (missing or failed): name ${unnamed.length === 1 ? 'it' : 'them'} in acceptMissing to cut over without ${unnamed.length === 1 ? 'it' : 'them'}, or wait`);
   }

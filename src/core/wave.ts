@@ -86,7 +86,7 @@ export interface AdmitResult {
   failed: number;
   notStarted: number;
   /** Why no more applications are admitted, when that is the case. */
-  holding?: string;
+  holding: string;
   /** Outcomes closed so far: the park step compares, so an outcome between admit and park is not missed. */
   closed: number;
 }
@@ -184,7 +184,7 @@ export async function admitWave(deps: WaveDeps, input: { wave: string; waveRun: 
   }
   const c = counts();
   // the wave waits while anything runs; once nothing runs, it reports (all done, or held, or stopped)
-  return { action: c.running > 0 ? 'WAIT' : 'REPORT', started, attached, ...c, ...(holding ? { holding } : {}), closed };
+  return { action: c.running > 0 ? 'WAIT' : 'REPORT', started, attached, ...c, holding: holding ?? '', closed };
 }
 
 /**
@@ -243,7 +243,7 @@ export async function stopWave(deps: Pick<WaveDeps, 'waves' | 'executions'>, inp
   return { stopped };
 }
 
-export type ServerResult = 'succeeded' | 'rolled back' | 'stopped' | 'failed' | 'running' | 'not started';
+export type ServerResult = 'succeeded' | 'rolledBack' | 'stopped' | 'failed' | 'running' | 'notStarted';
 
 export interface WaveReport {
   wave: string;
@@ -262,7 +262,7 @@ export async function waveReport(deps: Pick<WaveDeps, 'waves' | 'clock' | 'notif
   if (!wave) throw new WaveInvalidError(`no wave named ${input.wave}`);
   const outcomes = new Map((await deps.waves.outcomes(wave.name)).map((o) => [o.serverId, o]));
   const holds = await deps.waves.holds(wave.name);
-  const counts: Record<ServerResult, number> = { succeeded: 0, 'rolled back': 0, stopped: 0, failed: 0, running: 0, 'not started': 0 };
+  const counts: Record<ServerResult, number> = { succeeded: 0, rolledBack: 0, stopped: 0, failed: 0, running: 0, notStarted: 0 };
   const servers: WaveReport['servers'] = [];
   for (const app of admissionOrder(wave)) {
     for (const s of app.servers) {
@@ -270,15 +270,15 @@ export async function waveReport(deps: Pick<WaveDeps, 'waves' | 'clock' | 'notif
       let result: ServerResult;
       let why: string | undefined;
       if (!o) {
-        result = 'not started';
-        why = input.holding ?? 'not admitted';
+        result = 'notStarted';
+        why = input.holding || 'not admitted';
       } else if (o.status === 'SUCCEEDED') result = 'succeeded';
       else if (o.status === 'RUNNING') result = 'running';
       else if (o.status === 'ABORTED') {
         result = 'stopped';
         why = o.cause ?? 'execution stopped';
       } else if (o.error && ROLLED_BACK.has(o.error)) {
-        result = 'rolled back';
+        result = 'rolledBack';
         why = `${o.error}: ${o.cause ?? ''}`.trim();
       } else if (o.error && STOPPED.has(o.error)) {
         result = 'stopped';

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { Plan, type ServerRun } from '../core/contracts.ts';
+import { type LinkDecision, linksIn, openAndDecide } from './approver.ts';
 import { startLocalCloud, type LocalCloud } from './cloud/index.ts';
 import type { Faults } from './emulator/config.ts';
 import { logicalCalls } from './emulator/http.ts';
@@ -10,7 +11,7 @@ import { logicalCalls } from './emulator/http.ts';
  * `npm run demo`: a whole simulated migration on the local cloud, run by the product itself. The MGN emulator
  * seeds servers in applications (agents just installed); one server-lifecycle execution per server takes it
  * through replication, the test launch, the soak, cutover, finalize and archive; the automatic approver
- * decides every gate as soon as its request reaches the ops outbox. It exits 0 only on the emulator's own
+ * opens each approval link from the outbox (GET) and decides (POST) as soon as the request arrives. It exits 0 only on the emulator's own
  * evidence: every server CUTOVER and archived, and no launch made twice for one launch point.
  */
 export interface DemoOptions {
@@ -44,12 +45,21 @@ interface ServerSummary {
 /** Step Functions Standard: $0.025 per 1,000 state transitions; Lambda: $0.20 per 1M requests + 256 MB x ~50 ms. */
 const COST = { perTransition: 0.000025, perInvocation: 0.0000002 + 0.256 * 0.05 * 0.0000166667 };
 
+/** Who the demo's plan asks at each gate. */
+const APPROVERS = { testSignoff: ['qa-lead@example.com'], goNoGo: ['app-owner@example.com'], finalize: ['app-owner@example.com'] };
+
+/** Open the link and decide; a page that asks to wait (a server not at the gate yet: 400) is tried again. */
+async function decideWithRetries(url: string, d: LinkDecision): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const r = await openAndDecide(url, d);
+    const status = r.post?.status ?? r.get.status;
+    if (status !== 400 || attempt >= 50) return status;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
 export async function runDemo(opts: DemoOptions): Promise<number> {
   const out = opts.out ?? ((line: string) => process.stderr.write(`${line}\n`));
-  if (opts.approve === 'interactive') {
-    out('demo: --approve interactive needs the approval pages (issue 5), not built yet; use --approve auto');
-    return 2;
-  }
   const timeScale = opts.timeScale ?? 3000;
   const wallStart = performance.now();
   const cloud = await startLocalCloud({
@@ -68,6 +78,11 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   try {
     const sns = new SNSClient({ region: cloud.info.region, endpoint: cloud.endpoints.sns, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     await sns.send(new SubscribeCommand({ TopicArn: String(cloud.env.OPS_TOPIC_ARN), Protocol: 'email', Endpoint: 'ops@example.com' }));
+    for (const person of new Set(Object.values(APPROVERS).flat())) {
+      await sns.send(
+        new SubscribeCommand({ TopicArn: String(cloud.env.APPROVAL_TOPIC_ARN), Protocol: 'email', Endpoint: person, Attributes: { FilterPolicy: JSON.stringify({ approver: [person, 'any'] }) } }),
+      );
+    }
     sns.destroy();
 
     const engine = cloud.emulator.engine;
@@ -79,7 +94,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     const wave = 'wave-1';
     // An application launches together: its servers finish their initial sync hours apart, so the arrival
     // timeout is generous; the soak is the default 14 days, ended early by the sign-off.
-    const plan = Plan.parse({ arrivalTimeoutSeconds: 2 * 86400, launchTimeoutSeconds: 2 * 86400 + 3 * 3600, readyTimeoutSeconds: 4 * 86400 });
+    const plan = Plan.parse({ arrivalTimeoutSeconds: 2 * 86400, launchTimeoutSeconds: 2 * 86400 + 3 * 3600, readyTimeoutSeconds: 4 * 86400, approvers: APPROVERS });
     const executions = new Map<string, { arn: string; application: string }>();
     for (const [application, members] of apps) {
       for (const serverId of members) {
@@ -90,17 +105,25 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     }
     out(`demo: ${engine.servers.size} servers in ${apps.size} applications, agents just installed; time scale ${timeScale}x; one execution per server`);
 
-    // The automatic approver: each gate's request reaches the ops outbox once; decide it.
+    // The approvers: the plan names one per gate; each subscribes by e-mail with a filter policy on the
+    // `approver` attribute, so each gets only their own links. The automatic approver opens each link (GET)
+    // and then decides (POST), as a person would; interactive mode prints the links for you to open.
     const decided = new Set<string>();
     const approver = cloud.sns.onMessage((m) => {
       const gateId = m.attributes.gateId?.StringValue;
       const gate = m.attributes.gate?.StringValue;
-      if (!gateId || !gate || decided.has(gateId)) return;
+      if (!gateId || !gate || m.attributes.kind?.StringValue !== 'request' || decided.has(gateId)) return;
+      const url = linksIn(m.message)[0];
+      if (!url) return;
       decided.add(gateId);
+      const application = m.attributes.application?.StringValue;
+      if (opts.approve === 'interactive') {
+        out(`${clockLabel()}  ${application}: ${gate} waits for ${m.endpoint}: open ${url}`);
+        return;
+      }
       const decision = gate.endsWith('FAILURE') ? 'retry' : 'approve';
-      void cloud.lambda
-        .invoke('decideGate', { gateId, decision, by: 'demo-approver@example.com', quiesced: true })
-        .then(() => out(`${clockLabel()}  ${m.attributes.application?.StringValue}: ${gate} -> ${decision}`))
+      void decideWithRetries(url, { decision, name: 'Demo Approver', comment: 'decided by the demo', quiesced: true })
+        .then((status) => out(`${clockLabel()}  ${application}: ${gate} -> ${decision}${status === 200 ? '' : ` (answer ${status})`}`))
         .catch((err: Error) => out(`demo: could not decide ${gateId}: ${err.message}`));
     });
     const announced = new Set<string>();

@@ -69,7 +69,7 @@ describe('launch points', () => {
     await arriveAtLaunchPoint(deps, arrival(A));
     await arriveAtLaunchPoint(deps, arrival(B));
     const r = await closeExecutionWaits(deps, arrival(A).executionArn);
-    expect(r).toEqual({ closed: [A], leftLaunchPoints: [pointId(arrival(A))] });
+    expect(r).toEqual({ closed: [A], leftLaunchPoints: [pointId(arrival(A))], closedGates: [] });
     deps.clock.advance(3601);
     await reconcileLaunchPoints(deps);
     expect(deps.mgn.callsTo('startTest').map((c) => c.ids)).toEqual([[B]]);

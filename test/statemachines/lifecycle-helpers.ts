@@ -1,5 +1,9 @@
 import { resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { createDocumentClient, createWaveStore } from '../../src/adapters/aws/stores.ts';
+import type { Wave } from '../../src/core/wave-file.ts';
+import { linksIn, openAndDecide } from '../../src/local/approver.ts';
 import { type LocalCloud, startLocalCloud, type LocalCloudOptions } from '../../src/local/cloud/index.ts';
 import { Plan, type ServerRun } from '../../src/core/contracts.ts';
 
@@ -11,6 +15,8 @@ export async function lifecycleCloud(opts: LocalCloudOptions = {}): Promise<Loca
   // ops subscribe to the ops topic by email, as a deployment's parameters would
   const sns = new SNSClient({ region: cloud.info.region, endpoint: cloud.endpoints.sns, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   await sns.send(new SubscribeCommand({ TopicArn: String(cloud.env.OPS_TOPIC_ARN), Protocol: 'email', Endpoint: 'ops@example.com' }));
+  // and an approver subscribes to the approvals topic (the plan names nobody: one link per gate)
+  await sns.send(new SubscribeCommand({ TopicArn: String(cloud.env.APPROVAL_TOPIC_ARN), Protocol: 'email', Endpoint: 'approver@example.com' }));
   sns.destroy();
   return cloud;
 }
@@ -38,7 +44,7 @@ export function startServers(cloud: LocalCloud, opts: { wave?: string; applicati
   });
 }
 
-/** The approver: decide a gate once its request went out (the ops outbox has it). */
+/** The approver: decide a gate once its request went out (the outbox has it). */
 export async function decideWhenAsked(cloud: LocalCloud, gateId: string, decision: string, extra: Record<string, unknown> = {}): Promise<void> {
   const [, application, gate] = gateId.split('#');
   await until(`gate ${gateId}`, () => cloud.sns.outbox().some((m) => m.subject === `Decision needed: ${gate} for ${application}`));
@@ -55,4 +61,64 @@ export function statePath(cloud: LocalCloud, executionArn: string): string[] {
 
 export function mgnCalls(cloud: LocalCloud, operation: string): { status: number; ids?: string[] }[] {
   return cloud.emulator.http.log.filter((r) => r.operation === operation).map((r) => ({ status: r.status, ...(r.sourceServerIDs ? { ids: r.sourceServerIDs } : {}) }));
+}
+
+/**
+ * An approver who decides every request as it arrives, through its link (GET the page, POST the form):
+ * approve at sign-off, go/no-go and finalize; `failure` at failure gates. Returns a stop function.
+ */
+export function autoApprove(cloud: LocalCloud, opts: { failure?: 'retry' | 'rollback' | 'stop'; skip?: (gate: string, application: string) => boolean } = {}): () => void {
+  const seen = new Set<string>();
+  return cloud.sns.onMessage((m) => {
+    const gateId = m.attributes.gateId?.StringValue;
+    const gate = m.attributes.gate?.StringValue ?? '';
+    const application = m.attributes.application?.StringValue ?? '';
+    if (!gateId || m.attributes.kind?.StringValue !== 'request' || seen.has(gateId) || opts.skip?.(gate, application)) return;
+    const url = linksIn(m.message)[0];
+    if (!url) return;
+    seen.add(gateId);
+    const decision = gate.endsWith('FAILURE') ? (opts.failure ?? 'retry') : 'approve';
+    void (async () => {
+      for (let i = 0; i < 100; i++) {
+        const r = await openAndDecide(url, { decision, name: 'Test Approver', quiesced: true });
+        if ((r.post?.status ?? r.get.status) !== 400) return;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    })();
+  });
+}
+
+/** Store a wave (as `mgn-flow wave start` does after validating it) and start its execution. */
+export async function startWave(cloud: LocalCloud, wave: Wave, name = `${wave.name}-1`): Promise<string> {
+  const ddb = new DynamoDBClient({ region: cloud.info.region, endpoint: cloud.endpoints.dynamodb, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  await createWaveStore(createDocumentClient(ddb), String(cloud.env.STATE_TABLE)).putDefinition(wave);
+  ddb.destroy();
+  return cloud.host.startExecution({ stateMachineArn: cloud.stateMachineArn('wave'), name, input: JSON.stringify({ wave: wave.name }) }).executionArn;
+}
+
+/** A Wave of the emulator's applications (each MGN application), plus the given servers standalone. */
+export function waveOf(cloud: LocalCloud, opts: { name?: string; standalone?: number; defaults?: Partial<Wave['defaults']>; canary?: string[]; freeze?: Wave['freeze']; cutoverWindow?: Wave['cutoverWindow'] } = {}): Wave {
+  const engine = cloud.emulator.engine;
+  const ids = serverIds(cloud);
+  const standalone = ids.slice(ids.length - (opts.standalone ?? 0));
+  const apps = new Map<string, string[]>();
+  for (const id of ids) {
+    if (standalone.includes(id)) continue;
+    const s = engine.servers.get(id);
+    const app = s?.applicationID ? (engine.applications.get(s.applicationID)?.name ?? s.applicationID) : id;
+    apps.set(app, [...(apps.get(app) ?? []), id]);
+  }
+  return {
+    name: opts.name ?? 'wave-1',
+    timeZone: 'UTC',
+    source: { kind: 'file', file: 'test' },
+    defaults: { soakDays: 1, concurrency: 10, failurePolicy: 'continue', archive: true, ...opts.defaults },
+    cutoverWindow: opts.cutoverWindow ?? null,
+    approvers: { testSignoff: [], goNoGo: [], finalize: [] },
+    freeze: opts.freeze ?? [],
+    applications: [
+      ...[...apps].map(([name, servers]) => ({ name, canary: opts.canary?.includes(name) ?? false, standalone: false, servers: servers.map((id) => ({ id })) })),
+      ...standalone.map((id) => ({ name: id, canary: false, standalone: true, servers: [{ id }] })),
+    ],
+  };
 }

@@ -32,8 +32,9 @@ async function inject(cloud: LocalCloud, serverId: string, body: Record<string, 
   await res.body?.cancel();
 }
 
+/** What ops were told, and the approval requests (they go to the approvers' topic) in one list. */
 function opsSubjects(cloud: LocalCloud): string[] {
-  return cloud.sns.outbox({ endpoint: OPS }).map((m) => String(m.subject));
+  return cloud.sns.outbox().filter((m) => m.endpoint === OPS || m.attributes.kind?.StringValue === 'request').map((m) => String(m.subject));
 }
 
 /**

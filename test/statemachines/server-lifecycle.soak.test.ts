@@ -29,7 +29,7 @@ describe('server lifecycle: the soak', () => {
     for (const a of arns) expect(statePath(cloud, a).filter((s) => s === 'Soak')).toHaveLength(2);
     expect(statePath(cloud, arns[0] as string)).toEqual(expect.arrayContaining(['StartSoak', 'Soak', 'SoakExtended', 'SoakRemaining', 'AwaitSignoff']));
     // one sign-off request for the application, still valid after the extension
-    expect(cloud.sns.outbox().filter((m) => m.subject === 'Decision needed: SIGNOFF for app-1')).toHaveLength(1);
+    expect(cloud.sns.outbox().filter((m) => m.subject === 'Decision needed: SIGNOFF for app-1' && m.attributes.kind?.StringValue === 'request')).toHaveLength(1);
     await decideWhenAsked(cloud, 'wave-1#app-1#SIGNOFF#1', 'reject');
     const done = await Promise.all(arns.map((a) => cloud.host.settled(a)));
     expect(done.map((d) => d.error)).toEqual(['SignoffRejected', 'SignoffRejected']);

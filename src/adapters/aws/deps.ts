@@ -1,13 +1,18 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { MgnClient } from '@aws-sdk/client-mgn';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { Clock, GateStore, Lock, MgnPort, Notifier, RendezvousStore, TaskCallbacks, WaitStore } from '../../ports.ts';
+import type { ApprovalNotifier, AuditLog, Clock, ExecutionPort, GateStore, LinkStore, Lock, MgnPort, Notifier, QuotaPort, RendezvousStore, SigningKeys, TaskCallbacks, WaitStore, WaveStore } from '../../ports.ts';
 import { createTaskCallbacks } from './callbacks.ts';
+import { createExecutionPort } from './executions.ts';
 import type { Config } from './config.ts';
 import { createMgnPort, writeRetryStrategy } from './mgn.ts';
-import { createNotifier } from './notifier.ts';
-import { type Dedupe, createDedupe, createDocumentClient, createGateStore, createRendezvousStore, createWaitStore } from './stores.ts';
+import { createApprovalNotifier, createNotifier } from './notifier.ts';
+import { createQuotaPort } from './quotas.ts';
+import { createSigningKeys } from './signing-keys.ts';
+import { type Dedupe, createAuditLog, createDedupe, createDocumentClient, createGateStore, createLinkStore, createRendezvousStore, createWaitStore, createWaveStore } from './stores.ts';
 
 export const systemClock: Clock = { now: () => new Date() };
 
@@ -20,6 +25,8 @@ export interface AwsClients {
   sfn: SFNClient;
   sns: SNSClient;
   dynamodb: DynamoDBClient;
+  secrets: SecretsManagerClient;
+  quotas: ServiceQuotasClient;
 }
 
 export interface Deps {
@@ -29,6 +36,16 @@ export interface Deps {
   gates: GateStore;
   callbacks: TaskCallbacks;
   notifier: Notifier;
+  /** Approval links (single use), the audit log, the link signing keys, approval messages. */
+  links: LinkStore;
+  audit: AuditLog;
+  keys: SigningKeys;
+  approvals: ApprovalNotifier;
+  approvalBaseUrl: string;
+  /** Waves: definitions, outcomes, holds, the parked wave token, reports; the server executions; MGN's quotas. */
+  waves: WaveStore;
+  executions: ExecutionPort;
+  quotas: QuotaPort;
   clock: Clock;
   /** Leases on the state table (the launch job-slot limiter). */
   lock: Lock;
@@ -39,6 +56,22 @@ export interface Deps {
   clients: AwsClients;
 }
 
+/** Without SIGNING_SECRET_ARN no link can be signed or verified: say what to set. */
+const noSigningKeys: SigningKeys = {
+  current: () => Promise.reject(new Error('approval links need SIGNING_SECRET_ARN: the Secrets Manager secret with the signing key (serverless.yml sets it)')),
+  all: () => Promise.resolve([]),
+};
+
+/** Without STATE_MACHINE_ARN no server execution can be started (only the wave functions get it). */
+const noExecutions: ExecutionPort = {
+  arnFor: () => {
+    throw new Error('starting server executions needs STATE_MACHINE_ARN: the server-lifecycle state machine (serverless.yml sets it for the wave functions)');
+  },
+  start: () => Promise.reject(new Error('starting server executions needs STATE_MACHINE_ARN (serverless.yml sets it for the wave functions)')),
+  describe: () => Promise.reject(new Error('needs STATE_MACHINE_ARN')),
+  stop: () => Promise.reject(new Error('needs STATE_MACHINE_ARN')),
+};
+
 export function createClients(overrides: Partial<AwsClients> = {}): AwsClients {
   return {
     mgn: overrides.mgn ?? new MgnClient({}),
@@ -46,6 +79,8 @@ export function createClients(overrides: Partial<AwsClients> = {}): AwsClients {
     sfn: overrides.sfn ?? new SFNClient({}),
     sns: overrides.sns ?? new SNSClient({}),
     dynamodb: overrides.dynamodb ?? new DynamoDBClient({}),
+    secrets: overrides.secrets ?? new SecretsManagerClient({}),
+    quotas: overrides.quotas ?? new ServiceQuotasClient({}),
   };
 }
 
@@ -65,6 +100,14 @@ export function createDeps(config: Config, opts: { clients?: Partial<AwsClients>
     gates: createGateStore(doc, config.stateTable),
     callbacks: createTaskCallbacks(clients.sfn),
     notifier: createNotifier({ client: clients.sns, opsTopicArn: config.opsTopicArn, dedupe }),
+    links: createLinkStore(doc, config.stateTable),
+    audit: createAuditLog(doc, config.stateTable),
+    keys: config.signingSecretArn ? createSigningKeys(clients.secrets, config.signingSecretArn, { clock }) : noSigningKeys,
+    approvals: createApprovalNotifier({ client: clients.sns, opsTopicArn: config.opsTopicArn, dedupe, ...(config.approvalTopicArn ? { approvalTopicArn: config.approvalTopicArn } : {}) }),
+    approvalBaseUrl: config.approvalBaseUrl ?? '',
+    waves: createWaveStore(doc, config.stateTable),
+    executions: config.stateMachineArn ? createExecutionPort(clients.sfn, config.stateMachineArn) : noExecutions,
+    quotas: createQuotaPort(clients.quotas, { clock }),
     clock,
     lock: { acquire: (key, ttlSeconds) => dedupe.once(`lock#${key}`, ttlSeconds), release: (key) => dedupe.forget(`lock#${key}`) },
     onceKey: (key, ttlSeconds) => dedupe.once(key, ttlSeconds),

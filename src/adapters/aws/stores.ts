@@ -8,7 +8,8 @@ import {
   UpdateCommand,
   paginateScan,
 } from '@aws-sdk/lib-dynamodb';
-import type { ApprovalLink, AuditEntry, AuditLog, Clock, Gate, GateStore, LaunchPoint, LinkStore, OpenWait, RendezvousStore, WaitStore } from '../../ports.ts';
+import type { ApprovalLink, AuditEntry, AuditLog, Clock, Gate, GateStore, HoldRecord, LaunchPoint, LinkStore, OpenWait, RendezvousStore, ServerOutcome, WaitStore, WaveStore } from '../../ports.ts';
+import type { Wave } from '../../core/wave-file.ts';
 
 /**
  * The state stores on ONE DynamoDB table keyed by the string `pk`:
@@ -424,6 +425,73 @@ export function createStores(doc: DynamoDBDocumentClient, table: string, clock: 
     gates: createGateStore(doc, table),
     links: createLinkStore(doc, table),
     audit: createAuditLog(doc, table),
+    waves: createWaveStore(doc, table),
     dedupe: createDedupe(doc, table, clock),
+  };
+}
+
+// ------------------------------------------------------------------------------------------------ waves
+
+/**
+ *   WAVE#<name>                 the wave definition as validated (a resolved Wave)
+ *   OUTCOME#<wave>#<serverId>   a server's latest execution in the wave and how it ended
+ *   HOLD#<wave>#<serverId>#<from>  why a server waited (freeze, window, readiness)
+ *   WAVEWAIT#<wave>             the wave execution's parked task token
+ *   REPORT#<wave>               the latest report
+ */
+export const WAVE_PREFIX = 'WAVE#';
+export const OUTCOME_PREFIX = 'OUTCOME#';
+export const HOLD_PREFIX = 'HOLD#';
+
+export function createWaveStore(doc: DynamoDBDocumentClient, table: string): WaveStore {
+  return {
+    async putDefinition(wave) {
+      await doc.send(new PutCommand({ TableName: table, Item: { pk: `${WAVE_PREFIX}${wave.name}`, kind: 'WAVE', definition: wave } }));
+    },
+    async getDefinition(name) {
+      const item = await getItem(doc, table, `${WAVE_PREFIX}${name}`);
+      return item?.definition as Wave | undefined;
+    },
+    async recordOutcome(o) {
+      await conditional(() =>
+        doc.send(
+          new PutCommand({
+            TableName: table,
+            Item: { ...o, pk: `${OUTCOME_PREFIX}${o.wave}#${o.serverId}`, kind: 'OUTCOME' },
+            // an older attempt never overwrites a newer one; a RUNNING record never overwrites an end
+            ConditionExpression: o.status === 'RUNNING' ? 'attribute_not_exists(#pk) OR #attempt < :a OR (#attempt = :a AND #status = :running)' : 'attribute_not_exists(#pk) OR #attempt <= :a',
+            ExpressionAttributeNames: { '#pk': 'pk', '#attempt': 'attempt', ...(o.status === 'RUNNING' ? { '#status': 'status' } : {}) },
+            ExpressionAttributeValues: { ':a': o.attempt, ...(o.status === 'RUNNING' ? { ':running': 'RUNNING' } : {}) },
+          }),
+        ),
+      );
+    },
+    async outcomes(wave) {
+      return (await scanPrefix(doc, table, `${OUTCOME_PREFIX}${wave}#`)).map((i) => withoutKey(i) as unknown as ServerOutcome);
+    },
+    async recordHold(h) {
+      await doc.send(new PutCommand({ TableName: table, Item: { ...h, pk: `${HOLD_PREFIX}${h.wave}#${h.serverId}#${h.from}`, kind: 'HOLD' } }));
+    },
+    async holds(wave) {
+      return (await scanPrefix(doc, table, `${HOLD_PREFIX}${wave}#`)).map((i) => withoutKey(i) as unknown as HoldRecord).sort((a, b) => a.from.localeCompare(b.from));
+    },
+    async park(wave, token) {
+      await doc.send(new PutCommand({ TableName: table, Item: { pk: `WAVEWAIT#${wave}`, kind: 'WAVEWAIT', token } }));
+    },
+    async unpark(wave) {
+      try {
+        const r = await doc.send(new DeleteCommand({ TableName: table, Key: { pk: `WAVEWAIT#${wave}` }, ConditionExpression: 'attribute_exists(#pk)', ExpressionAttributeNames: { '#pk': 'pk' }, ReturnValues: 'ALL_OLD' }));
+        return r.Attributes?.token as string | undefined;
+      } catch (err) {
+        if (isConditionFailed(err)) return undefined;
+        throw err;
+      }
+    },
+    async putReport(wave, report) {
+      await doc.send(new PutCommand({ TableName: table, Item: { pk: `REPORT#${wave}`, kind: 'REPORT', report } }));
+    },
+    async getReport(wave) {
+      return (await getItem(doc, table, `REPORT#${wave}`))?.report;
+    },
   };
 }

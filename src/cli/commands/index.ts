@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import * as dashboard from './dashboard.ts';
+import * as approvals from './approvals.ts';
 import * as demo from './demo.ts';
 import * as emulator from './emulator.ts';
 import * as help from './help.ts';
@@ -8,4 +9,4 @@ import * as local from './local.ts';
 import * as soak from './soak.ts';
 
 /** Each command is one module with `register(program, ctx)`; `help` stays last in the listing. */
-export const commands: ReadonlyArray<{ register(program: Command, ctx: CliContext): void }> = [emulator, local, soak, demo, dashboard, help];
+export const commands: ReadonlyArray<{ register(program: Command, ctx: CliContext): void }> = [emulator, local, soak, approvals, demo, dashboard, help];

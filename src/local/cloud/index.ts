@@ -166,10 +166,38 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       secretsClient.destroy();
     }
 
+    // the HTTP API first: its URL is part of the handlers' environment (links in approval messages)
+    const api: LocalApi = await startApi({
+      routes: httpRoutes(config),
+      lambda,
+      clock,
+      accountId,
+      extraRoutes: [
+        {
+          method: 'GET',
+          path: '/_outbox',
+          handle: (_req, res) => {
+            const text = JSON.stringify({ messages: sns.outbox() });
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(text);
+          },
+        },
+        {
+          method: 'GET',
+          path: '/_local',
+          handle: (_req, res) => {
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(JSON.stringify(info));
+          },
+        },
+      ],
+    });
+    closers.push(() => api.close());
+
     // The environment handlers get: what AWS gives a Lambda, the provider's variables, and the endpoints;
     // set before anything can invoke a handler (schedules, machines).
-    const awsEndpoints = { mgn: emulator.endpoint, sfn: gateway.endpoint, eventbridge: gateway.endpoint, scheduler: gateway.endpoint, sns: gateway.endpoint, dynamodb: dynamo.endpoint, servicequotas: gateway.endpoint, secretsmanager: gateway.endpoint, api: '' };
-    const env = handlerEnvironment(config, awsEndpoints, { region, tables: tableNames(config), topics: Object.fromEntries(topicLogicalIds(config).map(([id, name]) => [id, sns.topicArn(name)])), secrets: secretArns });
+    const awsEndpoints = { mgn: emulator.endpoint, sfn: gateway.endpoint, eventbridge: gateway.endpoint, scheduler: gateway.endpoint, sns: gateway.endpoint, dynamodb: dynamo.endpoint, servicequotas: gateway.endpoint, secretsmanager: gateway.endpoint, api: api.endpoint };
+    const env = handlerEnvironment(config, awsEndpoints, { region, tables: tableNames(config), topics: Object.fromEntries(topicLogicalIds(config).map(([id, name]) => [id, sns.topicArn(name)])), secrets: secretArns, stateMachines: Object.fromEntries(Object.values(config.stateMachines).filter((m) => m.logicalId).map((m) => [m.logicalId as string, `arn:aws:states:${region}:${accountId}:stateMachine:${m.name}`])) });
     const previous = new Map<string, string | undefined>();
     for (const [k, v] of Object.entries(env)) {
       previous.set(k, process.env[k]);
@@ -214,32 +242,6 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       stateMachines[id] = host.createStateMachine({ name: m.name, definition: m.definition }).stateMachineArn;
     }
 
-    const api: LocalApi = await startApi({
-      routes: httpRoutes(config),
-      lambda,
-      clock,
-      accountId,
-      extraRoutes: [
-        {
-          method: 'GET',
-          path: '/_outbox',
-          handle: (_req, res) => {
-            const text = JSON.stringify({ messages: sns.outbox() });
-            res.writeHead(200, { 'content-type': 'application/json' });
-            res.end(text);
-          },
-        },
-        {
-          method: 'GET',
-          path: '/_local',
-          handle: (_req, res) => {
-            res.writeHead(200, { 'content-type': 'application/json' });
-            res.end(JSON.stringify(info));
-          },
-        },
-      ],
-    });
-    closers.push(() => api.close());
 
     // The dashboard reads the stand-ins through the SDK, as it reads AWS; the outbox panel shows the SNS outbox.
     const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -353,10 +355,18 @@ function httpRoutes(config: ServerlessConfig): ApiRoute[] {
  * (CloudFormation `Ref`s to tables, topics and secrets resolved to their local names and ARNs), credentials for the
  * stand-ins, and one `AWS_ENDPOINT_URL_<SERVICE>` per stand-in.
  */
+/** `Fn::Join` of 'https://', `Ref: HttpApi` (osls's name for the HTTP API) and '.execute-api.<region>.<suffix>'. */
+function isHttpApiUrl(v: unknown): boolean {
+  const join = (v as { 'Fn::Join'?: unknown } | null)?.['Fn::Join'];
+  if (!Array.isArray(join) || join[0] !== '' || !Array.isArray(join[1])) return false;
+  const parts = join[1] as unknown[];
+  return parts[0] === 'https://' && (parts[1] as { Ref?: unknown } | null)?.Ref === 'HttpApi' && parts[2] === '.execute-api.';
+}
+
 export function handlerEnvironment(
   config: ServerlessConfig,
   endpoints: LocalEndpoints,
-  refs: { region: string; tables: Record<string, string>; topics: Record<string, string>; secrets?: Record<string, string> },
+  refs: { region: string; tables: Record<string, string>; topics: Record<string, string>; secrets?: Record<string, string>; /** logical id -> ARN (CloudFormation's Ref of a state machine) */ stateMachines?: Record<string, string> },
 ): Record<string, string> {
   const env: Record<string, string> = {
     AWS_REGION: refs.region,
@@ -376,10 +386,12 @@ export function handlerEnvironment(
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
     const ref = (v as { Ref?: unknown } | null)?.Ref;
     if (typeof ref === 'string') {
-      const value = refs.tables[ref] ?? refs.topics[ref] ?? refs.secrets?.[ref];
+      const value = refs.tables[ref] ?? refs.topics[ref] ?? refs.secrets?.[ref] ?? refs.stateMachines?.[ref];
       if (value !== undefined) return value;
     }
-    throw new Error(`serverless.yml: environment ${name}: ${JSON.stringify(v)} cannot be resolved locally (Ref to a table or topic, or a plain value)`);
+    // the HTTP API's URL, as serverless.yml writes it for AWS (https://<HttpApi>.execute-api.<region>.<suffix>)
+    if (isHttpApiUrl(v)) return endpoints.api;
+    throw new Error(`serverless.yml: environment ${name}: ${JSON.stringify(v)} cannot be resolved locally (Ref to a table or topic, the HTTP API's URL, or a plain value)`);
   };
   const provider = (config.provider.environment ?? {}) as Record<string, unknown>;
   for (const [k, v] of Object.entries(provider)) env[k] = resolveRef(k, v);

@@ -16,7 +16,7 @@ export interface ServerlessConfig {
   region: string;
   provider: Record<string, unknown>;
   functions: Record<string, FunctionConfig>;
-  stateMachines: Record<string, { name: string; definition: Record<string, unknown> }>;
+  stateMachines: Record<string, { name: string; definition: Record<string, unknown>; /** CloudFormation logical id (`id:`). */ logicalId?: string }>;
   resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
   raw: Record<string, unknown>;
 }
@@ -64,7 +64,7 @@ export function readServerlessConfig(root: string, opts: { stage?: string; regio
   const sf = ((resolved.stepFunctions ?? {}) as Record<string, unknown>).stateMachines as Record<string, Record<string, unknown>> | undefined;
   for (const [id, m] of Object.entries(sf ?? {})) {
     if (!m?.definition || typeof m.definition !== 'object') throw new ServerlessConfigError(`serverless.yml: stepFunctions.stateMachines.${id}.definition must be an ASL object (\${file(./statemachines/x.asl.json)})`);
-    machines[id] = { name: typeof m.name === 'string' ? m.name : id, definition: m.definition as Record<string, unknown> };
+    machines[id] = { name: typeof m.name === 'string' ? m.name : id, definition: m.definition as Record<string, unknown>, ...(typeof m.id === 'string' ? { logicalId: m.id } : {}) };
   }
   const resources = (((resolved.resources ?? {}) as Record<string, unknown>).Resources ?? {}) as ServerlessConfig['resources'];
   return { root, service: String(resolved.service ?? 'service'), stage, region, provider, functions, stateMachines: machines, resources, raw: resolved };

@@ -1,0 +1,60 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { PAGE_HEADERS, FORBIDDEN_PAGE, confirmationPage, decidedPage, refusalPage } from '../../src/core/approval-page.ts';
+import { type ApprovalDeps, checkLink, decideByLink, gatherEvidence } from '../../src/core/approvals.ts';
+import { deps, logger } from '../_lib/runtime.ts';
+
+/**
+ * The approval pages behind the HTTP API: `GET /approvals/{id}?sig=...` shows the confirmation page and
+ * changes nothing; `POST /approvals/{id}` (form: sig, decision, name, comment, ...) decides. 200 decided, 409
+ * already decided, 410 expired, 403 for anything forged, tampered or unknown (one body for all). The
+ * signature and the page are never logged.
+ */
+
+/** A form post larger than this is not one of ours. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+const respond = (statusCode: number, body: string): APIGatewayProxyStructuredResultV2 => ({ statusCode, headers: PAGE_HEADERS, body });
+
+function form(event: APIGatewayProxyEventV2): URLSearchParams | undefined {
+  const raw = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) return undefined;
+  const type = (event.headers?.['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') return undefined;
+  return new URLSearchParams(text);
+}
+
+export async function approvalPage(deps: ApprovalDeps, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  const method = event.requestContext.http.method.toUpperCase();
+  const id = event.pathParameters?.id ?? '';
+  if (method === 'GET' || method === 'HEAD') {
+    const sig = event.queryStringParameters?.sig ?? '';
+    const checked = await checkLink(deps, id, sig);
+    if (checked.status !== 200) return respond(checked.status, refusalPage(checked));
+    const evidence = await gatherEvidence(deps, checked.gate);
+    return respond(200, confirmationPage({ checked, evidence, sig }));
+  }
+  if (method !== 'POST') return { statusCode: 405, headers: { ...PAGE_HEADERS, allow: 'GET, POST' }, body: FORBIDDEN_PAGE };
+  const f = form(event);
+  if (!f) return respond(403, FORBIDDEN_PAGE);
+  const post = {
+    id,
+    sig: f.get('sig') ?? '',
+    decision: f.get('decision') ?? '',
+    name: f.get('name') ?? '',
+    comment: f.get('comment') ?? '',
+    quiesced: f.get('quiesced') === 'true',
+    terminateInstances: f.get('terminateInstances') === 'true',
+    acceptMissing: f.getAll('acceptMissing'),
+    sourceIp: event.requestContext.http.sourceIp,
+    userAgent: event.requestContext.http.userAgent,
+  };
+  const r = await decideByLink(deps, post);
+  logger.debug('approval post', { status: r.status, ...(r.status === 200 ? { gateId: r.gate.id, decision: r.entry.decision, released: r.released.length } : {}) });
+  if (r.status === 200) return respond(200, decidedPage(r.gate, r.entry));
+  if (r.status === 400) return respond(400, confirmationPage({ checked: r.checked, evidence: r.evidence, sig: post.sig, problems: r.problems, form: { name: post.name, comment: post.comment } }));
+  return respond(r.status, refusalPage(r));
+}
+
+export const handler = middy(async (event: APIGatewayProxyEventV2) => approvalPage(deps(), event));

@@ -1,0 +1,99 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuditLog, createDocumentClient } from '../../src/adapters/aws/stores.ts';
+import type { LocalCloud } from '../../src/local/cloud/index.ts';
+import { formBody, linksIn } from '../../src/local/approver.ts';
+import { lifecycleCloud, serverIds, startServers, statePath, until } from './lifecycle-helpers.ts';
+
+/** The approval pages over HTTP on the local cloud: the API, the handler, DynamoDB and the executions are real. */
+describe('approval pages: a 5-server application at its sign-off', () => {
+  let cloud: LocalCloud;
+  beforeAll(async () => {
+    cloud = await lifecycleCloud({ servers: 5, applications: 1 });
+  });
+  afterAll(async () => {
+    await cloud?.close();
+  });
+
+  const request = () => cloud.sns.outbox().find((m) => m.attributes.kind?.StringValue === 'request' && m.attributes.gate?.StringValue === 'SIGNOFF');
+  const post = (url: string, body: string, ua = 'vitest') => fetch(new URL(new URL(url).pathname, url), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': ua }, body });
+
+  it('shows the evidence on GET without deciding; refuses bad links alike; 20 concurrent POSTs give one decision that releases all 5', { timeout: 60_000 }, async () => {
+    const ids = serverIds(cloud);
+    const arns = startServers(cloud, { ids, plan: { soakSeconds: 14 * 86400, approvers: { testSignoff: ['qa-lead@example.com', 'app-owner@example.com'], goNoGo: [], finalize: [] } } });
+    await until('the sign-off request', () => request() !== undefined);
+    const requests = cloud.sns.outbox().filter((m) => m.attributes.kind?.StringValue === 'request');
+    // one message per approver, each with its own link; no task token anywhere
+    expect(requests.map((m) => m.attributes.approver?.StringValue).sort()).toEqual(['app-owner@example.com', 'qa-lead@example.com']);
+    const [url, other] = requests.map((m) => linksIn(m.message)[0] as string) as [string, string];
+    expect(url).not.toBe(other);
+    for (const m of requests) expect(m.message).not.toMatch(/token/i);
+
+    // GET (and a scanner's repeated prefetch) shows the page and decides nothing
+    for (let i = 0; i < 3; i++) {
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('cache-control')).toBe('no-store');
+      expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+      const html = await page.text();
+      expect(html).toContain('test sign-off: app-1');
+      for (const id of ids) expect(html).toContain(id);
+      expect(html).toContain('Opening this page decided nothing');
+    }
+    expect(arns.every((a) => !statePath(cloud, a).includes('SignedOff'))).toBe(true);
+
+    // forged, tampered, unknown and cross-link requests: 403, one body, nothing changed
+    const u = new URL(url);
+    const o = new URL(other);
+    const id = u.pathname.split('/').pop() as string;
+    const sig = u.searchParams.get('sig') as string;
+    const flip = (s: string) => (s[0] === 'A' ? 'B' : 'A') + s.slice(1);
+    const bad = [
+      `${u.origin}/approvals/${id}?sig=${flip(sig)}`,
+      `${u.origin}/approvals/${flip(id)}?sig=${sig}`,
+      `${u.origin}/approvals/AAAAAAAAAAAAAAAAAAAAAA?sig=${sig}`,
+      `${u.origin}/approvals/${id}?sig=${o.searchParams.get('sig')}`,
+      `${u.origin}/approvals/${id}`,
+    ];
+    const bodies = new Set<string>();
+    for (const b of bad) {
+      const r = await fetch(b);
+      expect(r.status).toBe(403);
+      bodies.add(await r.text());
+      const p = await post(b, formBody(new URL(b).searchParams.get('sig') ?? '', { decision: 'approve', name: 'Mallory' }));
+      expect(p.status).toBe(403);
+      bodies.add(await p.text());
+    }
+    // a choice the link does not carry
+    const tampered = await post(url, formBody(sig, { decision: 'rollback', name: 'Mallory' }));
+    expect(tampered.status).toBe(403);
+    bodies.add(await tampered.text());
+    expect(bodies.size).toBe(1);
+    expect([...bodies][0]).not.toMatch(/sign-off|app-1|s-[0-9a-z]{17}/);
+
+    // 20 concurrent mixed POSTs on one link: one decision, 19 answers of 409
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => post(url, formBody(sig, { decision: i % 2 ? 'reject' : 'approve', name: `Approver ${i}` }), `browser-${i}`).then(async (r) => ({ status: r.status, body: await r.text() }))));
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
+    expect(answers.filter((a) => a.status === 409)).toHaveLength(19);
+    const won = answers.find((a) => a.status === 200)?.body ?? '';
+    const decision = /Decision recorded: (approve|reject)/.exec(won)?.[1];
+    const by = /by (Approver \d+ &lt;[^&]+&gt;)/.exec(won)?.[1];
+    expect(decision).toBeDefined();
+    for (const a of answers.filter((x) => x.status === 409)) expect(a.body).toContain(`${decision}</strong> by ${by}`);
+    // the other approver's link now answers 409 too
+    expect((await fetch(other)).status).toBe(409);
+
+    // one decision released the five servers together
+    const next = decision === 'approve' ? 'SignedOff' : 'SignoffDecision';
+    await until('the five servers moving on', () => arns.every((a) => statePath(cloud, a).includes(next)));
+
+    // the audit log has the decision: who, when, comment, source address, user agent, link id
+    const ddb = new DynamoDBClient({ region: cloud.info.region, endpoint: cloud.endpoints.dynamodb, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const audit = await createAuditLog(createDocumentClient(ddb), String(cloud.env.STATE_TABLE)).list();
+    ddb.destroy();
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ gate: 'SIGNOFF', application: 'app-1', decision, channel: 'link', linkId: id, sourceIp: '127.0.0.1' });
+    expect(audit[0]?.userAgent).toMatch(/^browser-\d+$/);
+    expect(audit[0]?.released.sort()).toEqual([...ids].sort());
+  });
+});
