@@ -100,6 +100,8 @@ function splitDefault(expr: string): [string, string | undefined] {
 }
 
 function resolveVariable(expr: string, ctx: Ctx, where: string): unknown {
+  // CloudFormation pseudo parameters inside Fn::Sub (`${AWS::Partition}`): left as they are, as osls does
+  if (/^AWS::\w+$/.test(expr)) return `\${${expr}}`;
   const file = /^file\((.+)\)(?::(.+))?$/.exec(expr);
   if (file) {
     const path = resolve(ctx.root, (file[1] as string).trim());
