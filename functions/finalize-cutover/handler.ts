@@ -1,6 +1,8 @@
-import { ServerInput } from '../../src/core/contracts.ts';
+import { FinalizeInput } from '../../src/core/contracts.ts';
 import { finalizeCutover } from '../../src/core/steps.ts';
 import { handle } from '../_lib/runtime.ts';
 
-/** The point of no return (the finalize gate said so): FinalizeCutover, once. */
-export const handler = handle({ name: 'finalizeCutover', uses: ['mgn.describeServers', 'mgn.finalizeCutover'] }, ServerInput, (i, d) => finalizeCutover(d, i.serverId));
+/** The point of no return (the finalize gate said so): FinalizeCutover, once, never inside a freeze window. */
+export const handler = handle({ name: 'finalizeCutover', uses: ['clock', 'waves', 'mgn.describeServers', 'mgn.finalizeCutover'] }, FinalizeInput, (i, d) =>
+  finalizeCutover(d, i.serverId, { ...(i.wave ? { wave: i.wave } : {}), freeze: i.freeze }),
+);

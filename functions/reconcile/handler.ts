@@ -15,6 +15,8 @@ export const handler = handle(
       'clock',
       'waits',
       'points',
+      'quotas',
+      'waves',
       'callbacks',
       'notifier',
       'lock',

@@ -8,6 +8,9 @@ const Name = z.string().min(1).max(128);
 const Email = z.string().regex(/^[^\s@<>"',;]+@[^\s@<>"',;]+\.[^\s@<>"',;]+$/, 'an e-mail address such as alice@example.com').max(254);
 
 /** Who decides each gate (one link each); failure gates ask the approvers of the launch that failed. */
+/** A blackout window: no cutover and no finalize starts inside it. */
+export const FreezeWindow = z.object({ start: z.string().datetime(), end: z.string().datetime(), reason: z.string().max(200).optional() });
+
 export const Approvers = z.object({
   testSignoff: z.array(Email).max(20).default([]),
   goNoGo: z.array(Email).max(20).default([]),
@@ -42,7 +45,7 @@ export const ArriveAtLaunchPointInput = z.object({
   members: z.array(ServerId).min(1).max(200),
   arrivalTimeoutSeconds: z.number().int().positive(),
   guard: z
-    .object({ maxLagSeconds: z.number().nonnegative(), window: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable() })
+    .object({ maxLagSeconds: z.number().nonnegative(), window: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable(), freeze: z.array(FreezeWindow).max(100).default([]) })
     .optional(),
 });
 
@@ -63,7 +66,8 @@ export const ServerInput = z.object({ serverId: ServerId });
 export const RouteInput = z.object({ serverId: ServerId, archive: z.boolean(), soakSeconds: z.number().int().positive() });
 export const RevertInput = z.object({ serverId: ServerId, to: z.enum(['READY_FOR_TEST', 'READY_FOR_CUTOVER']), terminate: z.boolean().default(false) });
 export const ReadinessInput = z.object({ serverId: ServerId, maxLagSeconds: z.number().nonnegative() });
-export const WindowInput = z.object({ window: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable().optional() });
+export const WindowInput = z.object({ window: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable().optional(), freeze: z.array(FreezeWindow).max(100).optional() });
+export const FinalizeInput = z.object({ serverId: ServerId, wave: Name.optional(), freeze: z.array(FreezeWindow).max(100).default([]) });
 export const NotifyInput = z.object({ serverId: ServerId, application: Name, wave: Name, event: z.string().min(1).max(200), detail: z.string().max(2000) });
 export const DecideInput = z.object({
   gateId: z.string().min(1),
@@ -92,7 +96,7 @@ export const Plan = z.object({
   readinessHoldTimeoutSeconds: z.number().int().positive().default(6 * 3600),
   approvers: Approvers.default({ testSignoff: [], goNoGo: [], finalize: [] }),
   /** Blackout windows: no cutover and no finalize starts inside one (checked right before the call). */
-  freeze: z.array(z.object({ start: z.string().datetime(), end: z.string().datetime(), reason: z.string().max(200).optional() })).max(100).default([]),
+  freeze: z.array(FreezeWindow).max(100).default([]),
 }).refine((p) => p.launchTimeoutSeconds >= p.arrivalTimeoutSeconds + 1800, {
   message: 'launchTimeoutSeconds must exceed arrivalTimeoutSeconds by at least 1800 s: a launch point waits for the arrivals, then for the launch',
   path: ['launchTimeoutSeconds'],

@@ -1,5 +1,6 @@
 import { LaunchDeferredError } from './errors.ts';
-import type { LaunchPoint, Lock, Notifier, RendezvousStore } from '../ports.ts';
+import type { LaunchPoint, Lock, Notifier, QuotaPort, RendezvousStore, WaveStore } from '../ports.ts';
+import { activeFreeze } from './steps.ts';
 import { readiness, registerWait, resolve, type WaitDeps } from './waits.ts';
 
 /**
@@ -16,6 +17,10 @@ export type LaunchDeps = WaitDeps & {
   /** The job-slot limiter: launches are made one at a time, so the quota check and the launch are atomic. */
   lock?: Lock;
   limits?: { concurrentJobs: number; serversInActiveJobs: number };
+  /** MGN's quotas (Service Quotas): the job limits the launcher keeps to. */
+  quotas?: QuotaPort;
+  /** Where holds are recorded for the wave report. */
+  waves?: Pick<WaveStore, 'recordHold'>;
 };
 
 const LAUNCHER = 'launcher';
@@ -95,7 +100,7 @@ async function alreadyLaunched(deps: LaunchDeps, point: LaunchPoint, servers: st
  */
 async function withinJobQuotas(deps: LaunchDeps, ids: string[]): Promise<{ ok: boolean; why?: string; busy?: boolean }> {
   const n = ids.length;
-  const limits = deps.limits ?? { concurrentJobs: 20, serversInActiveJobs: 200 };
+  const limits = deps.limits ?? (deps.quotas ? await deps.quotas.mgnLimits() : { concurrentJobs: 20, serversInActiveJobs: 200 });
   const since = new Date(deps.clock.now().getTime() - 24 * 3600_000).toISOString();
   const active = (await deps.mgn.jobsSince(since)).filter((j) => j.status !== 'COMPLETED');
   const busy = active.find((j) => j.servers.some((s) => ids.includes(s.id)));
@@ -200,6 +205,16 @@ async function checkGuard(deps: LaunchDeps, id: string, point: LaunchPoint, serv
   const now = deps.clock.now().getTime();
   if (guard.window && (now < Date.parse(guard.window.start) || now > Date.parse(guard.window.end))) {
     reasons.push(`outside the cutover window ${guard.window.start} - ${guard.window.end}`);
+  }
+  const freeze = activeFreeze(now, guard.freeze);
+  if (freeze) {
+    const reason = `cutover held by the freeze${freeze.reason ? ` "${freeze.reason}"` : ''}`;
+    reasons.push(`${reason} until ${freeze.end}`);
+    if (deps.waves) {
+      const waves = deps.waves;
+      const wave = id.split('#')[0] as string;
+      await Promise.all(servers.map((serverId) => waves.recordHold({ wave, serverId, reason, from: new Date(now).toISOString(), until: freeze.end }).catch(() => undefined)));
+    }
   }
   for (const s of await deps.mgn.describeServers(servers)) {
     const r = readiness(s, guard.maxLagSeconds);

@@ -1,4 +1,4 @@
-import type { Clock, MgnPort, Notifier } from '../ports.ts';
+import type { Clock, MgnPort, Notifier, WaveStore } from '../ports.ts';
 import { readiness } from './waits.ts';
 
 /**
@@ -51,8 +51,27 @@ export interface CutoverWindow {
   end: string;
 }
 
-/** No StartCutover outside the window; outside, hold until it opens (or say it has closed). */
-export function checkCutoverWindow(now: Date, window: CutoverWindow | null | undefined): { inWindow: boolean; opensAt?: string; closed?: boolean } {
+export interface Freeze {
+  start: string;
+  end: string;
+  reason?: string;
+}
+
+/** The freeze `at` falls in (the one ending last when they overlap or chain), or undefined. */
+export function activeFreeze(at: number, freeze: readonly Freeze[] | undefined): Freeze | undefined {
+  let hit: Freeze | undefined;
+  for (;;) {
+    const t = hit ? Date.parse(hit.end) : at;
+    const next = (freeze ?? []).filter((f) => Date.parse(f.start) <= t && t < Date.parse(f.end) && (!hit || Date.parse(f.end) > Date.parse(hit.end)));
+    if (next.length === 0) return hit;
+    hit = next.reduce((a, b) => (Date.parse(a.end) >= Date.parse(b.end) ? a : b));
+  }
+}
+
+/** No StartCutover outside the window; outside, hold until it opens (or say it has closed). With `freeze`: whether now is inside one, and until when. */
+export function checkCutoverWindow(now: Date, window: CutoverWindow | null | undefined, freeze?: readonly Freeze[]): { inWindow: boolean; opensAt?: string; closed?: boolean; frozenUntil?: string; freezeReason?: string } {
+  const f = activeFreeze(now.getTime(), freeze);
+  if (f) return { inWindow: false, frozenUntil: f.end, ...(f.reason ? { freezeReason: f.reason } : {}) };
   if (!window) return { inWindow: true };
   const t = now.getTime();
   const start = Date.parse(window.start);
@@ -69,10 +88,31 @@ export async function checkReadiness(deps: Pick<Deps, 'mgn'>, id: string, maxLag
   return { ...r, lagSeconds: s.replication.lagSeconds };
 }
 
-/** The point of no return: FinalizeCutover (once: CUTOVER already means done). */
-export async function finalizeCutover(deps: Pick<Deps, 'mgn'>, id: string): Promise<{ changed: boolean }> {
+/** A finalize asked for inside a freeze window: the execution holds until the freeze ends, then asks again. */
+export class FrozenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FrozenError';
+  }
+}
+
+/**
+ * The point of no return: FinalizeCutover (once: CUTOVER already means done). Never inside a freeze, checked
+ * right before the call: FrozenError (the hold is recorded for the wave report).
+ */
+export async function finalizeCutover(
+  deps: Pick<Deps, 'mgn' | 'clock'> & { waves?: Pick<WaveStore, 'recordHold'> },
+  id: string,
+  opts: { wave?: string; freeze?: readonly Freeze[] } = {},
+): Promise<{ changed: boolean }> {
   const s = await server(deps, id);
   if (s.lifeCycle === 'CUTOVER') return { changed: false };
+  const f = activeFreeze(deps.clock.now().getTime(), opts.freeze);
+  if (f) {
+    const reason = `finalize held by the freeze${f.reason ? ` "${f.reason}"` : ''}`;
+    if (opts.wave && deps.waves) await deps.waves.recordHold({ wave: opts.wave, serverId: id, reason, from: deps.clock.now().toISOString(), until: f.end }).catch(() => undefined);
+    throw new FrozenError(`${reason} until ${f.end}`);
+  }
   await deps.mgn.finalizeCutover(id);
   return { changed: true };
 }

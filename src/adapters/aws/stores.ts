@@ -435,7 +435,7 @@ export function createStores(doc: DynamoDBDocumentClient, table: string, clock: 
 /**
  *   WAVE#<name>                 the wave definition as validated (a resolved Wave)
  *   OUTCOME#<wave>#<serverId>   a server's latest execution in the wave and how it ended
- *   HOLD#<wave>#<serverId>#<from>  why a server waited (freeze, window, readiness)
+ *   HOLD#<wave>#<serverId>#<reason>#<until>  why a server waited (freeze, window, readiness)
  *   WAVEWAIT#<wave>             the wave execution's parked task token
  *   REPORT#<wave>               the latest report
  */
@@ -470,7 +470,17 @@ export function createWaveStore(doc: DynamoDBDocumentClient, table: string): Wav
       return (await scanPrefix(doc, table, `${OUTCOME_PREFIX}${wave}#`)).map((i) => withoutKey(i) as unknown as ServerOutcome);
     },
     async recordHold(h) {
-      await doc.send(new PutCommand({ TableName: table, Item: { ...h, pk: `${HOLD_PREFIX}${h.wave}#${h.serverId}#${h.from}`, kind: 'HOLD' } }));
+      // one record per hold (server, reason, end): a hold checked again keeps its first `from`
+      await conditional(() =>
+        doc.send(
+          new PutCommand({
+            TableName: table,
+            Item: { ...h, pk: `${HOLD_PREFIX}${h.wave}#${h.serverId}#${h.reason}#${h.until ?? ''}`, kind: 'HOLD' },
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': 'pk' },
+          }),
+        ),
+      );
     },
     async holds(wave) {
       return (await scanPrefix(doc, table, `${HOLD_PREFIX}${wave}#`)).map((i) => withoutKey(i) as unknown as HoldRecord).sort((a, b) => a.from.localeCompare(b.from));
