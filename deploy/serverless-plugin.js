@@ -87,6 +87,15 @@ export default class MgnFlowDeploy {
         t.DeadLetterConfig ??= { Arn: dlqArn };
       }
     }
+    // a DependsOn on a resource the properties already GetAtt or Ref is redundant (cfn-lint W3005); osls and the
+    // step functions plugin add them for the roles
+    for (const r of Object.values(resources)) {
+      if (!r.DependsOn) continue;
+      const text = JSON.stringify(r.Properties ?? {});
+      const kept = [r.DependsOn].flat().filter((d) => !text.includes(`{"Fn::GetAtt":["${d}",`) && !text.includes(`{"Ref":"${d}"}`));
+      if (kept.length > 0) r.DependsOn = kept;
+      else delete r.DependsOn;
+    }
     const { opsEmails, approverEmails } = this.settings();
     opsEmails.forEach((address, i) => {
       resources[`OpsEmailSubscription${i + 1}`] = { Type: 'AWS::SNS::Subscription', Properties: { TopicArn: { Ref: alarmTopic }, Protocol: 'email', Endpoint: address } };
