@@ -4,7 +4,7 @@
  * ratios, not absolute numbers, across machines.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Agent, request } from 'node:http';
 import { DescribeSourceServersCommand, MgnClient } from '@aws-sdk/client-mgn';
@@ -305,11 +305,36 @@ async function lifecycleFigures(): Promise<void> {
   }
 }
 
+/** bundleZipKbMax: `osls package` (offline) and the zipped size of the largest function bundle in .serverless/. */
+async function bundleFigures(): Promise<void> {
+  const start = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, ['node_modules/osls/bin/serverless.js', 'package', '--stage', 'dev', '--region', 'us-east-1'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`osls package exited with ${code}`))));
+  });
+  const seconds = (performance.now() - start) / 1000;
+  const zips = readdirSync('.serverless')
+    .filter((f) => f.endsWith('.zip'))
+    .map((f) => ({ f, kb: statSync(`.serverless/${f}`).size / 1024 }))
+    .sort((a, b) => b.kb - a.kb);
+  const largest = zips[0];
+  if (!largest) throw new Error('osls package wrote no zip to .serverless/');
+  results.bundleZipKbMax = {
+    value: Math.round(largest.kb * 10) / 10,
+    unit: 'KB',
+    servers: 0,
+    timeScale: 'manual',
+    quotas: {},
+    note: `largest of ${zips.length} function zips (${largest.f}; smallest ${Math.round((zips.at(-1)?.kb ?? 0) * 10) / 10} KB), esbuild ESM, minified, @aws-sdk bundled; osls package took ${seconds.toFixed(1)} s`,
+  };
+}
+
 const benches: [string, () => Promise<void>][] = [
   ['server lifecycle, 10-server application', lifecycleFigures],
   ['emulator throughput and memory', emulatorThroughput],
   ['step functions host', sfnThroughput],
   ['event bus', busThroughput],
+  ['function bundles (bundleZipKbMax)', bundleFigures],
 ];
 
 const only = process.env.BENCH_ONLY;
