@@ -54,6 +54,10 @@ export interface JobView {
 
 export interface MgnPort {
   describeServers(ids: readonly string[]): Promise<ServerView[]>;
+  /** Every source server of the account (archived included): resolving a wave file's hostnames. */
+  listServers(): Promise<ServerView[]>;
+  /** Apply launch settings (UpdateLaunchConfiguration) and post-launch actions (PutSourceServerAction). */
+  applyLaunchSettings(id: string, launch: Record<string, unknown> | undefined, actions: Record<string, unknown>[] | undefined): Promise<void>;
   describeJobs(ids: readonly string[]): Promise<JobView[]>;
   /** Jobs created at or after `since` (ISO), newest first. */
   jobsSince(since: string): Promise<JobView[]>;

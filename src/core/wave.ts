@@ -15,7 +15,7 @@ export type WaveDeps = {
   waves: WaveStore;
   executions: ExecutionPort;
   quotas: QuotaPort;
-  mgn: Pick<MgnPort, 'describeServers'>;
+  mgn: Pick<MgnPort, 'describeServers' | 'applyLaunchSettings'>;
   callbacks: TaskCallbacks;
   notifier: Notifier;
   clock: Clock;
@@ -154,16 +154,12 @@ export async function admitWave(deps: WaveDeps, input: { wave: string; waveRun: 
       const prev = outcomes.get(s.id);
       if (prev?.status === 'SUCCEEDED') continue;
       let attempt = prev ? (CLOSED_BAD.has(prev.status) ? prev.attempt + 1 : prev.attempt) : 1;
-      const run: ServerRun & { launch?: unknown; postLaunchActions?: unknown } = {
-        wave: wave.name,
-        application: app.name,
-        serverId: s.id,
-        members,
-        attempt,
-        plan,
-        ...(s.launch ? { launch: s.launch } : {}),
-        ...(s.postLaunchActions ? { postLaunchActions: s.postLaunchActions } : {}),
-      };
+      // the plan's launch settings and post-launch actions, applied before the server's first execution (so
+      // before its test launch); MGN's own calls are idempotent, a re-run applies them again
+      if (!prev && (s.launch || s.postLaunchActions?.length)) {
+        await deps.mgn.applyLaunchSettings(s.id, s.launch as Record<string, unknown> | undefined, s.postLaunchActions as unknown as Record<string, unknown>[] | undefined);
+      }
+      const run: ServerRun = { wave: wave.name, application: app.name, serverId: s.id, members, attempt, plan };
       // recorded before the start, so an execution that ends at once still finds its outcome; `confirmed`
       // after, so a start that failed half-way is made again (same name: attached, never doubled)
       for (;;) {

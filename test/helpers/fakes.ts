@@ -219,6 +219,18 @@ export class FakeMgn implements MgnPort {
 
   // ---- MgnPort
 
+  readonly launchSettings = new Map<string, { launch?: Record<string, unknown>; actions?: Record<string, unknown>[] }>();
+
+  async listServers(): Promise<ServerView[]> {
+    return this.call('listServers', [], undefined, () => [...this.servers.values()].map(copy));
+  }
+
+  async applyLaunchSettings(id: string, launch: Record<string, unknown> | undefined, actions: Record<string, unknown>[] | undefined): Promise<void> {
+    await this.call('applyLaunchSettings', [id], undefined, () => {
+      this.launchSettings.set(id, { ...(launch ? { launch } : {}), ...(actions ? { actions } : {}) });
+    });
+  }
+
   async describeServers(ids: readonly string[]): Promise<ServerView[]> {
     return this.call('describeServers', ids, undefined, () => {
       this.maxIds(ids, this.quotas.idsPerDescribe, 'sourceServerIDs');

@@ -13,6 +13,10 @@ import {
   TerminateTargetInstancesCommand,
   paginateDescribeJobs,
   paginateDescribeSourceServers,
+  PutSourceServerActionCommand,
+  type PutSourceServerActionCommandInput,
+  UpdateLaunchConfigurationCommand,
+  type UpdateLaunchConfigurationCommandInput,
 } from '@aws-sdk/client-mgn';
 import type { JobStatus, JobView, LifeCycleState, MgnPort, ServerView } from '../../ports.ts';
 
@@ -180,6 +184,17 @@ export function createMgnPort(client: MgnClient, opts: MgnPortOptions = {}): Mgn
         }
       }
       return out;
+    },
+    async listServers() {
+      const out: ServerView[] = [];
+      for await (const page of paginateDescribeSourceServers({ client }, { filters: {} })) {
+        for (const s of page.items ?? []) out.push(toServerView(s));
+      }
+      return out;
+    },
+    async applyLaunchSettings(id, launch, actions) {
+      if (launch && Object.keys(launch).length > 0) await write.send(new UpdateLaunchConfigurationCommand({ sourceServerID: id, ...launch } as UpdateLaunchConfigurationCommandInput));
+      for (const a of actions ?? []) await write.send(new PutSourceServerActionCommand({ sourceServerID: id, ...(a as object) } as PutSourceServerActionCommandInput));
     },
     async describeJobs(ids) {
       const out: JobView[] = [];
