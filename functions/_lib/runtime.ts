@@ -28,6 +28,9 @@ import { type Deps, createDeps, createLogger, loadConfig } from '../../src/adapt
  * - Do not spread `d` (`{ ...d }` copies only the declared ports and loses the check); to add values, use
  *   `extend(d, { maxStallRetries: ... })`.
  * - A new port in src/adapters/aws/deps.ts needs its IAM in deploy/iam.ts (test/deploy says so).
+ * - A handler with its own middy stack (an HTTP handler) declares the same way and takes the same view:
+ *   `const spec: HandlerSpec = { name: 'approvalPage', uses: ['links', 'gates', ...] };` then `portView(spec, deps())`.
+ *   Exactly one `uses: [...]` literal per handler file: deploy/serverless-plugin.js reads it at package time.
  * `deps()` (everything) stays for callers that need all ports, such as the CLI.
  */
 
