@@ -26,13 +26,16 @@ export function targetEnvironment(flags: TargetFlags, cwd = process.cwd(), env: 
       ...(flags.profile ? { AWS_PROFILE: flags.profile } : {}),
       STATE_TABLE: env.STATE_TABLE ?? `mgn-flow-${stage}-state`,
       OPS_TOPIC_ARN: env.OPS_TOPIC_ARN,
+      ...(env.STATE_MACHINE_ARN ? { STATE_MACHINE_ARN: env.STATE_MACHINE_ARN } : {}),
+      ...(env.WAVE_STATE_MACHINE_ARN ? { WAVE_STATE_MACHINE_ARN: env.WAVE_STATE_MACHINE_ARN } : {}),
+      ...(env.SCHEDULER_ROLE_ARN ? { SCHEDULER_ROLE_ARN: env.SCHEDULER_ROLE_ARN } : {}),
     };
   }
   const file = join(cwd, '.mgn-flow', 'local.json');
   if (!existsSync(file)) {
     throw new NotFoundError(`no local cloud is running here (${file} not found): start one with 'npx mgn-flow local', or pass --stage to act on AWS`);
   }
-  const info = JSON.parse(readFileSync(file, 'utf8')) as { endpoints: Record<string, string>; region: string; config?: Record<string, string> };
+  const info = JSON.parse(readFileSync(file, 'utf8')) as { endpoints: Record<string, string>; region: string; config?: Record<string, string>; stateMachines?: Record<string, string> };
   const e = info.endpoints;
   const one = flags.endpointUrl;
   return {
@@ -49,6 +52,8 @@ export function targetEnvironment(flags: TargetFlags, cwd = process.cwd(), env: 
     // absent from the local.json of a cloud started before Secrets Manager was served
     ...((one ?? e.secretsmanager) ? { AWS_ENDPOINT_URL_SECRETS_MANAGER: String(one ?? e.secretsmanager) } : {}),
     ...(info.config ?? {}),
+    ...(info.stateMachines?.serverLifecycle ? { STATE_MACHINE_ARN: info.stateMachines.serverLifecycle } : {}),
+    ...(info.stateMachines?.wave ? { WAVE_STATE_MACHINE_ARN: info.stateMachines.wave } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import * as emulator from './emulator.ts';
 import * as help from './help.ts';
 import * as local from './local.ts';
 import * as soak from './soak.ts';
+import * as wave from './wave.ts';
 
 /** Each command is one module with `register(program, ctx)`; `help` stays last in the listing. */
-export const commands: ReadonlyArray<{ register(program: Command, ctx: CliContext): void }> = [emulator, local, soak, approvals, demo, dashboard, help];
+export const commands: ReadonlyArray<{ register(program: Command, ctx: CliContext): void }> = [emulator, local, wave, soak, approvals, demo, dashboard, help];

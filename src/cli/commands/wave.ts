@@ -1,0 +1,272 @@
+import { readFileSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { handler, type CliContext } from '../context.ts';
+import { ConflictError, NotFoundError, UsageError } from '../errors.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { styleFor } from '../output.ts';
+import { targetEnvironment, useTarget, type TargetFlags } from '../target.ts';
+import type { Deps } from '../../adapters/aws/deps.ts';
+import type { Wave } from '../../core/wave-file.ts';
+
+interface StartFlags extends TargetFlags {
+  mgnWave?: string;
+}
+
+interface ScheduleFlags extends TargetFlags {
+  at?: string;
+  tz?: string;
+  fold?: 'earlier' | 'later';
+  list?: boolean;
+  cancel?: boolean;
+}
+
+/** Schedules mgn-flow creates are named after their wave, under this prefix. */
+export const SCHEDULE_PREFIX = 'mgn-flow-wave-';
+
+function targetOptions(c: Command): Command {
+  return c
+    .option('--endpoint-url <url>', 'one endpoint for every service instead of .mgn-flow/local.json')
+    .option('--stage <stage>', 'act on the AWS stage instead of the local cloud')
+    .option('--region <region>', 'AWS region')
+    .option('--profile <profile>', 'AWS profile');
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const wave = program.command('wave').description('validate, start, schedule and follow a wave');
+  targetOptions(
+    wave
+      .command('start [file]')
+      .description('validate a wave file (YAML or JSON) against MGN and start it; started again, it resumes (nothing runs twice)')
+      .option('--mgn-wave <id-or-name>', "start MGN's own wave (its applications and their servers) instead of a file"),
+  ).action(handler(ctx, (file: string | undefined, flags: StartFlags) => start(ctx, file, flags)));
+  targetOptions(
+    wave
+      .command('schedule [file]')
+      .description('validate a wave file and schedule its start (EventBridge Scheduler, one time) at a local time in a time zone; --list, --cancel <wave>')
+      .option('--at <local-time>', 'when, as YYYY-MM-DDTHH:mm local time (or with an offset, +01:00)')
+      .option('--tz <zone>', 'IANA time zone of --at, e.g. Europe/Berlin (default: the wave file\'s)')
+      .addOption(new Option('--fold <which>', 'for a local time that happens twice (clocks go back): which one').choices(['earlier', 'later']))
+      .option('--list', 'list the scheduled waves')
+      .option('--cancel', 'cancel the schedule of the wave named by the argument'),
+  ).action(handler(ctx, (arg: string | undefined, flags: ScheduleFlags) => schedule(ctx, arg, flags)));
+  targetOptions(wave.command('status <wave>').description('where every server of the wave is: result, attempt, why; what it waited for')).action(
+    handler(ctx, (name: string, flags: TargetFlags) => status(ctx, name, flags)),
+  );
+}
+
+async function withDeps<T>(flags: TargetFlags, run: (deps: Deps) => Promise<T>): Promise<T> {
+  useTarget(targetEnvironment(flags));
+  const { createDeps, loadConfig } = await import('../../adapters/aws/index.ts');
+  const deps = createDeps(loadConfig());
+  try {
+    return await run(deps);
+  } finally {
+    for (const c of Object.values(deps.clients)) c.destroy();
+  }
+}
+
+/** The wave state machine: from .mgn-flow/local.json, WAVE_STATE_MACHINE_ARN, or the stage's name and the caller's account. */
+async function waveMachineArn(flags: TargetFlags): Promise<string> {
+  if (process.env.WAVE_STATE_MACHINE_ARN) return process.env.WAVE_STATE_MACHINE_ARN;
+  const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+  const sts = new STSClient({});
+  try {
+    const me = await sts.send(new GetCallerIdentityCommand({}));
+    const region = process.env.AWS_REGION ?? flags.region ?? 'us-east-1';
+    return `arn:aws:states:${region}:${me.Account}:stateMachine:mgn-flow-${flags.stage ?? 'dev'}-wave`;
+  } finally {
+    sts.destroy();
+  }
+}
+
+/** Read, parse and validate the wave (file or MGN's own wave) against MGN and its quotas: nothing starts unless it is whole and valid. */
+async function loadAndValidate(deps: Deps, file: string | undefined, mgnWave: string | undefined): Promise<Wave> {
+  const { parseWaveFile, validateWave, waveFromMgn, checkWave, WaveFileError } = await import('../../core/wave-file.ts');
+  const limits = await deps.quotas.mgnLimits();
+  const servers = await deps.mgn.listServers();
+  const quotas = { replicatingServers: limits.replicatingServers, serversPerApplication: limits.serversPerApplication };
+  if (mgnWave !== undefined) {
+    if (file) throw new UsageError('give a wave file or --mgn-wave, not both');
+    const { MgnClient, ListWavesCommand, ListApplicationsCommand } = await import('@aws-sdk/client-mgn');
+    const mgn = new MgnClient({});
+    try {
+      const waves = (await mgn.send(new ListWavesCommand({ filters: {} }))).items ?? [];
+      const w = waves.find((x) => x.waveID === mgnWave || x.name === mgnWave);
+      if (!w?.waveID) throw new NotFoundError(`MGN has no wave ${JSON.stringify(mgnWave)}; its waves: ${waves.map((x) => `${x.name} (${x.waveID})`).join(', ') || 'none'}`);
+      const apps = ((await mgn.send(new ListApplicationsCommand({ filters: { waveIDs: [w.waveID] } }))).items ?? []).filter((a) => !a.isArchived);
+      const wave = waveFromMgn({ wave: { waveID: w.waveID, name: w.name ?? w.waveID }, applications: apps.map((a) => ({ applicationID: String(a.applicationID), name: String(a.name) })), servers: servers.filter((s) => !s.isArchived) });
+      const problems = checkWave(wave, { quotas, now: deps.clock.now() });
+      if (problems.length) throw new UsageError(problems.map((p) => `mgn:${p.path}${p.index !== undefined ? `[${p.index}]` : ''}: ${p.value}: ${p.allowed}`).join('\n'));
+      return wave;
+    } finally {
+      mgn.destroy();
+    }
+  }
+  if (!file) throw new UsageError('name the wave file (YAML or JSON), e.g. mgn-flow wave start examples/wave.yaml, or use --mgn-wave <id>');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new NotFoundError(`${file}: no such file; give the path of a wave file (YAML or JSON), e.g. examples/wave.yaml`);
+  }
+  try {
+    // archived servers are kept: a wave started again after some servers finished reports them done
+    return validateWave(parseWaveFile(text, file), { file, servers, quotas, now: deps.clock.now(), archived: 'keep' });
+  } catch (err) {
+    if (err instanceof WaveFileError) throw new UsageError(`${err.errors.join('\n')}\n${err.errors.length} error${err.errors.length === 1 ? '' : 's'}; nothing was started`);
+    throw err;
+  }
+}
+
+/** `<wave>-<n>`: the running one is attached to; otherwise the next number starts (resuming what is left). */
+async function startRun(deps: Deps, machineArn: string, wave: string): Promise<{ executionArn: string; name: string; started: boolean }> {
+  const { createExecutionPort } = await import('../../adapters/aws/executions.ts');
+  const port = createExecutionPort(deps.clients.sfn, machineArn);
+  for (let n = 1; n < 1000; n++) {
+    const name = `${wave}-${n}`;
+    const existing = await port.describe(port.arnFor(name));
+    if (existing?.status === 'RUNNING') return { executionArn: port.arnFor(name), name, started: false };
+    if (existing) continue;
+    const r = await port.start(name, { wave });
+    if (r.started || r.status === 'RUNNING') return { executionArn: r.executionArn, name, started: r.started };
+  }
+  throw new ConflictError(`wave ${wave} has been started 999 times; give it a new name`);
+}
+
+function summary(wave: Wave): string {
+  const servers = wave.applications.reduce((n, a) => n + a.servers.length, 0);
+  const standalone = wave.applications.filter((a) => a.standalone).length;
+  return `${wave.applications.length - standalone} application(s) and ${standalone} standalone server(s), ${servers} server(s) in all`;
+}
+
+async function start(ctx: CliContext, file: string | undefined, flags: StartFlags): Promise<number> {
+  return withDeps(flags, async (deps) => {
+    const wave = await loadAndValidate(deps, file, flags.mgnWave);
+    const machine = await waveMachineArn(flags);
+    await deps.waves.putDefinition(wave);
+    const run = await startRun(deps, machine, wave.name);
+    if (ctx.json) ctx.stdout.write(`${JSON.stringify({ wave: wave.name, execution: run.name, executionArn: run.executionArn, started: run.started, applications: wave.applications.length })}\n`);
+    else {
+      const s = styleFor(ctx.stdout, ctx.env);
+      ctx.stdout.write(`${s.green('✓')} ${wave.name}: ${summary(wave)}\n`);
+      ctx.stdout.write(run.started ? `started ${run.name} (${run.executionArn})\n` : `${run.name} is already running: attached to it, nothing started twice (${run.executionArn})\n`);
+      ctx.stdout.write(`follow it with: mgn-flow wave status ${wave.name}\n`);
+    }
+    return ExitCode.Ok;
+  });
+}
+
+async function schedule(ctx: CliContext, arg: string | undefined, flags: ScheduleFlags): Promise<number> {
+  const { SchedulerClient, CreateScheduleCommand, DeleteScheduleCommand, ListSchedulesCommand, GetScheduleCommand } = await import('@aws-sdk/client-scheduler');
+  if (flags.list && flags.cancel) throw new UsageError('--list and --cancel exclude each other');
+  return withDeps(flags, async (deps) => {
+    const scheduler = new SchedulerClient({});
+    try {
+      if (flags.list) {
+        const items = (await scheduler.send(new ListSchedulesCommand({ NamePrefix: SCHEDULE_PREFIX }))).Schedules ?? [];
+        const rows = [];
+        for (const i of items) {
+          const g = await scheduler.send(new GetScheduleCommand({ Name: String(i.Name), ...(i.GroupName ? { GroupName: i.GroupName } : {}) }));
+          rows.push({ wave: String(i.Name).slice(SCHEDULE_PREFIX.length), name: i.Name, expression: g.ScheduleExpression, timeZone: g.ScheduleExpressionTimezone ?? 'UTC', state: g.State });
+        }
+        if (ctx.json) ctx.stdout.write(`${JSON.stringify(rows)}\n`);
+        else if (rows.length === 0) ctx.stdout.write('no wave is scheduled\n');
+        else for (const r of rows) ctx.stdout.write(`${r.wave}: ${r.expression} ${r.timeZone} (${r.state})\n`);
+        return ExitCode.Ok;
+      }
+      if (flags.cancel) {
+        if (!arg) throw new UsageError('name the wave whose schedule to cancel: mgn-flow wave schedule <wave> --cancel');
+        try {
+          await scheduler.send(new DeleteScheduleCommand({ Name: `${SCHEDULE_PREFIX}${arg}` }));
+        } catch (err) {
+          if ((err as Error).name === 'ResourceNotFoundException') throw new NotFoundError(`no schedule for wave ${arg}: 'mgn-flow wave schedule --list' shows the scheduled waves`);
+          throw err;
+        }
+        if (ctx.json) ctx.stdout.write(`${JSON.stringify({ wave: arg, cancelled: true })}\n`);
+        else ctx.stdout.write(`${arg}: schedule cancelled\n`);
+        return ExitCode.Ok;
+      }
+      if (!flags.at) throw new UsageError('say when with --at YYYY-MM-DDTHH:mm (local time) and --tz <zone>, e.g. --at 2026-12-05T02:00 --tz Europe/Berlin');
+      const wave = await loadAndValidate(deps, arg, undefined);
+      const tz = flags.tz ?? wave.timeZone;
+      const { resolveLocalTime, LocalTimeError } = await import('../../core/zoned-time.ts');
+      let when: Date;
+      try {
+        when = resolveLocalTime(flags.at, tz, flags.fold ? { fold: flags.fold } : {});
+      } catch (err) {
+        if (err instanceof LocalTimeError) throw new UsageError(`--at ${err.message}`);
+        throw err;
+      }
+      if (when.getTime() <= deps.clock.now().getTime()) throw new UsageError(`--at ${flags.at} ${tz} is in the past (${when.toISOString()}); give a time to come`);
+      const machine = await waveMachineArn(flags);
+      await deps.waves.putDefinition(wave);
+      // the instant in UTC: a local time that happens twice was disambiguated above, so the schedule is exact
+      const at = when.toISOString().slice(0, 19);
+      const stamp = at.replace(/[-:]/g, '').replace('T', 't');
+      const executionName = `${wave.name}-at-${stamp}`;
+      const account = machine.split(':')[4];
+      const role = process.env.SCHEDULER_ROLE_ARN ?? `arn:aws:iam::${account}:role/mgn-flow-scheduler`;
+      try {
+        await scheduler.send(
+          new CreateScheduleCommand({
+            Name: `${SCHEDULE_PREFIX}${wave.name}`,
+            ScheduleExpression: `at(${at})`,
+            ScheduleExpressionTimezone: 'UTC',
+            FlexibleTimeWindow: { Mode: 'OFF' },
+            Description: `mgn-flow: start wave ${wave.name} at ${flags.at} ${tz}`,
+            Target: {
+              Arn: 'arn:aws:scheduler:::aws-sdk:sfn:startExecution',
+              RoleArn: role,
+              Input: JSON.stringify({ StateMachineArn: machine, Name: executionName, Input: JSON.stringify({ wave: wave.name }) }),
+              RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
+              ...(process.env.SCHEDULE_DLQ_ARN ? { DeadLetterConfig: { Arn: process.env.SCHEDULE_DLQ_ARN } } : {}),
+            },
+          }),
+        );
+      } catch (err) {
+        if ((err as Error).name === 'ConflictException') throw new ConflictError(`wave ${wave.name} is already scheduled: cancel it first (mgn-flow wave schedule ${wave.name} --cancel)`);
+        throw err;
+      }
+      if (ctx.json) ctx.stdout.write(`${JSON.stringify({ wave: wave.name, at: when.toISOString(), local: flags.at, timeZone: tz, execution: executionName })}\n`);
+      else ctx.stdout.write(`${wave.name}: ${summary(wave)}; starts at ${flags.at} ${tz} (${when.toISOString()}) as ${executionName}\n`);
+      return ExitCode.Ok;
+    } finally {
+      scheduler.destroy();
+    }
+  });
+}
+
+async function status(ctx: CliContext, name: string, flags: TargetFlags): Promise<number> {
+  return withDeps(flags, async (deps) => {
+    const wave = await deps.waves.getDefinition(name);
+    if (!wave) throw new NotFoundError(`no wave ${name} is stored here: start one with 'mgn-flow wave start <file>'`);
+    const { admissionOrder } = await import('../../core/wave.ts');
+    const outcomes = new Map((await deps.waves.outcomes(name)).map((o) => [o.serverId, o]));
+    const holds = await deps.waves.holds(name);
+    const report = (await deps.waves.getReport(name)) as { at: string; counts: Record<string, number>; holding?: string } | undefined;
+    const rows = admissionOrder(wave).flatMap((a) =>
+      a.servers.map((s) => {
+        const o = outcomes.get(s.id);
+        return {
+          application: a.name,
+          serverId: s.id,
+          hostname: s.hostname ?? '',
+          status: o ? o.status : 'NOT_STARTED',
+          attempt: o?.attempt ?? 0,
+          why: o?.error ? `${o.error}${o.cause ? `: ${o.cause}` : ''}` : '',
+          waited: holds.filter((h) => h.serverId === s.id).map((h) => `${h.reason} until ${h.until ?? '?'}`),
+        };
+      }),
+    );
+    if (ctx.json) {
+      ctx.stdout.write(`${JSON.stringify({ wave: name, servers: rows, report: report ?? null })}\n`);
+      return ExitCode.Ok;
+    }
+    const s = styleFor(ctx.stdout, ctx.env);
+    const colour = (st: string) => (st === 'SUCCEEDED' ? s.green(st) : st === 'RUNNING' ? s.cyan(st) : st === 'NOT_STARTED' ? s.dim(st) : s.red(st));
+    ctx.stdout.write(`${s.bold(name)}: ${summary(wave)}\n`);
+    for (const r of rows) ctx.stdout.write(`  ${r.application.padEnd(20)} ${(r.hostname || r.serverId).padEnd(24)} ${colour(r.status.padEnd(11))} #${r.attempt}${r.why ? `  ${r.why}` : ''}${r.waited.length ? `  waited: ${r.waited.join('; ')}` : ''}\n`);
+    if (report) ctx.stdout.write(`report ${report.at}: ${Object.entries(report.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')}${report.holding ? `; ${report.holding}` : ''}\n`);
+    return ExitCode.Ok;
+  });
+}
