@@ -39,7 +39,12 @@ beforeAll(() => {
   rmSync(OUT, { recursive: true, force: true });
   // offline: no credentials, no network; the stage and region are given so nothing is looked up
   const env = { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' };
-  execFileSync(process.execPath, [resolve(root, 'node_modules/osls/bin/serverless.js'), 'package', '--stage', 'dev', '--region', 'us-east-1'], { cwd: root, env, stdio: 'pipe', timeout: 240_000 });
+  try {
+    execFileSync(process.execPath, [resolve(root, 'node_modules/osls/bin/serverless.js'), 'package', '--stage', 'dev', '--region', 'us-east-1'], { cwd: root, env, stdio: 'pipe', timeout: 240_000 });
+  } catch (err) {
+    const e = err as { stdout?: Buffer; stderr?: Buffer };
+    throw new Error(`osls package failed:\n${String(e.stdout ?? '')}${String(e.stderr ?? '')}`.slice(0, 4000), { cause: err });
+  }
   template = JSON.parse(readFileSync(TEMPLATE, 'utf8')) as typeof template;
 }, 240_000);
 
