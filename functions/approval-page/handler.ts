@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { PAGE_HEADERS, FORBIDDEN_PAGE, confirmationPage, decidedPage, refusalPage } from '../../src/core/approval-page.ts';
 import { type ApprovalDeps, checkLink, decideByLink, gatherEvidence } from '../../src/core/approvals.ts';
-import { deps, logger } from '../_lib/runtime.ts';
+import { type HandlerSpec, deps, logger, portView } from '../_lib/runtime.ts';
 
 /**
  * The approval pages behind the HTTP API: `GET /approvals/{id}?sig=...` shows the confirmation page and
@@ -57,4 +57,10 @@ export async function approvalPage(deps: ApprovalDeps, event: APIGatewayProxyEve
   return respond(r.status, refusalPage(r));
 }
 
-export const handler = middy(async (event: APIGatewayProxyEventV2) => approvalPage(deps(), event));
+/** Its own middy stack (no result logging: the page carries the link's signature). */
+const spec: HandlerSpec = {
+  name: 'approvalPage',
+  uses: ['clock', 'waits', 'gates', 'callbacks', 'links', 'audit', 'keys', 'approvalBaseUrl', 'mgn.describeServers', 'mgn.describeJobs'],
+};
+
+export const handler = middy(async (event: APIGatewayProxyEventV2) => approvalPage(portView(spec, deps()) as unknown as ApprovalDeps, event));
