@@ -15,13 +15,12 @@ describe('approval pages: a 5-server application at its sign-off', () => {
     await cloud?.close();
   });
 
-  const request = () => cloud.sns.outbox().find((m) => m.attributes.kind?.StringValue === 'request' && m.attributes.gate?.StringValue === 'SIGNOFF');
   const post = (url: string, body: string, ua = 'vitest') => fetch(new URL(new URL(url).pathname, url), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': ua }, body });
 
   it('shows the evidence on GET without deciding; refuses bad links alike; 20 concurrent POSTs give one decision that releases all 5', { timeout: 60_000 }, async () => {
     const ids = serverIds(cloud);
     const arns = startServers(cloud, { ids, plan: { soakSeconds: 14 * 86400, approvers: { testSignoff: ['qa-lead@example.com', 'app-owner@example.com'], goNoGo: [], finalize: [] } } });
-    await until('the sign-off request', () => request() !== undefined);
+    await until('the sign-off requests, one per approver', () => cloud.sns.outbox().filter((m) => m.attributes.kind?.StringValue === 'request').length === 2);
     const requests = cloud.sns.outbox().filter((m) => m.attributes.kind?.StringValue === 'request');
     // one message per approver, each with its own link; no task token anywhere
     expect(requests.map((m) => m.attributes.approver?.StringValue).sort()).toEqual(['app-owner@example.com', 'qa-lead@example.com']);

@@ -289,6 +289,21 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       closers.unshift(async () => rmSync(localJson, { force: true }));
     }
 
+    // closed first: no handler starts any more and running executions stop, before the services they use close
+    closers.push(async () => {
+      lambda.shutdown();
+      for (const arn of Object.values(stateMachines)) {
+        for (const e of host.listExecutions(arn, 'RUNNING')) {
+          try {
+            host.stopExecution(e.executionArn, 'LocalCloudClosed', 'the local cloud closed');
+          } catch {
+            // already ended
+          }
+        }
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    });
+
     return {
       info,
       endpoints,

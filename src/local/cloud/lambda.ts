@@ -100,7 +100,15 @@ export class LocalLambda implements LambdaInvoker {
     return p;
   }
 
+  private closed = false;
+
+  /** The local cloud is closing: no handler starts any more (a late invocation fails instead of touching closed services). */
+  shutdown(): void {
+    this.closed = true;
+  }
+
   async invoke(key: string, event: unknown): Promise<unknown> {
+    if (this.closed) throw Object.assign(new Error(`the local cloud is closed: ${key} not invoked`), { name: 'LocalCloudClosed' });
     const handler = await this.load(key);
     const fn = this.config.functions[key];
     const timeoutMs = (fn?.timeout ?? 30) * 1000;
