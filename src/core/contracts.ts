@@ -66,7 +66,13 @@ export const ServerInput = z.object({ serverId: ServerId });
 export const RouteInput = z.object({ serverId: ServerId, archive: z.boolean(), soakSeconds: z.number().int().positive() });
 export const RevertInput = z.object({ serverId: ServerId, to: z.enum(['READY_FOR_TEST', 'READY_FOR_CUTOVER']), terminate: z.boolean().default(false) });
 export const ReadinessInput = z.object({ serverId: ServerId, maxLagSeconds: z.number().nonnegative() });
-export const WindowInput = z.object({ window: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable().optional(), freeze: z.array(FreezeWindow).max(100).optional() });
+export const WindowInput = z.object({
+  window: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable().optional(),
+  freeze: z.array(FreezeWindow).max(100).optional(),
+  /** Given with the freeze: a freeze hold is recorded for the wave report. */
+  serverId: ServerId.optional(),
+  wave: Name.optional(),
+});
 export const FinalizeInput = z.object({ serverId: ServerId, wave: Name.optional(), freeze: z.array(FreezeWindow).max(100).default([]) });
 export const NotifyInput = z.object({ serverId: ServerId, application: Name, wave: Name, event: z.string().min(1).max(200), detail: z.string().max(2000) });
 export const DecideInput = z.object({

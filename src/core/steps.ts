@@ -71,7 +71,8 @@ export function activeFreeze(at: number, freeze: readonly Freeze[] | undefined):
 /** No StartCutover outside the window; outside, hold until it opens (or say it has closed). With `freeze`: whether now is inside one, and until when. */
 export function checkCutoverWindow(now: Date, window: CutoverWindow | null | undefined, freeze?: readonly Freeze[]): { inWindow: boolean; opensAt?: string; closed?: boolean; frozenUntil?: string; freezeReason?: string } {
   const f = activeFreeze(now.getTime(), freeze);
-  if (f) return { inWindow: false, frozenUntil: f.end, ...(f.reason ? { freezeReason: f.reason } : {}) };
+  // a freeze holds like a window that has not opened yet: until the freeze ends (then the window is checked again)
+  if (f) return { inWindow: false, opensAt: f.end, frozenUntil: f.end, ...(f.reason ? { freezeReason: f.reason } : {}) };
   if (!window) return { inWindow: true };
   const t = now.getTime();
   const start = Date.parse(window.start);

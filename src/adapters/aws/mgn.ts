@@ -194,7 +194,11 @@ export function createMgnPort(client: MgnClient, opts: MgnPortOptions = {}): Mgn
     },
     async applyLaunchSettings(id, launch, actions) {
       if (launch && Object.keys(launch).length > 0) await write.send(new UpdateLaunchConfigurationCommand({ sourceServerID: id, ...launch } as UpdateLaunchConfigurationCommandInput));
-      for (const a of actions ?? []) await write.send(new PutSourceServerActionCommand({ sourceServerID: id, ...(a as object) } as PutSourceServerActionCommandInput));
+      for (const a of actions ?? []) {
+        // the wave file says actionId; MGN's member is actionID
+        const { actionId, ...rest } = a as { actionId?: string };
+        await write.send(new PutSourceServerActionCommand({ sourceServerID: id, ...(actionId ? { actionID: actionId } : {}), ...rest } as PutSourceServerActionCommandInput));
+      }
     },
     async describeJobs(ids) {
       const out: JobView[] = [];
