@@ -152,8 +152,9 @@ export async function gatherEvidence(deps: Pick<ApprovalDeps, 'mgn' | 'waits' | 
     };
     if (v.lastTest.jobId) e.test = { jobId: v.lastTest.jobId, ...launchSummary(jobs.get(v.lastTest.jobId), id) };
     if (v.lastCutover.jobId) e.cutover = { jobId: v.lastCutover.jobId, ...launchSummary(jobs.get(v.lastCutover.jobId), id) };
-    const boot = v.launchedInstance?.firstBoot;
-    if (v.lifeCycle === 'TESTING' && boot && v.launchedInstance?.jobId === v.lastTest.jobId) e.testInstanceHours = hours(now - Date.parse(boot));
+    // the test instance runs from its launch (MGN's firstBoot is a status, not a time) until it is terminated
+    const launched = v.lastTest.initiatedAt ? Date.parse(v.lastTest.initiatedAt) : NaN;
+    if (v.lifeCycle === 'TESTING' && v.launchedInstance?.ec2InstanceId && Number.isFinite(launched)) e.testInstanceHours = hours(now - launched);
     if (v.replicationStartedAt) e.freeReplicationDaysLeft = Math.max(0, FREE_REPLICATION_DAYS - Math.floor((now - Date.parse(v.replicationStartedAt)) / 86_400_000));
     servers.push(e);
   }
