@@ -132,6 +132,10 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium (skipped 
     await eventually('billing at finalize', () => chip(page, ids[0] as string), (c) => c?.phase === 'finalize');
     expect(await graphState(page, 'CutoverLaunchPoint')).toBe('succeeded');
 
+    // an operator stops intranet's run: aborted, still shown where it stopped
+    cloud.host.stopExecution(arns.intranet?.[0] as string, 'Stopped', 'by the browser test');
+    await eventually('intranet aborted', () => chip(page, ids[3] as string), (c) => c?.status === 'aborted' && c.phase === 'soak');
+
     // no reload happened: the page's own state survived every change
     expect(await page.evaluate(() => window.loadedOnce)).toBe(true);
     // the outbox panel lists the notifications sent
