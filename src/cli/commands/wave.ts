@@ -7,6 +7,7 @@ import { styleFor } from '../output.ts';
 import { targetEnvironment, useTarget, type TargetFlags } from '../target.ts';
 import type { Deps } from '../../adapters/aws/deps.ts';
 import type { Wave } from '../../core/wave-file.ts';
+import type { CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
 
 interface StartFlags extends TargetFlags {
   mgnWave?: string;
@@ -49,6 +50,16 @@ export function register(program: Command, ctx: CliContext): void {
       .option('--list', 'list the scheduled waves')
       .option('--cancel', 'cancel the schedule of the wave named by the argument'),
   ).action(handler(ctx, (arg: string | undefined, flags: ScheduleFlags) => schedule(ctx, arg, flags)));
+  targetOptions(
+    wave
+      .command('watch <wave>')
+      .description('follow a wave until its execution ends: servers by status, a progress bar on a terminal, one line per change when piped')
+      .option('--interval <seconds>', 'how often to look (default 2)', (v) => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < 0.2 || n > 300) throw new UsageError(`--interval ${v}: a number of seconds from 0.2 to 300`);
+        return n;
+      }),
+  ).action(handler(ctx, (name: string, flags: TargetFlags & { interval?: number }) => watch(ctx, name, flags)));
   targetOptions(wave.command('status <wave>').description('where every server of the wave is: result, attempt, why; what it waited for')).action(
     handler(ctx, (name: string, flags: TargetFlags) => status(ctx, name, flags)),
   );
@@ -80,7 +91,7 @@ async function waveMachineArn(flags: TargetFlags): Promise<string> {
 }
 
 /** Read, parse and validate the wave (file or MGN's own wave) against MGN and its quotas: nothing starts unless it is whole and valid. */
-async function loadAndValidate(deps: Deps, file: string | undefined, mgnWave: string | undefined): Promise<Wave> {
+export async function loadAndValidate(deps: Deps, file: string | undefined, mgnWave: string | undefined): Promise<Wave> {
   const { parseWaveFile, validateWave, waveFromMgn, checkWave, WaveFileError } = await import('../../core/wave-file.ts');
   const limits = await deps.quotas.mgnLimits();
   const servers = await deps.mgn.listServers();
@@ -156,6 +167,36 @@ async function start(ctx: CliContext, file: string | undefined, flags: StartFlag
   });
 }
 
+/**
+ * The one-time schedule that starts a wave (EventBridge Scheduler, universal target
+ * `aws-sdk:sfn:startExecution`): `at(...)` in UTC, the local time it was asked as in the description.
+ */
+export function waveScheduleInput(o: { wave: string; when: Date; machineArn: string; local: string }): { input: CreateScheduleCommandInput; executionName: string } {
+  // the instant in UTC: a local time that happens twice was disambiguated before, so the schedule is exact
+  const at = o.when.toISOString().slice(0, 19);
+  const stamp = at.replace(/[-:]/g, '').replace('T', 't');
+  const executionName = `${o.wave}-at-${stamp}`;
+  const account = o.machineArn.split(':')[4];
+  const role = process.env.SCHEDULER_ROLE_ARN ?? `arn:aws:iam::${account}:role/mgn-flow-scheduler`;
+  return {
+    executionName,
+    input: {
+      Name: `${SCHEDULE_PREFIX}${o.wave}`,
+      ScheduleExpression: `at(${at})`,
+      ScheduleExpressionTimezone: 'UTC',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Description: `mgn-flow: start wave ${o.wave} at ${o.local}`,
+      Target: {
+        Arn: 'arn:aws:scheduler:::aws-sdk:sfn:startExecution',
+        RoleArn: role,
+        Input: JSON.stringify({ StateMachineArn: o.machineArn, Name: executionName, Input: JSON.stringify({ wave: o.wave }) }),
+        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
+        ...(process.env.SCHEDULE_DLQ_ARN ? { DeadLetterConfig: { Arn: process.env.SCHEDULE_DLQ_ARN } } : {}),
+      },
+    },
+  };
+}
+
 async function schedule(ctx: CliContext, arg: string | undefined, flags: ScheduleFlags): Promise<number> {
   const { SchedulerClient, CreateScheduleCommand, DeleteScheduleCommand, ListSchedulesCommand, GetScheduleCommand } = await import('@aws-sdk/client-scheduler');
   if (flags.list && flags.cancel) throw new UsageError('--list and --cancel exclude each other');
@@ -200,29 +241,9 @@ async function schedule(ctx: CliContext, arg: string | undefined, flags: Schedul
       if (when.getTime() <= deps.clock.now().getTime()) throw new UsageError(`--at ${flags.at} ${tz} is in the past (${when.toISOString()}); give a time to come`);
       const machine = await waveMachineArn(flags);
       await deps.waves.putDefinition(wave);
-      // the instant in UTC: a local time that happens twice was disambiguated above, so the schedule is exact
-      const at = when.toISOString().slice(0, 19);
-      const stamp = at.replace(/[-:]/g, '').replace('T', 't');
-      const executionName = `${wave.name}-at-${stamp}`;
-      const account = machine.split(':')[4];
-      const role = process.env.SCHEDULER_ROLE_ARN ?? `arn:aws:iam::${account}:role/mgn-flow-scheduler`;
+      const { input, executionName } = waveScheduleInput({ wave: wave.name, when, machineArn: machine, local: `${flags.at} ${tz}` });
       try {
-        await scheduler.send(
-          new CreateScheduleCommand({
-            Name: `${SCHEDULE_PREFIX}${wave.name}`,
-            ScheduleExpression: `at(${at})`,
-            ScheduleExpressionTimezone: 'UTC',
-            FlexibleTimeWindow: { Mode: 'OFF' },
-            Description: `mgn-flow: start wave ${wave.name} at ${flags.at} ${tz}`,
-            Target: {
-              Arn: 'arn:aws:scheduler:::aws-sdk:sfn:startExecution',
-              RoleArn: role,
-              Input: JSON.stringify({ StateMachineArn: machine, Name: executionName, Input: JSON.stringify({ wave: wave.name }) }),
-              RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
-              ...(process.env.SCHEDULE_DLQ_ARN ? { DeadLetterConfig: { Arn: process.env.SCHEDULE_DLQ_ARN } } : {}),
-            },
-          }),
-        );
+        await scheduler.send(new CreateScheduleCommand(input));
       } catch (err) {
         if ((err as Error).name === 'ConflictException') throw new ConflictError(`wave ${wave.name} is already scheduled: cancel it first (mgn-flow wave schedule ${wave.name} --cancel)`);
         throw err;
@@ -268,5 +289,67 @@ async function status(ctx: CliContext, name: string, flags: TargetFlags): Promis
     for (const r of rows) ctx.stdout.write(`  ${r.application.padEnd(20)} ${(r.hostname || r.serverId).padEnd(24)} ${colour(r.status.padEnd(11))} #${r.attempt}${r.why ? `  ${r.why}` : ''}${r.waited.length ? `  waited: ${r.waited.join('; ')}` : ''}\n`);
     if (report) ctx.stdout.write(`report ${report.at}: ${Object.entries(report.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')}${report.holding ? `; ${report.holding}` : ''}\n`);
     return ExitCode.Ok;
+  });
+}
+
+/** The wave's executions, newest first (names `<wave>-<n>` and `<wave>-at-<stamp>`). */
+async function waveExecutions(deps: Deps, machine: string, wave: string): Promise<{ name: string; status: string; executionArn: string }[]> {
+  const { ListExecutionsCommand } = await import('@aws-sdk/client-sfn');
+  const out: { name: string; status: string; executionArn: string; start: number }[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await deps.clients.sfn.send(new ListExecutionsCommand({ stateMachineArn: machine, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }));
+    for (const e of page.executions ?? []) {
+      const name = String(e.name);
+      if (name.startsWith(`${wave}-`) && /^(\d+|at-\d{8}t\d{6})$/.test(name.slice(wave.length + 1))) out.push({ name, status: String(e.status), executionArn: String(e.executionArn), start: e.startDate?.getTime() ?? 0 });
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return out.sort((a, b) => b.start - a.start);
+}
+
+function bar(done: number, total: number, width = 30): string {
+  const n = total === 0 ? width : Math.round((done / total) * width);
+  return `[${'#'.repeat(n)}${'-'.repeat(width - n)}]`;
+}
+
+async function watch(ctx: CliContext, name: string, flags: TargetFlags & { interval?: number }): Promise<number> {
+  return withDeps(flags, async (deps) => {
+    const wave = await deps.waves.getDefinition(name);
+    if (!wave) throw new NotFoundError(`no wave ${name} is stored here: start one with 'mgn-flow wave start <file>'`);
+    const machine = await waveMachineArn(flags);
+    const total = wave.applications.reduce((n, a) => n + a.servers.length, 0);
+    const tty = ctx.stdout.isTTY === true && !ctx.json;
+    const s = styleFor(ctx.stdout, ctx.env);
+    let last = '';
+    const stop = { now: false };
+    void ctx.waitForShutdown().then(() => {
+      stop.now = true;
+    });
+    for (;;) {
+      const outcomes = await deps.waves.outcomes(name);
+      const count = (st: string) => outcomes.filter((o) => o.status === st).length;
+      const counts = { succeeded: count('SUCCEEDED'), running: count('RUNNING'), failed: count('FAILED') + count('TIMED_OUT') + count('ABORTED'), notStarted: total - outcomes.length };
+      const runs = await waveExecutions(deps, machine, name);
+      const latest = runs[0];
+      const line = `${name} ${latest ? `${latest.name} ${latest.status}` : 'not started'}: ${counts.succeeded}/${total} succeeded, ${counts.running} running, ${counts.failed} failed, ${counts.notStarted} not started`;
+      if (ctx.json) {
+        if (line !== last) ctx.stdout.write(`${JSON.stringify({ wave: name, execution: latest?.name ?? null, status: latest?.status ?? null, total, ...counts })}\n`);
+      } else if (tty) {
+        ctx.stdout.write(`\r${s.bold(bar(counts.succeeded + counts.failed, total))} ${line.slice(name.length + 1)}\u001b[K`);
+      } else if (line !== last) {
+        ctx.stdout.write(`${line}\n`);
+      }
+      last = line;
+      if (latest && latest.status !== 'RUNNING') {
+        if (tty) ctx.stdout.write('\n');
+        return latest.status === 'SUCCEEDED' ? ExitCode.Ok : ExitCode.Failed;
+      }
+      if (stop.now) {
+        if (tty) ctx.stdout.write('\n');
+        return ExitCode.Ok;
+      }
+      await new Promise((r) => setTimeout(r, (flags.interval ?? 2) * 1000));
+    }
   });
 }
