@@ -1,0 +1,73 @@
+import type { Command } from 'commander';
+import { handler, type CliContext } from '../context.ts';
+import { NotFoundError } from '../errors.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { styleFor } from '../output.ts';
+import { targetEnvironment, useTarget, type TargetFlags } from '../target.ts';
+
+/**
+ * `mgn-flow graph <execution>`: an execution's state machine as text, each state marked from the execution's
+ * history (the dashboard draws the same as a graph). The execution is an ARN or a server execution's name
+ * (`<wave>-<server>-<attempt>`).
+ */
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('graph <execution>')
+    .description("an execution's states, in the order of the state machine, marked from its history: done, current, failed, caught, not reached")
+    .option('--endpoint-url <url>', 'one endpoint for every service instead of .mgn-flow/local.json')
+    .option('--stage <stage>', 'act on the AWS stage instead of the local cloud')
+    .option('--region <region>', 'AWS region')
+    .option('--profile <profile>', 'AWS profile')
+    .action(handler(ctx, (execution: string, flags: TargetFlags) => graph(ctx, execution, flags)));
+}
+
+const MARK: Record<string, string> = { succeeded: '✓', current: '●', entered: '●', failed: '✗', caught: '↷', aborted: '■' };
+
+async function graph(ctx: CliContext, execution: string, flags: TargetFlags): Promise<number> {
+  useTarget(targetEnvironment(flags));
+  const { SFNClient, DescribeExecutionCommand, DescribeStateMachineForExecutionCommand, GetExecutionHistoryCommand } = await import('@aws-sdk/client-sfn');
+  const { parseDefinition } = await import('../../dashboard/asl.ts');
+  const { layoutGraph } = await import('../../dashboard/layout.ts');
+  const { stateStatuses } = await import('../../dashboard/history.ts');
+  const machine = process.env.STATE_MACHINE_ARN;
+  const arn = execution.startsWith('arn:') ? execution : machine ? `${machine.replace(':stateMachine:', ':execution:')}:${execution}` : execution;
+  const sfn = new SFNClient({});
+  try {
+    let desc;
+    try {
+      desc = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+    } catch (err) {
+      const name = (err as Error).name;
+      if (name === 'ExecutionDoesNotExist' || name === 'InvalidArn') throw new NotFoundError(`no execution ${execution}: give its ARN or its name (<wave>-<server>-<attempt>, as 'mgn-flow wave status' lists)`);
+      throw err;
+    }
+    const def = await sfn.send(new DescribeStateMachineForExecutionCommand({ executionArn: arn }));
+    const events = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn: arn, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }));
+      events.push(...(page.events ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    const g = parseDefinition(String(def.definition));
+    const layout = layoutGraph(g);
+    const runs = stateStatuses(events as never, String(desc.status));
+    const order = [...layout.nodes].sort((a, b) => a.y - b.y || a.x - b.x);
+    if (ctx.json) {
+      ctx.stdout.write(`${JSON.stringify({ executionArn: arn, status: desc.status, current: runs.current ?? null, states: order.map((n) => ({ name: n.id, kind: n.kind, status: runs.states[n.id]?.status ?? 'not reached', visits: runs.states[n.id]?.visits ?? 0 })) })}\n`);
+      return ExitCode.Ok;
+    }
+    const s = styleFor(ctx.stdout, ctx.env);
+    const paint = (status: string, text: string) => (status === 'succeeded' ? s.green(text) : status === 'failed' ? s.red(text) : status === 'caught' ? s.yellow(text) : status === 'entered' || status === 'current' ? s.cyan(text) : s.dim(text));
+    ctx.stdout.write(`${s.bold(String(desc.name))}: ${desc.status}${runs.current ? `, in ${runs.current}` : ''}${desc.error ? ` (${desc.error})` : ''}\n`);
+    for (const n of order) {
+      const run = runs.states[n.id];
+      const status = n.id === runs.current && desc.status === 'RUNNING' ? 'current' : (run?.status ?? 'not reached');
+      const next = g.edges.filter((e) => e.from === n.id).map((e) => (e.kind === 'catch' ? `${e.to} (on ${e.label ?? 'error'})` : e.to));
+      ctx.stdout.write(`${paint(status, `${MARK[status] ?? '·'} ${n.id}`)}${run && run.visits > 1 ? s.dim(` ×${run.visits}`) : ''}${next.length ? s.dim(` → ${next.join(', ')}`) : ''}\n`);
+    }
+    return ExitCode.Ok;
+  } finally {
+    sfn.destroy();
+  }
+}
