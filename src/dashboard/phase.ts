@@ -30,7 +30,7 @@ const RULES: [RegExp, Phase | null][] = [
   [/^ArchiveChoice$/, 'finalize'],
   [/Archive|^Done$/, 'archived'],
   [/Finaliz|AwaitCutoverState/, 'finalize'],
-  [/CutoverWindow|HeldForWindow|HoldForWindow|WindowClosed|GoNoGo|GoDecision|Quiesce|Readiness|NotReadyForCutover|^Ready$|MarkReadyForCutover|TestInstanceTerminat|TerminateTestInstance|AwaitTerminate|TerminateTimeout/, 'ready-for-cutover'],
+  [/CutoverWindow|HeldForWindow|HoldForWindow|WindowClosed|Freeze|Frozen|GoNoGo|GoDecision|Quiesce|Readiness|NotReadyForCutover|^Ready$|MarkReadyForCutover|TestInstanceTerminat|TerminateTestInstance|AwaitTerminate|TerminateTimeout/, 'ready-for-cutover'],
   [/Cutover|TrafficSwitch/, 'cutover'],
   [/Soak|Sign(ed)?[Oo]ff|RevertAfterRejection/, 'soak'],
   [/Test|ActionFailed|VerifyTimeout/, 'test'],

@@ -76,7 +76,8 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium (skipped 
     if (cloud.env.APPROVAL_TOPIC_ARN) await sns.send(new SubscribeCommand({ TopicArn: cloud.env.APPROVAL_TOPIC_ARN, Protocol: 'email', Endpoint: 'approver@example.com' }));
     sns.destroy();
     ids = serverIds(cloud);
-    const soakLong = { soakSeconds: 14 * 86400 };
+    // a long soak (the approver ends it), and waits long enough in wall time for a busy machine (3000x: 1 day = 29 s)
+    const soakLong = { soakSeconds: 14 * 86400, arrivalTimeoutSeconds: 86400, launchTimeoutSeconds: 2 * 86400, verifyTimeoutSeconds: 86400, jobTimeoutSeconds: 86400 };
     const windowOpensAt = new Date(cloud.clock.now() + 30 * 86400_000);
     arns.billing = startServers(cloud, { application: 'billing', ids: ids.slice(0, 3), plan: { ...soakLong, approvers: { testSignoff: ['qa-lead@example.com'], goNoGo: ['cab@example.com'] } } as never });
     arns.intranet = startServers(cloud, { application: 'intranet', ids: ids.slice(3, 4), plan: soakLong });

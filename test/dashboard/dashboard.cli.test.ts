@@ -78,6 +78,8 @@ describe('mgn-flow dashboard', () => {
 describe('the dashboard server on a local cloud', () => {
   let cloud: LocalCloud;
   let arns: string[];
+  /** The dashboard's origin (local.json gives the page's URL, ending in /). */
+  const base = () => cloud.info.dashboard.replace(/\/$/, '');
   beforeAll(async () => {
     cloud = await lifecycleCloud({ servers: 2, applications: 0 });
     arns = startServers(cloud, { plan: { soakSeconds: 14 * 86400 } });
@@ -88,20 +90,20 @@ describe('the dashboard server on a local cloud', () => {
   });
 
   it('serves the page with a strict CSP and answers only to its own address', async () => {
-    const page = await get(`${cloud.info.dashboard}/`);
+    const page = await get(`${base()}/`);
     expect(page.status).toBe(200);
     expect(page.headers['content-security-policy']).toBe(
       "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     );
     expect(page.body).toContain('<script src="/app.js" defer></script>');
     expect(page.body).not.toMatch(/https?:\/\/(?!www\.w3\.org)/);
-    expect((await get(`${cloud.info.dashboard}/`, { host: 'attacker.example' })).status).toBe(421);
-    expect((await get(`${cloud.info.dashboard}/api/board`, {}, 'POST')).status).toBe(405);
-    expect((await get(`${cloud.info.dashboard}/nope`)).status).toBe(404);
+    expect((await get(`${base()}/`, { host: 'attacker.example' })).status).toBe(421);
+    expect((await get(`${base()}/api/board`, {}, 'POST')).status).toBe(405);
+    expect((await get(`${base()}/nope`)).status).toBe(404);
   });
 
   it('returns the board: the servers by wave and application, waiting at the sign-off gate in the soak phase', async () => {
-    const b = JSON.parse((await get(`${cloud.info.dashboard}/api/board`)).body) as { counts: Record<string, number>; waves: { wave: string; applications: { application: string; servers: { serverId: string; phase: string; status: string; gate?: unknown }[] }[] }[] };
+    const b = JSON.parse((await get(`${base()}/api/board`)).body) as { counts: Record<string, number>; waves: { wave: string; applications: { application: string; servers: { serverId: string; phase: string; status: string; gate?: unknown }[] }[] }[] };
     expect(b.counts).toMatchObject({ total: 2, waiting: 2 });
     expect(b.waves).toHaveLength(1);
     expect(b.waves[0]?.applications[0]?.servers.map((s) => [s.serverId, s.phase, s.status, s.gate])).toEqual(
@@ -110,17 +112,17 @@ describe('the dashboard server on a local cloud', () => {
   });
 
   it('returns an execution’s graph and its states; 400 for a bad ARN, 404 for an unknown one', async () => {
-    const g = JSON.parse((await get(`${cloud.info.dashboard}/api/executions/${encodeURIComponent(arns[0] as string)}/graph`)).body) as { layout: { nodes: unknown[] }; states: { current: string } };
+    const g = JSON.parse((await get(`${base()}/api/executions/${encodeURIComponent(arns[0] as string)}/graph`)).body) as { layout: { nodes: unknown[] }; states: { current: string } };
     expect(g.layout.nodes.length).toBeGreaterThan(50);
     expect(g.states.current).toBe('Soak');
-    expect((await get(`${cloud.info.dashboard}/api/executions/nope/states`)).status).toBe(400);
+    expect((await get(`${base()}/api/executions/nope/states`)).status).toBe(400);
     const missing = (arns[0] as string).replace(/-1$/, '-9');
-    expect((await get(`${cloud.info.dashboard}/api/executions/${encodeURIComponent(missing)}/states`)).status).toBe(404);
+    expect((await get(`${base()}/api/executions/${encodeURIComponent(missing)}/states`)).status).toBe(404);
   });
 
   it('returns the outbox from the local SNS outbox, and no inbox until one is connected', async () => {
-    expect(JSON.parse((await get(`${cloud.info.dashboard}/api/inbox`)).body)).toEqual({ available: false, items: [] });
-    expect(JSON.parse((await get(`${cloud.info.dashboard}/api/outbox`)).body)).toMatchObject({ available: true });
+    expect(JSON.parse((await get(`${base()}/api/inbox`)).body)).toEqual({ available: false, items: [] });
+    expect(JSON.parse((await get(`${base()}/api/outbox`)).body)).toMatchObject({ available: true });
   });
 
   it('runs from the CLI against the local cloud found in .mgn-flow/local.json, first stdout line its URL, until a signal', async () => {
@@ -136,6 +138,7 @@ describe('the dashboard server on a local cloud', () => {
       await until('URL printed', () => stdout.text.includes('\n'));
       const url = stdout.text.split('\n')[0] as string;
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(cloud.info.dashboard).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
       const b = JSON.parse((await get(`${url}/api/board`)).body) as { counts: { total: number } };
       expect(b.counts.total).toBe(2);
       stop('SIGTERM');

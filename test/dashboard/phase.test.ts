@@ -21,6 +21,8 @@ describe('phaseOfState', () => {
     ['MarkReadyForCutover', 'ready-for-cutover'],
     ['AwaitTerminate', 'ready-for-cutover'],
     ['HoldForWindow', 'ready-for-cutover'],
+    ['CheckFreeze', 'ready-for-cutover'],
+    ['HoldForFreeze', 'ready-for-cutover'],
     ['CutoverWindowClosed', 'ready-for-cutover'],
     ['GoNoGo', 'ready-for-cutover'],
     ['HoldForReadiness', 'ready-for-cutover'],

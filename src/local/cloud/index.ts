@@ -272,7 +272,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
     };
     const info: LocalCloudInfo = {
       endpoints,
-      dashboard: dashboard.url,
+      dashboard: `${dashboard.url}/`,
       region,
       accountId,
       stage: config.stage,
