@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NotFoundError } from './errors.ts';
 import { UsageError } from '../local/emulator/config.ts';
+import type { Clock } from '../ports.ts';
 
 /** Where a command acts: the running local cloud (default) or an AWS stage. */
 export interface TargetFlags {
@@ -60,4 +61,27 @@ export function targetEnvironment(flags: TargetFlags, cwd = process.cwd(), env: 
 /** Apply a target environment to this process (the SDK reads it when clients are built). */
 export function useTarget(env: Record<string, string>): void {
   for (const [k, v] of Object.entries(env)) process.env[k] = v;
+}
+
+/**
+ * The clock a command judges by (deadlines, audit times, "in the past"). On AWS: this machine's clock (none
+ * returned). On the local cloud: the cloud's simulated clock, read from its MGN emulator, which drives every
+ * service there; this process's own clock is wall time, days or months away from it.
+ */
+export async function targetClock(env: Record<string, string>): Promise<Clock | undefined> {
+  const mgn = env.AWS_ENDPOINT_URL_MGN;
+  if (!mgn) return undefined;
+  try {
+    const res = await fetch(new URL('/_emulator/clock', mgn), { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) return undefined;
+    const c = (await res.json()) as { nowMs?: unknown; timeScale?: unknown; manual?: unknown };
+    if (typeof c.nowMs !== 'number') return undefined;
+    const base = c.nowMs;
+    const wall = performance.now();
+    const scale = c.manual === true || typeof c.timeScale !== 'number' ? 0 : c.timeScale;
+    return { now: () => new Date(base + (performance.now() - wall) * scale) };
+  } catch {
+    // an endpoint that is not the emulator (--endpoint-url to another stand-in): its own clock is wall time
+    return undefined;
+  }
 }

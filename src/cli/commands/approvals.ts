@@ -2,7 +2,7 @@ import { Argument, type Command } from 'commander';
 import { handler, type CliContext } from '../context.ts';
 import { ConflictError, NotFoundError, UsageError } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { targetEnvironment, useTarget, type TargetFlags } from '../target.ts';
+import { targetClock, targetEnvironment, useTarget, type TargetFlags } from '../target.ts';
 import type { Decision, Gate } from '../../ports.ts';
 
 interface DecideFlags extends TargetFlags {
@@ -64,9 +64,11 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 async function withDeps<T>(flags: TargetFlags, run: (deps: import('../../adapters/aws/deps.ts').Deps) => Promise<T>): Promise<T> {
-  useTarget(targetEnvironment(flags));
+  const target = targetEnvironment(flags);
+  useTarget(target);
+  const clock = await targetClock(target);
   const { createDeps, loadConfig } = await import('../../adapters/aws/index.ts');
-  const deps = createDeps(loadConfig());
+  const deps = createDeps(loadConfig(), clock ? { clock } : {});
   try {
     return await run(deps);
   } finally {

@@ -4,7 +4,7 @@ import { handler, type CliContext } from '../context.ts';
 import { ConflictError, NotFoundError, UsageError } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { styleFor } from '../output.ts';
-import { targetEnvironment, useTarget, type TargetFlags } from '../target.ts';
+import { targetClock, targetEnvironment, useTarget, type TargetFlags } from '../target.ts';
 import type { Deps } from '../../adapters/aws/deps.ts';
 import type { Wave } from '../../core/wave-file.ts';
 import type { CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
@@ -66,9 +66,11 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 async function withDeps<T>(flags: TargetFlags, run: (deps: Deps) => Promise<T>): Promise<T> {
-  useTarget(targetEnvironment(flags));
+  const target = targetEnvironment(flags);
+  useTarget(target);
+  const clock = await targetClock(target);
   const { createDeps, loadConfig } = await import('../../adapters/aws/index.ts');
-  const deps = createDeps(loadConfig());
+  const deps = createDeps(loadConfig(), clock ? { clock } : {});
   try {
     return await run(deps);
   } finally {
