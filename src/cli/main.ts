@@ -30,8 +30,9 @@ function report(ctx: CliContext, err: unknown, active: Command | undefined): voi
   const prefix = styleFor(ctx.stderr, ctx.env).red('error:');
   const debug = ctx.env.MGN_FLOW_DEBUG === '1';
   const message = err instanceof Error ? err.message : String(err);
-  const firstLine = message.split('\n', 1)[0] ?? '';
-  ctx.stderr.write(`${prefix} ${firstLine}\n`);
+  // a usage error of ours may list several problems, one a line (an invalid wave file): all are shown
+  const lines = err instanceof UsageError ? message.split('\n') : [message.split('\n', 1)[0] ?? ''];
+  ctx.stderr.write(`${prefix} ${lines.join('\n')}\n`);
   if (err instanceof UsageError && active) ctx.stderr.write(`${usageHint(active)}\n`);
   if (debug && err instanceof Error && err.stack) ctx.stderr.write(`${err.stack}\n`);
 }
