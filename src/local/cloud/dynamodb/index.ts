@@ -315,7 +315,18 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<LocalDynamo
     },
   };
 
+  let active = 0;
   const outer = createServer((req, res) => {
+    active++;
+    let done = false;
+    const finished = () => {
+      if (!done) {
+        done = true;
+        active--;
+      }
+    };
+    res.once('finish', finished);
+    res.once('close', finished);
     const target = String(req.headers['x-amz-target'] ?? '');
     const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
     if (req.method === 'POST' && FRONT_OPERATIONS.has(operation)) {
@@ -354,9 +365,14 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<LocalDynamo
   return {
     endpoint: `http://127.0.0.1:${port}`,
     close: async () => {
+      // no new request; the ones in flight finish before the database closes under them (at most 2 s)
+      const closed = new Promise<void>((resolve) => outer.close(() => resolve()));
+      outer.closeIdleConnections();
+      const deadline = performance.now() + 2000;
+      while (active > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       outer.closeAllConnections();
       inner.closeAllConnections();
-      await new Promise<void>((resolve) => outer.close(() => resolve()));
+      await closed;
       await new Promise<void>((resolve, reject) => inner.close((err) => (err ? reject(err) : resolve())));
     },
   };
