@@ -110,6 +110,7 @@ async function runDashboard(ctx: CliContext, flags: DashboardFlags): Promise<num
       clients: { sfn, mgn },
       stateMachineArns: arns,
       title: target.title,
+      ...(process.env.STATE_TABLE ? { inbox: await stateTableInbox(process.env.STATE_TABLE) } : {}),
       reader: { historyReadsPerSecond: flags.historyReads ?? (target.kind === 'aws' ? 4 : 100), ...(target.kind === 'aws' ? { historyBurst: 50 } : {}) },
     });
     if (ctx.json) ctx.stdout.write(`${JSON.stringify({ url: dashboard.url, target: target.kind, region: target.region, stateMachineArns: arns })}\n`);
@@ -129,4 +130,13 @@ async function runDashboard(ctx: CliContext, flags: DashboardFlags): Promise<num
     sfn.destroy();
     mgn.destroy();
   }
+}
+
+/** The approvals inbox from the stack's state table (when the target names one). */
+async function stateTableInbox(table: string): Promise<() => Promise<unknown[]>> {
+  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+  const { createDocumentClient, createGateStore, createWaitStore } = await import('../../adapters/aws/stores.ts');
+  const { gateInbox } = await import('../../dashboard/inbox.ts');
+  const doc = createDocumentClient(new DynamoDBClient({}));
+  return gateInbox({ gates: createGateStore(doc, table), waits: createWaitStore(doc, table) });
 }

@@ -6,7 +6,9 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/client-sns';
 import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { gateInbox } from '../../dashboard/inbox.ts';
 import { startDashboard } from '../../dashboard/server.ts';
+import { createDocumentClient, createGateStore, createWaitStore } from '../../adapters/aws/stores.ts';
 import type { Faults, Quotas } from '../emulator/config.ts';
 import { startEmulator } from '../emulator/index.ts';
 import { type ApiRoute, type LocalApi, startApi } from './api/index.ts';
@@ -246,17 +248,22 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
     // The dashboard reads the stand-ins through the SDK, as it reads AWS; the outbox panel shows the SNS outbox.
     const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
     const dashboardClients = { sfn: new SFNClient({ region, endpoint: gateway.endpoint, credentials }), mgn: new MgnClient({ region, endpoint: emulator.endpoint, credentials }) };
+    // the approvals inbox reads the open gates from the state table
+    const inboxDdb = new DynamoDBClient({ region, endpoint: dynamo.endpoint, credentials });
+    const inboxDoc = createDocumentClient(inboxDdb);
     const dashboard = await startDashboard({
       port: opts.dashboardPort ?? 0,
       clients: dashboardClients,
       stateMachineArns: Object.values(stateMachines),
       outbox: async () => sns.outbox(),
+      inbox: gateInbox({ gates: createGateStore(inboxDoc, String(env.STATE_TABLE)), waits: createWaitStore(inboxDoc, String(env.STATE_TABLE)) }),
       title: `local (${config.stage}, ${region})`,
     });
     closers.push(async () => {
       await dashboard.close();
       dashboardClients.sfn.destroy();
       dashboardClients.mgn.destroy();
+      inboxDdb.destroy();
     });
 
     const endpoints: LocalEndpoints = {

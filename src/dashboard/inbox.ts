@@ -1,0 +1,24 @@
+import type { GateStore, WaitStore } from '../ports.ts';
+
+/**
+ * The approvals inbox: the gates waiting for a decision, soonest deadline first, with who is asked and how
+ * many of the application's servers are at the gate. No link is shown (links are the approvers' own).
+ */
+export function gateInbox(stores: { gates: Pick<GateStore, 'listOpen'>; waits: Pick<WaitStore, 'list'> }): () => Promise<unknown[]> {
+  return async () => {
+    const [gates, waits] = await Promise.all([stores.gates.listOpen(), stores.waits.list()]);
+    return gates
+      .sort((a, b) => a.deadline.localeCompare(b.deadline))
+      .map((g) => {
+        const parked = waits.filter((w) => w.condition.kind === 'GATE' && w.condition.gateId === g.id).length;
+        return {
+          id: g.id,
+          title: `${g.gate} for ${g.application}`,
+          approvers: g.approvers?.length ? g.approvers : ['approvals topic'],
+          deadline: g.deadline,
+          openedAt: g.openedAt,
+          summary: `wave ${g.wave}: ${parked} of ${g.servers.length} server(s) at the gate; choices ${g.allowed.join(', ')}. From a terminal: mgn-flow approvals ${g.allowed.includes('approve') ? 'approve' : 'decide'} '${g.id}'`,
+        };
+      });
+  };
+}
