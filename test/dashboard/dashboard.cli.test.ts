@@ -120,8 +120,10 @@ describe('the dashboard server on a local cloud', () => {
     expect((await get(`${base()}/api/executions/${encodeURIComponent(missing)}/states`)).status).toBe(404);
   });
 
-  it('returns the outbox from the local SNS outbox, and no inbox until one is connected', async () => {
-    expect(JSON.parse((await get(`${base()}/api/inbox`)).body)).toEqual({ available: false, items: [] });
+  it('returns the outbox from the local SNS outbox, and the open gates as the approvals inbox', async () => {
+    const inbox = JSON.parse((await get(`${base()}/api/inbox`)).body) as { available: boolean; items: { title: string; approvers: string[]; deadline: string }[] };
+    expect(inbox.available).toBe(true);
+    for (const item of inbox.items) expect(item).toMatchObject({ title: expect.stringMatching(/^[A-Z_]+ for /), approvers: expect.any(Array), deadline: expect.any(String) });
     expect(JSON.parse((await get(`${base()}/api/outbox`)).body)).toMatchObject({ available: true });
   });
 
