@@ -96,3 +96,32 @@ describe('approval pages: a 5-server application at its sign-off', () => {
     expect(audit[0]?.released.sort()).toEqual([...ids].sort());
   });
 });
+
+describe('approval reminders on the local cloud', () => {
+  let cloud: LocalCloud;
+  beforeAll(async () => {
+    cloud = await lifecycleCloud({ servers: 1, applications: 1 });
+  });
+  afterAll(async () => {
+    await cloud?.close();
+  });
+
+  it('nobody decides: reminders at 50% and 90% (the reconciler), escalation to ops, expiry to the safe path, the link answers 410', { timeout: 60_000 }, async () => {
+    const [arn] = startServers(cloud, { plan: { soakSeconds: 3600, gateTimeoutSeconds: 4 * 3600, approvers: { testSignoff: ['qa-lead@example.com'], goNoGo: [], finalize: [] } } }) as [string];
+    const r = await cloud.host.settled(arn);
+    expect({ status: r.status, error: r.error }).toEqual({ status: 'FAILED', error: 'GateExpired' });
+    const kinds = cloud.sns.outbox({ topicArn: String(cloud.env.APPROVAL_TOPIC_ARN) }).map((m) => m.attributes.kind?.StringValue);
+    expect(kinds).toEqual(['request', 'reminder-50', 'reminder-90']);
+    const ops = cloud.sns.outbox({ topicArn: String(cloud.env.OPS_TOPIC_ARN) }).map((m) => String(m.subject));
+    expect(ops.filter((s) => /^Escalation: SIGNOFF for app-1 undecided, [\d.]+ h left$/.test(s))).toHaveLength(1);
+    // the reminders come at their marks of the decision time (from the end of the soak to the deadline)
+    const at = (kind: string) => Date.parse(cloud.sns.outbox().find((m) => m.attributes.kind?.StringValue === kind)?.at as string);
+    const soakEnd = at('request') + 3600_000;
+    expect(at('reminder-50')).toBeGreaterThanOrEqual(soakEnd + 0.5 * 4 * 3600_000);
+    expect(at('reminder-90')).toBeGreaterThanOrEqual(soakEnd + 0.9 * 4 * 3600_000);
+    const url = linksIn(cloud.sns.outbox().find((m) => m.attributes.kind?.StringValue === 'reminder-90')?.message ?? '')[0] as string;
+    await until('the gate marked expired', async () => (await fetch(url)).status === 410);
+    // ops are told how it ended (the reconciler's "Gate expired" when it gets there first, else the execution's end)
+    expect(cloud.sns.outbox({ topicArn: String(cloud.env.OPS_TOPIC_ARN) }).some((m) => m.subject === 'Gate expired: SIGNOFF for app-1' || m.message.includes('GateExpired'))).toBe(true);
+  });
+});
