@@ -103,6 +103,34 @@ describe('wave failure policies', () => {
   });
 });
 
+describe('wave canaries', () => {
+  it('the other applications start only after the canary succeeded; a failed canary keeps them from starting', { timeout: 120_000 }, async () => {
+    const cloud = await lifecycleCloud({ servers: 5, applications: 2 });
+    const stop = autoApprove(cloud, { failure: 'rollback' });
+    try {
+      // a failing canary: nothing else starts, whatever the failure policy
+      const { wave, failing } = await failingWave(cloud, { failurePolicy: 'continue', concurrency: 5 });
+      (wave.applications[0] as Wave['applications'][number]).canary = true;
+      const r = await cloud.host.settled(await startWave(cloud, wave));
+      expect(r.error).toBe('WaveIncomplete');
+      const rep = await report(cloud, wave.name);
+      expect(rep.counts).toMatchObject({ rolledBack: 1, notStarted: 4 });
+      expect(rep.holding).toContain('canary');
+      expect(cloud.host.listExecutions(cloud.stateMachineArn('serverLifecycle')).map((e) => e.name)).toEqual([`wave-1-${failing}-1`]);
+
+      // run again (the injected failure is used up): the canary succeeds first, then the rest start
+      const again = await cloud.host.settled(await startWave(cloud, wave, 'wave-1-2'));
+      expect(again.status).toBe('SUCCEEDED');
+      const executions = cloud.host.listExecutions(cloud.stateMachineArn('serverLifecycle'));
+      const canaryDone = executions.find((e) => e.name === `wave-1-${failing}-2`)?.stopDate as number;
+      for (const e of executions.filter((x) => !x.name.includes(failing))) expect(e.startDate).toBeGreaterThanOrEqual(canaryDone);
+    } finally {
+      stop();
+      await cloud.close();
+    }
+  });
+});
+
 describe('wave freeze calendar', () => {
   it('a freeze holds the cutover until it ends; the report shows why the servers waited', { timeout: 90_000 }, async () => {
     const cloud = await lifecycleCloud({ servers: 2, applications: 1 });
