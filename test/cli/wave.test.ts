@@ -182,3 +182,28 @@ describe('mgn-flow wave start|schedule|status on the local cloud', () => {
     expect(both.stderr).toContain('--list and --cancel exclude each other');
   });
 });
+
+describe("mgn-flow wave start --mgn-wave: MGN's own Waves and Applications", () => {
+  let env: CliCloud;
+  let cloud: LocalCloud;
+  beforeAll(async () => {
+    env = await cliCloud({ servers: 4, applications: 2, timeScale: 60, start: 'agent-installed' });
+    cloud = env.cloud;
+  }, 60_000);
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  it("starts MGN's wave by name: its applications and their servers, one server execution each", async () => {
+    const missing = await run(['wave', 'start', '--mgn-wave', 'No Such Wave']);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain('MGN has no wave "No Such Wave"; its waves: Wave 1 (');
+    const r = await run(['--json', 'wave', 'start', '--mgn-wave', 'Wave 1']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { wave: string; started: boolean; applications: number };
+    expect(out).toMatchObject({ started: true, applications: 2 });
+    await until('the servers started', () => cloud.host.listExecutions(cloud.stateMachineArn('serverLifecycle')).length === 4);
+    const names = cloud.host.listExecutions(cloud.stateMachineArn('serverLifecycle')).map((e) => e.name).sort();
+    expect(names).toEqual(serverIds(cloud).map((id) => `${out.wave}-${id}-1`).sort());
+  });
+});
