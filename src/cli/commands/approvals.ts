@@ -1,8 +1,9 @@
 import { Argument, type Command } from 'commander';
 import { handler, type CliContext } from '../context.ts';
+import { targetOptions, withDeps } from '../with-deps.ts';
 import { ConflictError, NotFoundError, UsageError } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { targetClock, targetEnvironment, useTarget, type TargetFlags } from '../target.ts';
+import type { TargetFlags } from '../target.ts';
 import type { Decision, Gate } from '../../ports.ts';
 
 interface DecideFlags extends TargetFlags {
@@ -19,13 +20,6 @@ interface ListFlags extends TargetFlags {
 
 const FAILURE_CHOICES = ['retry', 'rollback', 'stop'] as const;
 
-function targetOptions(c: Command): Command {
-  return c
-    .option('--endpoint-url <url>', 'one endpoint for every service instead of .mgn-flow/local.json')
-    .option('--stage <stage>', 'act on the AWS stage instead of the local cloud')
-    .option('--region <region>', 'AWS region')
-    .option('--profile <profile>', 'AWS profile');
-}
 
 function decideOptions(c: Command): Command {
   return targetOptions(
@@ -61,19 +55,6 @@ export function register(program: Command, ctx: CliContext): void {
       .description('decide a failure gate')
       .addArgument(new Argument('<choice>', 'what happens to the failed server').choices(FAILURE_CHOICES)),
   ).action(handler(ctx, (id: string, choice: Decision, flags: DecideFlags) => decideCommand(ctx, id, choice, flags)));
-}
-
-async function withDeps<T>(flags: TargetFlags, run: (deps: import('../../adapters/aws/deps.ts').Deps) => Promise<T>): Promise<T> {
-  const target = targetEnvironment(flags);
-  useTarget(target);
-  const clock = await targetClock(target);
-  const { createDeps, loadConfig } = await import('../../adapters/aws/index.ts');
-  const deps = createDeps(loadConfig(), clock ? { clock } : {});
-  try {
-    return await run(deps);
-  } finally {
-    for (const c of Object.values(deps.clients)) c.destroy();
-  }
 }
 
 function describeGate(g: Gate, parked: number): string {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { handler, type CliContext } from '../context.ts';
+import { targetOptions } from '../with-deps.ts';
 import { NotFoundError } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { styleFor } from '../output.ts';
@@ -11,14 +12,11 @@ import { targetEnvironment, useTarget, type TargetFlags } from '../target.ts';
  * (`<wave>-<server>-<attempt>`).
  */
 export function register(program: Command, ctx: CliContext): void {
-  program
-    .command('graph <execution>')
-    .description("an execution's states, in the order of the state machine, marked from its history: done, current, failed, caught, not reached")
-    .option('--endpoint-url <url>', 'one endpoint for every service instead of .mgn-flow/local.json')
-    .option('--stage <stage>', 'act on the AWS stage instead of the local cloud')
-    .option('--region <region>', 'AWS region')
-    .option('--profile <profile>', 'AWS profile')
-    .action(handler(ctx, (execution: string, flags: TargetFlags) => graph(ctx, execution, flags)));
+  targetOptions(
+    program
+      .command('graph <execution>')
+      .description("an execution's states, in the order of the state machine, marked from its history: done, current, failed, caught, not reached"),
+  ).action(handler(ctx, (execution: string, flags: TargetFlags) => graph(ctx, execution, flags)));
 }
 
 const MARK: Record<string, string> = { succeeded: '✓', current: '●', entered: '●', failed: '✗', caught: '↷', aborted: '■' };

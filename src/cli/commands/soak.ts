@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { handler, type CliContext } from '../context.ts';
+import { targetOptions } from '../with-deps.ts';
 import { NotFoundError } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { positiveNumber } from '../parse.ts';
@@ -12,16 +13,13 @@ interface SoakFlags extends TargetFlags {
 
 export function register(program: Command, ctx: CliContext): void {
   const soak = program.command('soak').description('act on the test soak of an application');
-  soak
-    .command('extend <application>')
-    .description("extend the soak of an application's servers by N days; the sign-off request stays open")
-    .requiredOption('--days <n>', 'days to add to the soak', positiveNumber)
-    .option('--wave <wave>', 'the wave the application belongs to', 'wave-1')
-    .option('--endpoint-url <url>', 'one endpoint for every service instead of .mgn-flow/local.json')
-    .option('--stage <stage>', 'act on the AWS stage instead of the local cloud')
-    .option('--region <region>', 'AWS region')
-    .option('--profile <profile>', 'AWS profile')
-    .action(handler(ctx, (application: string, flags: SoakFlags) => extend(ctx, application, flags)));
+  targetOptions(
+    soak
+      .command('extend <application>')
+      .description("extend the soak of an application's servers by N days; the sign-off request stays open")
+      .requiredOption('--days <n>', 'days to add to the soak', positiveNumber)
+      .option('--wave <wave>', 'the wave the application belongs to', 'wave-1'),
+  ).action(handler(ctx, (application: string, flags: SoakFlags) => extend(ctx, application, flags)));
 }
 
 async function extend(ctx: CliContext, application: string, flags: SoakFlags): Promise<number> {

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { handler, type CliContext } from '../context.ts';
+import { targetOptions, withDeps } from '../with-deps.ts';
 import { ConflictError, NotFoundError, UsageError } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { styleFor } from '../output.ts';
-import { targetClock, targetEnvironment, useTarget, type TargetFlags } from '../target.ts';
+import type { TargetFlags } from '../target.ts';
 import type { Deps } from '../../adapters/aws/deps.ts';
 import type { Wave } from '../../core/wave-file.ts';
 import type { CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
@@ -24,13 +25,6 @@ interface ScheduleFlags extends TargetFlags {
 /** Schedules mgn-flow creates are named after their wave, under this prefix. */
 export const SCHEDULE_PREFIX = 'mgn-flow-wave-';
 
-function targetOptions(c: Command): Command {
-  return c
-    .option('--endpoint-url <url>', 'one endpoint for every service instead of .mgn-flow/local.json')
-    .option('--stage <stage>', 'act on the AWS stage instead of the local cloud')
-    .option('--region <region>', 'AWS region')
-    .option('--profile <profile>', 'AWS profile');
-}
 
 export function register(program: Command, ctx: CliContext): void {
   const wave = program.command('wave').description('validate, start, schedule and follow a wave');
@@ -65,18 +59,6 @@ export function register(program: Command, ctx: CliContext): void {
   );
 }
 
-async function withDeps<T>(flags: TargetFlags, run: (deps: Deps) => Promise<T>): Promise<T> {
-  const target = targetEnvironment(flags);
-  useTarget(target);
-  const clock = await targetClock(target);
-  const { createDeps, loadConfig } = await import('../../adapters/aws/index.ts');
-  const deps = createDeps(loadConfig(), clock ? { clock } : {});
-  try {
-    return await run(deps);
-  } finally {
-    for (const c of Object.values(deps.clients)) c.destroy();
-  }
-}
 
 /** The wave state machine: from .mgn-flow/local.json, WAVE_STATE_MACHINE_ARN, or the stage's name and the caller's account. */
 async function waveMachineArn(flags: TargetFlags): Promise<string> {
