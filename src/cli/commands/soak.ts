@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { handler, type CliContext } from '../context.ts';
-import { targetOptions } from '../with-deps.ts';
+import { targetOptions, withDeps } from '../with-deps.ts';
 import { NotFoundError } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { positiveNumber } from '../parse.ts';
-import { targetEnvironment, useTarget, type TargetFlags } from '../target.ts';
+import type { TargetFlags } from '../target.ts';
 
 interface SoakFlags extends TargetFlags {
   days: number;
@@ -23,19 +23,16 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 async function extend(ctx: CliContext, application: string, flags: SoakFlags): Promise<number> {
-  useTarget(targetEnvironment(flags));
-  const { createDeps, loadConfig } = await import('../../adapters/aws/index.ts');
   const { extendSoak } = await import('../../core/soak.ts');
-  const deps = createDeps(loadConfig());
-  try {
-    const r = await extendSoak(deps, { wave: flags.wave, application, days: flags.days });
-    if (ctx.json) ctx.stdout.write(`${JSON.stringify(r)}\n`);
-    else for (const e of r.extended) ctx.stdout.write(`${e.serverId}: soak extended, ${(e.remainingSeconds / 86400).toFixed(1)} days left\n`);
-    return ExitCode.Ok;
-  } catch (err) {
-    if ((err as Error).name === 'InvalidDecisionError' && /is soaking/.test((err as Error).message)) throw new NotFoundError((err as Error).message);
-    throw err;
-  } finally {
-    for (const c of Object.values(deps.clients)) c.destroy();
-  }
+  return withDeps(flags, async (deps) => {
+    try {
+      const r = await extendSoak(deps, { wave: flags.wave, application, days: flags.days });
+      if (ctx.json) ctx.stdout.write(`${JSON.stringify(r)}\n`);
+      else for (const e of r.extended) ctx.stdout.write(`${e.serverId}: soak extended, ${(e.remainingSeconds / 86400).toFixed(1)} days left\n`);
+      return ExitCode.Ok;
+    } catch (err) {
+      if ((err as Error).name === 'InvalidDecisionError' && /is soaking/.test((err as Error).message)) throw new NotFoundError((err as Error).message);
+      throw err;
+    }
+  });
 }
