@@ -39,6 +39,8 @@ export interface LocalCloudOptions {
   root?: string;
   timeScale?: number;
   manualClock?: boolean;
+  /** Simulated start time (ms since epoch; default the emulator's, 2026-01-05T08:00:00Z). */
+  startTime?: number;
   servers?: number;
   seed?: number;
   applications?: number;
@@ -99,6 +101,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       seed: opts.seed ?? 1,
       timeScale: opts.timeScale ?? 1,
       manualClock: opts.manualClock ?? false,
+      ...(opts.startTime !== undefined ? { startTime: opts.startTime } : {}),
       region,
       ...(opts.applications !== undefined ? { applications: opts.applications } : {}),
       ...(opts.start ? { start: opts.start } : {}),
