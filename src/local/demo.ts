@@ -43,6 +43,10 @@ export interface DemoOptions {
   waveDir?: string;
   /** Fail one server's first test launch (default true). */
   injectFailure?: boolean;
+  /** The first application is a canary, migrated before the others (default true). */
+  canary?: boolean;
+  /** Called once the local cloud runs (the bench samples it). */
+  onCloud?: (cloud: LocalCloud) => void;
 }
 
 interface ServerSummary {
@@ -74,18 +78,22 @@ const TIME_ZONE = 'Europe/Berlin';
 /** The wave starts this long after it is scheduled (simulated). */
 const SCHEDULE_AHEAD_MS = 5 * 60_000;
 
-/** Open the link and decide; a page that asks to wait (a server not at the gate yet: 400) is tried again. */
+/**
+ * Open the link and decide; a page that asks to wait (a server not at the gate yet: 400) is tried again,
+ * backing off from 100 ms to 2 s of wall time (each try renders the page with its evidence: a large
+ * application's servers arrive over a while, and a tight loop would load the cloud it waits for).
+ */
 async function decideWithRetries(url: string, d: LinkDecision): Promise<number> {
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 0, delay = 100; ; attempt++, delay = Math.min(2000, delay * 1.5)) {
     const r = await openAndDecide(url, d);
     const status = r.post?.status ?? r.get.status;
-    if (status !== 400 || attempt >= 50) return status;
-    await new Promise((res) => setTimeout(res, 100));
+    if (status !== 400 || attempt >= 200) return status;
+    await new Promise((res) => setTimeout(res, delay));
   }
 }
 
 /** The demo's wave file: MGN's applications by hostname, the first one a canary, and the standalone servers. */
-export function demoWaveFile(o: { seed: number; applications: { name: string; hostnames: string[] }[]; standalone: string[] }): string {
+export function demoWaveFile(o: { seed: number; applications: { name: string; hostnames: string[] }[]; standalone: string[]; canary?: boolean }): string {
   const list = (hosts: string[]) => `[${hosts.join(', ')}]`;
   return [
     `# Written by npm run demo (seed ${o.seed}) from the hostnames the MGN emulator seeded; checked like any wave file`,
@@ -98,7 +106,7 @@ export function demoWaveFile(o: { seed: number; applications: { name: string; ho
     '',
     'defaults:',
     '  soakDays: 14            # ended early by the sign-off',
-    '  concurrency: 10',
+    `  concurrency: ${Math.min(200, Math.max(10, o.applications.length + o.standalone.length))}`,
     '  failurePolicy: hold',
     '  archive: true',
     '',
@@ -108,7 +116,7 @@ export function demoWaveFile(o: { seed: number; applications: { name: string; ho
     `  finalize: ${list(APPROVERS.finalize)}`,
     '',
     'applications:',
-    ...o.applications.flatMap((a, i) => [`  - name: ${a.name}`, ...(i === 0 && o.applications.length > 1 ? ['    canary: true          # migrated first; the others follow once it is through'] : []), `    servers: ${list(a.hostnames)}`]),
+    ...o.applications.flatMap((a, i) => [`  - name: ${a.name}`, ...(i === 0 && o.applications.length > 1 && o.canary !== false ? ['    canary: true          # migrated first; the others follow once it is through'] : []), `    servers: ${list(a.hostnames)}`]),
     ...(o.standalone.length ? ['', '# standalone servers: each migrates as an application of one, named after it', 'servers:', ...o.standalone.map((h) => `  - ${h}`)] : []),
     '',
   ].join('\n');
@@ -132,6 +140,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     quotas: { maxActiveSourceServers: Math.max(150, total) },
     ...(opts.faults ? { faults: opts.faults } : {}),
   });
+  opts.onCloud?.(cloud);
   // simulated time is counted from the moment the wave is scheduled
   let simStart = cloud.clock.now();
   const clockLabel = () => `T+${((cloud.clock.now() - simStart) / 3_600_000).toFixed(1).padStart(5)}h`;
@@ -161,7 +170,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     }
     const dir = opts.waveDir ?? mkdtempSync(join(tmpdir(), 'mgn-flow-demo-'));
     const waveFile = join(dir, 'demo-wave.yaml');
-    writeFileSync(waveFile, demoWaveFile({ seed, applications: [...apps].map(([name, hostnames]) => ({ name, hostnames })), standalone: standalone.map((s) => hostOf(s.id)) }));
+    writeFileSync(waveFile, demoWaveFile({ seed, applications: [...apps].map(([name, hostnames]) => ({ name, hostnames })), standalone: standalone.map((s) => hostOf(s.id)), canary: opts.canary !== false }));
 
     // Validated and stored with the code of `mgn-flow wave start|schedule`, through the product's own adapters
     // (the local cloud gave this process the environment a handler gets).
