@@ -14,8 +14,6 @@ import { lifecycleCloud, serverIds, until } from './lifecycle-helpers.ts';
  * schedule; the local scheduler fires it on the cloud's clock, here a manual one moved by the test.
  */
 
-const MINUTE = 60;
-
 /** A cloud whose clock stands still at `start` until the test moves it, and a working directory pointing the CLI at it. */
 async function scheduleCloud(start: string): Promise<{ cloud: LocalCloud; dir: string; waveFile: (name: string) => string; close: () => Promise<void> }> {
   const cloud = await lifecycleCloud({ servers: 2, applications: 1, manualClock: true, startTime: Date.parse(start) });
