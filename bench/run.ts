@@ -365,7 +365,7 @@ async function wave1000Figures(): Promise<void> {
     `soak 14 days ended by the sign-off, every gate decided through its link; time scale ${timeScale}x; simulated ${r.simulatedHours} h`;
   const status = r.finished
     ? `finished: every server CUTOVER and archived: ${r.ok ? 'yes' : 'NO'}, wave ${r.waveStatus}, ${r.launchJobs} launch jobs, ${r.gateRetries} failure gates decided retry`
-    : `NOT FINISHED within the ${capS} s cap: ${r.archived ?? 0} of ${servers} archived, states ${JSON.stringify(r.states)}, ${r.gateRetries} failure gates decided retry (launch timeouts while waiting for job slots)`;
+    : `NOT FINISHED within the ${capS} s cap: ${r.archived ?? 0} of ${servers} archived, states ${JSON.stringify(r.states)}, ${r.gateRetries} failure gates (test or cutover launch failed or timed out) decided retry`;
   const base = { servers, timeScale, quotas, finished: r.finished };
   const partial = r.finished ? '' : 'PARTIAL (wave not finished), counted so far and divided by all servers; ';
   results.wave1000WallS = { value: Math.round(r.wallS * 10) / 10, unit: 's', ...base, note: `wall time from the local cloud's start to the wave's end: ${conditions}; ${status} (aim <= 120)` };
@@ -391,9 +391,18 @@ const benches: [string, () => Promise<void>][] = [
 
 const only = process.env.BENCH_ONLY;
 const wallStart = performance.now();
+// One bench that fails is reported and the others still run; its figures keep their last value in results.json.
+const failures: string[] = [];
 for (const [name, run] of benches.filter(([n]) => !only || n.includes(only))) {
   process.stderr.write(`bench: ${name}...\n`);
-  await run();
+  const t = performance.now();
+  try {
+    await run();
+  } catch (err) {
+    failures.push(`${name}: ${(err as Error).message}`);
+    process.stderr.write(`bench: ${name} FAILED: ${(err as Error).message}\n`);
+  }
+  process.stderr.write(`bench: ${name} took ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
 }
 const rows = Object.entries(results).map(([k, f]) => [k, String(f.value), f.unit, String(f.servers), String(f.timeScale), f.note]);
 const header = ['figure', 'value', 'unit', 'servers', 'scale', 'conditions'];
@@ -401,6 +410,10 @@ const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] 
 const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] as number))).join('  ');
 process.stdout.write(`${[line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')}\n`);
 process.stdout.write(`bench took ${((performance.now() - wallStart) / 1000).toFixed(1)} s\n`);
-// A partial run (BENCH_ONLY) keeps the other figures of the last full run.
-const previous = only && existsSync('bench/results.json') ? (JSON.parse(readFileSync('bench/results.json', 'utf8')) as { results?: Record<string, Figure> }).results ?? {} : {};
+// A partial run (BENCH_ONLY), or one where a bench failed, keeps the other figures of the last run.
+const previous = (only || failures.length) && existsSync('bench/results.json') ? (JSON.parse(readFileSync('bench/results.json', 'utf8')) as { results?: Record<string, Figure> }).results ?? {} : {};
 writeFileSync('bench/results.json', `${JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, results: { ...previous, ...results } }, null, 2)}\n`);
+if (failures.length) {
+  process.stderr.write(`bench: ${failures.length} bench(es) failed; their figures are the previous run's:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
+  process.exitCode = 1;
+}
