@@ -88,6 +88,8 @@ export const PORTS: Record<string, Statement[]> = {
   'mgn.finalizeCutover': [allow(['mgn:FinalizeCutover'], [SOURCE_SERVERS])],
   'mgn.markAsArchived': [allow(['mgn:MarkAsArchived'], [SOURCE_SERVERS])],
   'mgn.retryDataReplication': [allow(['mgn:RetryDataReplication'], [SOURCE_SERVERS])],
+  'mgn.listServers': [allow(['mgn:DescribeSourceServers'], [ANY])],
+  'mgn.applyLaunchSettings': [allow(['mgn:UpdateLaunchConfiguration', 'mgn:PutSourceServerAction'], [SOURCE_SERVERS])],
 };
 
 // What AWS does with the caller's rights behind a command --------------------------------------------------------
@@ -179,6 +181,12 @@ export const DEPENDENT: Record<string, Statement[]> = {
   'mgn:StartTest': MGN_LAUNCH,
   'mgn:StartCutover': MGN_LAUNCH,
   'mgn:TerminateTargetInstances': MGN_TERMINATE,
+  // UpdateLaunchConfiguration writes a new version of the server's MGN-owned EC2 launch template with the
+  // caller's rights (AWSApplicationMigrationEC2Access grants the same, on MGN-tagged templates)
+  'mgn:UpdateLaunchConfiguration': [
+    { Sid: 'MgnLaunchTemplateReads', ...allow(['ec2:DescribeLaunchTemplates', 'ec2:DescribeLaunchTemplateVersions'], [ANY]) },
+    { Sid: 'MgnLaunchTemplateWrites', ...allow(['ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate'], [EC2('launch-template')], mgnOwned) },
+  ],
   // SNS server-side encryption with a customer-managed key: the publisher needs the key
   'sns:Publish': [allow(['kms:GenerateDataKey', 'kms:Decrypt'], [TOPICS_KEY])],
 };

@@ -175,6 +175,8 @@ export interface Gate {
   decisionFrom?: string;
   /** The cutover window the servers will launch in, shown as evidence. */
   window?: { start: string; end: string } | null;
+  /** Servers parked at the gate (arrived and not gone): the request waits for all of them. */
+  arrived?: string[];
 }
 
 export interface GateStore {
@@ -185,6 +187,10 @@ export interface GateStore {
   decide(id: string, decision: NonNullable<Gate['decision']>): Promise<boolean>;
   /** OPEN -> EXPIRED; false when it was not open. */
   expire(id: string): Promise<boolean>;
+  /** Record a server parked at the gate (one atomic write); the gate as it is now. */
+  arrive(id: string, serverId: string): Promise<Gate>;
+  /** A parked server's execution closed: it is no longer at the gate. */
+  leave(id: string, serverId: string): Promise<void>;
   listOpen(): Promise<Gate[]>;
 }
 

@@ -46,11 +46,18 @@ const PAST: Partial<Record<GateKind, ReadonlySet<string>>> = {
 };
 
 /** Servers of the gate neither parked there nor already past it: missing or failed. */
-export async function missingAt(deps: Pick<GateDeps, 'waits' | 'mgn'>, gate: Pick<Gate, 'id' | 'gate' | 'servers'>): Promise<string[]> {
-  const absent: string[] = [];
-  for (const serverId of gate.servers) {
-    const w = await deps.waits.get(serverId);
-    if (!(w?.condition.kind === 'GATE' && w.condition.gateId === gate.id)) absent.push(serverId);
+export async function missingAt(deps: Pick<GateDeps, 'waits' | 'mgn'>, gate: Pick<Gate, 'id' | 'gate' | 'servers' | 'arrived'>): Promise<string[]> {
+  // the gate's own arrival set (one read for the application); without one, each server's wait
+  let absent: string[];
+  if (gate.arrived) {
+    const arrived = new Set(gate.arrived);
+    absent = gate.servers.filter((s) => !arrived.has(s));
+  } else {
+    absent = [];
+    for (const serverId of gate.servers) {
+      const w = await deps.waits.get(serverId);
+      if (!(w?.condition.kind === 'GATE' && w.condition.gateId === gate.id)) absent.push(serverId);
+    }
   }
   const past = PAST[gate.gate];
   if (absent.length === 0 || !past) return absent;
@@ -92,6 +99,8 @@ export async function arriveAtGate(deps: GateDeps, a: GateArrival): Promise<{ ga
     ...(a.waitSeconds !== undefined ? { decisionFrom: new Date(now.getTime() + a.waitSeconds * 1000).toISOString() } : {}),
     window: a.window ?? null,
   });
+  const now2 = await deps.gates.arrive(id, a.serverId);
+  Object.assign(gate, { arrived: now2.arrived, status: now2.status, ...(now2.decision ? { decision: now2.decision } : {}) });
   if (gate.status === 'DECIDED' && gate.decision) {
     // decided before this server arrived: it follows the decision at once
     const wait = await deps.waits.get(a.serverId);

@@ -200,7 +200,7 @@ export async function routeEvent(
  * any more. The token is never used again.
  */
 export async function closeExecutionWaits(
-  deps: Pick<WaitDeps, 'waits'> & { points: Pick<RendezvousStore, 'leave'>; gates?: Pick<GateStore, 'expire'> },
+  deps: Pick<WaitDeps, 'waits'> & { points: Pick<RendezvousStore, 'leave'>; gates?: Pick<GateStore, 'expire' | 'leave'> },
   executionArn: string,
 ): Promise<{ closed: string[]; leftLaunchPoints: string[]; closedGates: string[] }> {
   const closed: string[] = [];
@@ -215,6 +215,7 @@ export async function closeExecutionWaits(
     // the last server parked at a gate left: the gate closes with it, and so do its links
     const gate = w.condition.kind === 'GATE' ? w.condition.gateId : undefined;
     if (gate && deps.gates) {
+      await deps.gates.leave(gate, w.serverId);
       const others = (await deps.waits.list()).some((o) => o.condition.kind === 'GATE' && o.condition.gateId === gate);
       if (!others && (await deps.gates.expire(gate))) closedGates.push(gate);
     }
@@ -227,7 +228,7 @@ export async function closeExecutionWaits(
  * ended, and its waits close with it.
  */
 export async function executionClosed(
-  deps: Pick<WaitDeps, 'waits'> & { points: Pick<RendezvousStore, 'leave'>; gates?: Pick<GateStore, 'expire'>; notifier: Notifier },
+  deps: Pick<WaitDeps, 'waits'> & { points: Pick<RendezvousStore, 'leave'>; gates?: Pick<GateStore, 'expire' | 'leave'>; notifier: Notifier },
   detail: { executionArn: string; name?: string; status: string; error?: string | null; cause?: string | null },
 ): Promise<{ closed: string[]; leftLaunchPoints: string[]; closedGates: string[] }> {
   const r = await closeExecutionWaits(deps, detail.executionArn);

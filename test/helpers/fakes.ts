@@ -571,6 +571,20 @@ export class FakeGateStore implements GateStore {
     await this.latency();
     return [...this.gates.values()].filter((g) => g.status === 'OPEN').map(copy);
   }
+
+  async arrive(id: string, serverId: string): Promise<Gate> {
+    await this.latency();
+    const g = this.gates.get(id);
+    if (!g) throw namedError('ConditionalCheckFailedException', 'The conditional request failed');
+    g.arrived = [...new Set([...(g.arrived ?? []), serverId])].sort();
+    return copy(g);
+  }
+
+  async leave(id: string, serverId: string): Promise<void> {
+    await this.latency();
+    const g = this.gates.get(id);
+    if (g) g.arrived = (g.arrived ?? []).filter((s) => s !== serverId);
+  }
 }
 
 // ------------------------------------------------------------------ approvals: links, audit, keys, messages

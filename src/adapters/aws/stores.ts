@@ -235,7 +235,10 @@ export function createRendezvousStore(doc: DynamoDBDocumentClient, table: string
 // ------------------------------------------------------------------------------------------------ gates
 
 function toGate(item: Item): Gate {
-  return withoutKey(item) as unknown as Gate;
+  const { arrivedSet, ...rest } = withoutKey(item);
+  const gate = rest as unknown as Gate;
+  if (arrivedSet instanceof Set) gate.arrived = [...(arrivedSet as Set<string>)].sort();
+  return gate;
 }
 
 export function createGateStore(doc: DynamoDBDocumentClient, table: string): GateStore {
@@ -296,6 +299,34 @@ export function createGateStore(doc: DynamoDBDocumentClient, table: string): Gat
     async listOpen() {
       const items = await scanPrefix(doc, table, GATE_PREFIX, { filter: '#status = :open', names: { '#status': 'status' }, values: { ':open': 'OPEN' } });
       return items.map(toGate);
+    },
+    async arrive(id, serverId) {
+      const r = await doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: key(id),
+          UpdateExpression: 'ADD #arrived :s',
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: { '#arrived': 'arrivedSet', '#pk': 'pk' },
+          ExpressionAttributeValues: { ':s': new Set([serverId]) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toGate(r.Attributes as Item);
+    },
+    async leave(id, serverId) {
+      await conditional(() =>
+        doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: key(id),
+            UpdateExpression: 'DELETE #arrived :s',
+            ConditionExpression: 'attribute_exists(#pk)',
+            ExpressionAttributeNames: { '#arrived': 'arrivedSet', '#pk': 'pk' },
+            ExpressionAttributeValues: { ':s': new Set([serverId]) },
+          }),
+        ),
+      );
     },
   };
 }
