@@ -8,6 +8,9 @@ import { handle } from '../_lib/runtime.ts';
  * On a schedule: resolve the waits events missed, make the launches whose arrival timeout passed, remind
  * approvers (50% and 90% of a gate's time), escalate to ops (90%) and expire gates past their deadline.
  */
+/** The lease a run holds: the function's timeout (serverless.yml), so a crashed run frees it. */
+const RUN_LEASE_SECONDS = 120;
+
 export const handler = handle(
   {
     name: 'reconcile',
@@ -35,5 +38,13 @@ export const handler = handle(
     ],
   },
   z.unknown(),
-  async (_e, d) => ({ waits: await reconcile(d), launchPoints: await reconcileLaunchPoints(d), gates: await remindOpenGates(d) }),
+  async (_e, d) => {
+    // one run at a time: a slow run (many open waits) is not overlapped by the next schedule tick
+    if (!(await d.lock.acquire('reconcile', RUN_LEASE_SECONDS))) return { skipped: 'another reconcile run is in progress' };
+    try {
+      return { waits: await reconcile(d), launchPoints: await reconcileLaunchPoints(d), gates: await remindOpenGates(d) };
+    } finally {
+      await d.lock.release('reconcile');
+    }
+  },
 );

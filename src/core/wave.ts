@@ -31,6 +31,13 @@ export class WaveInvalidError extends Error {
 
 const CLOSED_BAD: ReadonlySet<ExecutionStatus> = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
 
+/** How many servers of an application are started at once. */
+export const ADMIT_PARALLELISM = 10;
+
+async function inBatches<T>(items: readonly T[], size: number, run: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(run));
+}
+
 export function executionName(wave: string, serverId: string, attempt: number): string {
   return `${wave}-${serverId}-${attempt}`;
 }
@@ -43,7 +50,12 @@ export function parseExecutionName(name: string): { wave: string; serverId: stri
 
 /** What each server execution of the wave gets as its plan. */
 export function serverPlan(wave: Wave, overrides: Partial<z.input<typeof Plan>> = {}): z.infer<typeof Plan> {
+  // MGN launches at most 200 servers at once (all active jobs): in a larger wave an application may wait for
+  // others' jobs before its own launch, so the launch timeout grows with the wave (3 h per 200 servers)
+  const servers = wave.applications.reduce((n, a) => n + a.servers.length, 0);
+  const launchTimeoutSeconds = Math.max(3, 3 * Math.ceil(servers / 200)) * 3600 + 3600;
   return Plan.parse({
+    launchTimeoutSeconds,
     soakSeconds: Math.round(wave.defaults.soakDays * 86400),
     cutoverWindow: wave.cutoverWindow ? { start: wave.cutoverWindow.start, end: wave.cutoverWindow.end } : null,
     archive: wave.defaults.archive,
@@ -150,9 +162,10 @@ export async function admitWave(deps: WaveDeps, input: { wave: string; waveRun: 
     }
     const members = app.servers.map((s) => s.id);
     const plan = serverPlan(wave);
-    for (const s of app.servers) {
+    // the servers of an application start side by side (a few at a time), each through the steps below
+    await inBatches(app.servers, ADMIT_PARALLELISM, async (s) => {
       const prev = outcomes.get(s.id);
-      if (prev?.status === 'SUCCEEDED') continue;
+      if (prev?.status === 'SUCCEEDED') return;
       let attempt = prev ? (CLOSED_BAD.has(prev.status) ? prev.attempt + 1 : prev.attempt) : 1;
       // the plan's launch settings and post-launch actions, applied before the server's first execution (so
       // before its test launch); MGN's own calls are idempotent, a re-run applies them again
@@ -176,7 +189,7 @@ export async function admitWave(deps: WaveDeps, input: { wave: string; waveRun: 
         }
         attempt++;
       }
-    }
+    });
   }
   const c = counts();
   // the wave waits while anything runs; once nothing runs, it reports (all done, or held, or stopped)
