@@ -69,7 +69,8 @@ export function mgnCalls(cloud: LocalCloud, operation: string): { status: number
  */
 export function autoApprove(cloud: LocalCloud, opts: { failure?: 'retry' | 'rollback' | 'stop'; skip?: (gate: string, application: string) => boolean } = {}): () => void {
   const seen = new Set<string>();
-  return cloud.sns.onMessage((m) => {
+  let stopped = false;
+  const unsubscribe = cloud.sns.onMessage((m) => {
     const gateId = m.attributes.gateId?.StringValue;
     const gate = m.attributes.gate?.StringValue ?? '';
     const application = m.attributes.application?.StringValue ?? '';
@@ -79,13 +80,20 @@ export function autoApprove(cloud: LocalCloud, opts: { failure?: 'retry' | 'roll
     seen.add(gateId);
     const decision = gate.endsWith('FAILURE') ? (opts.failure ?? 'retry') : 'approve';
     void (async () => {
-      for (let i = 0; i < 100; i++) {
+      // 400 while the application's servers are still arriving at the gate (go/no-go names no missing
+      // server): ask again until they are all there; a big application on a loaded machine takes a while
+      const deadline = performance.now() + 300_000;
+      while (!stopped && performance.now() < deadline) {
         const r = await openAndDecide(url, { decision, name: 'Test Approver', quiesced: true });
         if ((r.post?.status ?? r.get.status) !== 400) return;
         await new Promise((res) => setTimeout(res, 50));
       }
     })();
   });
+  return () => {
+    stopped = true;
+    unsubscribe();
+  };
 }
 
 /** Store a wave (as `mgn-flow wave start` does after validating it) and start its execution. */
@@ -120,5 +128,56 @@ export function waveOf(cloud: LocalCloud, opts: { name?: string; standalone?: nu
       ...[...apps].map(([name, servers]) => ({ name, canary: opts.canary?.includes(name) ?? false, standalone: false, servers: servers.map((id) => ({ id })) })),
       ...standalone.map((id) => ({ name: id, canary: false, standalone: true, servers: [{ id }] })),
     ],
+  };
+}
+
+/**
+ * A fast clock for big scenarios: simulated time jumps `stepSeconds` ahead whenever the cloud is idle (no
+ * handler running, and no MGN request, handler invocation, delivery or newly scheduled action
+ * for a few event-loop turns), on top of the cloud's own time scale. Time never outruns the work, so no
+ * timeout fires because the machine is slow, and idle stretches (jobs converting, soaks) cost no wall time.
+ * Returns a stop function that puts the Lambda runtime back as it was.
+ */
+export function advanceWhenIdle(cloud: LocalCloud, opts: { stepSeconds?: number; quietTurns?: number } = {}): { stop: () => void; steps: () => number } {
+  const step = opts.stepSeconds ?? 30;
+  const quietTurns = opts.quietTurns ?? 3;
+  const lambda = cloud.lambda;
+  const invoke = lambda.invoke;
+  let running = 0;
+  lambda.invoke = async (key: string, event: unknown) => {
+    running++;
+    try {
+      return await invoke.call(lambda, key, event);
+    } finally {
+      running--;
+    }
+  };
+  const signature = () => `${cloud.emulator.http.log.length}/${lambda.invocations.length}/${cloud.bus.pending}/${cloud.clock.pending}`;
+  let stopped = false;
+  let steps = 0;
+  void (async () => {
+    while (!stopped) {
+      let quiet = 0;
+      let last = signature();
+      while (quiet < quietTurns && !stopped) {
+        await new Promise((r) => setTimeout(r, 2));
+        const now = signature();
+        if (running === 0 && now === last) quiet++;
+        else {
+          quiet = 0;
+          last = now;
+        }
+      }
+      if (stopped) break;
+      cloud.clock.advance(step);
+      steps++;
+    }
+  })();
+  return {
+    stop: () => {
+      stopped = true;
+      lambda.invoke = invoke;
+    },
+    steps: () => steps,
   };
 }
