@@ -1,9 +1,10 @@
-import { ServerInput } from '../../src/core/contracts.ts';
-import { terminateTestInstance } from '../../src/core/steps.ts';
+import { TerminateInput } from '../../src/core/contracts.ts';
+import { terminateTestInstances } from '../../src/core/launch.ts';
 import { handle } from '../_lib/runtime.ts';
 
+/** After the sign-off: the application's test instances in one TERMINATE job, within MGN's job quotas. */
 export const handler = handle(
-  { name: 'terminateTestInstance', uses: ['mgn.describeServers', 'mgn.terminateTargetInstances'] },
-  ServerInput,
-  (i, d) => terminateTestInstance(d, i.serverId),
+  { name: 'terminateTestInstance', uses: ['clock', 'lock', 'quotas', 'mgn.describeServers', 'mgn.jobsSince', 'mgn.terminateTargetInstances'] },
+  TerminateInput,
+  (i, d) => terminateTestInstances(d, i.serverId, i.members ?? [i.serverId]),
 );

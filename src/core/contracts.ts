@@ -63,6 +63,7 @@ export const ArriveAtGateInput = z.object({
 });
 
 export const ServerInput = z.object({ serverId: ServerId });
+export const TerminateInput = z.object({ serverId: ServerId, members: z.array(ServerId).min(1).max(200).optional() });
 export const RouteInput = z.object({ serverId: ServerId, archive: z.boolean(), soakSeconds: z.number().int().positive() });
 export const RevertInput = z.object({ serverId: ServerId, to: z.enum(['READY_FOR_TEST', 'READY_FOR_CUTOVER']), terminate: z.boolean().default(false) });
 export const ReadinessInput = z.object({ serverId: ServerId, maxLagSeconds: z.number().nonnegative() });

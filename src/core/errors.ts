@@ -13,6 +13,8 @@ function named(name: string) {
 export class ServerNotMigratableError extends named('ServerNotMigratableError') {}
 /** The server is unknown to MGN. */
 export class ServerNotFoundError extends named('ServerNotFoundError') {}
+/** No room in MGN's job quotas for a job now (a termination): the state machine tries again shortly. */
+export class JobSlotBusyError extends named('JobSlotBusyError') {}
 /** A launch could not be made now (job quota): the launch point stays open and the reconciler retries. */
 export class LaunchDeferredError extends named('LaunchDeferredError') {}
 /**
@@ -27,4 +29,4 @@ export class InvalidDecisionError extends named('InvalidDecisionError') {
   }
 }
 
-export const ERROR_NAMES = ['ServerNotMigratableError', 'ServerNotFoundError', 'LaunchDeferredError', 'InvalidDecisionError'] as const;
+export const ERROR_NAMES = ['ServerNotMigratableError', 'ServerNotFoundError', 'LaunchDeferredError', 'InvalidDecisionError', 'JobSlotBusyError', 'FrozenError', 'WaveInvalidError'] as const;

@@ -1,4 +1,4 @@
-import { LaunchDeferredError } from './errors.ts';
+import { JobSlotBusyError, LaunchDeferredError } from './errors.ts';
 import type { LaunchPoint, Lock, Notifier, QuotaPort, RendezvousStore, WaveStore } from '../ports.ts';
 import { activeFreeze } from './steps.ts';
 import { readiness, registerWait, resolve, type WaitDeps } from './waits.ts';
@@ -23,7 +23,8 @@ export type LaunchDeps = WaitDeps & {
   waves?: Pick<WaveStore, 'recordHold'>;
 };
 
-const LAUNCHER = 'launcher';
+/** The lease of the job-slot limiter: whoever creates an MGN job holds it (launches and terminations). */
+export const LAUNCHER = 'launcher';
 
 export interface Arrival {
   serverId: string;
@@ -98,7 +99,7 @@ async function alreadyLaunched(deps: LaunchDeps, point: LaunchPoint, servers: st
  * Room for one more job of these servers within MGN's job quotas, counting jobs others started. A server still
  * in an active job (a relaunch while the rest of its application's job runs) waits for it: MGN would refuse.
  */
-async function withinJobQuotas(deps: LaunchDeps, ids: string[]): Promise<{ ok: boolean; why?: string; busy?: boolean }> {
+export async function withinJobQuotas(deps: LaunchDeps, ids: string[]): Promise<{ ok: boolean; why?: string; busy?: boolean }> {
   const n = ids.length;
   const limits = deps.limits ?? (deps.quotas ? await deps.quotas.mgnLimits() : { concurrentJobs: 20, serversInActiveJobs: 200 });
   const since = new Date(deps.clock.now().getTime() - 24 * 3600_000).toISOString();
@@ -265,4 +266,37 @@ export async function reconcileLaunchPoints(deps: LaunchDeps): Promise<{ launche
     }
   }
   return { launched, deferred };
+}
+
+/**
+ * After the sign-off: terminate the test instances of the application in one TERMINATE job (MGN takes up to
+ * 200 servers a job), within the job quotas like a launch. The first server of the application to get here
+ * terminates for every member already marked READY_FOR_CUTOVER with a test instance and no active job; the
+ * others find their instance in that job and follow it. No room in the quotas: JobSlotBusyError (the state
+ * machine tries again a minute later).
+ */
+export async function terminateTestInstances(deps: LaunchDeps, serverId: string, members: readonly string[]): Promise<{ jobId: string | null; servers?: string[] }> {
+  const [me] = await deps.mgn.describeServers([serverId]);
+  if (!me?.launchedInstance?.ec2InstanceId) return { jobId: null };
+  const since = new Date(deps.clock.now().getTime() - 24 * 3600_000).toISOString();
+  const attach = async () => (await deps.mgn.jobsSince(since)).find((j) => j.type === 'TERMINATE' && j.status !== 'COMPLETED' && j.servers.some((x) => x.id === serverId));
+  const running = await attach();
+  if (running) return { jobId: running.id };
+  if (deps.lock && !(await deps.lock.acquire(LAUNCHER, 120))) throw new JobSlotBusyError(`termination for ${serverId} deferred: another job is being made`);
+  try {
+    const again = await attach();
+    if (again) return { jobId: again.id };
+    const views = await deps.mgn.describeServers([...new Set([serverId, ...members])]);
+    const ids = views.filter((v) => v.id === serverId || (v.lifeCycle === 'READY_FOR_CUTOVER' && v.launchedInstance?.ec2InstanceId)).map((v) => v.id).sort();
+    const room = await withinJobQuotas(deps, ids);
+    if (!room.ok) {
+      // a member still in another job (its own termination): terminate the others now
+      const free = room.busy ? ids.filter((id) => id === serverId) : [];
+      if (free.length === 0 || !(await withinJobQuotas(deps, free)).ok) throw new JobSlotBusyError(`termination for ${serverId} deferred: ${room.why}`);
+      return { jobId: (await deps.mgn.terminateTargetInstances(free)).jobId, servers: free };
+    }
+    return { jobId: (await deps.mgn.terminateTargetInstances(ids)).jobId, servers: ids };
+  } finally {
+    await deps.lock?.release(LAUNCHER);
+  }
 }
