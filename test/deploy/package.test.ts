@@ -103,12 +103,15 @@ describe('roles: exactly what the declared ports send', () => {
     expect(role?.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
-  it('gives EC2 and iam:PassRole only to the functions that launch or terminate, PassRole only to EC2', () => {
+  it('gives EC2 and iam:PassRole only to the functions that launch, terminate or change launch settings, PassRole only to EC2', () => {
     for (const key of functionKeys) {
       const statements = objects(template.Resources[roleLogicalId(key)]?.Properties.Policies).filter((o) => 'Action' in o && 'Effect' in o);
       const actions = statements.flatMap((s) => arr(s.Action as string[]));
       const launches = actions.some((a) => ['mgn:StartTest', 'mgn:StartCutover', 'mgn:TerminateTargetInstances'].includes(a));
-      expect(actions.some((a) => a.startsWith('ec2:') || a.startsWith('iam:')), key).toBe(launches);
+      // UpdateLaunchConfiguration writes the MGN-owned launch template: launch-template actions only, no PassRole
+      const settings = actions.includes('mgn:UpdateLaunchConfiguration');
+      expect(actions.some((a) => a.startsWith('ec2:') || a.startsWith('iam:')), key).toBe(launches || settings);
+      if (settings && !launches) expect(actions.filter((a) => a.startsWith('ec2:') || a.startsWith('iam:')).every((a) => /^ec2:\w*LaunchTemplate/.test(a)), key).toBe(true);
       for (const s of statements.filter((s) => arr(s.Action as string[]).includes('iam:PassRole'))) {
         expect(s.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } });
       }
