@@ -320,6 +320,8 @@ export interface WaveStore {
   /** Record a server's outcome; an older attempt never overwrites a newer one, RUNNING never overwrites an end. */
   recordOutcome(o: ServerOutcome): Promise<void>;
   outcomes(wave: string): Promise<ServerOutcome[]>;
+  /** One server's outcome in the wave (a point read). */
+  outcome(wave: string, serverId: string): Promise<ServerOutcome | undefined>;
   recordHold(h: HoldRecord): Promise<void>;
   holds(wave: string): Promise<HoldRecord[]>;
   /** The wave execution parks here until a server's execution ends (one parked token per wave). */

@@ -259,17 +259,15 @@ export async function decideByLink(deps: ApprovalDeps, post: LinkPost): Promise<
   if (name.length === 0 || name.length > 100) problems.push('Type your name (1 to 100 characters): it goes into the audit log with your decision.');
   if ((post.comment ?? '').length > 2000) problems.push('The comment is longer than 2,000 characters.');
   if (gate.gate === 'GO_NO_GO' && decision === 'approve' && post.quiesced !== true) problems.push('Confirm that the sources are quiesced: the cutover launches from their latest data.');
-  let evidence: GateEvidence | undefined;
   if (gate.gate === 'GO_NO_GO' && decision === 'approve') {
-    evidence = await gatherEvidence(deps, gate);
-    const unnamed = evidence.missing.filter((s) => !(post.acceptMissing ?? []).includes(s));
+    const unnamed = (await missingAt(deps, gate)).filter((s) => !(post.acceptMissing ?? []).includes(s));
     if (unnamed.length) problems.push(`Servers missing from the cutover must be named to go ahead without them: tick ${unnamed.join(', ')}, or wait for them.`);
   }
   if (problems.length) {
     // decided meanwhile (its servers left the gate, which looks like missing ones): that answer comes first
     const again = await checkLink(deps, post.id, post.sig);
     if (again.status !== 200) return again;
-    return { status: 400, problems, checked, evidence: evidence ?? (await gatherEvidence(deps, gate)) };
+    return { status: 400, problems, checked, evidence: await gatherEvidence(deps, gate) };
   }
 
   const by = link.approver === '*' ? name : `${name} <${link.approver}>`;

@@ -1,6 +1,6 @@
 import { InvalidDecisionError } from './errors.ts';
 import type { Decision, Gate, GateKind, GateStore, Notifier } from '../ports.ts';
-import { resolve, type WaitDeps } from './waits.ts';
+import { parkAt, resolve, type WaitDeps } from './waits.ts';
 
 /**
  * Gates (DESIGN.md): one approval request per application and gate; the servers of the application park
@@ -76,16 +76,8 @@ export function gateId(a: Pick<GateArrival, 'wave' | 'application' | 'gate' | 'r
 export async function arriveAtGate(deps: GateDeps, a: GateArrival): Promise<{ gateId: string; created: boolean; decided: boolean; gate: Gate }> {
   const id = gateId(a);
   const now = deps.clock.now();
-  await deps.waits.put({
-    serverId: a.serverId,
-    executionArn: a.executionArn,
-    state: a.state,
-    token: a.token,
-    condition: { kind: 'GATE', gateId: id },
-    createdAt: now.toISOString(),
-    ...(a.waitSeconds !== undefined ? { waitSeconds: a.waitSeconds } : {}),
-  });
-  const { created, gate } = await deps.gates.open({
+  await parkAt(deps, a, { kind: 'GATE', gateId: id }, a.waitSeconds);
+  const { created } = await deps.gates.open({
     id,
     wave: a.wave,
     application: a.application,
@@ -99,8 +91,8 @@ export async function arriveAtGate(deps: GateDeps, a: GateArrival): Promise<{ ga
     ...(a.waitSeconds !== undefined ? { decisionFrom: new Date(now.getTime() + a.waitSeconds * 1000).toISOString() } : {}),
     window: a.window ?? null,
   });
-  const now2 = await deps.gates.arrive(id, a.serverId);
-  Object.assign(gate, { arrived: now2.arrived, status: now2.status, ...(now2.decision ? { decision: now2.decision } : {}) });
+  // the gate as it is now, this arrival included
+  const gate = await deps.gates.arrive(id, a.serverId);
   if (gate.status === 'DECIDED' && gate.decision) {
     // decided before this server arrived: it follows the decision at once
     const wait = await deps.waits.get(a.serverId);

@@ -1,7 +1,7 @@
 import { JobSlotBusyError, LaunchDeferredError } from './errors.ts';
 import type { LaunchPoint, Lock, Notifier, QuotaPort, RendezvousStore, WaveStore } from '../ports.ts';
 import { activeFreeze } from './steps.ts';
-import { readiness, registerWait, resolve, type WaitDeps } from './waits.ts';
+import { parkAt, readiness, registerWait, resolve, type WaitDeps } from './waits.ts';
 
 /**
  * Launch points (DESIGN.md "Applications move together"): the servers of an application arrive; when all
@@ -49,14 +49,7 @@ export function pointId(a: Pick<Arrival, 'wave' | 'application' | 'launch' | 'ro
 export async function arriveAtLaunchPoint(deps: LaunchDeps, a: Arrival): Promise<{ pointId: string; status: LaunchPoint['status']; arrived: number; expected: number }> {
   const id = pointId(a);
   const now = deps.clock.now();
-  await deps.waits.put({
-    serverId: a.serverId,
-    executionArn: a.executionArn,
-    state: a.state,
-    token: a.token,
-    condition: { kind: 'LAUNCH_POINT', pointId: id, launch: a.launch },
-    createdAt: now.toISOString(),
-  });
+  await parkAt(deps, a, { kind: 'LAUNCH_POINT', pointId: id, launch: a.launch });
   const point = await deps.points.arrive(
     {
       id,

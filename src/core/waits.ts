@@ -15,6 +15,24 @@ const READY_OR_LATER = new Set(['READY_FOR_TEST', 'TESTING', 'READY_FOR_CUTOVER'
 
 export type WaitDeps = { mgn: MgnPort; waits: WaitStore; callbacks: TaskCallbacks; clock: Clock };
 
+/** Record the server's wait at an application's rendezvous (a gate or a launch point), with its token. */
+export async function parkAt(
+  deps: Pick<WaitDeps, 'waits' | 'clock'>,
+  a: { serverId: string; executionArn: string; state: string; token: string },
+  condition: Extract<WaitCondition, { kind: 'GATE' | 'LAUNCH_POINT' }>,
+  waitSeconds?: number,
+): Promise<void> {
+  await deps.waits.put({
+    serverId: a.serverId,
+    executionArn: a.executionArn,
+    state: a.state,
+    token: a.token,
+    condition,
+    createdAt: deps.clock.now().toISOString(),
+    ...(waitSeconds !== undefined ? { waitSeconds } : {}),
+  });
+}
+
 export type Outcome = { output: Record<string, unknown> } | { error: string; cause: string };
 
 /** Evaluate a condition against what MGN says now. Undefined: not yet. Pure. */

@@ -224,7 +224,7 @@ export async function recordServerOutcome(
   const name = detail.name ?? detail.executionArn.split(':').pop() ?? '';
   const parts = parseExecutionName(name);
   if (!parts) return { recorded: false, woke: false };
-  const known = (await deps.waves.outcomes(parts.wave)).find((o) => o.serverId === parts.serverId);
+  const known = await deps.waves.outcome(parts.wave, parts.serverId);
   // not a server of a wave (started by hand), or an event of an older attempt
   if (!known || known.attempt > parts.attempt || detail.status === 'RUNNING') return { recorded: false, woke: false };
   await deps.waves.recordOutcome({

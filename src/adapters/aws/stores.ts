@@ -500,6 +500,10 @@ export function createWaveStore(doc: DynamoDBDocumentClient, table: string): Wav
     async outcomes(wave) {
       return (await scanPrefix(doc, table, `${OUTCOME_PREFIX}${wave}#`)).map((i) => withoutKey(i) as unknown as ServerOutcome);
     },
+    async outcome(wave, serverId) {
+      const item = await getItem(doc, table, `${OUTCOME_PREFIX}${wave}#${serverId}`);
+      return item ? (withoutKey(item) as unknown as ServerOutcome) : undefined;
+    },
     async recordHold(h) {
       // one record per hold (server, reason, end): a hold checked again keeps its first `from`
       await conditional(() =>
