@@ -31,14 +31,17 @@ export function formBody(sig: string, d: LinkDecision): string {
   return f.toString();
 }
 
+/** What the approver's browser needs of fetch (the global fetch, or the local cloud's in-process one). */
+export type ApproverFetch = (url: URL, init: { method?: string; headers: Record<string, string>; body?: string }) => Promise<{ status: number; text(): Promise<string> }>;
+
 /** GET the page; if it offers the decision, POST it. */
-export async function openAndDecide(url: string, d: LinkDecision, userAgent = 'mgn-flow-demo-approver'): Promise<LinkOutcome> {
+export async function openAndDecide(url: string, d: LinkDecision, userAgent = 'mgn-flow-demo-approver', fetchFn: ApproverFetch = fetch): Promise<LinkOutcome> {
   const u = new URL(url);
-  const page = await fetch(u, { headers: { 'user-agent': userAgent } });
+  const page = await fetchFn(u, { headers: { 'user-agent': userAgent } });
   const get = { status: page.status, body: await page.text() };
   if (page.status !== 200) return { get };
   const sig = u.searchParams.get('sig') ?? '';
-  const res = await fetch(new URL(u.pathname, u.origin), {
+  const res = await fetchFn(new URL(u.pathname, u.origin), {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': userAgent },
     body: formBody(sig, d),

@@ -11,7 +11,7 @@ export const repoRoot = resolve(import.meta.dirname, '../..');
 
 /** Start the local cloud on the project's own serverless.yml. */
 export async function lifecycleCloud(opts: LocalCloudOptions = {}): Promise<LocalCloud> {
-  const cloud = await startLocalCloud({ root: repoRoot, timeScale: 3000, servers: 3, applications: 1, start: 'ready-for-test', seed: 11, writeLocalJson: false, ...opts });
+  const cloud = await startLocalCloud({ root: repoRoot, servers: 3, applications: 1, start: 'ready-for-test', seed: 11, writeLocalJson: false, ...opts });
   // ops subscribe to the ops topic by email, as a deployment's parameters would
   const sns = new SNSClient({ region: cloud.info.region, endpoint: cloud.endpoints.sns, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   await sns.send(new SubscribeCommand({ TopicArn: String(cloud.env.OPS_TOPIC_ARN), Protocol: 'email', Endpoint: 'ops@example.com' }));
@@ -84,7 +84,7 @@ export function autoApprove(cloud: LocalCloud, opts: { failure?: 'retry' | 'roll
       // server): ask again until they are all there; a big application on a loaded machine takes a while
       const deadline = performance.now() + 300_000;
       while (!stopped && performance.now() < deadline) {
-        const r = await openAndDecide(url, { decision, name: 'Test Approver', quiesced: true });
+        const r = await openAndDecide(url, { decision, name: 'Test Approver', quiesced: true }, undefined, cloud.fetch);
         if ((r.post?.status ?? r.get.status) !== 400) return;
         await new Promise((res) => setTimeout(res, 50));
       }

@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { type Server, createServer } from 'node:http';
 import { AwsError, type LocalRequest, type LocalService, sendJsonError } from './protocol.ts';
 
 /**
@@ -8,7 +8,7 @@ import { AwsError, type LocalRequest, type LocalService, sendJsonError } from '.
 /** Far above any AWS API's own request limit (SNS and EventBridge: 256 KB). */
 const MAX_BODY = 1024 * 1024;
 
-export async function startGateway(services: LocalService[], port = 0): Promise<{ endpoint: string; port: number; close(): Promise<void> }> {
+export async function startGateway(services: LocalService[], port = 0): Promise<{ endpoint: string; port: number; server: Server; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -52,6 +52,7 @@ export async function startGateway(services: LocalService[], port = 0): Promise<
   return {
     endpoint: `http://127.0.0.1:${bound}`,
     port: bound,
+    server,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

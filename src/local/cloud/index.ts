@@ -1,4 +1,5 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { MgnClient } from '@aws-sdk/client-mgn';
@@ -21,6 +22,8 @@ import { createScheduler, type LocalScheduler } from './scheduler/index.ts';
 import { createSecretsManager, secretsFromResources, type LocalSecrets } from './secrets/index.ts';
 import { readServerlessConfig, type ServerlessConfig } from './serverless-config.ts';
 import { installSimulatedDate } from './simulated-date.ts';
+import { inProcessFetch, serveInProcess, trackRequests } from './in-process.ts';
+import { installVirtualTimers, realTimers } from './virtual-timers.ts';
 import { StepFunctionsHost } from './sfn/host.ts';
 import { stepFunctionsService } from './sfn/service.ts';
 import { createSns, type LocalSns } from './sns/index.ts';
@@ -37,8 +40,17 @@ import { createSns, type LocalSns } from './sns/index.ts';
 export interface LocalCloudOptions {
   /** Project root holding serverless.yml (default: the current directory). */
   root?: string;
+  /**
+   * How simulated time moves: 'discrete' (it stands still while any work is in flight and jumps to the next
+   * scheduled moment when the cloud is idle: deterministic, whatever the host's speed), 'scaled' (the wall
+   * clock times `timeScale`: `mgn-flow local`) or 'manual' (only `clock.advance()`). Default: 'manual' when
+   * `manualClock`, else 'scaled' when a `timeScale` is given, else 'discrete'.
+   */
+  clock?: 'discrete' | 'scaled' | 'manual';
   timeScale?: number;
   manualClock?: boolean;
+  /** SDK clients in this process reach the stand-ins without a socket (default true; conformance tests turn it off). */
+  inProcess?: boolean;
   /** Simulated start time (ms since epoch; default the emulator's, 2026-01-05T08:00:00Z). */
   startTime?: number;
   servers?: number;
@@ -76,7 +88,7 @@ export interface LocalCloudInfo {
   region: string;
   accountId: string;
   stage: string;
-  timeScale: number | 'manual';
+  timeScale: number | 'manual' | 'discrete';
   stateMachines: Record<string, string>;
   /** The product's own configuration as its handlers see it (table and topic names), for the CLI. */
   config: Record<string, string>;
@@ -92,6 +104,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
   const config: ServerlessConfig = readServerlessConfig(root, { ...(opts.stage ? { stage: opts.stage } : {}) });
   const region = config.region;
   const closers: (() => Promise<void>)[] = [];
+  const clockMode = opts.clock ?? (opts.manualClock ? 'manual' : opts.timeScale !== undefined ? 'scaled' : 'discrete');
   const close = async () => {
     while (closers.length) await closers.pop()?.().catch(() => undefined);
   };
@@ -100,24 +113,36 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       servers: opts.servers ?? 10,
       seed: opts.seed ?? 1,
       timeScale: opts.timeScale ?? 1,
-      manualClock: opts.manualClock ?? false,
+      clockMode,
       ...(opts.startTime !== undefined ? { startTime: opts.startTime } : {}),
       region,
       ...(opts.applications !== undefined ? { applications: opts.applications } : {}),
       ...(opts.start ? { start: opts.start } : {}),
       ...(opts.faults ? { faults: opts.faults } : {}),
       ...(opts.quotas ? { quotas: opts.quotas } : {}),
+      // discrete time starts once the whole cloud is up: how long start-up takes must not move it
+      startClock: clockMode !== 'discrete',
     });
     closers.push(() => emulator.close());
     const clock = emulator.engine.clock;
     const accountId = emulator.accountId;
     const restoreDate = installSimulatedDate(clock);
     closers.unshift(async () => restoreDate());
+    const inProcess = opts.inProcess !== false;
+    const serve = (endpoint: string, server: Server, tracked = true) => {
+      if (tracked) trackRequests(server, clock);
+      if (inProcess) {
+        const undo = serveInProcess(endpoint, server, clock);
+        closers.unshift(async () => undo());
+      }
+    };
+    serve(emulator.endpoint, emulator.http.server);
 
     const dynamo: LocalDynamo = await startDynamo();
     closers.push(() => dynamo.close());
+    serve(dynamo.endpoint, dynamo.server);
 
-    const lambda = new LocalLambda(config, { accountId, ...(opts.lambdaOverrides ? { overrides: opts.lambdaOverrides } : {}) });
+    const lambda = new LocalLambda(config, { accountId, ...(opts.lambdaOverrides ? { overrides: opts.lambdaOverrides } : {}), ...(clockMode === 'discrete' ? { simulatedTime: clock } : {}) });
     const sns: LocalSns = createSns({ clock, lambda, region, accountId, topics: topicNames(config) });
     const bus = new LocalBus({ clock, lambda, region, accountId });
     installRules(bus, await loadRules(root));
@@ -155,6 +180,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
 
     const gateway = await startGateway([stepFunctionsService(host), busService(bus), scheduler, sns, quotas, secrets], opts.port ?? 0);
     closers.push(() => gateway.close());
+    serve(gateway.endpoint, gateway.server);
     const snsClient = new SNSClient({ region, endpoint: gateway.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     snsRef.client = snsClient;
     closers.push(async () => snsClient.destroy());
@@ -198,6 +224,8 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       ],
     });
     closers.push(() => api.close());
+    // the HTTP API tracks its own requests: not while their Lambda runs
+    serve(api.endpoint, api.server, false);
 
     // The environment handlers get: what AWS gives a Lambda, the provider's variables, and the endpoints;
     // set before anything can invoke a handler (schedules, machines).
@@ -241,6 +269,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
     const ddb = new DynamoDBClient({ region, endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     await createTables(ddb, tablesFromResources(config.resources));
     ddb.destroy();
+    if (clockMode === 'discrete') await lambda.preload();
 
     const stateMachines: Record<string, string> = {};
     for (const [id, m] of Object.entries(config.stateMachines)) {
@@ -286,7 +315,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       region,
       accountId,
       stage: config.stage,
-      timeScale: opts.manualClock ? 'manual' : (opts.timeScale ?? 1),
+      timeScale: clockMode === 'scaled' ? (opts.timeScale ?? 1) : clockMode,
       stateMachines,
       config: Object.fromEntries(Object.keys(config.provider.environment ?? {}).filter((k) => env[k] !== undefined).map((k) => [k, env[k] as string])),
       startedAt: new Date().toISOString(),
@@ -311,8 +340,15 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
           }
         }
       }
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => realTimers.setTimeout(r, 20));
     });
+
+    if (clockMode === 'discrete') {
+      // from here on every timer of the process is on simulated time, and the clock moves by itself
+      const restoreTimers = installVirtualTimers(clock);
+      closers.unshift(async () => restoreTimers());
+      clock.start();
+    }
 
     return {
       info,
@@ -327,6 +363,8 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       secrets,
       lambda,
       env,
+      /** fetch for the cloud's own endpoints, in process and on the clock (approvers in tests and rehearsals). */
+      fetch: inProcessFetch(),
       stateMachineArn: (id: string) => {
         const arn = stateMachines[id];
         if (!arn) throw new Error(`no state machine ${id} in serverless.yml (have: ${Object.keys(stateMachines).join(', ') || 'none'})`);

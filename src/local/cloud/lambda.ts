@@ -41,7 +41,12 @@ export class LocalLambda implements LambdaInvoker {
 
   constructor(
     private readonly config: Pick<ServerlessConfig, 'root' | 'service' | 'stage' | 'region' | 'functions'>,
-    private readonly opts: { accountId: string; overrides?: Record<string, Handler> } = { accountId: '111122223333' },
+    private readonly opts: {
+      accountId: string;
+      overrides?: Record<string, Handler>;
+      /** Discrete-event time: a handler's remaining time counts simulated time (it only passes while it waits). */
+      simulatedTime?: { now(): number };
+    } = { accountId: '111122223333' },
   ) {
     for (const key of this.keys()) {
       this.byLogicalId.set(functionLogicalId(key), key);
@@ -102,6 +107,14 @@ export class LocalLambda implements LambdaInvoker {
 
   private closed = false;
 
+  /**
+   * Load every handler now (each module's cold start), so no invocation later waits on file I/O: with the
+   * discrete-event clock, a module load racing other work would make the order of events depend on the disk.
+   */
+  async preload(): Promise<void> {
+    for (const key of this.keys()) await this.load(key);
+  }
+
   /** The local cloud is closing: no handler starts any more (a late invocation fails instead of touching closed services). */
   shutdown(): void {
     this.closed = true;
@@ -113,6 +126,8 @@ export class LocalLambda implements LambdaInvoker {
     const fn = this.config.functions[key];
     const timeoutMs = (fn?.timeout ?? 30) * 1000;
     const start = Date.now();
+    const sim = this.opts.simulatedTime;
+    const elapsed = sim ? () => sim.now() - start : () => performance.now() - t0;
     const t0 = performance.now();
     const requestId = randomUUID();
     const context: LambdaContext = {
@@ -124,7 +139,7 @@ export class LocalLambda implements LambdaInvoker {
       logGroupName: `/aws/lambda/${this.functionName(key)}`,
       logStreamName: `local/${requestId}`,
       callbackWaitsForEmptyEventLoop: true,
-      getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (performance.now() - t0)),
+      getRemainingTimeInMillis: () => Math.max(0, timeoutMs - elapsed()),
     };
     // the event crosses a JSON boundary on AWS: handlers never share objects with their caller
     const payload = event === undefined ? undefined : (JSON.parse(JSON.stringify(event)) as unknown);

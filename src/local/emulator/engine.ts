@@ -65,7 +65,7 @@ export class MgnEngine {
     this.clock = new VirtualClock({
       start: opts.startTime ?? DEFAULT_START,
       scale: opts.timeScale ?? 1,
-      manual: opts.manualClock ?? false,
+      mode: opts.clockMode ?? (opts.manualClock ? 'manual' : 'scaled'),
     });
     this.quotas = { ...defaultQuotas(), ...opts.quotas };
     this.faults = FaultsSchema.parse(opts.faults ?? {});

@@ -28,7 +28,7 @@ const MAX_BODY = 1024 * 1024;
 export class EmulatorHttp {
   readonly log: RequestLogEntry[] = [];
   private seq = 0;
-  private readonly server: HttpServer;
+  readonly server: HttpServer;
   /** Errors queued by POST /_emulator/errors: the next matching requests fail this way, then normal service. */
   private readonly queuedErrors: { type: 'ThrottlingException' | 'InternalServerException'; operation?: string; afterCommit: boolean }[] = [];
 

@@ -17,7 +17,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   const engine = new MgnEngine(opts);
   const http = new EmulatorHttp(engine);
   const port = await http.listen(opts.port ?? 0);
-  engine.clock.start();
+  if (opts.startClock !== false) engine.clock.start();
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,

@@ -24,6 +24,10 @@ export interface EmulatorOptions {
   timeScale?: number;
   /** Time moves only through clock.advance() / POST /_emulator/clock (tests). */
   manualClock?: boolean;
+  /** How time moves; overrides manualClock. 'discrete': time stands still while work is in flight and jumps when idle. */
+  clockMode?: 'scaled' | 'manual' | 'discrete';
+  /** Start the clock's driver at once (default true); the local cloud starts a discrete clock when it is up. */
+  startClock?: boolean;
   /** Simulated start time (ms since epoch); default 2026-01-05T08:00:00Z so runs are reproducible. */
   startTime?: number;
   faults?: Partial<Faults>;

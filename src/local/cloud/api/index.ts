@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LambdaInvoker } from '../lambda-types.ts';
 import type { LocalRequest } from '../protocol.ts';
@@ -31,7 +31,7 @@ export interface ApiOptions {
   extraRoutes?: ExtraRoute[];
   port?: number;
   /** Simulated time for `requestContext.time`/`timeEpoch` (the local cloud's clock). Default: wall clock. */
-  clock?: { now(): number };
+  clock?: { now(): number; /** work in flight (the discrete-event clock) */ begin?(): () => void };
   accountId?: string;
   apiId?: string;
   stageVariables?: Record<string, string>;
@@ -40,6 +40,7 @@ export interface ApiOptions {
 export interface LocalApi {
   /** `http://127.0.0.1:<port>` */
   endpoint: string;
+  server: Server;
   close(): Promise<void>;
 }
 
@@ -254,7 +255,7 @@ export function fromHandlerResult(result: unknown): { status: number; headers: R
 
 /** Start the HTTP API on 127.0.0.1. */
 export async function startApi(opts: ApiOptions): Promise<LocalApi> {
-  const clock = opts.clock ?? { now: () => Date.now() };
+  const clock: NonNullable<ApiOptions['clock']> = opts.clock ?? { now: () => Date.now() };
   const accountId = opts.accountId ?? '111122223333';
   const apiId = opts.apiId ?? 'local0api1';
   const routes = opts.routes.map((r) => compile(r.method, r.path, r));
@@ -262,6 +263,11 @@ export async function startApi(opts: ApiOptions): Promise<LocalApi> {
 
   const server = createServer((req, res) => {
     const requestId = randomBytes(12).toString('base64').replace(/[+/]/g, 'A').slice(0, 16);
+    // work in flight on the clock while the request is read and answered, but not while its Lambda runs
+    // (a handler may back off on simulated time; its own AWS calls are tracked by themselves)
+    let end = clock.begin?.() ?? (() => undefined);
+    res.once('finish', () => end());
+    res.once('close', () => end());
     void (async () => {
       const body = await readBody(req);
       const rawUrl = req.url ?? '/';
@@ -289,11 +295,14 @@ export async function startApi(opts: ApiOptions): Promise<LocalApi> {
         { accountId, apiId, requestId, now: clock.now(), ...(opts.stageVariables ? { stageVariables: opts.stageVariables } : {}) },
       );
       let out: ReturnType<typeof fromHandlerResult>;
+      end();
       try {
         out = fromHandlerResult(await opts.lambda.invoke(found.route.target.functionKey, event));
       } catch {
+        end = clock.begin?.() ?? (() => undefined);
         return sendJson(res, 500, { message: 'Internal Server Error' }, requestId);
       }
+      end = clock.begin?.() ?? (() => undefined);
       res.writeHead(out.status, { ...out.headers, 'content-length': out.body.length, 'apigw-requestid': requestId });
       res.end(out.body);
     })().catch(() => {
@@ -309,6 +318,7 @@ export async function startApi(opts: ApiOptions): Promise<LocalApi> {
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    server,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

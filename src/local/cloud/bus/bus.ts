@@ -352,7 +352,12 @@ export class LocalBus {
     this.queue.push(job);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => this.flush());
+    // queued deliveries are work in flight: the discrete-event clock does not jump past them
+    const end = this.clock.begin();
+    setImmediate(() => {
+      end();
+      this.flush();
+    });
   }
 
   private flush(): void {

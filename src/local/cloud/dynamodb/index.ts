@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
+import inject from 'light-my-request';
 
 export { createTables, tablesFromResources, type TableDefinition } from './tables.ts';
 
@@ -16,6 +17,8 @@ export { createTables, tablesFromResources, type TableDefinition } from './table
 export interface LocalDynamo {
   /** `http://127.0.0.1:<port>` */
   endpoint: string;
+  /** The front's HTTP server (the in-process transport hands it requests directly). */
+  server: Server;
   close(): Promise<void>;
 }
 
@@ -119,21 +122,24 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<LocalDynamo
   const keySchemas = new Map<string, string[]>();
 
   /** One operation on dynalite itself (no lock: the caller holds it). */
+  // in process, with dynalite's own request listener: no socket, so concurrent transactions keep their order
+  void innerPort;
   const call = async (operation: string, body: Json): Promise<Json> => {
-    const res = await fetch(`http://127.0.0.1:${innerPort}/`, {
+    const res = await inject(innerHandler as never, {
       method: 'POST',
+      url: '/',
       headers: {
         'content-type': 'application/x-amz-json-1.0',
         'x-amz-target': `${TARGET_PREFIX}${operation}`,
         'x-amz-date': '20260101T000000Z',
         authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=local',
       },
-      body: JSON.stringify(body),
+      payload: JSON.stringify(body),
     });
-    const out = (await res.json()) as Json;
-    if (!res.ok) {
+    const out = res.json() as Json;
+    if (res.statusCode >= 400) {
       const type = String(out.__type ?? 'InternalServerError').split('#').pop() as string;
-      throw new DynamoError(type, String(out.message ?? out.Message ?? type), res.status);
+      throw new DynamoError(type, String(out.message ?? out.Message ?? type), res.statusCode);
     }
     return out;
   };
@@ -364,6 +370,7 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<LocalDynamo
 
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    server: outer,
     close: async () => {
       // no new request; the ones in flight finish before the database closes under them (at most 2 s)
       const closed = new Promise<void>((resolve) => outer.close(() => resolve()));

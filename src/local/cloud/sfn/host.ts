@@ -236,7 +236,9 @@ export class StepFunctionsHost {
 
   private run(exec: ExecutionRecord, input: unknown): void {
     const m = exec.machine;
-    const scale = this.clock.isManual ? Infinity : this.clock.scale;
+    // discrete time: the library's retry sleeps are virtual timers, so the intervals stay as written;
+    // manual: no wait; scaled: the interval shrinks with the scale
+    const scale = this.clock.isDiscrete ? 1 : this.clock.isManual ? Infinity : this.clock.configuredScale;
     const handlers: Record<string, (i: unknown) => Promise<unknown>> = {};
     for (const [name, meta] of m.prepared.tasks) handlers[name] = (i) => this.task(exec, meta, i);
     const retryIntervalOverrides: Record<string, number[]> = {};
