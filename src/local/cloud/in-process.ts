@@ -220,3 +220,47 @@ export function inProcessFetch(): FetchLike {
     }
   };
 }
+
+/**
+ * Read the shared AWS config and credentials files once per copy of the SDK's config loader, now. Each
+ * loader caches what it read (a missing file too), so no SDK client of a handler touches the disk later:
+ * with the discrete-event clock, a file read racing other work would let the disk's speed order events.
+ */
+export async function warmSdkConfig(): Promise<void> {
+  const require = createRequire(import.meta.url);
+  const loaders = new Set<(init?: object) => Promise<unknown>>();
+  const add = (from: NodeJS.Require, id: string) => {
+    try {
+      const mod = from(id) as { loadSharedConfigFiles?: (init?: object) => Promise<unknown> };
+      if (mod.loadSharedConfigFiles) loaders.add(mod.loadSharedConfigFiles);
+    } catch {
+      // this copy of the SDK has no such module
+    }
+  };
+  for (const pkg of ['', ...CLIENT_PACKAGES]) {
+    let from: NodeJS.Require = require;
+    if (pkg) {
+      try {
+        from = createRequire(require.resolve(`${pkg}/package.json`));
+      } catch {
+        continue;
+      }
+    }
+    add(from, '@smithy/shared-ini-file-loader');
+    add(from, '@smithy/core/config');
+  }
+  await Promise.all([...loaders].map((load) => load().catch(() => undefined)));
+}
+
+/**
+ * Answer with the simulated time in the `Date` header. Node writes the host's wall time there by default;
+ * the SDK compares it with its own (simulated) clock, sees months of skew on every error response, marks the
+ * error clock-skew-corrected and retries it, and shifts its signing clock. AWS's `Date` is AWS's time, which
+ * is the time the handlers live in: here, the simulated one.
+ */
+export function simulatedDateHeader(server: Server, clock: { now(): number }): void {
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    res.sendDate = false;
+    res.setHeader('date', new Date(clock.now()).toUTCString());
+  });
+}

@@ -22,8 +22,9 @@ import { createScheduler, type LocalScheduler } from './scheduler/index.ts';
 import { createSecretsManager, secretsFromResources, type LocalSecrets } from './secrets/index.ts';
 import { readServerlessConfig, type ServerlessConfig } from './serverless-config.ts';
 import { installSimulatedDate } from './simulated-date.ts';
-import { inProcessFetch, serveInProcess, trackRequests } from './in-process.ts';
-import { installVirtualTimers, realTimers } from './virtual-timers.ts';
+import { inProcessFetch, serveInProcess, simulatedDateHeader, trackRequests, warmSdkConfig } from './in-process.ts';
+import { installSeededRandom, installVirtualTimers, realTimers } from './virtual-timers.ts';
+import { createRng } from '../emulator/rng.ts';
 import { StepFunctionsHost } from './sfn/host.ts';
 import { stepFunctionsService } from './sfn/service.ts';
 import { createSns, type LocalSns } from './sns/index.ts';
@@ -130,6 +131,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
     closers.unshift(async () => restoreDate());
     const inProcess = opts.inProcess !== false;
     const serve = (endpoint: string, server: Server, tracked = true) => {
+      simulatedDateHeader(server, clock);
       if (tracked) trackRequests(server, clock);
       if (inProcess) {
         const undo = serveInProcess(endpoint, server, clock);
@@ -269,7 +271,10 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
     const ddb = new DynamoDBClient({ region, endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     await createTables(ddb, tablesFromResources(config.resources));
     ddb.destroy();
-    if (clockMode === 'discrete') await lambda.preload();
+    if (clockMode === 'discrete') {
+      await lambda.preload();
+      await warmSdkConfig();
+    }
 
     const stateMachines: Record<string, string> = {};
     for (const [id, m] of Object.entries(config.stateMachines)) {
@@ -346,7 +351,11 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
     if (clockMode === 'discrete') {
       // from here on every timer of the process is on simulated time, and the clock moves by itself
       const restoreTimers = installVirtualTimers(clock);
-      closers.unshift(async () => restoreTimers());
+      const restoreRandom = installSeededRandom(createRng(opts.seed ?? 1, 'process-random').next);
+      closers.unshift(async () => {
+        restoreRandom();
+        restoreTimers();
+      });
       clock.start();
     }
 

@@ -183,3 +183,17 @@ export function installVirtualTimers(clock: VirtualClock): () => void {
     v.handOver();
   };
 }
+
+/**
+ * `Math.random` from a seeded generator, for the discrete-event clock: the AWS SDK draws its retry jitter
+ * from it, and with virtual timers that jitter orders the retries; seeded, the same seed gives the same order.
+ * Security-relevant randomness (task tokens, link ids, signing keys) comes from node:crypto and is untouched.
+ * Returns the undo.
+ */
+export function installSeededRandom(next: () => number): () => void {
+  const original = Math.random;
+  Math.random = next;
+  return () => {
+    if (Math.random === next) Math.random = original;
+  };
+}

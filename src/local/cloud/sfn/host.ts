@@ -4,6 +4,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import type { VirtualClock } from '../../emulator/clock.ts';
 import type { LambdaInvoker } from '../lambda-types.ts';
 import { AwsError } from '../protocol.ts';
+import { realTimers } from '../virtual-timers.ts';
 import { DefinitionError, type PreparedDefinition, TIMEOUT_KEY, type TaskMeta, prepareDefinition, readPath } from './definition.ts';
 
 /**
@@ -353,10 +354,13 @@ export class StepFunctionsHost {
     if (status !== 'SUCCEEDED' && exec.abort) exec.abort();
     const kind = { SUCCEEDED: 'ExecutionSucceeded', FAILED: 'ExecutionFailed', TIMED_OUT: 'ExecutionTimedOut', ABORTED: 'ExecutionAborted', RUNNING: '' }[status];
     const key = { SUCCEEDED: 'executionSucceededEventDetails', FAILED: 'executionFailedEventDetails', TIMED_OUT: 'executionTimedOutEventDetails', ABORTED: 'executionAbortedEventDetails', RUNNING: '' }[status];
-    // the terminal event comes after every state event the library logged
+    // the terminal event comes after every state event the library logged; meanwhile simulated time holds
+    // (the grace is wall time, so a log that never ends cannot stop the clock)
     const logged = exec.consumed ?? Promise.resolve();
-    const grace = new Promise((r) => setTimeout(r, 100).unref());
+    const end = this.clock.begin();
+    const grace = new Promise((r) => realTimers.setTimeout(r, 100).unref());
     void Promise.race([logged, grace]).then(() => {
+      end();
       this.record(
         exec,
         kind,
