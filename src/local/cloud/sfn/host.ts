@@ -276,6 +276,8 @@ export class StepFunctionsHost {
   private async consume(exec: ExecutionRecord, events: AsyncIterable<Record<string, unknown>>): Promise<void> {
     const types = exec.machine.prepared.stateTypes;
     const tasks = exec.machine.prepared.tasks;
+    // task states whose last attempt failed (caught): they exit without a TaskSucceeded, as on AWS
+    const failed = new Set<string>();
     for await (const ev of events) {
       const state = ev.state as { name: string; input?: unknown; output?: unknown } | undefined;
       const type = state ? (types.get(state.name) ?? 'Pass') : '';
@@ -291,6 +293,7 @@ export class StepFunctionsHost {
           });
           break;
         case 'StateEntered':
+          if (state) failed.delete(state.name);
           this.record(exec, `${type}StateEntered`, 'stateEnteredEventDetails', { name: state?.name, input: JSON.stringify(state?.input ?? null), inputDetails: { truncated: false } });
           if (isTask) {
             this.record(exec, 'TaskScheduled', 'taskScheduledEventDetails', {
@@ -306,7 +309,7 @@ export class StepFunctionsHost {
           if (type === 'Parallel') this.record(exec, 'ParallelStateStarted');
           break;
         case 'StateExited':
-          if (isTask) this.record(exec, 'TaskSucceeded', 'taskSucceededEventDetails', { ...res, output: JSON.stringify(state?.output ?? null), outputDetails: { truncated: false } });
+          if (isTask && !failed.has(state?.name ?? "")) this.record(exec, 'TaskSucceeded', 'taskSucceededEventDetails', { ...res, output: JSON.stringify(state?.output ?? null), outputDetails: { truncated: false } });
           if (type === 'Map') this.record(exec, 'MapStateSucceeded');
           if (type === 'Parallel') this.record(exec, 'ParallelStateSucceeded');
           this.record(exec, `${type}StateExited`, 'stateExitedEventDetails', { name: state?.name, output: JSON.stringify(state?.output ?? null), outputDetails: { truncated: false } });
@@ -315,6 +318,7 @@ export class StepFunctionsHost {
           const error = String(ev.Error ?? 'States.TaskFailed');
           const cause = typeof ev.Cause === 'string' ? ev.Cause : JSON.stringify(ev.Cause ?? '');
           if (isTask) {
+            failed.add(state?.name ?? "");
             if (error === 'States.Timeout' || error === 'States.HeartbeatTimeout') this.record(exec, 'TaskTimedOut', 'taskTimedOutEventDetails', { ...res, error, cause });
             else this.record(exec, 'TaskFailed', 'taskFailedEventDetails', { ...res, error, cause });
           } else if (type === 'Map') this.record(exec, 'MapStateFailed');
@@ -323,6 +327,7 @@ export class StepFunctionsHost {
         }
         case 'StateRetried':
           if (isTask) {
+            failed.delete(state?.name ?? "");
             this.record(exec, 'TaskScheduled', 'taskScheduledEventDetails', { ...res, region: this.opts.region, parameters: JSON.stringify(state?.input ?? null) });
             this.record(exec, 'TaskStarted', 'taskStartedEventDetails', res);
           }

@@ -190,7 +190,11 @@ describe('StepFunctionsHost behind the Step Functions API', () => {
     const d = await host.settled(executionArn as string);
     expect(d).toMatchObject({ status: 'FAILED', error: 'ApprovalTimedOut' });
     const types = ((await sfn.send(new GetExecutionHistoryCommand({ executionArn }))).events ?? []).map((e) => e.type);
-    expect(types).toContain('TaskTimedOut');
+    // AWS's sequence for a caught timeout: the task times out, the state exits (no TaskSucceeded), the Catch's
+    // state is entered
+    const from = types.lastIndexOf('TaskStateEntered');
+    expect(types.slice(from, from + 6)).toEqual(['TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskTimedOut', 'TaskStateExited', 'FailStateEntered']);
+    expect(types.filter((t, i) => t === 'TaskSucceeded' && types[i - 1] === 'TaskTimedOut')).toEqual([]);
     await expect(sfn.send(new SendTaskSuccessCommand({ taskToken: lambda.tokens[0], output: '{}' }))).rejects.toBeInstanceOf(TaskTimedOut);
   });
 
