@@ -293,12 +293,26 @@ export class EmulatorHttp {
       if (method === 'POST') {
         const advance = body.advanceSeconds;
         const scale = body.timeScale;
+        const paused = body.paused;
+        const mode = e.clock.mode;
+        // why the pace of a manual or discrete clock cannot be set
+        const noPace =
+          mode === 'manual'
+            ? 'this clock is manual: time moves only when advanced (advanceSeconds)'
+            : 'this clock is discrete-event: time stands still while work is in flight and jumps whenever the cloud is idle';
         if (advance !== undefined && (typeof advance !== 'number' || !(advance >= 0) || advance > 1e9)) return fail(400, 'advanceSeconds must be a number from 0 to 1e9 (about 31 years)');
-        if (scale !== undefined && (typeof scale !== 'number' || !(scale > 0) || scale > 1e6 || e.clock.isManual)) return fail(400, 'timeScale must be a number above 0 and at most 1e6 (not with a manual clock)');
+        if (scale !== undefined && (typeof scale !== 'number' || !(scale > 0) || scale > 1e6)) return fail(400, 'timeScale must be a number above 0 and at most 1e6');
+        if (paused !== undefined && typeof paused !== 'boolean') return fail(400, 'paused must be true or false');
+        if (scale !== undefined && mode !== 'scaled') return fail(400, `timeScale applies to a wall-scaled clock only; ${noPace}`);
+        if (paused !== undefined && mode !== 'scaled') return fail(400, `paused applies to a wall-scaled clock only; ${noPace}`);
         if (typeof scale === 'number') e.clock.setScale(scale);
+        if (paused === true) e.clock.pause();
+        else if (paused === false) e.clock.resume();
         if (typeof advance === 'number') e.clock.advance(advance);
       } else if (method !== 'GET') return fail(405, 'Use GET or POST');
-      reply(200, { now: iso(e.now()), nowMs: e.now(), timeScale: e.clock.scale, manual: e.clock.isManual, pending: e.clock.pending });
+      const c = e.clock;
+      const t = e.now();
+      reply(200, { now: iso(t), nowMs: t, timeScale: c.scale, manual: c.isManual, pending: c.pending, mode: c.mode, paused: c.isPaused, configuredScale: c.configuredScale });
       return;
     }
     if (path === '/faults') {
