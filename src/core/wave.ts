@@ -241,12 +241,26 @@ export async function recordServerOutcome(
   return { recorded: true, woke: token !== undefined };
 }
 
-/** Failure policy `stop`: stop every running execution of the wave (their waits and links close with them). */
-export async function stopWave(deps: Pick<WaveDeps, 'waves' | 'executions'>, input: { wave: string; cause: string }): Promise<{ stopped: string[] }> {
+/**
+ * Failure policy `stop`: stop every running execution of the wave (their waits and links close with them).
+ * Each stopped execution's end is read back from Step Functions and recorded at once: the report that
+ * follows must not say "running" for a server whose status event has not been delivered yet.
+ */
+export async function stopWave(deps: Pick<WaveDeps, 'waves' | 'executions' | 'clock'>, input: { wave: string; cause: string }): Promise<{ stopped: string[] }> {
   const stopped: string[] = [];
   for (const o of await deps.waves.outcomes(input.wave)) {
     if (o.status !== 'RUNNING') continue;
     await deps.executions.stop(o.executionArn, input.cause.slice(0, 1000));
+    const ended = await deps.executions.describe(o.executionArn);
+    if (ended && ended.status !== 'RUNNING') {
+      await deps.waves.recordOutcome({
+        ...o,
+        status: ended.status,
+        ...(ended.error ? { error: ended.error } : {}),
+        ...(ended.cause ? { cause: ended.cause.slice(0, 1000) } : {}),
+        at: deps.clock.now().toISOString(),
+      });
+    }
     stopped.push(o.serverId);
   }
   return { stopped };

@@ -6,7 +6,8 @@ import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { parseExecutionName } from '../core/wave.ts';
 import type { Wave } from '../core/wave-file.ts';
 import { formatZoned } from '../core/zoned-time.ts';
-import { type LinkDecision, linksIn, openAndDecide } from './approver.ts';
+import { type ApproverFetch, type LinkDecision, linksIn, openAndDecide } from './approver.ts';
+import { realTimers } from './cloud/virtual-timers.ts';
 import { startLocalCloud, type LocalCloud } from './cloud/index.ts';
 import type { Faults } from './emulator/config.ts';
 import { logicalCalls } from './emulator/http.ts';
@@ -83,9 +84,9 @@ const SCHEDULE_AHEAD_MS = 5 * 60_000;
  * backing off from 100 ms to 2 s of wall time (each try renders the page with its evidence: a large
  * application's servers arrive over a while, and a tight loop would load the cloud it waits for).
  */
-async function decideWithRetries(url: string, d: LinkDecision): Promise<number> {
+async function decideWithRetries(url: string, d: LinkDecision, fetchFn: ApproverFetch): Promise<number> {
   for (let attempt = 0, delay = 100; ; attempt++, delay = Math.min(2000, delay * 1.5)) {
-    const r = await openAndDecide(url, d);
+    const r = await openAndDecide(url, d, undefined, fetchFn);
     const status = r.post?.status ?? r.get.status;
     if (status !== 400 || attempt >= 200) return status;
     await new Promise((res) => setTimeout(res, delay));
@@ -124,7 +125,9 @@ export function demoWaveFile(o: { seed: number; applications: { name: string; ho
 
 export async function runDemo(opts: DemoOptions): Promise<number> {
   const out = opts.out ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const timeScale = opts.timeScale ?? 3000;
+  // discrete-event time unless a time scale is asked for: the same seed gives the same run on any machine
+  const timeScale = opts.timeScale;
+  const timeLabel = timeScale === undefined ? 'discrete-event time' : `time scale ${timeScale}x`;
   const standaloneCount = opts.standalone ?? 2;
   const seed = opts.seed ?? 1;
   const total = opts.servers + standaloneCount;
@@ -134,7 +137,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     servers: total,
     applications: opts.applications,
     seed,
-    timeScale,
+    ...(timeScale !== undefined ? { timeScale } : { clock: 'discrete' as const }),
     start: 'ready-for-test',
     writeLocalJson: false,
     quotas: { maxActiveSourceServers: Math.max(150, total) },
@@ -195,8 +198,8 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     const victimApp = wave.applications.find((a) => !a.canary && !a.standalone) ?? wave.applications[0];
     const victim = opts.injectFailure === false ? undefined : victimApp?.servers[0]?.id;
     if (victim) {
-      const r = await fetch(`${cloud.endpoints.mgn}/_emulator/servers/${victim}/inject`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ failNextLaunch: true }) });
-      if (!r.ok) throw new Error(`emulator refused the injection: ${r.status} ${await r.text()}`);
+      const r = await cloud.fetch(`${cloud.endpoints.mgn}/_emulator/servers/${victim}/inject`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ failNextLaunch: true }) });
+      if (r.status >= 300) throw new Error(`emulator refused the injection: ${r.status} ${await r.text()}`);
     }
 
     simStart = cloud.clock.now();
@@ -212,7 +215,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     const standaloneApps = wave.applications.filter((a) => a.standalone).length;
     out(`demo: wave file ${waveFile}`);
     out(
-      `demo: ${wave.name}: ${wave.applications.length - standaloneApps} applications (${wave.applications.filter((a) => !a.standalone).map((a) => `${a.name}${a.canary ? ' canary' : ''}: ${a.servers.length}`).join(', ')}) and ${standaloneApps} standalone server(s), ${appOf.size} in all; replication caught up (READY_FOR_TEST); time scale ${timeScale}x`,
+      `demo: ${wave.name}: ${wave.applications.length - standaloneApps} applications (${wave.applications.filter((a) => !a.standalone).map((a) => `${a.name}${a.canary ? ' canary' : ''}: ${a.servers.length}`).join(', ')}) and ${standaloneApps} standalone server(s), ${appOf.size} in all; replication caught up (READY_FOR_TEST); ${timeLabel}`,
     );
     out(`T+  0.0h  ${wave.name}: validated against MGN, stored, scheduled at ${formatZoned(when.getTime(), TIME_ZONE)} ${TIME_ZONE} (${input.ScheduleExpression}) as ${executionName}`);
     if (victim) out(`demo: the emulator will fail the first test launch of ${hostOf(victim)} (${victimApp?.name})`);
@@ -235,7 +238,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
           return;
         }
         const decision = gate.endsWith('FAILURE') ? 'retry' : 'approve';
-        void decideWithRetries(url, { decision, name: 'Demo Approver', comment: 'decided by the demo', quiesced: true })
+        void decideWithRetries(url, { decision, name: 'Demo Approver', comment: 'decided by the demo', quiesced: true }, cloud.fetch)
           .then((status) => out(`${clockLabel()}  ${application}: ${gate} -> ${decision}${status === 200 ? '' : ` (answer ${status})`}`))
           .catch((err: Error) => out(`demo: could not decide ${gateId}: ${err.message}`));
       }),
@@ -255,7 +258,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     const started = new Set<string>();
     const admitted = new Map<string, number>();
     let fired = false;
-    const progress = setInterval(() => {
+    const look = () => {
       if (!fired && cloud.host.listExecutions(waveMachine).some((e) => e.executionArn === waveArn)) {
         fired = true;
         out(`${clockLabel()}  schedule fired at ${formatZoned(cloud.clock.now(), TIME_ZONE)}: ${executionName} started`);
@@ -277,11 +280,25 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
           out(`${clockLabel()}  ${a.name}: ${a.servers.length} server(s) ${states[0]}${engine.servers.get(a.servers[0]?.id ?? '')?.isArchived ? ', archived' : ''}`);
         }
       }
-    }, 50);
-    cleanups.push(() => clearInterval(progress));
+    };
+    // discrete time: look after every instant the clock moves to; scaled: every 50 ms of wall time
+    let lastLook = Number.NaN;
+    const stopProgress =
+      timeScale === undefined
+        ? cloud.clock.observe((now) => {
+            if (now === lastLook) return;
+            lastLook = now;
+            look();
+          })
+        : (() => {
+            const t = realTimers.setInterval(look, 50);
+            return () => realTimers.clearInterval(t);
+          })();
+    cleanups.push(stopProgress);
 
     const waveResult = await untilExecution(cloud, waveArn).then(() => cloud.host.settled(waveArn));
-    clearInterval(progress);
+    look();
+    stopProgress();
     out(`${clockLabel()}  ${WAVE}: ${executionName} ${waveResult.status}${waveResult.error ? ` (${waveResult.error})` : ''}`);
 
     // the latest execution of each server of the wave
@@ -341,7 +358,8 @@ async function untilExecution(cloud: LocalCloud, arn: string): Promise<void> {
       cloud.host.describeExecution(arn);
       return;
     } catch {
-      await new Promise((r) => setTimeout(r, 20));
+      // wall time: a simulated timer here would be one more moment for the clock to jump to
+      await new Promise((r) => realTimers.setTimeout(r, 20));
     }
   }
 }
@@ -427,7 +445,7 @@ function table(r: { perServer: ServerSummary[] } & Record<string, unknown>): str
     '',
     `${r.servers} servers (${r.applications} applications, ${r.standalone} standalone), ${r.launchJobs} launch jobs; ${r.transitions} state transitions (${r.waveTransitions} of the wave execution), ${r.lambdaInvocations} Lambda invocations, ${r.mgnCalls} MGN calls`,
     `estimated AWS cost of the orchestration: $${(r.estimatedOrchestrationCostUsd as number).toFixed(4)} (Step Functions transitions $${(r.stepFunctionsCostUsd as number).toFixed(4)}, Lambda $${(r.lambdaCostUsd as number).toFixed(4)}); test instances ran ${r.testInstanceHours} h`,
-    `simulated ${r.simulatedHours} h in ${r.wallSeconds} s (time scale ${r.timeScale}x)`,
+    `simulated ${r.simulatedHours} h in ${r.wallSeconds} s (${r.timeScale === undefined ? 'discrete-event time' : `time scale ${String(r.timeScale)}x`})`,
     `wave execution ${r.waveExecution}: ${r.waveStatus}`,
     ...(injected ? [`injected test-launch failure of ${injected.hostname} (${injected.application}): ${injected.recovered ? 'recovered (relaunched alone)' : 'NOT recovered'}`] : []),
     `every server CUTOVER and archived: ${r.allCutoverAndArchived ? 'yes' : 'NO'}; no double launch: ${r.noDoubleLaunch ? 'yes' : 'NO'}`,

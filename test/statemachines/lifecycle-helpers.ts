@@ -5,6 +5,7 @@ import { createDocumentClient, createWaveStore } from '../../src/adapters/aws/st
 import type { Wave } from '../../src/core/wave-file.ts';
 import { linksIn, openAndDecide } from '../../src/local/approver.ts';
 import { type LocalCloud, startLocalCloud, type LocalCloudOptions } from '../../src/local/cloud/index.ts';
+import { discreteClock, realTimers } from '../../src/local/cloud/virtual-timers.ts';
 import { Plan, type ServerRun } from '../../src/core/contracts.ts';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
@@ -21,12 +22,32 @@ export async function lifecycleCloud(opts: LocalCloudOptions = {}): Promise<Loca
   return cloud;
 }
 
+/**
+ * Wait until `cond` holds. On a discrete-event clock it is checked at every instant the clock moves to, once
+ * that instant's work is done (no polling timer: the clock jumps straight to the next thing that happens);
+ * on a scaled clock it is polled every 20 ms. `timeoutMs` is wall time.
+ */
 export async function until(what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = performance.now() + timeoutMs; // wall time: Date follows the simulated clock in the cloud
-  while (!(await cond())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+  const clock = discreteClock();
+  let expired = false;
+  const timer = realTimers.setTimeout(() => (expired = true), timeoutMs);
+  try {
+    while (!(await cond())) {
+      if (expired || performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      if (clock) {
+        // a clock with nothing left to do never moves again: then the wall deadline decides
+        await Promise.race([clock.nextIdle(), new Promise((r) => realTimers.setTimeout(r, 200))]);
+      } else await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    realTimers.clearTimeout(timer);
   }
+}
+
+/** Change the pace of a scaled clock; a discrete-event clock has none (it jumps whenever the cloud is idle). */
+export function pace(cloud: LocalCloud, scale: number): void {
+  if (!cloud.clock.isDiscrete) cloud.clock.setScale(scale);
 }
 
 export function serverIds(cloud: LocalCloud): string[] {

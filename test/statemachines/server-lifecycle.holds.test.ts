@@ -14,7 +14,7 @@ import { handler as realAwaitCondition } from '../../functions/await-condition/h
 import type { LocalCloud, LocalCloudOptions } from '../../src/local/cloud/index.ts';
 import type { Handler, LambdaContext } from '../../src/local/cloud/lambda.ts';
 import { seedServers } from '../../src/local/emulator/seed.ts';
-import { decideWhenAsked, lifecycleCloud, mgnCalls, serverIds, statePath, until } from './lifecycle-helpers.ts';
+import { decideWhenAsked, lifecycleCloud, mgnCalls, serverIds, pace, statePath, until } from './lifecycle-helpers.ts';
 
 /**
  * Holds, stalls, soak ends, resuming, stop and re-run, and MGN's unreliable events and answers (issue 4,
@@ -163,9 +163,9 @@ describe('server lifecycle: holds, stalls and soak', () => {
       await emulator(cloud, `/servers/${id}/inject`, { stall: 'UNSTABLE_NETWORK' });
       // the router tells ops and asks MGN to retry; replication starts over (initiation, sync)
       await until('RetryDataReplication', () => mgnCalls(cloud, 'RetryDataReplication').length > 0);
-      cloud.clock.setScale(20_000); // hours of simulated sync
+      pace(cloud, 20_000); // hours of simulated sync
       await entered(cloud, arn, 'TestLaunchPoint', 60_000);
-      cloud.clock.setScale(3000);
+      pace(cloud, 3000);
       expect(server(cloud, id).lifeCycle.state).not.toBe('NOT_READY');
 
       await decideAll(cloud, 'app-1', ALL_GATES);
@@ -231,9 +231,9 @@ describe('server lifecycle: holds, stalls and soak', () => {
       const arn = start(cloud, { serverId: id, plan: { cutoverWindow: window } });
       await decideAll(cloud, 'app-1', [['SIGNOFF#1']]);
       await waitingIn(cloud, arn, 'HoldForWindow');
-      cloud.clock.setScale(30_000); // hours of simulated waiting
+      pace(cloud, 30_000); // hours of simulated waiting
       await waitingIn(cloud, arn, 'GoNoGo');
-      cloud.clock.setScale(3000);
+      pace(cloud, 3000);
       await decideAll(cloud, 'app-1', [['GO_NO_GO#1-0'], ['FINALIZE#1-1']]);
       const result = await cloud.host.settled(arn);
       expect(result.status).toBe('SUCCEEDED');
@@ -351,7 +351,7 @@ describe('server lifecycle: resuming from any state MGN reports', () => {
         await client.send(new MarkAsArchivedCommand({ sourceServerID: archived }));
         await client.send(new DisconnectFromServiceCommand({ sourceServerID: disconnected }));
         // slow time while the executions route, so the last test launch is still running when Route reads it
-        cloud.clock.setScale(100);
+        pace(cloud, 100);
         await client.send(new StartTestCommand({ sourceServerIDs: [testRunning] }));
 
         const cases = [
@@ -371,7 +371,7 @@ describe('server lifecycle: resuming from any state MGN reports', () => {
         const arns = Object.fromEntries([...cases, { label: 'disconnected', id: disconnected }].map((c) => [c.label, start(cloud, { serverId: c.id, wave: 'wave-r', application: `app-${c.label}`, plan: { soakSeconds: 7 * 86400 } })]));
         const arnOf = (label: string) => arns[label] as string;
         await until('every Route', () => Object.values(arns).every((arn) => cloud.host.history(arn).some((e) => e.type === 'TaskStateExited' && e.details?.value.name === 'Route') || statePath(cloud, arn).includes('NotMigratable')));
-        cloud.clock.setScale(3000);
+        pace(cloud, 3000);
 
         // the first state after routing, for each
         for (const c of cases) {

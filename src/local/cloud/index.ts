@@ -295,6 +295,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       outbox: async () => sns.outbox(),
       inbox: gateInbox({ gates: createGateStore(inboxDoc, String(env.STATE_TABLE)), waits: createWaitStore(inboxDoc, String(env.STATE_TABLE)) }),
       title: `local (${config.stage}, ${region})`,
+      clock,
     });
     closers.push(async () => {
       await dashboard.close();

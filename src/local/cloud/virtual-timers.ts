@@ -149,12 +149,19 @@ class VirtualTimers {
 }
 
 let active: VirtualTimers | undefined;
+let activeClock: VirtualClock | undefined;
+
+/** The discrete-event clock whose timers are installed in this process, if any (test helpers wait on it). */
+export function discreteClock(): VirtualClock | undefined {
+  return activeClock;
+}
 
 /** Put the process's timers on `clock` (discrete mode). One clock at a time. */
 export function installVirtualTimers(clock: VirtualClock): () => void {
   if (active) throw new Error('virtual timers are already installed for another local cloud in this process');
   const v = new VirtualTimers(clock);
   active = v;
+  activeClock = clock;
   const patched = {
     setTimeout: (cb: unknown, ms?: unknown, ...args: unknown[]) => v.create(cb, ms, args, false),
     setInterval: (cb: unknown, ms?: unknown, ...args: unknown[]) => v.create(cb, ms, args, true),
@@ -175,6 +182,7 @@ export function installVirtualTimers(clock: VirtualClock): () => void {
   return () => {
     if (active !== v) return;
     active = undefined;
+    activeClock = undefined;
     for (const [k, fn] of Object.entries(real)) {
       g[k] = fn;
       t[k] = fn;

@@ -55,6 +55,7 @@ export class VirtualClock implements EmulatorClock {
   private wake: (() => void) | undefined;
   private jumps = 0;
   private driving = false;
+  private idleWaiters: { minJump: number; resolve: () => void }[] = [];
 
   constructor(opts: { start: number; scale: number; manual?: boolean; mode?: ClockMode }) {
     this.base = opts.start;
@@ -192,6 +193,19 @@ export class VirtualClock implements EmulatorClock {
     return this.queue[0]?.at;
   }
 
+  private readonly observers = new Set<(now: number) => void>();
+
+  /**
+   * Call `listener` after each batch of scheduled actions has run (in discrete mode: after every jump), with
+   * the simulated time. For observers that report progress (the demo, rehearsals): they see each instant
+   * without a polling timer of their own, which in discrete mode would itself be an action to jump to.
+   * Returns the unsubscribe function.
+   */
+  observe(listener: (now: number) => void): () => void {
+    this.observers.add(listener);
+    return () => this.observers.delete(listener);
+  }
+
   /** Cancel a scheduled action by the function given to `at` (virtual timers); lazily removed. */
   cancel(run: () => void): boolean {
     const item = this.byRun.get(run);
@@ -245,6 +259,7 @@ export class VirtualClock implements EmulatorClock {
       this.current = Math.max(reached, this.current);
       this.running = false;
     }
+    for (const o of this.observers) o(this.current);
   }
 
   /** Start the driver: the wall-clock timer (scaled mode) or the discrete-event loop (discrete mode). */
@@ -281,6 +296,20 @@ export class VirtualClock implements EmulatorClock {
     }
   }
 
+  /**
+   * Discrete mode: resolves once the clock has moved on at least once and everything due then has been
+   * done (the cloud is idle again), before it moves on further. An observer that checks a condition after
+   * each `nextIdle()` sees every instant's settled state, and schedules nothing the clock would have to
+   * jump to (a polling timer would be one). Whatever the observer starts before its next await is work
+   * like any other: the clock waits for it.
+   */
+  nextIdle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.idleWaiters.push({ minJump: this.jumps + 1, resolve });
+      this.poke();
+    });
+  }
+
   private poke(): void {
     const w = this.wake;
     if (w) {
@@ -296,6 +325,13 @@ export class VirtualClock implements EmulatorClock {
       while (!this.closed) {
         await this.idle();
         if (this.closed) break;
+        // observers waiting for this instant look now; what they start is done before the clock moves on
+        const due = this.idleWaiters.filter((w) => w.minJump <= this.jumps);
+        if (due.length > 0) {
+          this.idleWaiters = this.idleWaiters.filter((w) => w.minJump > this.jumps);
+          for (const w of due) w.resolve();
+          continue;
+        }
         this.dropCancelledHead();
         const next = this.queue[0];
         if (!next) {
