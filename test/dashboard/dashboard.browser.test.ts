@@ -109,6 +109,10 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium (skipped 
     expect((await chip(page, ids[3] as string))?.text).toContain('SIGNOFF · for approvers');
     await page.evaluate(() => (window.loadedOnce = true));
 
+    // the header: the simulated time, to the second (a discrete-event clock: no pace controls)
+    await eventually('simulated time shown', () => page.textContent('#sim-time'), (t) => /^simulated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC · discrete-event time$/.test(t ?? ''));
+    expect(await page.isHidden('#clock-controls')).toBe(true);
+
     // one execution's graph: the soak is the current state, the path to it is green
     await page.click(`.chip[data-server="${ids[0]}"]`);
     await eventually('graph drawn', () => graphState(page, 'Soak'), (s) => s === 'current');

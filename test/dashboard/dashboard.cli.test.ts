@@ -127,6 +127,22 @@ describe('the dashboard server on a local cloud', () => {
     expect(JSON.parse((await get(`${base()}/api/outbox`)).body)).toMatchObject({ available: true });
   });
 
+  it('shows the local cloud’s simulated clock (discrete-event here: it cannot be paced, 409)', async () => {
+    const c = JSON.parse((await get(`${base()}/api/clock`)).body) as { nowMs: number; now: string; mode: string; paused: boolean; scale: number };
+    expect(c).toMatchObject({ mode: 'discrete', paused: false, scale: 0 });
+    expect(c.nowMs).toBe(Date.parse(c.now));
+    expect(c.nowMs).toBeLessThanOrEqual(cloud.clock.now());
+    const r = await new Promise<number>((resolve, reject) => {
+      const req = request(`${base()}/api/clock`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-mgn-flow-control': 'clock' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ action: 'pause' }));
+    });
+    expect(r).toBe(409);
+  });
+
   it('runs from the CLI against the local cloud found in .mgn-flow/local.json, first stdout line its URL, until a signal', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mgn-flow-dash-'));
     mkdirSync(join(dir, '.mgn-flow'));

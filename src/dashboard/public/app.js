@@ -1,7 +1,7 @@
 /* global document, window, fetch, CSS */
 // The mgn-flow dashboard page: plain JS, no build step. It polls the dashboard server's JSON (the board
-// every 2 s, the open execution's states every second) and redraws in place; text goes in through
-// textContent only.
+// and the simulated clock every 2 s, the open execution's states every second) and redraws in place; text
+// goes in through textContent only. Its one control paces the local cloud's simulated clock.
 'use strict';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -127,7 +127,79 @@ async function pollBoard() {
     problems.hidden = false;
     problems.textContent = `board: ${err.message}`;
   }
+  await refreshClock();
   setTimeout(pollBoard, 2000);
+}
+
+// ------------------------------------------------------------------ simulated clock
+
+const MAX_SCALE = 1e6;
+const clockState = { available: true, current: null };
+
+function formatScale(scale) {
+  return Number.isInteger(scale) ? String(scale) : String(Number(scale.toPrecision(3)));
+}
+
+/** "simulated 2026-01-05 08:12:30 UTC · 600x" (or "· paused", "· discrete-event time", "· manual time"). */
+function clockLabel(c) {
+  const t = `simulated ${new Date(c.nowMs).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+  if (c.mode === 'discrete') return `${t} · discrete-event time`;
+  if (c.mode === 'manual') return `${t} · manual time`;
+  return `${t} · ${c.paused ? 'paused' : `${formatScale(c.scale)}x`}`;
+}
+
+function renderClock(c) {
+  clockState.current = c;
+  const box = document.getElementById('clock');
+  box.hidden = false;
+  box.setAttribute('data-mode', c.mode);
+  box.setAttribute('data-paused', String(c.paused));
+  document.getElementById('sim-time').textContent = clockLabel(c);
+  const scaled = c.mode === 'scaled';
+  document.getElementById('clock-controls').hidden = !scaled;
+  if (!scaled) return;
+  const pause = document.getElementById('clock-pause');
+  pause.textContent = c.paused ? 'resume' : 'pause';
+  pause.title = c.paused ? 'resume simulated time' : 'pause simulated time';
+  const slower = document.getElementById('clock-slower');
+  slower.disabled = c.scale <= 1;
+  slower.title = c.scale <= 1 ? 'already at real time (1x)' : `halve the pace of simulated time (to ${formatScale(Math.max(c.scale / 2, 1))}x)`;
+  const faster = document.getElementById('clock-faster');
+  faster.disabled = c.scale >= MAX_SCALE;
+  faster.title = c.scale >= MAX_SCALE ? `already at the fastest pace (${formatScale(MAX_SCALE)}x)` : `double the pace of simulated time (to ${formatScale(Math.min(c.scale * 2, MAX_SCALE))}x)`;
+}
+
+async function refreshClock() {
+  if (!clockState.available) return;
+  try {
+    const r = await fetch('/api/clock', { headers: { accept: 'application/json' } });
+    if (r.status === 404) {
+      // no simulated clock here (a dashboard on AWS): nothing to show
+      clockState.available = false;
+      document.getElementById('clock').hidden = true;
+      return;
+    }
+    if (r.ok) renderClock(await r.json());
+  } catch {
+    // keep the last reading: the server may be restarting
+  }
+}
+
+async function controlClock(action) {
+  try {
+    const r = await fetch('/api/clock', {
+      method: 'POST',
+      headers: { accept: 'application/json', 'content-type': 'application/json', 'x-mgn-flow-control': 'clock' },
+      body: JSON.stringify({ action }),
+    });
+    const body = await r.json();
+    if (!r.ok) throw new Error(body.message || r.statusText);
+    renderClock(body);
+  } catch (err) {
+    const problems = document.getElementById('problems');
+    problems.hidden = false;
+    problems.textContent = `clock: ${err.message}`;
+  }
 }
 
 // ------------------------------------------------------------------ execution graph
@@ -285,6 +357,10 @@ document.getElementById('zoom-out').addEventListener('click', () => {
   state.zoom = Math.max(0.3, state.zoom / 1.25);
   applyZoom();
 });
+
+document.getElementById('clock-pause').addEventListener('click', () => controlClock(clockState.current && clockState.current.paused ? 'resume' : 'pause'));
+document.getElementById('clock-slower').addEventListener('click', () => controlClock('slower'));
+document.getElementById('clock-faster').addEventListener('click', () => controlClock('faster'));
 
 pollBoard();
 pollFeed('inbox', 'No approvals inbox is connected to this dashboard yet.');
