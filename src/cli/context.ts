@@ -14,7 +14,7 @@ export type DemoRunOptions = Omit<DemoOptions, 'out'>;
 export interface Loaders {
   emulator(): Promise<{ startEmulator(opts: EmulatorOptions): Promise<RunningEmulator> }>;
   demo(): Promise<{ runDemo(opts: DemoRunOptions): Promise<number> }>;
-  cloud(): Promise<{ startLocalCloud(opts: LocalCloudOptions): Promise<{ info: LocalCloudInfo; close(): Promise<void> }> }>;
+  cloud(): Promise<{ startLocalCloud(opts: LocalCloudOptions): Promise<{ info: LocalCloudInfo; clock?: { now(): number }; close(): Promise<void> }> }>;
 }
 
 export interface CliIo {

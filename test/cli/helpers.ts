@@ -101,6 +101,7 @@ export function fakeCloud() {
           calls.started = opts;
           return Promise.resolve({
             info,
+            clock: { now: () => Date.UTC(2026, 0, 5, 8) },
             close: () => {
               calls.closed = true;
               return Promise.resolve();

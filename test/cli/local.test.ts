@@ -12,6 +12,18 @@ describe('mgn-flow local', () => {
     expect(calls.closed).toBe(true);
   });
 
+  it('prints the simulated time at start, the pace, and how to pause or speed it up', async () => {
+    const { load } = fakeCloud();
+    const r = await run(['local', '--time-scale', '600'], { load });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('  simulated time    2026-01-05 08:00:00 UTC at start, 600x: 1 wall minute = 10 simulated hours\n');
+    expect(r.stdout).toContain("the dashboard's pause, slower and faster buttons");
+    expect(r.stdout).toContain(`curl -X POST http://127.0.0.1:1/_emulator/clock -d '{"paused":true}'`);
+    expect((await run(['local'], { load })).stdout).toContain('at start, 60x: 1 wall minute = 1 simulated hour\n');
+    expect((await run(['local', '--time-scale', '1'], { load })).stdout).toContain('at start, 1x: 1 wall minute = 1 simulated minute\n');
+    expect((await run(['local', '--time-scale', '5000'], { load })).stdout).toContain('at start, 5000x: 1 wall minute = 3.47 simulated days\n');
+  });
+
   it('prints local.json content as one JSON document with --json', async () => {
     const { load, info } = fakeCloud();
     const r = await run(['--json', 'local'], { load });

@@ -54,6 +54,7 @@ async function runLocal(ctx: CliContext, flags: LocalFlags): Promise<number> {
   } else {
     const s = styleFor(ctx.stdout, ctx.env);
     const e = cloud.info.endpoints;
+    const simulated = cloud.clock ? `${new Date(cloud.clock.now()).toISOString().slice(0, 19).replace('T', ' ')} UTC` : undefined;
     ctx.stdout.write(
       [
         `${s.bold('mgn-flow local cloud')} (time scale ${cloud.info.timeScale}x, ${flags.servers} servers, seed ${flags.seed})`,
@@ -62,6 +63,9 @@ async function runLocal(ctx: CliContext, flags: LocalFlags): Promise<number> {
         `  DynamoDB          ${s.cyan(e.dynamodb)}`,
         `  HTTP API          ${s.cyan(e.api)}  (approval pages; outbox at /_outbox)`,
         `  dashboard         ${s.cyan(cloud.info.dashboard)}  (wave board, execution graphs, outbox)`,
+        ...(simulated ? [`  simulated time    ${simulated} at start, ${flags.timeScale}x: ${paceHint(flags.timeScale)}`] : []),
+        `  pause/speed up    the dashboard's pause, slower and faster buttons, or`,
+        `                    curl -X POST ${e.mgn}/_emulator/clock -d '{"paused":true}'  ({"paused":false} resumes, {"timeScale":600} sets the pace)`,
         `  state machines    ${Object.keys(cloud.info.stateMachines).join(', ') || 'none yet'}`,
         `  written to .mgn-flow/local.json; other mgn-flow commands find the cloud there`,
         s.dim('  Ctrl-C to stop'),
@@ -72,4 +76,18 @@ async function runLocal(ctx: CliContext, flags: LocalFlags): Promise<number> {
   await shutdown;
   await cloud.close();
   return ExitCode.Ok;
+}
+
+/** What a wall minute is worth in simulated time: "1 wall minute = 1 simulated hour". */
+function paceHint(scale: number): string {
+  const simulatedS = scale * 60;
+  const units: [number, string][] = [
+    [86400, 'day'],
+    [3600, 'hour'],
+    [60, 'minute'],
+    [1, 'second'],
+  ];
+  const [size, name] = units.find(([u]) => simulatedS >= u) ?? [1, 'second'];
+  const n = Number((simulatedS / size).toPrecision(3));
+  return `1 wall minute = ${n} simulated ${name}${n === 1 ? '' : 's'}`;
 }
