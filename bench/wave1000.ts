@@ -2,29 +2,25 @@
  * The 1,000-server wave of `npm run bench`, in its own process so that its peak RSS is its own: the demo's
  * whole path (a wave file validated like `mgn-flow wave start`, scheduled through the Scheduler, the wave
  * execution admitting applications, one server-lifecycle execution per server, approvals decided through
- * the links) on the local cloud with compressed time. Writes one JSON result to the file given as argv[2].
+ * the links) on the local cloud in discrete-event time. Writes one JSON result to the file given as argv[2].
  *
- * WAVE_SERVERS (1000), WAVE_APPS (5), WAVE_TS (time scale), WAVE_PROGRESS=1 (a line every 5 s on stderr).
+ * WAVE_SERVERS (1000), WAVE_APPS (5), WAVE_TS (a time scale instead of discrete-event time),
+ * WAVE_PROGRESS=1 (a line every 5 s on stderr).
  */
 import { writeFileSync, readFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDemo } from '../src/local/demo.ts';
 import type { LocalCloud } from '../src/local/cloud/index.ts';
-import { advanceWhenIdle } from '../src/local/cloud/idle-clock.ts';
+import { realTimers } from '../src/local/cloud/virtual-timers.ts';
 import { logicalCalls } from '../src/local/emulator/http.ts';
 
 const resultFile = process.argv[2];
 if (!resultFile) throw new Error('usage: bench/wave1000.ts <result.json>');
 const servers = Number(process.env.WAVE_SERVERS ?? 1000);
 const applications = Number(process.env.WAVE_APPS ?? 5);
-const timeScale = Number(process.env.WAVE_TS ?? 600);
+const timeScale = process.env.WAVE_TS ? Number(process.env.WAVE_TS) : undefined;
 const progress = process.env.WAVE_PROGRESS === '1';
-/**
- * The clock: by default a low scale (50x) that jumps 60 simulated seconds whenever the cloud is idle, so no
- * timeout fires because this machine is slower than the compressed time (WAVE_IDLE=0: the plain scale).
- */
-const idleClock = process.env.WAVE_IDLE !== '0';
 
 // WAVE_MAX_S: stop after that many seconds and write what was reached (a --cpu-prof profile is still written)
 if (process.env.WAVE_MAX_S) {
@@ -36,7 +32,7 @@ if (process.env.WAVE_MAX_S) {
 
 /** Where the wave is when it did not finish in time: the emulator's states and the counts so far. */
 function partial(): Record<string, unknown> {
-  if (!cloud) return { wallS: (performance.now() - wall) / 1000, servers, applications, timeScale };
+  if (!cloud) return { wallS: (performance.now() - wall) / 1000, servers, applications, timeScale: timeScale ?? 'discrete' };
   const c = cloud;
   const states: Record<string, number> = {};
   for (const s of c.emulator.engine.servers.values()) {
@@ -52,7 +48,7 @@ function partial(): Record<string, unknown> {
     peakRssMb: Math.max(process.resourceUsage().maxRSS / 1024, peakRss / 1024 / 1024),
     servers,
     applications,
-    timeScale,
+    timeScale: timeScale ?? 'discrete',
     states,
     archived: [...c.emulator.engine.servers.values()].filter((s) => s.isArchived).length,
     simulatedHours: Math.round(((c.clock.now() - simStartMs) / 3_600_000) * 100) / 100,
@@ -91,7 +87,7 @@ const code = await runDemo({
   canary: process.env.WAVE_CANARY === '1',
   approve: 'auto',
   seed: 7,
-  timeScale,
+  ...(timeScale !== undefined ? { timeScale } : {}),
   json: false,
   summaryFile,
   waveDir: dir,
@@ -101,12 +97,9 @@ const code = await runDemo({
   },
   onCloud: (c) => {
     cloud = c;
-    if (idleClock) {
-      c.clock.setScale(50);
-      advanceWhenIdle(c, { stepSeconds: 60 });
-    }
     simStartMs = c.clock.now();
-    sampler = setInterval(() => {
+    // wall time: a simulated timer would be one more moment for the discrete clock to jump to
+    sampler = realTimers.setInterval(() => {
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
       if (!progress || !cloud) return;
       const states: Record<string, number> = {};
@@ -119,7 +112,7 @@ const code = await runDemo({
     sampler.unref();
   },
 });
-clearInterval(sampler);
+realTimers.clearInterval(sampler);
 
 const wallS = (performance.now() - wall) / 1000;
 const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as Record<string, unknown> & { perServer: unknown[] };
@@ -135,7 +128,7 @@ writeFileSync(
     peakRssMb: Math.max(process.resourceUsage().maxRSS / 1024, peakRss / 1024 / 1024),
     servers,
     applications,
-    timeScale,
+    timeScale: timeScale ?? 'discrete',
     ...totals,
     byFunction: byFunction(),
   }),

@@ -119,6 +119,8 @@ export interface Notifier {
 
 export interface Clock {
   now(): Date;
+  /** Wait this long (a handler waiting for a short-held lock instead of failing and being retried a minute later). */
+  sleep?(ms: number): Promise<void>;
 }
 
 /** An application's launch point (DESIGN.md "Applications move together"). */

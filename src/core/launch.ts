@@ -26,6 +26,22 @@ export type LaunchDeps = WaitDeps & {
 /** The lease of the job-slot limiter: whoever creates an MGN job holds it (launches and terminations). */
 export const LAUNCHER = 'launcher';
 
+/**
+ * Take the launcher lock, waiting for it while another launch or termination is being made (each holds it
+ * for a few MGN calls) rather than failing at once into a Step Functions retry a minute later: an
+ * application's servers released together by one decision would otherwise take turns a minute apart.
+ * Gives up after `waitMs` (the caller then defers as before).
+ */
+export async function acquireLauncher(deps: Pick<LaunchDeps, 'lock' | 'clock'>, waitMs = 20_000): Promise<boolean> {
+  if (!deps.lock) return true;
+  const until = deps.clock.now().getTime() + waitMs;
+  for (let delay = 100; ; delay = Math.min(2000, delay * 2)) {
+    if (await deps.lock.acquire(LAUNCHER, 120)) return true;
+    if (!deps.clock.sleep || deps.clock.now().getTime() + delay > until) return false;
+    await deps.clock.sleep(delay);
+  }
+}
+
 export interface Arrival {
   serverId: string;
   executionArn: string;
@@ -128,7 +144,7 @@ export async function launchPoint(deps: LaunchDeps, id: string, opts: { force: b
   }
   // The job-slot limiter: one launcher at a time for the account, so counting active jobs (ours and
   // others', from DescribeJobs) and making the launch cannot interleave with another launch of ours.
-  if (deps.lock && !(await deps.lock.acquire(LAUNCHER, 120))) {
+  if (!(await acquireLauncher(deps))) {
     await deps.points.release(id);
     throw new LaunchDeferredError(`launch of ${id} deferred: another launch is being made`);
   }
@@ -275,7 +291,7 @@ export async function terminateTestInstances(deps: LaunchDeps, serverId: string,
   const attach = async () => (await deps.mgn.jobsSince(since)).find((j) => j.type === 'TERMINATE' && j.status !== 'COMPLETED' && j.servers.some((x) => x.id === serverId));
   const running = await attach();
   if (running) return { jobId: running.id };
-  if (deps.lock && !(await deps.lock.acquire(LAUNCHER, 120))) throw new JobSlotBusyError(`termination for ${serverId} deferred: another job is being made`);
+  if (!(await acquireLauncher(deps))) throw new JobSlotBusyError(`termination for ${serverId} deferred: another job is being made`);
   try {
     const again = await attach();
     if (again) return { jobId: again.id };

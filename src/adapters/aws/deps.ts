@@ -14,7 +14,7 @@ import { createQuotaPort } from './quotas.ts';
 import { createSigningKeys } from './signing-keys.ts';
 import { type Dedupe, createAuditLog, createDedupe, createDocumentClient, createGateStore, createLinkStore, createRendezvousStore, createWaitStore, createWaveStore } from './stores.ts';
 
-export const systemClock: Clock = { now: () => new Date() };
+export const systemClock: Clock = { now: () => new Date(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
 
 /** The SDK clients behind the ports. Region, credentials and endpoints come from the SDK's own environment (AWS_REGION, AWS_ENDPOINT_URL_<SERVICE>). */
 export interface AwsClients {
