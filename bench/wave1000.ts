@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { runDemo } from '../src/local/demo.ts';
 import type { LocalCloud } from '../src/local/cloud/index.ts';
 import { realTimers } from '../src/local/cloud/virtual-timers.ts';
+import { transportStats } from '../src/local/cloud/in-process.ts';
 import { logicalCalls } from '../src/local/emulator/http.ts';
 
 const resultFile = process.argv[2];
@@ -131,6 +132,7 @@ writeFileSync(
     timeScale: timeScale ?? 'discrete',
     ...totals,
     byFunction: byFunction(),
+    requests: transportStats(),
   }),
 );
 process.exit(0);

@@ -50,6 +50,8 @@ const CLIENT_PACKAGES = [
 const routes = new Map<string, { server: Server; clock: VirtualClock }>();
 const originals = new Map<HandlerProto, HandlerProto['handle']>();
 let stats = { inProcess: 0, overHttp: 0 };
+/** In-process requests per operation (`X-Amz-Target`'s operation, or the REST path), for the bench's figures. */
+let byOperation = new Map<string, number>();
 
 function handlerPrototypes(): HandlerProto[] {
   const require = createRequire(import.meta.url);
@@ -122,6 +124,9 @@ async function dispatch(route: { server: Server; clock: VirtualClock }, request:
       if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
     }
     stats.inProcess++;
+    const target = request.headers['x-amz-target'] ?? request.headers['X-Amz-Target'];
+    const op = target ? target.split('.').pop() ?? target : `${request.method} ${request.path.split('/').slice(0, 2).join('/')}`;
+    byOperation.set(op, (byOperation.get(op) ?? 0) + 1);
     // the shape of @smithy/protocol-http's HttpResponse; the body is a stream, as from a socket
     return { response: { statusCode: res.statusCode, reason: res.statusMessage, headers, body: Readable.from([res.rawPayload]) } };
   } finally {
@@ -162,9 +167,12 @@ export function serveInProcess(endpoint: string, server: Server, clock: VirtualC
 }
 
 /** How many SDK requests went in process and over HTTP (bench figures); `reset` starts over. */
-export function transportStats(reset = false): { inProcess: number; overHttp: number } {
-  const s = { ...stats };
-  if (reset) stats = { inProcess: 0, overHttp: 0 };
+export function transportStats(reset = false): { inProcess: number; overHttp: number; byOperation: Record<string, number> } {
+  const s = { ...stats, byOperation: Object.fromEntries([...byOperation].sort((a, b) => b[1] - a[1])) };
+  if (reset) {
+    stats = { inProcess: 0, overHttp: 0 };
+    byOperation = new Map();
+  }
   return s;
 }
 

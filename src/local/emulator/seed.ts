@@ -35,21 +35,41 @@ function instanceType(cores: number, ramGiB: number): string {
 }
 
 /**
+ * A source server to seed as it is known (a wave file's hostname or id; a real account's server read with
+ * DescribeSourceServers): what is not given is drawn like any seeded server's.
+ */
+export interface SeedSpec {
+  hostname: string;
+  /** MGN's id (s- and 17 hex digits); default: a new one. */
+  id?: string;
+  disks?: Disk[];
+  cores?: number;
+  ramGiB?: number;
+  windows?: boolean;
+  /** Where its replication starts (default: the call's `start`). */
+  start?: 'agent-installed' | 'ready-for-test';
+}
+
+/**
  * Seed `count` synthetic source servers (same seed, same servers): realistic hostnames, Linux and Windows,
- * 1-8 disks, CPUs, RAM and addresses. Servers past the active-replication quota stay STOPPED, as agents
- * beyond the quota cannot start replicating.
+ * 1-8 disks, CPUs, RAM and addresses; or, with `specs`, one per spec with its hostname, id, disks and
+ * replication start. Servers past the active-replication quota stay STOPPED, as agents beyond the quota
+ * cannot start replicating.
  */
 export function seedServers(
   engine: MgnEngine,
   count: number,
   start: 'agent-installed' | 'ready-for-test',
   applications: number,
+  specs?: readonly SeedSpec[],
 ): Server[] {
   const rng = createRng(engine.seed, 'seed');
   const now = engine.now();
   const used = new Set<string>();
   const created: Server[] = [];
+  const starts = new Map<Server, 'agent-installed' | 'ready-for-test'>();
   const existing = engine.servers.size;
+  if (specs) count = specs.length;
   for (let i = 0; i < count; i++) {
     let hostname = '';
     let role = 'app';
@@ -57,8 +77,10 @@ export function seedServers(
       role = rng.pick(ROLES);
       hostname = `${rng.pick(SITES)}-${rng.pick(ENVS)}-${role}-${String(rng.int(1, 40)).padStart(2, '0')}`;
     } while (used.has(hostname) || [...engine.servers.values()].some((s) => s.properties.identificationHints.hostname === hostname));
+    const spec = specs?.[i];
+    if (spec) hostname = spec.hostname;
     used.add(hostname);
-    const windows = WINDOWS_ROLES.has(role) || rng.chance(0.15);
+    const windows = spec?.windows ?? (WINDOWS_ROLES.has(role) || rng.chance(0.15));
     const roll = rng.next();
     const diskCount = roll < 0.6 ? rng.int(1, 2) : roll < 0.9 ? rng.int(3, 4) : rng.int(5, 8);
     const disks: Disk[] = [];
@@ -67,12 +89,16 @@ export function seedServers(
       const deviceName = windows ? `\\\\.\\PHYSICALDRIVE${d}` : `/dev/sd${String.fromCharCode(97 + d)}`;
       disks.push({ deviceName, bytes });
     }
-    const cores = rng.pick([2, 2, 4, 4, 8, 16]);
-    const ramGiB = cores * rng.pick([2, 4, 4, 8]);
+    if (spec?.disks?.length) disks.splice(0, disks.length, ...spec.disks);
+    const drawnCores = rng.pick([2, 2, 4, 4, 8, 16]);
+    const cores = spec?.cores ?? drawnCores;
+    const ramGiB = spec?.ramGiB ?? cores * rng.pick([2, 4, 4, 8]);
     const ip = `10.${rng.int(10, 60)}.${rng.int(0, 255)}.${rng.int(2, 254)}`;
     const mac = Array.from({ length: 6 }, () => rng.hex(2).toUpperCase()).join('-');
-    const id = engine.newId('s');
-    const installedAt = start === 'agent-installed' ? now - Math.round(Math.min(i * 2, 600) * 1000 * rng.next()) : now - 6 * 3600_000;
+    const drawnId = engine.newId('s');
+    const id = spec?.id ?? drawnId;
+    const serverStart = spec?.start ?? start;
+    const installedAt = serverStart === 'agent-installed' ? now - Math.round(Math.min(i * 2, 600) * 1000 * rng.next()) : now - 6 * 3600_000;
     const server: Server = {
       id,
       arn: engine.arn('source-server', id),
@@ -130,12 +156,13 @@ export function seedServers(
     };
     engine.servers.set(id, server);
     created.push(server);
+    starts.set(server, serverStart);
   }
 
   for (const s of created) {
     const withinQuota = engine.activeReplicatingCount() < engine.quotas.maxActiveSourceServers;
     if (!withinQuota) continue; // stays STOPPED / NOT_READY until StartReplication within the quota
-    if (start === 'ready-for-test') {
+    if (starts.get(s) === 'ready-for-test') {
       const r = s.repl;
       r.state = 'CONTINUOUS';
       r.runs = 1;
