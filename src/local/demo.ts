@@ -137,7 +137,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     servers: total,
     applications: opts.applications,
     seed,
-    ...(timeScale !== undefined ? { timeScale } : { clock: 'discrete' as const }),
+    ...(timeScale !== undefined ? { timeScale } : { clock: 'discrete' as const, holdClock: true }),
     start: 'ready-for-test',
     writeLocalJson: false,
     quotas: { maxActiveSourceServers: Math.max(150, total) },
@@ -202,6 +202,8 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       if (r.status >= 300) throw new Error(`emulator refused the injection: ${r.status} ${await r.text()}`);
     }
 
+    // discrete time moves from here: the setup above took no simulated time, however long it took here
+    cloud.startClock();
     simStart = cloud.clock.now();
     const when = new Date(Math.ceil((simStart + SCHEDULE_AHEAD_MS) / 60_000) * 60_000);
     const waveMachine = cloud.stateMachineArn('wave');

@@ -202,6 +202,8 @@ export async function rehearse(opts: RehearseOptions): Promise<Forecast> {
     servers: 0,
     seed,
     clock: 'discrete',
+    // time stands until the scenario is set up: how long seeding and validating take here moves nothing
+    holdClock: true,
     startTime: startAt,
     writeLocalJson: false,
     // MGN's default quotas; the replicating-servers quota raised to the wave's size if it is above it (a
@@ -310,6 +312,7 @@ export async function rehearse(opts: RehearseOptions): Promise<Forecast> {
       }),
     );
 
+    cloud.startClock();
     const name = `${wave.name}-1`;
     const arn = cloud.host.startExecution({ stateMachineArn: cloud.stateMachineArn('wave'), name, input: JSON.stringify({ wave: wave.name }) }).executionArn;
     out(`rehearse: ${wave.name}: ${wave.applications.length} application(s), ${specs.length} server(s), from ${formatZoned(startAt, zone)} ${zone}; approvers decide ${describeHours(opts)}`);
@@ -500,4 +503,58 @@ export function forecastText(f: Forecast): string {
   lines.push(`assumptions: ${f.assumptions.join('; ')}`);
   lines.push(`rehearsed in ${f.wallSeconds} s of wall time: ${f.transitions} state transitions, ${f.mgnCalls} MGN requests`);
   return lines.join('\n');
+}
+
+/**
+ * `--from-stage`: the account's source servers, read only (DescribeSourceServers, paged), restricted to the
+ * ones the wave names (a hostname or an id). Every name the account does not have is an error that says so.
+ */
+export async function readAccountServers(
+  waveFile: string,
+  account: { region?: string; profile?: string; endpoint?: string; credentials?: { accessKeyId: string; secretAccessKey: string } },
+): Promise<SeedSpec[]> {
+  const file = resolve(waveFile);
+  const parsed = parseWaveFile(readFileSync(file, 'utf8'), file);
+  const refs = [...parsed.applications.flatMap((a) => a.servers), ...parsed.servers].map((s) => s.ref);
+  const { MgnClient, DescribeSourceServersCommand } = await import('@aws-sdk/client-mgn');
+  if (account.profile) process.env.AWS_PROFILE = account.profile;
+  const mgn = new MgnClient({ ...(account.region ? { region: account.region } : {}), ...(account.endpoint ? { endpoint: account.endpoint } : {}), ...(account.credentials ? { credentials: account.credentials } : {}) });
+  const all: Parameters<typeof seedSpecFromMgn>[0][] = [];
+  try {
+    let nextToken: string | undefined;
+    do {
+      const page = await mgn.send(new DescribeSourceServersCommand({ filters: { isArchived: false }, maxResults: 200, ...(nextToken ? { nextToken } : {}) }));
+      all.push(...((page.items ?? []) as Parameters<typeof seedSpecFromMgn>[0][]));
+      nextToken = page.nextToken;
+    } while (nextToken);
+  } finally {
+    mgn.destroy();
+  }
+  const byId = new Map(all.map((s) => [s.sourceServerID, s]));
+  const byHost = new Map(all.map((s) => [s.sourceProperties?.identificationHints?.hostname?.toLowerCase(), s]));
+  const missing: string[] = [];
+  const specs: SeedSpec[] = [];
+  for (const ref of refs) {
+    const s = byId.get(ref) ?? byHost.get(ref.toLowerCase());
+    if (!s) missing.push(ref);
+    else specs.push(seedSpecFromMgn(s));
+  }
+  if (missing.length) {
+    throw new Error(`${file}: ${missing.length} server(s) the wave names are not among the account's ${all.length} source servers (not archived): ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', ...' : ''}; use a hostname or id that DescribeSourceServers lists`);
+  }
+  return specs;
+}
+
+/** `4h`, `30m`, `2d`, `90s`, `1h30m` as ms. */
+export function parseDuration(text: string): number {
+  const t = text.trim();
+  const re = /(\d+(?:\.\d+)?)\s*(d|h|m|s)/gy;
+  let ms = 0;
+  let matched = 0;
+  for (let m = re.exec(t); m; m = re.exec(t)) {
+    ms += Number(m[1]) * { d: DAY, h: HOUR, m: 60_000, s: 1000 }[m[2] as 'd' | 'h' | 'm' | 's'];
+    matched = re.lastIndex;
+  }
+  if (matched === 0 || matched !== t.length) throw new Error(`${text}: give a duration such as 4h, 30m, 2d or 1h30m`);
+  return ms;
 }

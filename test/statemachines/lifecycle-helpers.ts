@@ -152,4 +152,3 @@ export function waveOf(cloud: LocalCloud, opts: { name?: string; standalone?: nu
   };
 }
 
-export { advanceWhenIdle } from '../../src/local/cloud/idle-clock.ts';

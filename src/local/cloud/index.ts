@@ -50,6 +50,11 @@ export interface LocalCloudOptions {
   clock?: 'discrete' | 'scaled' | 'manual';
   timeScale?: number;
   manualClock?: boolean;
+  /**
+   * Discrete mode: leave simulated time standing until `cloud.startClock()` (a scenario that seeds servers,
+   * validates a wave and subscribes people first, so that how long that takes on this host moves nothing).
+   */
+  holdClock?: boolean;
   /** SDK clients in this process reach the stand-ins without a socket (default true; conformance tests turn it off). */
   inProcess?: boolean;
   /** Simulated start time (ms since epoch; default the emulator's, 2026-01-05T08:00:00Z). */
@@ -349,7 +354,10 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       await new Promise((r) => realTimers.setTimeout(r, 20));
     });
 
-    if (clockMode === 'discrete') {
+    let clockStarted = false;
+    const startClock = () => {
+      if (clockMode !== 'discrete' || clockStarted) return;
+      clockStarted = true;
       // from here on every timer of the process is on simulated time, and the clock moves by itself
       const restoreTimers = installVirtualTimers(clock);
       const restoreRandom = installSeededRandom(createRng(opts.seed ?? 1, 'process-random').next);
@@ -358,7 +366,8 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
         restoreTimers();
       });
       clock.start();
-    }
+    };
+    if (!opts.holdClock) startClock();
 
     return {
       info,
@@ -373,6 +382,8 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       secrets,
       lambda,
       env,
+      /** Discrete mode with `holdClock`: let simulated time move from now on. */
+      startClock,
       /** fetch for the cloud's own endpoints, in process and on the clock (approvers in tests and rehearsals). */
       fetch: inProcessFetch(),
       stateMachineArn: (id: string) => {
