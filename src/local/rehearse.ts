@@ -484,7 +484,13 @@ export function forecastText(f: Forecast): string {
   for (const a of f.applications) {
     lines.push(`${a.name}${a.canary ? ' (canary)' : ''}: ${a.servers} server(s), ${a.result}${a.why && a.result !== 'succeeded' ? ` (${a.why})` : ''}`);
     lines.push(`  test launch      ${t(a.testLaunchAt)}${a.testLaunchedAt !== undefined ? `, launched ${t(a.testLaunchedAt)}` : ''}`);
-    for (const g of a.gates) lines.push(`  ${(GATE_LABEL[g.gate] ?? g.gate).padEnd(16)} asked ${t(g.askedAt)}, ${g.decidedAt !== undefined ? `decided ${t(g.decidedAt)} (${g.decision})` : 'NOT decided'}; ${g.approvers.join(', ')}`);
+    // a failure gate is per server: the same gate at the same times for several servers is one line, counted
+    const gateLines = new Map<string, number>();
+    for (const g of a.gates) {
+      const line = `  ${(GATE_LABEL[g.gate] ?? g.gate).padEnd(16)} asked ${t(g.askedAt)}, ${g.decidedAt !== undefined ? `decided ${t(g.decidedAt)} (${g.decision})` : 'NOT decided'}; ${g.approvers.join(', ')}`;
+      gateLines.set(line, (gateLines.get(line) ?? 0) + 1);
+    }
+    for (const [line, n] of gateLines) lines.push(n > 1 ? `${line} (x${n} servers)` : line);
     lines.push(`  cutover launch   ${t(a.cutoverLaunchAt)}${a.cutoverLaunchedAt !== undefined ? `, launched ${t(a.cutoverLaunchedAt)}` : ''}${a.fitsWindow === null ? '' : a.fitsWindow ? ': fits the window' : ': MISSES the window'}`);
     lines.push(`  test instances   ${a.testInstanceHours} h, about $${a.ec2CostUsd.toFixed(2)}`);
   }

@@ -9,6 +9,7 @@ import type { TargetFlags } from '../target.ts';
 import type { Deps } from '../../adapters/aws/deps.ts';
 import type { Wave } from '../../core/wave-file.ts';
 import type { CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
+import { registerRehearse } from './rehearse.ts';
 
 interface StartFlags extends TargetFlags {
   mgnWave?: string;
@@ -54,6 +55,7 @@ export function register(program: Command, ctx: CliContext): void {
         return n;
       }),
   ).action(handler(ctx, (name: string, flags: TargetFlags & { interval?: number }) => watch(ctx, name, flags)));
+  registerRehearse(wave, ctx);
   targetOptions(wave.command('status <wave>').description('where every server of the wave is: result, attempt, why; what it waited for')).action(
     handler(ctx, (name: string, flags: TargetFlags) => status(ctx, name, flags)),
   );
