@@ -392,12 +392,15 @@ function forecastOf(x: {
       }
     }
     for (const w of new Set(results.flatMap((r) => r.waited ?? []))) {
-      if (/freeze/i.test(w)) risks.push({ kind: 'freeze', application: app.name, message: `${app.name}: ${w}` });
+      // the report's instants (UTC ISO) in the wave's zone, as everything else here
+      const said = w.replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z/g, (iso) => local(Date.parse(iso), wave.timeZone));
+      if (/freeze/i.test(w)) risks.push({ kind: 'freeze', application: app.name, message: `${app.name}: ${said}` });
     }
     for (const g of appGates) {
       if (g.decidedAt === undefined) risks.push({ kind: 'gate-expired', application: app.name, message: `${app.name}: ${g.gate} asked ${local(g.askedAt, wave.timeZone)} was never decided in time` });
     }
-    if (counts.has('failed') || counts.has('rolledBack') || counts.has('stopped')) risks.push({ kind: 'failed', application: app.name, message: `${app.name}: ${result}${why ? `: ${why}` : ''}` });
+    const toldWhy = risks.some((r) => r.application === app.name && r.kind === 'window-missed' && why !== undefined && r.message.includes(why));
+    if ((counts.has('failed') || counts.has('rolledBack') || counts.has('stopped')) && !toldWhy) risks.push({ kind: 'failed', application: app.name, message: `${app.name}: ${result}${why ? `: ${why}` : ''}` });
     applications.push({
       name: app.name,
       servers: ids.size,
