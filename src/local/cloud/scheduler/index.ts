@@ -129,6 +129,8 @@ interface Delivery {
 
 const UNIVERSAL_PREFIX = 'arn:aws:scheduler:::aws-sdk:';
 const NAME = /^[0-9a-zA-Z-_.]{1,64}$/;
+const MAX_FIRE_RECORDS = 20_000;
+
 /** A late-but-recent `at()` (the clock moved on while the request travelled) fires at once; older is refused. */
 const AT_PAST_TOLERANCE_MS = 60_000;
 /** Lambda targets are invoked asynchronously on AWS: Lambda retries a failed handler twice, 1 and 2 minutes apart. */
@@ -165,6 +167,7 @@ function isRetryable(err: unknown): boolean {
 export class LocalScheduler implements LocalService {
   readonly name = 'scheduler';
   /** Every target invocation attempt, in order. */
+  /** The latest fires (at most MAX_FIRE_RECORDS), oldest first. */
   readonly fires: FireRecord[] = [];
   readonly deadLetters: DeadLetter[] = [];
   private readonly schedulesByKey = new Map<string, Schedule>();
@@ -604,7 +607,9 @@ export class LocalScheduler implements LocalService {
     const arn = d.target.Arn;
     const isLambda = /^arn:aws[a-z-]*:lambda:/.test(arn);
     let request: unknown = input;
-    const record = (outcome: FireRecord['outcome'], error?: string) =>
+    const record = (outcome: FireRecord['outcome'], error?: string) => {
+      // bounded: a reconciler schedule fires 288 times a simulated day, and rehearsals run for months
+      if (this.fires.length >= MAX_FIRE_RECORDS) this.fires.splice(0, MAX_FIRE_RECORDS / 10);
       this.fires.push({
         scheduleArn: d.schedule.arn,
         name: d.schedule.name,
@@ -618,6 +623,7 @@ export class LocalScheduler implements LocalService {
         outcome,
         ...(error !== undefined ? { error } : {}),
       });
+    };
     try {
       if (arn.startsWith(UNIVERSAL_PREFIX)) {
         request = startExecutionRequest(JSON.parse(input ?? '{}') as Record<string, unknown>);
