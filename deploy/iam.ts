@@ -27,8 +27,9 @@ const allow = (Action: string[], Resource: Cfn[], Condition?: Statement['Conditi
 
 // Resources ----------------------------------------------------------------------------------------------------
 
-/** The state table (DynamoDB has no index on it today; a Query on an index would add `${TableArn}/index/*`). */
+/** The state table, and its indexes (`byKind`: the reconciler's lists). */
 export const TABLE: Cfn = { 'Fn::GetAtt': ['StateTable', 'Arn'] };
+export const TABLE_INDEXES: Cfn = sub('${StateTable.Arn}/index/*');
 export const OPS_TOPIC: Cfn = { Ref: 'OpsTopic' };
 export const APPROVAL_TOPIC: Cfn = { Ref: 'ApprovalTopic' };
 /** The customer-managed key the topics are encrypted with: publishing to them needs it (DEPENDENT). */
@@ -62,9 +63,9 @@ export const PORTS: Record<string, Statement[]> = {
   clock: [],
   config: [],
   approvalBaseUrl: [],
-  waits: table('GetItem', 'PutItem', 'DeleteItem', 'Scan'),
-  points: table('GetItem', 'UpdateItem', 'Scan'),
-  gates: table('GetItem', 'PutItem', 'UpdateItem', 'Scan'),
+  waits: [...table('GetItem', 'PutItem', 'DeleteItem', 'Scan'), allow(['dynamodb:Query'], [TABLE_INDEXES])],
+  points: [...table('GetItem', 'UpdateItem'), allow(['dynamodb:Query'], [TABLE_INDEXES])],
+  gates: [...table('GetItem', 'PutItem', 'UpdateItem'), allow(['dynamodb:Query'], [TABLE_INDEXES])],
   links: table('GetItem', 'PutItem', 'UpdateItem', 'Scan'),
   audit: table('PutItem', 'Scan'),
   waves: table('GetItem', 'PutItem', 'DeleteItem', 'Scan'),

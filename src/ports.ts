@@ -100,7 +100,8 @@ export interface WaitStore {
   /** Record the server's open wait (one per server; a newer one replaces it). */
   put(wait: OpenWait): Promise<void>;
   get(serverId: string): Promise<OpenWait | undefined>;
-  list(): Promise<OpenWait[]>;
+  /** Every open wait; `consistent: false` reads an index (cheaper, may miss a wait written a moment ago). */
+  list(opts?: { consistent?: boolean }): Promise<OpenWait[]>;
   /**
    * Take the wait if it is still the one given (same token): exactly one caller gets true. The winner then
    * resumes the execution; everybody else does nothing.

@@ -134,7 +134,8 @@ export async function registerWait(deps: WaitDeps, wait: Omit<OpenWait, 'created
 
 /** The reconciler: batch-poll only what open waits need (200 ids a call), resolve what is satisfied. */
 export async function reconcile(deps: WaitDeps): Promise<{ open: number; resolved: number; serverCalls: number; jobCalls: number }> {
-  const open = await deps.waits.list();
+  // eventually consistent (an index): a wait written a moment ago is seen at the next run; each resolution is conditional
+  const open = await deps.waits.list({ consistent: false });
   if (open.length === 0) return { open: 0, resolved: 0, serverCalls: 0, jobCalls: 0 };
   const now = deps.clock.now();
   // only these read the server: UNTIL, JOB_DONE and LAUNCH_RESULT need none; LAUNCH_POINT and GATE are never polled

@@ -6,7 +6,7 @@ import type { GateStore, WaitStore } from '../ports.ts';
  */
 export function gateInbox(stores: { gates: Pick<GateStore, 'listOpen'>; waits: Pick<WaitStore, 'list'> }): () => Promise<unknown[]> {
   return async () => {
-    const [gates, waits] = await Promise.all([stores.gates.listOpen(), stores.waits.list()]);
+    const [gates, waits] = await Promise.all([stores.gates.listOpen(), stores.waits.list({ consistent: false })]);
     return gates
       .sort((a, b) => a.deadline.localeCompare(b.deadline))
       .map((g) => {

@@ -6,6 +6,7 @@ import {
   GetCommand,
   PutCommand,
   UpdateCommand,
+  paginateQuery,
   paginateScan,
 } from '@aws-sdk/lib-dynamodb';
 import type { ApprovalLink, AuditEntry, AuditLog, Clock, Gate, GateStore, HoldRecord, LaunchPoint, LinkStore, OpenWait, RendezvousStore, ServerOutcome, WaitStore, WaveStore } from '../../ports.ts';
@@ -86,6 +87,32 @@ async function scanPrefix(doc: DynamoDBDocumentClient, table: string, prefix: st
   return out;
 }
 
+/** The table's index of items by `kind` (sort key `pk`): what the reconciler lists every few minutes. */
+export const BY_KIND_INDEX = 'byKind';
+
+/**
+ * The items of one kind, from the `byKind` index: a Query that reads only them, where a Scan would read the
+ * whole table (every outcome, link, audit entry and dedupe marker of every wave) every five minutes. An
+ * index is eventually consistent: for the reconciler's lists, which each item's own conditional write then
+ * confirms, that is enough.
+ */
+async function queryKind(doc: DynamoDBDocumentClient, table: string, kind: string, prefix: string, extra?: { filter: string; names: Record<string, string>; values: Record<string, unknown> }): Promise<Item[]> {
+  const out: Item[] = [];
+  const pages = paginateQuery(
+    { client: doc },
+    {
+      TableName: table,
+      IndexName: BY_KIND_INDEX,
+      KeyConditionExpression: '#kind = :kind AND begins_with(#pk, :prefix)',
+      ...(extra ? { FilterExpression: extra.filter } : {}),
+      ExpressionAttributeNames: { '#kind': 'kind', '#pk': 'pk', ...extra?.names },
+      ExpressionAttributeValues: { ':kind': kind, ':prefix': prefix, ...extra?.values },
+    },
+  );
+  for await (const page of pages) out.push(...((page.Items ?? []) as Item[]));
+  return out;
+}
+
 async function getItem(doc: DynamoDBDocumentClient, table: string, pk: string): Promise<Item | undefined> {
   const { Item } = await doc.send(new GetCommand({ TableName: table, Key: { pk }, ConsistentRead: true }));
   return Item as Item | undefined;
@@ -111,7 +138,9 @@ export function createWaitStore(doc: DynamoDBDocumentClient, table: string): Wai
       const item = await getItem(doc, table, `${WAIT_PREFIX}${serverId}`);
       return item ? toWait(item) : undefined;
     },
-    async list() {
+    async list(opts) {
+      // the reconciler's list comes from the index; callers that act on what another server just wrote read the table
+      if (opts?.consistent === false) return (await queryKind(doc, table, 'WAIT', WAIT_PREFIX)).map(toWait);
       return (await scanPrefix(doc, table, WAIT_PREFIX)).map(toWait);
     },
     take(serverId, token) {
@@ -226,7 +255,7 @@ export function createRendezvousStore(doc: DynamoDBDocumentClient, table: string
       );
     },
     async listOpen() {
-      const items = await scanPrefix(doc, table, POINT_PREFIX, { filter: '#status <> :launched', names, values: { ':launched': 'LAUNCHED' } });
+      const items = await queryKind(doc, table, 'POINT', POINT_PREFIX, { filter: '#status <> :launched', names, values: { ':launched': 'LAUNCHED' } });
       return items.map(toPoint);
     },
   };
@@ -297,7 +326,7 @@ export function createGateStore(doc: DynamoDBDocumentClient, table: string): Gat
       );
     },
     async listOpen() {
-      const items = await scanPrefix(doc, table, GATE_PREFIX, { filter: '#status = :open', names: { '#status': 'status' }, values: { ':open': 'OPEN' } });
+      const items = await queryKind(doc, table, 'GATE', GATE_PREFIX, { filter: '#status = :open', names: { '#status': 'status' }, values: { ':open': 'OPEN' } });
       return items.map(toGate);
     },
     async arrive(id, serverId) {

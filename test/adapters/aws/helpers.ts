@@ -1,21 +1,18 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createTables, startDynamo } from '../../../src/local/cloud/dynamodb/index.ts';
+import { resolve } from 'node:path';
+import { createTables, startDynamo, tablesFromResources } from '../../../src/local/cloud/dynamodb/index.ts';
+import { readServerlessConfig } from '../../../src/local/cloud/serverless-config.ts';
 
 export const REGION = 'us-east-1';
 export const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
 
-/** dynalite with one state table `{pk S HASH}` (TTL on `ttl`, as serverless.yml declares it), and a client on it. */
+/** dynalite with the state table as serverless.yml declares it (`{pk S HASH}`, TTL on `ttl`, the byKind index), and a client on it. */
 export async function localStateTable(table = 'mgn-flow-test-state') {
   const dynamo = await startDynamo();
   const client = new DynamoDBClient({ region: REGION, endpoint: dynamo.endpoint, credentials: CREDENTIALS });
-  await createTables(client, [
-    {
-      TableName: table,
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
-    },
-  ]);
+  // the state table exactly as serverless.yml declares it (its byKind index included), under the test's name
+  const [state] = tablesFromResources(readServerlessConfig(resolve(import.meta.dirname, '../../..')).resources);
+  await createTables(client, [{ ...(state as NonNullable<typeof state>), TableName: table }]);
   return {
     table,
     endpoint: dynamo.endpoint,
