@@ -294,31 +294,39 @@ export class StepFunctionsHost {
           break;
         case 'StateEntered':
           if (state) failed.delete(state.name);
-          this.record(exec, `${type}StateEntered`, 'stateEnteredEventDetails', { name: state?.name, input: JSON.stringify(state?.input ?? null), inputDetails: { truncated: false } });
+          this.record(exec, `${type}StateEntered`, 'stateEnteredEventDetails', json({ name: state?.name, inputDetails: { truncated: false } }, 'input', state?.input));
           if (isTask) {
-            this.record(exec, 'TaskScheduled', 'taskScheduledEventDetails', {
-              ...res,
-              region: this.opts.region,
-              parameters: JSON.stringify(state?.input ?? null),
-              ...(meta.timeoutSeconds !== undefined ? { timeoutInSeconds: meta.timeoutSeconds } : {}),
-              ...(meta.heartbeatSeconds !== undefined ? { heartbeatInSeconds: meta.heartbeatSeconds } : {}),
-            });
+            this.record(
+              exec,
+              'TaskScheduled',
+              'taskScheduledEventDetails',
+              json(
+                {
+                  ...res,
+                  region: this.opts.region,
+                  ...(meta.timeoutSeconds !== undefined ? { timeoutInSeconds: meta.timeoutSeconds } : {}),
+                  ...(meta.heartbeatSeconds !== undefined ? { heartbeatInSeconds: meta.heartbeatSeconds } : {}),
+                },
+                'parameters',
+                state?.input,
+              ),
+            );
             this.record(exec, 'TaskStarted', 'taskStartedEventDetails', res);
           }
           if (type === 'Map') this.record(exec, 'MapStateStarted', 'mapStateStartedEventDetails', { length: Array.isArray(state?.input) ? state?.input.length : 0 });
           if (type === 'Parallel') this.record(exec, 'ParallelStateStarted');
           break;
         case 'StateExited':
-          if (isTask && !failed.has(state?.name ?? "")) this.record(exec, 'TaskSucceeded', 'taskSucceededEventDetails', { ...res, output: JSON.stringify(state?.output ?? null), outputDetails: { truncated: false } });
+          if (isTask && !failed.has(state?.name ?? '')) this.record(exec, 'TaskSucceeded', 'taskSucceededEventDetails', json({ ...res, outputDetails: { truncated: false } }, 'output', state?.output));
           if (type === 'Map') this.record(exec, 'MapStateSucceeded');
           if (type === 'Parallel') this.record(exec, 'ParallelStateSucceeded');
-          this.record(exec, `${type}StateExited`, 'stateExitedEventDetails', { name: state?.name, output: JSON.stringify(state?.output ?? null), outputDetails: { truncated: false } });
+          this.record(exec, `${type}StateExited`, 'stateExitedEventDetails', json({ name: state?.name, outputDetails: { truncated: false } }, 'output', state?.output));
           break;
         case 'StateFailed': {
           const error = String(ev.Error ?? 'States.TaskFailed');
           const cause = typeof ev.Cause === 'string' ? ev.Cause : JSON.stringify(ev.Cause ?? '');
           if (isTask) {
-            failed.add(state?.name ?? "");
+            failed.add(state?.name ?? '');
             if (error === 'States.Timeout' || error === 'States.HeartbeatTimeout') this.record(exec, 'TaskTimedOut', 'taskTimedOutEventDetails', { ...res, error, cause });
             else this.record(exec, 'TaskFailed', 'taskFailedEventDetails', { ...res, error, cause });
           } else if (type === 'Map') this.record(exec, 'MapStateFailed');
@@ -327,8 +335,8 @@ export class StepFunctionsHost {
         }
         case 'StateRetried':
           if (isTask) {
-            failed.delete(state?.name ?? "");
-            this.record(exec, 'TaskScheduled', 'taskScheduledEventDetails', { ...res, region: this.opts.region, parameters: JSON.stringify(state?.input ?? null) });
+            failed.delete(state?.name ?? '');
+            this.record(exec, 'TaskScheduled', 'taskScheduledEventDetails', json({ ...res, region: this.opts.region }, 'parameters', state?.input));
             this.record(exec, 'TaskStarted', 'taskStartedEventDetails', res);
           }
           break;
@@ -646,6 +654,17 @@ export class StepFunctionsHost {
   openTasks(): { executionArn: string; stateName: string }[] {
     return [...this.tokens.values()].map((t) => ({ executionArn: t.executionArn, stateName: t.stateName }));
   }
+}
+
+/**
+ * A history field holding a state's input or output as JSON text, rendered when it is read (the wire, the
+ * dashboard) rather than when recorded: the state values are never changed once made (the library copies
+ * on write, handlers' results cross a JSON boundary), and a 1,000-server wave records tens of thousands of
+ * events whose text would otherwise be most of the local cloud's memory.
+ */
+function json<T extends Record<string, unknown>>(details: T, key: string, value: unknown): T {
+  Object.defineProperty(details, key, { enumerable: true, configurable: true, get: () => JSON.stringify(value ?? null) });
+  return details;
 }
 
 function waitsOnWorld(meta: TaskMeta): boolean {
