@@ -70,7 +70,7 @@ export interface MgnPort {
   retryDataReplication(id: string): Promise<ServerView>;
 }
 
-/** What a wait is waiting for (DESIGN.md "Waiting for MGN"). */
+/** What a wait is waiting for (docs/adr, "Waiting for MGN"). */
 export type WaitCondition =
   | { kind: 'READY_FOR_TEST' }
   | { kind: 'LAUNCH_RESULT'; launch: 'TEST' | 'CUTOVER'; jobId: string }
@@ -124,7 +124,7 @@ export interface Clock {
   sleep?(ms: number): Promise<void>;
 }
 
-/** An application's launch point (DESIGN.md "Applications move together"). */
+/** An application's launch point (docs/adr, "Applications move together"). */
 export interface LaunchPoint {
   id: string;
   application: string;

@@ -1,4 +1,4 @@
-/** Process exit codes of `mgn-flow` (DESIGN.md "Interfaces"). */
+/** Process exit codes of `mgn-flow` (docs/adr, "Interfaces"). */
 export const ExitCode = {
   Ok: 0,
   Failed: 1,

@@ -4,7 +4,7 @@ import { type GateDeps, decide, missingAt } from './gates.ts';
 import type { ApprovalLink, ApprovalNotifier, AuditEntry, AuditLog, Decision, Gate, GateKind, JobView, LinkStore, ServerView, SigningKeys } from '../ports.ts';
 
 /**
- * Approvals people can trust (DESIGN.md "Approvals"): one link per (gate, approver), the choices signed into
+ * Approvals people can trust (docs/adr, "Approvals"): one link per (gate, approver), the choices signed into
  * it, single-use, expiring with the gate; opening it changes nothing, only the POST decides; every decision is
  * in the audit log. The task token never leaves the wait store: a link names a link record, the record a
  * gate, the gate its parked servers.
@@ -128,7 +128,7 @@ function launchSummary(job: JobView | undefined, serverId: string): { launch: st
   return { launch: `${p.launchStatus} (job ${job.status.toLowerCase()})`, postLaunch };
 }
 
-/** The evidence DESIGN.md lists, read from MGN now (the page shows it as of opening). */
+/** The evidence an approver needs (docs/adr/0007-approvals.md), read from MGN now (the page shows it as of opening). */
 export async function gatherEvidence(deps: Pick<ApprovalDeps, 'mgn' | 'waits' | 'clock'>, gate: Gate): Promise<GateEvidence> {
   const now = deps.clock.now().getTime();
   const views = new Map((await deps.mgn.describeServers(gate.servers)).map((v) => [v.id, v]));

@@ -3,7 +3,7 @@ import type { Decision, Gate, GateKind, GateStore, Notifier } from '../ports.ts'
 import { parkAt, resolve, type WaitDeps } from './waits.ts';
 
 /**
- * Gates (DESIGN.md): one approval request per application and gate; the servers of the application park
+ * Gates (docs/adr): one approval request per application and gate; the servers of the application park
  * there with their tokens; one decision releases them all. The approval experience (messages, signed links,
  * pages, audit) builds on `openGate` and `decide`; here are the mechanics.
  */

@@ -4,7 +4,7 @@ import { activeFreeze } from './steps.ts';
 import { parkAt, readiness, registerWait, resolve, type WaitDeps } from './waits.ts';
 
 /**
- * Launch points (DESIGN.md "Applications move together"): the servers of an application arrive; when all
+ * Launch points (docs/adr, "Applications move together"): the servers of an application arrive; when all
  * expected servers are there, or the arrival timeout has passed, ONE StartTest / StartCutover is made for
  * those present. Each server's wait then becomes "the launch result of that job", resolved by its own
  * launch-result event or by the reconciler. A launch is never made twice for one point, even when MGN

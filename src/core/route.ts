@@ -2,7 +2,7 @@ import { ServerNotFoundError, ServerNotMigratableError } from './errors.ts';
 import type { Clock, JobView, MgnPort } from '../ports.ts';
 
 /**
- * Resuming (DESIGN.md): the first state routes on what MGN says, so any execution starts or restarts
+ * Resuming (docs/adr): the first state routes on what MGN says, so any execution starts or restarts
  * anywhere. Named errors for the states the lifecycle cannot continue from.
  */
 export type Phase =

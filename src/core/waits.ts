@@ -1,7 +1,7 @@
 import type { Clock, GateStore, JobView, MgnPort, Notifier, OpenWait, RendezvousStore, ServerView, TaskCallbacks, WaitCondition, WaitStore } from '../ports.ts';
 
 /**
- * Waiting for MGN (DESIGN.md): every wait is a callback task that (1) records the open wait, (2) checks its
+ * Waiting for MGN (docs/adr): every wait is a callback task that (1) records the open wait, (2) checks its
  * condition at once, (3) is resolved by the event router when a matching event arrives, and (4) by the
  * reconciler, which batch-polls only the servers and jobs with open waits. Resolution is exactly-once:
  * `WaitStore.take` lets one resolver win; only the winner resumes the execution.

@@ -4,7 +4,7 @@ import type { ServerView } from '../ports.ts';
 import { LocalTimeError, TIME_ZONE_EXAMPLE, formatZoned, isTimeZone, resolveLocalTime } from './zoned-time.ts';
 
 /**
- * The wave file (DESIGN.md "Interfaces"): YAML or JSON, read in two passes.
+ * The wave file (docs/adr, "Interfaces"): YAML or JSON, read in two passes.
  *
  * 1. `parseWaveFile(text, file)`: syntax, shape (zod) and the local times of the cutover and freeze windows.
  * 2. `validateWave(parsed, ctx)`: against MGN: servers resolved by id or hostname, one application per

@@ -4,7 +4,7 @@ import { type Wave, WaveFileError, checkWave } from './wave-file.ts';
 import type { Clock, ExecutionPort, ExecutionStatus, HoldRecord, MgnPort, Notifier, QuotaPort, ServerOutcome, TaskCallbacks, WaveStore } from '../ports.ts';
 
 /**
- * A wave (DESIGN.md): admit whole applications within MGN's quotas and the plan's concurrency, canaries
+ * A wave (docs/adr): admit whole applications within MGN's quotas and the plan's concurrency, canaries
  * first; start one server-lifecycle execution per server (named `<wave>-<server>-<attempt>`: a running one
  * is attached to, a closed unsuccessful one gets attempt + 1); learn each outcome from Step Functions'
  * status events; apply the failure policy; report per server. The wave execution parks between admissions

@@ -3,7 +3,7 @@ import { AwsError, type LocalRequest, type LocalService, sendJsonError } from '.
 
 /**
  * One local endpoint serving several stand-ins: each request goes to the first service whose protocol
- * claims it (X-Amz-Target prefix, form Action, REST path). DESIGN.md: "one URL may serve several services".
+ * claims it (X-Amz-Target prefix, form Action, REST path). docs/adr/0003-local-cloud.md: "one URL may serve several services".
  */
 /** Far above any AWS API's own request limit (SNS and EventBridge: 256 KB). */
 const MAX_BODY = 1024 * 1024;

@@ -2,7 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { z } from 'zod';
 
 /**
- * Fault knobs (DESIGN.md "Interfaces"). Rates are probabilities in [0, 1]; every decision draws from a
+ * Fault knobs (docs/adr, "Interfaces"). Rates are probabilities in [0, 1]; every decision draws from a
  * PRNG seeded by the run's seed, so the same seed and the same calls give the same faults.
  */
 export const FaultsSchema = z
