@@ -102,6 +102,13 @@ function bodyOf(body: unknown): string | Buffer | undefined {
   throw new Error('in-process transport: streaming request bodies are not supported by the local stand-ins');
 }
 
+/** A response's headers as one string each (repeated ones joined), as the SDK and fetch callers read them. */
+function flatHeaders(raw: Record<string, unknown>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
+  return headers;
+}
+
 async function dispatch(route: { server: Server; clock: VirtualClock }, request: SmithyRequest): Promise<{ response: unknown }> {
   // held from the hand-over until the server's listeners take the request (they track it themselves, and may
   // release it while it waits on simulated time); the response returns through nextTicks and microtasks
@@ -119,10 +126,7 @@ async function dispatch(route: { server: Server; clock: VirtualClock }, request:
       ...(payload !== undefined ? { payload } : {}),
       remoteAddress: '127.0.0.1',
     });
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(res.headers)) {
-      if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
-    }
+    const headers = flatHeaders(res.headers);
     stats.inProcess++;
     const target = request.headers['x-amz-target'] ?? request.headers['X-Amz-Target'];
     const op = target ? target.split('.').pop() ?? target : `${request.method} ${request.path.split('/').slice(0, 2).join('/')}`;
@@ -220,8 +224,7 @@ export function inProcessFetch(): FetchLike {
         ...(init.body !== undefined ? { payload: init.body } : {}),
         remoteAddress: '127.0.0.1',
       });
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
+      const headers = flatHeaders(res.headers);
       return { status: res.statusCode, headers, text: async () => res.payload, json: async () => JSON.parse(res.payload) as unknown };
     } finally {
       end();
