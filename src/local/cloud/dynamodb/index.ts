@@ -322,7 +322,14 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<LocalDynamo
   };
 
   let active = 0;
+  let closing = false;
   const outer = createServer((req, res) => {
+    if (closing) {
+      // a request handed over in process after close began: refused as AWS refuses when it cannot serve,
+      // never passed to a database that is closing (dynalite would throw outside any request)
+      send(res, 503, { __type: `${ERROR_NAMESPACE}#ServiceUnavailable`, message: 'the local DynamoDB is stopping' }, 'ServiceUnavailable');
+      return;
+    }
     active++;
     let done = false;
     const finished = () => {
@@ -372,6 +379,7 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<LocalDynamo
     endpoint: `http://127.0.0.1:${port}`,
     server: outer,
     close: async () => {
+      closing = true;
       // no new request; the ones in flight finish before the database closes under them (at most 2 s)
       const closed = new Promise<void>((resolve) => outer.close(() => resolve()));
       outer.closeIdleConnections();

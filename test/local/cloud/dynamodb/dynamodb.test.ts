@@ -257,3 +257,20 @@ describe('local DynamoDB (dynalite) through @aws-sdk/client-dynamodb and lib-dyn
     });
   });
 });
+
+describe('closing', () => {
+  it('answers a request handed over in process after close began with ServiceUnavailable, never touching the closed database', async () => {
+    const { default: inject } = await import('light-my-request');
+    const db = await startDynamo();
+    const listener = db.server.listeners('request')[0] as Parameters<typeof inject>[0];
+    await db.close();
+    const res = await inject(listener, {
+      method: 'POST',
+      url: '/',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.GetItem' },
+      payload: JSON.stringify({ TableName: 't', Key: { pk: { S: 'a' } } }),
+    });
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['x-amzn-errortype']).toBe('ServiceUnavailable');
+  });
+});
