@@ -135,6 +135,8 @@ export interface LaunchPoint {
   /** Arrival timeout: after it, the servers present launch without the missing ones. */
   deadline: string;
   status: 'OPEN' | 'LAUNCHING' | 'LAUNCHED';
+  /** LAUNCHING: when the launcher claimed it. A claim older than the lease is taken over (its holder failed). */
+  claimedAt?: string;
   jobId?: string;
   launched?: string[];
   /** Cutover only: checked again right before StartCutover (readiness of every server, the window). */
@@ -145,8 +147,11 @@ export interface RendezvousStore {
   /** Create the point if absent and add the server to its arrivals; returns the point as it is now. */
   arrive(init: Omit<LaunchPoint, 'arrived' | 'status'>, serverId: string): Promise<LaunchPoint>;
   get(id: string): Promise<LaunchPoint | undefined>;
-  /** OPEN -> LAUNCHING: exactly one caller wins the right to launch. */
-  claim(id: string): Promise<boolean>;
+  /**
+   * OPEN -> LAUNCHING at `at`: exactly one caller wins the right to launch. With `staleBefore`, a LAUNCHING
+   * claim made before it is taken over too (its holder failed: a crashed Lambda, MGN reads that kept failing).
+   */
+  claim(id: string, at: string, staleBefore?: string): Promise<boolean>;
   /** LAUNCHING -> LAUNCHED with the job that was made. */
   launched(id: string, jobId: string, servers: string[]): Promise<void>;
   /** LAUNCHING -> OPEN: the launch could not be made now (quota); the reconciler tries again. */

@@ -62,6 +62,16 @@ export const ArriveAtGateInput = z.object({
   window: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable().optional(),
 });
 
+export const LastLookInput = z.object({ serverId: ServerId, condition: Condition });
+export const ConfirmLaunchInput = z.object({
+  serverId: ServerId,
+  launch: z.enum(['TEST', 'CUTOVER']),
+  /** The execution's start: launches before it belong to an earlier run. */
+  since: z.string().datetime(),
+  /** The job whose result the execution already followed (null: none yet). */
+  after: z.string().min(1).nullable().default(null),
+  stuckAfterSeconds: z.number().int().positive(),
+});
 export const ServerInput = z.object({ serverId: ServerId });
 export const TerminateInput = z.object({ serverId: ServerId, members: z.array(ServerId).min(1).max(200).optional() });
 export const RouteInput = z.object({ serverId: ServerId, archive: z.boolean(), soakSeconds: z.number().int().positive() });

@@ -1,7 +1,7 @@
 import { JobSlotBusyError, LaunchDeferredError } from './errors.ts';
 import type { LaunchPoint, Lock, Notifier, QuotaPort, RendezvousStore, WaveStore } from '../ports.ts';
 import { activeFreeze } from './steps.ts';
-import { parkAt, readiness, registerWait, resolve, type WaitDeps } from './waits.ts';
+import { evaluate, parkAt, readiness, registerWait, resolve, type WaitDeps } from './waits.ts';
 
 /**
  * Launch points (docs/adr, "Applications move together"): the servers of an application arrive; when all
@@ -93,16 +93,29 @@ export async function arriveAtLaunchPoint(deps: LaunchDeps, a: Arrival): Promise
   return { pointId: id, status: after.status, arrived: after.arrived.length, expected: after.expected.length };
 }
 
-/** Has MGN already launched these servers for this point? (a request applied, then an error answered) */
-async function alreadyLaunched(deps: LaunchDeps, point: LaunchPoint, servers: string[]): Promise<string | undefined> {
-  const views = await deps.mgn.describeServers(servers);
-  const records = views.map((v) => (point.launch === 'TEST' ? v.lastTest : v.lastCutover));
-  const jobIds = new Set(records.map((r) => r.jobId));
-  const jobId = records[0]?.jobId;
-  if (views.length !== servers.length || jobIds.size !== 1 || !jobId) return undefined;
-  const initiatedAt = records[0]?.initiatedAt;
-  return initiatedAt && Date.parse(initiatedAt) >= Date.parse(point.openedAt) ? jobId : undefined;
+/**
+ * Has MGN already launched some of these servers since the point opened? (a request applied, then an error
+ * answered; a launcher that failed after asking; a launch made by hand in the console). The job holding the
+ * most of them is the point's launch; the others are not in it (they learn MISSED and relaunch alone).
+ */
+async function alreadyLaunched(deps: LaunchDeps, point: LaunchPoint, servers: string[]): Promise<{ jobId: string; servers: string[] } | undefined> {
+  const opened = Date.parse(point.openedAt);
+  const byJob = new Map<string, string[]>();
+  for (const v of await deps.mgn.describeServers(servers)) {
+    const r = point.launch === 'TEST' ? v.lastTest : v.lastCutover;
+    if (r.jobId && r.initiatedAt && Date.parse(r.initiatedAt) >= opened) byJob.set(r.jobId, [...(byJob.get(r.jobId) ?? []), v.id]);
+  }
+  const [found] = [...byJob].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]));
+  return found ? { jobId: found[0], servers: found[1].sort() } : undefined;
 }
+
+/** MGN errors worth asking again later (throttled, unavailable, a request that timed out): the launch is deferred. */
+function transient(err: unknown): boolean {
+  return /Throttl|TooManyRequests|InternalServer|ServiceUnavailable|RequestTimeout|TimeoutError|ECONNRESET|ECONNREFUSED/.test(`${(err as Error).name} ${(err as Error).message}`);
+}
+
+/** A launch claim holds this long; past it its holder is taken to have failed (a Lambda runs 15 minutes at most). */
+export const CLAIM_LEASE_SECONDS = 15 * 60;
 
 /**
  * Room for one more job of these servers within MGN's job quotas, counting jobs others started. A server still
@@ -128,10 +141,15 @@ export async function withinJobQuotas(deps: LaunchDeps, ids: string[]): Promise<
  */
 export async function launchPoint(deps: LaunchDeps, id: string, opts: { force: boolean }): Promise<{ launched: boolean; jobId?: string }> {
   const point = await deps.points.get(id);
-  if (!point || point.status !== 'OPEN') return { launched: false };
+  if (!point) return { launched: false };
+  const now = deps.clock.now();
+  // a claim whose holder failed (it never launched nor released) is re-driven by the reconciler (force)
+  const staleBefore = new Date(now.getTime() - CLAIM_LEASE_SECONDS * 1000).toISOString();
+  const stale = opts.force && point.status === 'LAUNCHING' && (!point.claimedAt || point.claimedAt < staleBefore);
+  if (point.status !== 'OPEN' && !stale) return { launched: false };
   if (!opts.force && point.arrived.length < point.expected.length) return { launched: false };
   if (point.arrived.length === 0) return { launched: false };
-  if (!(await deps.points.claim(id))) return { launched: false };
+  if (!(await deps.points.claim(id, now.toISOString(), stale ? staleBefore : undefined))) return { launched: false };
   // Only servers still waiting at this point: an arrival whose wait timed out (or moved on) is not launched.
   const servers: string[] = [];
   for (const serverId of [...point.arrived].sort()) {
@@ -150,13 +168,22 @@ export async function launchPoint(deps: LaunchDeps, id: string, opts: { force: b
   }
   try {
     return await launchClaimed(deps, id, point, servers);
+  } catch (err) {
+    if (err instanceof LaunchDeferredError) throw err;
+    // Whatever failed (MGN reads throttled, a store write), the claim is given back: the next attempt reads
+    // MGN first and adopts a launch this one made. A release that fails too leaves the lease to expire.
+    await deps.points.release(id);
+    if (transient(err)) throw new LaunchDeferredError(`launch of ${id} deferred: ${(err as Error).name}: ${(err as Error).message}`);
+    throw err;
   } finally {
     await deps.lock?.release(LAUNCHER);
   }
 }
 
-async function launchClaimed(deps: LaunchDeps, id: string, point: LaunchPoint, servers: string[]): Promise<{ launched: boolean; jobId?: string }> {
-  let jobId = await alreadyLaunched(deps, point, servers);
+async function launchClaimed(deps: LaunchDeps, id: string, point: LaunchPoint, arrived: string[]): Promise<{ launched: boolean; jobId?: string }> {
+  const adopted = await alreadyLaunched(deps, point, arrived);
+  let jobId = adopted?.jobId;
+  let servers = adopted?.servers ?? arrived;
   if (!jobId && point.guard) await checkGuard(deps, id, point, servers);
   if (!jobId) {
     const room = await withinJobQuotas(deps, servers);
@@ -172,7 +199,9 @@ async function launchClaimed(deps: LaunchDeps, id: string, point: LaunchPoint, s
     try {
       jobId = (point.launch === 'TEST' ? await deps.mgn.startTest(servers) : await deps.mgn.startCutover(servers)).jobId;
     } catch (err) {
-      jobId = await alreadyLaunched(deps, point, servers);
+      const applied = await alreadyLaunched(deps, point, servers);
+      jobId = applied?.jobId;
+      if (applied) servers = applied.servers;
       if (!jobId) {
         await deps.points.release(id);
         if ((err as Error).name === 'ConflictException') {
@@ -264,7 +293,8 @@ export async function reconcileLaunchPoints(deps: LaunchDeps): Promise<{ launche
   let deferred = 0;
   const now = deps.clock.now().getTime();
   for (const p of await deps.points.listOpen()) {
-    if (p.status !== 'OPEN') continue;
+    // OPEN and due, or LAUNCHING under a claim whose holder failed (launchPoint takes over a stale claim only)
+    if (p.status === 'LAUNCHED') continue;
     const due = p.arrived.length >= p.expected.length || now >= Date.parse(p.deadline);
     if (!due) continue;
     try {
@@ -308,4 +338,57 @@ export async function terminateTestInstances(deps: LaunchDeps, serverId: string,
   } finally {
     await deps.lock?.release(LAUNCHER);
   }
+}
+
+/** What MGN says of a server's latest launch of one kind, read when a wait timed out or before a relaunch. */
+export type LaunchTruth = {
+  status: 'LAUNCHED' | 'FAILED' | 'IN_PROGRESS' | 'STUCK' | 'ABSENT';
+  jobId: string | null;
+  ec2InstanceId?: string;
+  reason: string;
+};
+
+/**
+ * The ground truth before a timeout path, a failure gate or a relaunch (docs/adr/0004, "No decision from a
+ * timer"): the server's latest launch of this kind made during this execution (`since`) that the execution has
+ * not judged yet (`after`: the job whose result it already followed), and its job's state.
+ * - LAUNCHED / FAILED: MGN's result; the execution follows it as it would have followed the event.
+ * - IN_PROGRESS: the job still runs; wait on it. STUCK: it has run longer than `stuckAfterSeconds`.
+ * - ABSENT: no such launch; the timeout path is right.
+ */
+export async function confirmLaunch(
+  deps: Pick<WaitDeps, 'mgn' | 'clock'>,
+  i: { serverId: string; launch: 'TEST' | 'CUTOVER'; since: string; after?: string | null; stuckAfterSeconds: number },
+): Promise<LaunchTruth> {
+  const [server] = await deps.mgn.describeServers([i.serverId]);
+  if (!server) return { status: 'ABSENT', jobId: null, reason: `MGN has no source server ${i.serverId}` };
+  const record = i.launch === 'TEST' ? server.lastTest : server.lastCutover;
+  const kind = i.launch.toLowerCase();
+  if (!record.jobId) return { status: 'ABSENT', jobId: null, reason: `MGN shows no ${kind} launch` };
+  if (record.jobId === i.after) return { status: 'ABSENT', jobId: null, reason: `MGN's latest ${kind} launch is ${record.jobId}, already followed` };
+  if (!record.initiatedAt || Date.parse(record.initiatedAt) < Date.parse(i.since)) {
+    return { status: 'ABSENT', jobId: null, reason: `MGN's latest ${kind} launch (${record.jobId}) is older than this execution` };
+  }
+  const [job] = await deps.mgn.describeJobs([record.jobId]);
+  if (!job) {
+    // the job aged out of DescribeJobs: the server's launched instance tells
+    if (server.launchedInstance?.jobId === record.jobId && server.launchedInstance.ec2InstanceId) {
+      return { status: 'LAUNCHED', jobId: record.jobId, ec2InstanceId: server.launchedInstance.ec2InstanceId, reason: `instance ${server.launchedInstance.ec2InstanceId} from ${record.jobId}` };
+    }
+    return { status: 'ABSENT', jobId: null, reason: `job ${record.jobId} is no longer in DescribeJobs and left no instance` };
+  }
+  if (!job.servers.some((s) => s.id === i.serverId)) return { status: 'ABSENT', jobId: null, reason: `job ${job.id} does not hold ${i.serverId}` };
+  const result = evaluate({ kind: 'LAUNCH_RESULT', launch: i.launch, jobId: job.id }, i.serverId, server, job, deps.clock.now());
+  if (result && 'output' in result) {
+    const out = result.output as { status: 'LAUNCHED' | 'FAILED'; ec2InstanceId?: string; reason?: string };
+    return {
+      status: out.status,
+      jobId: job.id,
+      ...(out.ec2InstanceId ? { ec2InstanceId: out.ec2InstanceId } : {}),
+      reason: out.status === 'LAUNCHED' ? `launched in ${job.id}${out.ec2InstanceId ? ` as ${out.ec2InstanceId}` : ''}` : (out.reason ?? `launch failed in ${job.id}`),
+    };
+  }
+  const ageSeconds = (deps.clock.now().getTime() - Date.parse(job.createdAt)) / 1000;
+  if (ageSeconds >= i.stuckAfterSeconds) return { status: 'STUCK', jobId: job.id, reason: `job ${job.id} still ${job.status} after ${Math.round(ageSeconds / 60)} min` };
+  return { status: 'IN_PROGRESS', jobId: job.id, reason: `job ${job.id} is ${job.status}` };
 }

@@ -91,8 +91,9 @@ export type AdmitAction = 'WAIT' | 'REPORT' | 'STOP';
 
 export interface AdmitResult {
   action: AdmitAction;
-  started: string[];
-  attached: string[];
+  /** Executions started and attached to in this round (counts: what passes between states never grows with the wave). */
+  started: number;
+  attached: number;
   running: number;
   done: number;
   failed: number;
@@ -101,6 +102,12 @@ export interface AdmitResult {
   holding: string;
   /** Outcomes closed so far: the park step compares, so an outcome between admit and park is not missed. */
   closed: number;
+}
+
+/** A few names, then how many more: text that passes between states stays short whatever the wave's size. */
+export function someOf(names: readonly string[], shown = 5): string {
+  if (names.length <= shown) return names.join(', ');
+  return `${names.slice(0, shown).join(', ')} and ${names.length - shown} more (mgn-flow wave status lists them)`;
 }
 
 /**
@@ -136,14 +143,14 @@ export async function admitWave(deps: WaveDeps, input: { wave: string; waveRun: 
   };
 
   if (failedThisRun.length && wave.defaults.failurePolicy === 'stop') {
-    return { action: 'STOP', started: [], attached: [], ...counts(), holding: `failure policy stop: ${failedThisRun.map((o) => o.serverId).join(', ')} failed`, closed };
+    return { action: 'STOP', started: 0, attached: 0, ...counts(), holding: `failure policy stop: ${someOf(failedThisRun.map((o) => o.serverId))} failed`, closed };
   }
   let holding: string | undefined;
-  if (failedThisRun.length && wave.defaults.failurePolicy === 'hold') holding = `failure policy hold: ${failedThisRun.map((o) => `${o.serverId} (${o.error ?? o.status})`).join(', ')} failed; running applications finish, no new one starts; start the wave again to resume`;
+  if (failedThisRun.length && wave.defaults.failurePolicy === 'hold') holding = `failure policy hold: ${someOf(failedThisRun.map((o) => `${o.serverId} (${o.error ?? o.status})`))} failed; running applications finish, no new one starts; start the wave again to resume`;
   const canaries = order.filter((a) => a.canary);
   if (!holding && canaries.some((a) => !appState(a).done)) {
     const pending = canaries.filter((a) => !appState(a).done).map((a) => a.name);
-    if (canaries.some((a) => appState(a).failedThisRun)) holding = `canary ${pending.join(', ')} did not succeed: the other applications wait for the canaries`;
+    if (canaries.some((a) => appState(a).failedThisRun)) holding = `canary ${someOf(pending)} did not succeed: the other applications wait for the canaries`;
   }
 
   let inFlight = order.filter((a) => appState(a).running).length;
@@ -193,7 +200,7 @@ export async function admitWave(deps: WaveDeps, input: { wave: string; waveRun: 
   }
   const c = counts();
   // the wave waits while anything runs; once nothing runs, it reports (all done, or held, or stopped)
-  return { action: c.running > 0 ? 'WAIT' : 'REPORT', started, attached, ...c, holding: holding ?? '', closed };
+  return { action: c.running > 0 ? 'WAIT' : 'REPORT', started: started.length, attached: attached.length, ...c, holding: holding ?? '', closed };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { arriveAtLaunchPoint, launchPoint, pointId, reconcileLaunchPoints, type Arrival } from '../../src/core/launch.ts';
+import { CLAIM_LEASE_SECONDS, arriveAtLaunchPoint, confirmLaunch, launchPoint, pointId, reconcileLaunchPoints, type Arrival } from '../../src/core/launch.ts';
 import { closeExecutionWaits } from '../../src/core/waits.ts';
 import { fakeDeps, serverView } from '../helpers/fakes.ts';
 
@@ -125,6 +125,79 @@ describe('launch points', () => {
     for (const id of [A, B, C]) await arriveAtLaunchPoint(deps, cut(id));
     expect(deps.mgn.callsTo('startCutover')).toHaveLength(0);
     expect(deps.notifier.messages.find((m) => m.subject === 'Cutover held: app')?.text).toMatch(/outside the cutover window/);
+  });
+
+  it('gives a claim back when MGN reads fail under throttling, and the next attempt launches once', async () => {
+    const { deps, arrival } = setup();
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    deps.mgn.failNext('describeServers', throttled);
+    await arriveAtLaunchPoint(deps, arrival(A));
+    await arriveAtLaunchPoint(deps, arrival(B));
+    // the last arrival's launch is deferred, not failed: the execution keeps waiting at the point
+    const r = await arriveAtLaunchPoint(deps, arrival(C));
+    expect(r.status).toBe('OPEN');
+    expect(deps.mgn.callsTo('startTest')).toHaveLength(0);
+    expect((await reconcileLaunchPoints(deps)).launched).toBe(1);
+    expect(deps.mgn.callsTo('startTest').map((c) => c.ids)).toEqual([[A, B, C]]);
+  });
+
+  it('re-drives a launch point left LAUNCHING by a launcher that failed, adopting the job MGN made', async () => {
+    const { deps, arrival } = setup();
+    for (const id of [A, B]) await arriveAtLaunchPoint(deps, arrival(id));
+    // a launcher claimed the point at 12:00, made StartTest, then died before recording it
+    await deps.points.arrive({ id: pointId(arrival(C)), application: 'app', launch: 'TEST', expected: [A, B, C], openedAt: '2026-03-10T12:00:00.000Z', deadline: '2026-03-10T13:00:00.000Z' }, C);
+    await deps.waits.put({ serverId: C, executionArn: arrival(C).executionArn, state: 'TestLaunchPoint', token: `token-${C}`, condition: { kind: 'LAUNCH_POINT', pointId: pointId(arrival(C)), launch: 'TEST' }, createdAt: '2026-03-10T12:00:00.000Z' });
+    expect(await deps.points.claim(pointId(arrival(C)), '2026-03-10T12:00:00.000Z')).toBe(true);
+    const { jobId } = await deps.mgn.startTest([A, B, C]);
+    // within the lease nobody takes over
+    expect((await reconcileLaunchPoints(deps)).launched).toBe(0);
+    deps.clock.advance(CLAIM_LEASE_SECONDS + 1);
+    expect((await reconcileLaunchPoints(deps)).launched).toBe(1);
+    const point = await deps.points.get(pointId(arrival(A)));
+    expect(point).toMatchObject({ status: 'LAUNCHED', jobId, launched: [A, B, C] });
+    expect(deps.mgn.callsTo('startTest')).toHaveLength(1);
+    expect((await deps.waits.get(A))?.condition).toEqual({ kind: 'LAUNCH_RESULT', launch: 'TEST', jobId });
+  });
+
+  it('adopts the job holding some of the arrivals and leaves the others out of it (they relaunch alone)', async () => {
+    const { deps, arrival } = setup();
+    for (const id of [A, B]) await arriveAtLaunchPoint(deps, arrival(id));
+    // somebody launched A and B from the console after the point opened
+    const { jobId } = await deps.mgn.startTest([A, B]);
+    await arriveAtLaunchPoint(deps, arrival(C));
+    expect(deps.mgn.callsTo('startTest')).toHaveLength(1);
+    expect(await deps.points.get(pointId(arrival(A)))).toMatchObject({ status: 'LAUNCHED', jobId, launched: [A, B] });
+    expect(deps.callbacks.calls.find((c) => c.token === `token-${C}`)).toMatchObject({ output: { status: 'MISSED' } });
+  });
+});
+
+describe('confirmLaunch: what MGN says before a timeout path or a relaunch', () => {
+  const since = '2026-03-10T11:00:00.000Z';
+  it('LAUNCHED for a launch made during the execution whose result was never seen; ABSENT once followed', async () => {
+    const { deps } = setup();
+    const { jobId } = await deps.mgn.startTest([A]);
+    deps.mgn.finishLaunch(jobId, A);
+    expect(await confirmLaunch(deps, { serverId: A, launch: 'TEST', since, after: null, stuckAfterSeconds: 3600 })).toMatchObject({ status: 'LAUNCHED', jobId });
+    expect(await confirmLaunch(deps, { serverId: A, launch: 'TEST', since, after: jobId, stuckAfterSeconds: 3600 })).toMatchObject({ status: 'ABSENT' });
+  });
+
+  it('IN_PROGRESS while the job runs, STUCK past the limit, FAILED when MGN says so', async () => {
+    const { deps } = setup();
+    const { jobId } = await deps.mgn.startTest([A]);
+    expect(await confirmLaunch(deps, { serverId: A, launch: 'TEST', since, stuckAfterSeconds: 3600 })).toMatchObject({ status: 'IN_PROGRESS', jobId });
+    deps.clock.advance(3600);
+    expect(await confirmLaunch(deps, { serverId: A, launch: 'TEST', since, stuckAfterSeconds: 3600 })).toMatchObject({ status: 'STUCK', jobId });
+    deps.mgn.finishLaunch(jobId, A, 'FAILED');
+    expect(await confirmLaunch(deps, { serverId: A, launch: 'TEST', since, stuckAfterSeconds: 3600 })).toMatchObject({ status: 'FAILED', jobId });
+  });
+
+  it('ABSENT when nothing was launched, or only before the execution started', async () => {
+    const { deps } = setup();
+    expect(await confirmLaunch(deps, { serverId: A, launch: 'TEST', since, stuckAfterSeconds: 3600 })).toMatchObject({ status: 'ABSENT', jobId: null });
+    const { jobId } = await deps.mgn.startTest([A]);
+    deps.mgn.finishLaunch(jobId, A);
+    expect(await confirmLaunch(deps, { serverId: A, launch: 'TEST', since: '2026-03-10T12:30:00.000Z', stuckAfterSeconds: 3600 })).toMatchObject({ status: 'ABSENT' });
+    expect(await confirmLaunch(deps, { serverId: A, launch: 'CUTOVER', since, stuckAfterSeconds: 3600 })).toMatchObject({ status: 'ABSENT' });
   });
 });
 

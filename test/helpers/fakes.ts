@@ -484,11 +484,12 @@ export class FakeRendezvousStore implements RendezvousStore {
     return p && copy(p);
   }
 
-  async claim(id: string): Promise<boolean> {
+  async claim(id: string, at: string, staleBefore?: string): Promise<boolean> {
     await this.latency();
     const p = this.points.get(id);
-    if (p?.status !== 'OPEN') return false;
-    p.status = 'LAUNCHING';
+    const stale = p?.status === 'LAUNCHING' && staleBefore !== undefined && (p.claimedAt === undefined || p.claimedAt < staleBefore);
+    if (p?.status !== 'OPEN' && !stale) return false;
+    Object.assign(p as LaunchPoint, { status: 'LAUNCHING', claimedAt: at });
     return true;
   }
 

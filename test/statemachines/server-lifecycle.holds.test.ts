@@ -209,7 +209,7 @@ describe('server lifecycle: holds, stalls and soak', () => {
       expect({ status: result.status, error: result.error }).toEqual({ status: 'FAILED', error: 'NotReadyForCutover' });
       expect(statePath(cloud, arn)).toEqual([
         ...START, ...TEST_LAUNCH, ...TEST_VERIFY_AND_SOAK, ...WINDOW, ...GO,
-        'NotifyNotReadyForCutover', 'HoldForReadiness', 'NotReadyForCutover',
+        'NotifyNotReadyForCutover', 'HoldForReadiness', 'HoldForReadinessLastLook', 'HoldForReadinessReached', 'NotReadyForCutover',
       ]);
       expect(mgnCalls(cloud, 'RetryDataReplication')).toEqual([]);
       expect(ops(cloud, 'Replication stalled')).toEqual([]);

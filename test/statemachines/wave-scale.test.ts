@@ -14,7 +14,7 @@ import { autoApprove, lifecycleCloud, serverIds, startWave, waveOf } from './lif
  * the handlers behind them), see the figures it prints.
  */
 
-const SERVERS = 450;
+const SERVERS = Number(process.env.WAVE_SCALE_SERVERS ?? 450);
 const APPLICATIONS = 3;
 const JOB_OPERATIONS = new Set(['StartTest', 'StartCutover', 'TerminateTargetInstances']);
 
@@ -72,6 +72,8 @@ describe(`wave at scale: ${SERVERS} servers in ${APPLICATIONS} applications of $
     console.log(
       `wave-scale: ${JSON.stringify({
         servers: SERVERS,
+        wave: { status: r.status, error: r.error, cause: r.cause?.slice(0, 400) },
+        operations: countBy(log.map((e) => e.operation)),
         wallSeconds: Math.round((performance.now() - wall) / 100) / 10,
         peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
         clock: `discrete-event, ${cloud.clock.jumpCount} jumps`,

@@ -192,16 +192,18 @@ export function createRendezvousStore(doc: DynamoDBDocumentClient, table: string
       return toPoint(Attributes as Item);
     },
     get,
-    claim(id) {
+    claim(id, at, staleBefore) {
       return conditional(() =>
         doc.send(
           new UpdateCommand({
             TableName: table,
             Key: key(id),
-            UpdateExpression: 'SET #status = :launching',
-            ConditionExpression: '#status = :open',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: { ':open': 'OPEN', ':launching': 'LAUNCHING' },
+            UpdateExpression: 'SET #status = :launching, #claimedAt = :at',
+            ConditionExpression: staleBefore
+              ? '#status = :open OR (#status = :launching AND (attribute_not_exists(#claimedAt) OR #claimedAt < :stale))'
+              : '#status = :open',
+            ExpressionAttributeNames: { ...names, '#claimedAt': 'claimedAt' },
+            ExpressionAttributeValues: { ':open': 'OPEN', ':launching': 'LAUNCHING', ':at': at, ...(staleBefore ? { ':stale': staleBefore } : {}) },
           }),
         ),
       );

@@ -102,14 +102,14 @@ describe('DynamoDB stores on one table', () => {
       expect(await stores.points.leave('p-leave', 's-1')).toBe(true);
       expect(await stores.points.leave('p-leave', 's-1')).toBe(false);
       expect((await stores.points.get('p-leave'))?.arrived).toEqual(['s-2']);
-      expect(await stores.points.claim('p-leave')).toBe(true);
+      expect(await stores.points.claim('p-leave', '2026-01-01T00:00:00.000Z')).toBe(true);
       expect(await stores.points.leave('p-leave', 's-2')).toBe(false);
     });
 
     it('lets exactly one concurrent claimer launch, records the job, and lists only unlaunched points', async () => {
       await stores.points.arrive(point('p-claim', ['s-1', 's-2']), 's-1');
       await stores.points.arrive(point('p-other', ['s-9']), 's-9');
-      const wins = await Promise.all(Array.from({ length: 30 }, () => stores.points.claim('p-claim')));
+      const wins = await Promise.all(Array.from({ length: 30 }, () => stores.points.claim('p-claim', '2026-01-01T00:00:00.000Z')));
       expect(wins.filter(Boolean)).toHaveLength(1);
       expect((await stores.points.get('p-claim'))?.status).toBe('LAUNCHING');
       expect((await stores.points.listOpen()).map((p) => p.id)).toEqual(expect.arrayContaining(['p-claim', 'p-other']));
@@ -118,20 +118,20 @@ describe('DynamoDB stores on one table', () => {
       await stores.points.launched('p-claim', 'mgnjob-7', ['s-1']); // a retry is already done
       await expect(stores.points.launched('p-claim', 'mgnjob-8', ['s-1'])).rejects.toBeInstanceOf(StoreConflictError);
       expect(await stores.points.get('p-claim')).toMatchObject({ status: 'LAUNCHED', jobId: 'mgnjob-7', launched: ['s-1'] });
-      expect(await stores.points.claim('p-claim')).toBe(false);
+      expect(await stores.points.claim('p-claim', '2026-01-01T00:00:00.000Z')).toBe(false);
       const open = (await stores.points.listOpen()).map((p) => p.id);
       expect(open).toContain('p-other');
       expect(open).not.toContain('p-claim');
-      expect(await stores.points.claim('p-missing')).toBe(false);
+      expect(await stores.points.claim('p-missing', '2026-01-01T00:00:00.000Z')).toBe(false);
     });
 
     it('releases a claimed point so it can be claimed again, and never reopens a launched one', async () => {
       await stores.points.arrive(point('p-rel', ['s-1']), 's-1');
-      expect(await stores.points.claim('p-rel')).toBe(true);
+      expect(await stores.points.claim('p-rel', '2026-01-01T00:00:00.000Z')).toBe(true);
       await stores.points.release('p-rel');
       expect((await stores.points.get('p-rel'))?.status).toBe('OPEN');
       await stores.points.release('p-rel');
-      expect(await stores.points.claim('p-rel')).toBe(true);
+      expect(await stores.points.claim('p-rel', '2026-01-01T00:00:00.000Z')).toBe(true);
       await stores.points.launched('p-rel', 'mgnjob-9', ['s-1']);
       await stores.points.release('p-rel');
       expect((await stores.points.get('p-rel'))?.status).toBe('LAUNCHED');
