@@ -17,11 +17,12 @@ import { lifecycleCloud, serverIds, until } from './lifecycle-helpers.ts';
  * - no execution left running once the people are done;
  * - a server whose execution succeeded is CUTOVER and archived in MGN, and one that is CUTOVER succeeded;
  * - at most one decision per gate round.
- * A bounded run is part of `npm test`; MGN_FLOW_STORIES=<n> runs n stories (MGN_FLOW_STORY_SEED to replay).
+ * A bounded run is part of `npm test`; MGN_FLOW_STORIES=<n> runs n stories (MGN_FLOW_STORY_SEED to replay a
+ * run, MGN_FLOW_STORY='<the story JSON a failure prints>' to replay one story).
  * A failing story shrinks to a minimal one; keep it in REGRESSIONS below.
  */
 
-const RUNS = Number(process.env.MGN_FLOW_STORIES ?? 4);
+const RUNS = Number(process.env.MGN_FLOW_STORIES ?? 3);
 const HOUR = 3600_000;
 
 interface Story {
@@ -56,7 +57,19 @@ const story: fc.Arbitrary<Story> = fc.record({
 });
 
 /** Stories that once failed, shrunk: replayed first, every run. */
-const REGRESSIONS: Story[] = [];
+const REGRESSIONS: Story[] = [
+  // the round-1 failure: events lost and the reconciler down for 30 h; on the old machine every launch wait
+  // timed out into the failure gate, whose retry launched each server four more times
+  {
+    seed: 7,
+    servers: 2,
+    faults: { throttleRate: 0, internalErrorRate: 0, errorAfterCommitRate: 0, launchFailRate: 0, eventDropRate: 1, eventDupRate: 0, eventReorderWindowS: 0 },
+    delays: { signoff: 1, goNoGo: 1, finalize: 1, failure: 1 },
+    failureDecision: 'retry',
+    reconcilerDown: [0, 30],
+    rerunAt: null,
+  },
+];
 
 const DECISION: Record<string, keyof Story['delays']> = { SIGNOFF: 'signoff', GO_NO_GO: 'goNoGo', FINALIZE: 'finalize', TEST_FAILURE: 'failure', CUTOVER_FAILURE: 'failure' };
 
@@ -86,7 +99,7 @@ async function run(s: Story): Promise<void> {
   const stopOperator = operator(cloud, s);
   try {
     const ids = serverIds(cloud);
-    const plan = Plan.parse({ soakSeconds: 86400, gateTimeoutSeconds: 7 * 86400 });
+    const plan = Plan.parse({ soakSeconds: 86400, gateTimeoutSeconds: 3 * 86400 });
     const started = new Map<string, string>();
     const startRun = (serverId: string, attempt: number) => {
       const input: ServerRun = { wave: 'wave-1', application: 'app-1', serverId, members: ids, attempt, plan };
@@ -175,8 +188,13 @@ describe('generated stories over simulated weeks', () => {
     it(`regression ${i + 1}: ${JSON.stringify(r)}`, { timeout: 300_000 }, () => run(r));
   }
 
+  if (process.env.MGN_FLOW_STORY) {
+    const replay = JSON.parse(process.env.MGN_FLOW_STORY) as Story;
+    it(`the story in MGN_FLOW_STORY: ${process.env.MGN_FLOW_STORY}`, { timeout: 600_000 }, () => run(replay));
+  }
+
   it(`${RUNS} generated stories keep every invariant`, { timeout: 300_000 * Math.max(1, RUNS) }, async () => {
     const seed = process.env.MGN_FLOW_STORY_SEED ? Number(process.env.MGN_FLOW_STORY_SEED) : 20261203;
-    await fc.assert(fc.asyncProperty(story, run), { numRuns: RUNS, seed, endOnFailure: RUNS <= 4, verbose: 1 });
+    await fc.assert(fc.asyncProperty(story, run), { numRuns: RUNS, seed, endOnFailure: RUNS <= 3, verbose: 1 });
   });
 });
