@@ -62,16 +62,36 @@ export function pointId(a: Pick<Arrival, 'wave' | 'application' | 'launch' | 'ro
   return `${a.wave}#${a.application}#${a.launch}#${a.round}`;
 }
 
+/** MGN states of a server already past a launch point of this kind (it will not arrive there). */
+const PAST_POINT: Record<Arrival['launch'], ReadonlySet<string>> = {
+  TEST: new Set(['TESTING', 'READY_FOR_CUTOVER', 'CUTTING_OVER', 'CUTOVER']),
+  CUTOVER: new Set(['CUTTING_OVER', 'CUTOVER']),
+};
+
+/**
+ * Who the point waits for. In a first run, every member. In a re-run (attempt 2 or later: one server run again
+ * after it was stopped or failed), only the members that still need this launch: siblings MGN shows past it
+ * (launched, cut over, archived) are not waited for, nor reported missing.
+ */
+async function expectedAt(deps: LaunchDeps, a: Arrival): Promise<string[]> {
+  const members = [...new Set(a.members.includes(a.serverId) ? a.members : [...a.members, a.serverId])].sort();
+  if (a.round.startsWith('1-') || members.length === 1) return members;
+  const past = PAST_POINT[a.launch];
+  const gone = new Set((await deps.mgn.describeServers(members.filter((s) => s !== a.serverId))).filter((v) => v.isArchived || past.has(v.lifeCycle)).map((v) => v.id));
+  return members.filter((s) => !gone.has(s));
+}
+
 export async function arriveAtLaunchPoint(deps: LaunchDeps, a: Arrival): Promise<{ pointId: string; status: LaunchPoint['status']; arrived: number; expected: number }> {
   const id = pointId(a);
   const now = deps.clock.now();
+  const expected = await expectedAt(deps, a);
   await parkAt(deps, a, { kind: 'LAUNCH_POINT', pointId: id, launch: a.launch });
   const point = await deps.points.arrive(
     {
       id,
       application: a.application,
       launch: a.launch,
-      expected: [...new Set(a.members.includes(a.serverId) ? a.members : [...a.members, a.serverId])].sort(),
+      expected,
       openedAt: now.toISOString(),
       deadline: new Date(now.getTime() + a.arrivalTimeoutSeconds * 1000).toISOString(),
       ...(a.guard ? { guard: a.guard } : {}),

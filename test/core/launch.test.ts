@@ -201,3 +201,23 @@ describe('confirmLaunch: what MGN says before a timeout path or a relaunch', () 
   });
 });
 
+describe('a re-run at a launch point', () => {
+  it('waits only for the members that still need the launch: siblings MGN shows past it are not waited for', async () => {
+    const { deps, arrival } = setup();
+    // attempt 1 launched the three; A was stopped and reverted, B and C are testing
+    deps.mgn.setServer(B, { lifeCycle: 'TESTING' });
+    deps.mgn.setServer(C, { lifeCycle: 'READY_FOR_CUTOVER' });
+    const r = await arriveAtLaunchPoint(deps, { ...arrival(A), round: '2-0' });
+    expect(r).toMatchObject({ status: 'LAUNCHED', arrived: 1, expected: 1 });
+    expect(deps.mgn.callsTo('startTest').map((c) => c.ids)).toEqual([[A]]);
+    expect(deps.notifier.messages.filter((m) => m.subject.startsWith('Launched without'))).toEqual([]);
+  });
+
+  it('in a first run every member is waited for, whatever MGN shows', async () => {
+    const { deps, arrival } = setup();
+    deps.mgn.setServer(B, { lifeCycle: 'TESTING' });
+    const r = await arriveAtLaunchPoint(deps, arrival(A));
+    expect(r).toMatchObject({ status: 'OPEN', arrived: 1, expected: 3 });
+  });
+});
+

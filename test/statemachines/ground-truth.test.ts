@@ -1,4 +1,4 @@
-import { MgnClient, StartTestCommand } from '@aws-sdk/client-mgn';
+import { ChangeServerLifeCycleStateCommand, MgnClient, StartTestCommand } from '@aws-sdk/client-mgn';
 import { describe, expect, it } from 'vitest';
 import type { LocalCloud, LocalCloudOptions } from '../../src/local/cloud/index.ts';
 import { decideWhenAsked, lifecycleCloud, mgnCalls, serverIds, startServers, statePath, until } from './lifecycle-helpers.ts';
@@ -96,4 +96,29 @@ describe('deciding from MGN, not from a timer', () => {
       expect(cloud.emulator.engine.servers.get(id)).toMatchObject({ isArchived: true });
     });
   });
+
+  it('a server run again after its siblings launched waits for nobody at the launch point', { timeout: 90_000 }, async () => {
+    await withCloud({}, async (cloud) => {
+      const ids = serverIds(cloud);
+      const [first] = ids as [string];
+      const arns = startServers(cloud, { ids });
+      await until('every server soaking', () => arns.every((a) => entered(cloud, a, 'Soak')), 60_000);
+      // a person stops one server's execution, reverts it in the console, and runs it again (attempt 2)
+      cloud.host.stopExecution(arns[0] as string, 'Operator', 'run it again');
+      const mgn = new MgnClient({ region: cloud.info.region, endpoint: cloud.endpoints.mgn, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      await mgn.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: first, lifeCycle: { state: 'READY_FOR_TEST' } }));
+      mgn.destroy();
+      const t0 = cloud.clock.now();
+      const [rerun] = startServers(cloud, { ids: [first], plan: {}, attempt: 2, members: ids }) as [string];
+      await until('the re-run soaking', () => entered(cloud, rerun, 'Soak'), 60_000);
+      const launches = applied(cloud, 'StartTest');
+      expect(launches.map((c) => c.ids)).toEqual([expect.arrayContaining(ids), [first]]);
+      // launched at once (no arrival timeout waiting for siblings already testing), and nobody reported missing
+      const launchedAt = cloud.emulator.engine.servers.get(first)?.lastLaunch;
+      expect(launchedAt).toBeDefined();
+      expect(cloud.clock.now() - t0).toBeLessThan(3600_000);
+      expect(cloud.sns.outbox().filter((m) => String(m.subject).startsWith('Launched without'))).toEqual([]);
+    });
+  });
 });
+

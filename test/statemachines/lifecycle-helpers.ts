@@ -54,14 +54,15 @@ export function serverIds(cloud: LocalCloud): string[] {
   return [...cloud.emulator.engine.servers.keys()];
 }
 
-export function startServers(cloud: LocalCloud, opts: { wave?: string; application?: string; plan?: Partial<ServerRun['plan']>; ids?: string[] } = {}): string[] {
+export function startServers(cloud: LocalCloud, opts: { wave?: string; application?: string; plan?: Partial<ServerRun['plan']>; ids?: string[]; attempt?: number; members?: string[] } = {}): string[] {
   const ids = opts.ids ?? serverIds(cloud);
   const wave = opts.wave ?? 'wave-1';
   const application = opts.application ?? 'app-1';
+  const attempt = opts.attempt ?? 1;
   const plan = Plan.parse({ soakSeconds: 3600, gateTimeoutSeconds: 7 * 86400, ...opts.plan });
   return ids.map((serverId) => {
-    const run: ServerRun = { wave, application, serverId, members: ids, attempt: 1, plan };
-    return cloud.host.startExecution({ stateMachineArn: cloud.stateMachineArn('serverLifecycle'), name: `${wave}-${serverId}-1`, input: JSON.stringify(run) }).executionArn;
+    const run: ServerRun = { wave, application, serverId, members: opts.members ?? ids, attempt, plan };
+    return cloud.host.startExecution({ stateMachineArn: cloud.stateMachineArn('serverLifecycle'), name: `${wave}-${serverId}-${attempt}`, input: JSON.stringify(run) }).executionArn;
   });
 }
 
