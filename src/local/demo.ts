@@ -11,6 +11,7 @@ import { realTimers } from './cloud/virtual-timers.ts';
 import { startLocalCloud, type LocalCloud } from './cloud/index.ts';
 import type { Faults } from './emulator/config.ts';
 import { logicalCalls } from './emulator/http.ts';
+import { doubleLaunches } from './invariants.ts';
 
 /**
  * `npm run demo`: a whole simulated wave on the local cloud, run by the product itself, the way a migration
@@ -317,8 +318,10 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     const failed = [...executions.values()].map((e) => cloud.host.describeExecution(e.arn)).filter((d) => d.status !== 'SUCCEEDED');
     const all = [...engine.servers.values()];
     const allDone = all.length === appOf.size && all.every((s) => s.lifeCycle.state === 'CUTOVER' && s.isArchived);
-    // no double launch: every launch the emulator made for a server was made by one launch point of its execution
-    const noDoubleLaunch = summary.perServer.every((s) => s.testLaunches + s.cutoverLaunches === engine.servers.get(s.serverId)?.launches);
+    // no double launch: every launch the emulator made for a server was made by one launch point of its
+    // execution, and none followed a launch of the same kind that MGN shows succeeded
+    const doubles = doubleLaunches(engine);
+    const noDoubleLaunch = doubles.length === 0 && summary.perServer.every((s) => s.testLaunches + s.cutoverLaunches === engine.servers.get(s.serverId)?.launches);
     const launchJobs = [...engine.jobs.values()].filter((j) => j.type === 'LAUNCH');
     const victimSummary = summary.perServer.find((s) => s.serverId === victim);
     const recovered = victim === undefined || (victimSummary !== undefined && victimSummary.failedLaunches >= 1 && victimSummary.testLaunches === 2 && victimSummary.outcome === 'succeeded');
@@ -334,6 +337,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       standalone: standaloneApps,
       allCutoverAndArchived: allDone,
       noDoubleLaunch,
+      doubleLaunches: doubles,
       injectedTestLaunchFailure: victim ? { serverId: victim, hostname: hostOf(victim), application: appOf.get(victim), recovered } : null,
       launchJobs: launchJobs.length,
       failedExecutions: failed.map((f) => ({ name: f.name, error: f.error, cause: f.cause })),
@@ -451,6 +455,7 @@ function table(r: { perServer: ServerSummary[] } & Record<string, unknown>): str
     `wave execution ${r.waveExecution}: ${r.waveStatus}`,
     ...(injected ? [`injected test-launch failure of ${injected.hostname} (${injected.application}): ${injected.recovered ? 'recovered (relaunched alone)' : 'NOT recovered'}`] : []),
     `every server CUTOVER and archived: ${r.allCutoverAndArchived ? 'yes' : 'NO'}; no double launch: ${r.noDoubleLaunch ? 'yes' : 'NO'}`,
+    ...(r.doubleLaunches as string[]).slice(0, 10).map((d) => `double launch: ${d}`),
     ...(r.failedExecutions as { name: string; error?: string }[]).map((f) => `failed: ${f.name} ${f.error ?? ''}`),
     r.ok ? 'demo: OK' : 'demo: FAILED',
   ].join('\n');

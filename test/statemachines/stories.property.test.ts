@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createAuditLog, createDocumentClient } from '../../src/adapters/aws/stores.ts';
 import type { LocalCloud } from '../../src/local/cloud/index.ts';
+import { doubleLaunches } from '../../src/local/invariants.ts';
 import { Plan, type ServerRun } from '../../src/core/contracts.ts';
 import { handler as realReconcile } from '../../functions/reconcile/handler.ts';
 import { lifecycleCloud, serverIds, until } from './lifecycle-helpers.ts';
@@ -73,22 +74,6 @@ const REGRESSIONS: Story[] = [
 
 const DECISION: Record<string, keyof Story['delays']> = { SIGNOFF: 'signoff', GO_NO_GO: 'goNoGo', FINALIZE: 'finalize', TEST_FAILURE: 'failure', CUTOVER_FAILURE: 'failure' };
 
-/** Launches of a server after one of the same kind that MGN shows LAUNCHED (from the emulator's jobs). */
-function doubleLaunches(cloud: LocalCloud): string[] {
-  const found: string[] = [];
-  const jobs = [...cloud.emulator.engine.jobs.values()].filter((j) => j.type === 'LAUNCH').sort((a, b) => a.createdAt - b.createdAt);
-  for (const id of serverIds(cloud)) {
-    for (const kind of ['START_TEST', 'START_CUTOVER'] as const) {
-      const mine = jobs.filter((j) => j.initiatedBy === kind && j.participants.some((p) => p.sourceServerID === id));
-      for (let i = 1; i < mine.length; i++) {
-        const before = mine[i - 1]?.participants.find((p) => p.sourceServerID === id);
-        if (before?.launchStatus === 'LAUNCHED') found.push(`${id}: ${kind} ${mine[i]?.jobID} after ${mine[i - 1]?.jobID} had LAUNCHED`);
-      }
-    }
-  }
-  return found;
-}
-
 async function run(s: Story): Promise<void> {
   let down = (): boolean => false;
   // the reconciler's schedule fires as always; while it is down, the function does nothing
@@ -129,7 +114,7 @@ async function run(s: Story): Promise<void> {
     );
     const ends = Object.fromEntries([...started].map(([id, arn]) => [id, cloud.host.describeExecution(arn)]));
     const problems: string[] = [];
-    problems.push(...doubleLaunches(cloud));
+    problems.push(...doubleLaunches(cloud.emulator.engine));
     for (const [id, e] of Object.entries(ends)) {
       const m = cloud.emulator.engine.servers.get(id);
       if (e.status === 'RUNNING') problems.push(`${id}: execution still RUNNING after ${Math.round((cloud.clock.now() - start) / HOUR)} h`);
