@@ -86,9 +86,16 @@ const SCHEDULE_AHEAD_MS = 5 * 60_000;
  * application's servers arrive over a while, and a tight loop would load the cloud it waits for).
  */
 async function decideWithRetries(url: string, d: LinkDecision, fetchFn: ApproverFetch): Promise<number> {
-  for (let attempt = 0, delay = 100; ; attempt++, delay = Math.min(2000, delay * 1.5)) {
+  // 400: servers still arriving at the gate (ask again soon); 5xx: the page failed, and a person tries again a
+  // few minutes later (a few times), as they would from the e-mail
+  for (let attempt = 0, delay = 100, failures = 0; ; attempt++, delay = Math.min(2000, delay * 1.5)) {
     const r = await openAndDecide(url, d, undefined, fetchFn);
     const status = r.post?.status ?? r.get.status;
+    if (status >= 500 && failures < 10) {
+      failures++;
+      await new Promise((res) => setTimeout(res, 5 * 60_000));
+      continue;
+    }
     if (status !== 400 || attempt >= 200) return status;
     await new Promise((res) => setTimeout(res, delay));
   }
