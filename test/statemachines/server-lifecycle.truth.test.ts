@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import type { LocalCloud, LocalCloudOptions } from '../../src/local/cloud/index.ts';
+import { lifecycleCloud, mgnCalls, serverIds, startServers, until } from './lifecycle-helpers.ts';
+
+/**
+ * Issue 13, "Decide from MGN's ground truth": scenarios on the local cloud where MGN is slow, loses events or
+ * is changed by hand in the console. Each runs on its own cloud in discrete-event time.
+ */
+
+const OPS = 'ops@example.com';
+
+async function withCloud(opts: LocalCloudOptions, body: (cloud: LocalCloud) => Promise<void>): Promise<void> {
+  const cloud = await lifecycleCloud(opts);
+  try {
+    await body(cloud);
+  } finally {
+    await cloud.close();
+  }
+}
+
+function mgnServer(cloud: LocalCloud, id: string) {
+  const s = cloud.emulator.engine.servers.get(id);
+  if (!s) throw new Error(`no server ${id}`);
+  return s;
+}
+
+function opsSubjects(cloud: LocalCloud): string[] {
+  return cloud.sns.outbox().filter((m) => m.endpoint === OPS).map((m) => String(m.subject));
+}
+
+/** The state whose task timed out (the last state entered before each TaskTimedOut event). */
+function timedOutStates(cloud: LocalCloud, arn: string): string[] {
+  let current = '';
+  const out: string[] = [];
+  for (const e of cloud.host.history(arn)) {
+    if (e.type.endsWith('StateEntered')) current = String(e.details?.value.name);
+    if (e.type === 'TaskTimedOut') out.push(current);
+  }
+  return out;
+}
+
+const HOUR = 3600;
+
+describe('server lifecycle: MGN ground truth', () => {
+  it('slow launches: a launch slower than the plan\'s wait timeouts times the wait out; MGN launches it later', { timeout: 60_000 }, async () => {
+    await withCloud({ servers: 2, seed: 5, faults: { slowLaunchRate: 1, slowLaunchMinS: 4 * HOUR, slowLaunchMaxS: 4 * HOUR } }, async (cloud) => {
+      const ids = serverIds(cloud);
+      const engine = cloud.emulator.engine;
+      const phase = new Map(ids.map((id) => [id, engine.slowLaunch(mgnServer(cloud, id), 1)?.phase]));
+      const arns = startServers(cloud, { ids });
+      await until('each launch wait timed out', () => arns.every((a) => timedOutStates(cloud, a).length > 0));
+      ids.forEach((id, i) => {
+        // a slow conversion outlasts launchTimeoutSeconds (3 h), a slow boot verifyTimeoutSeconds (2 h)
+        expect(timedOutStates(cloud, arns[i] as string)[0]).toBe(phase.get(id) === 'conversion' ? 'TestLaunchPoint' : 'AwaitTestVerify');
+      });
+      const [job] = [...engine.jobs.values()];
+      const started = job?.createdAt ?? Number.NaN;
+      // MGN's truth: the launch did succeed, later than the wait allowed
+      await until('MGN launched and booted both', () => ids.every((id) => mgnServer(cloud, id).launchedInstance?.firstBoot === 'SUCCEEDED'));
+      expect(engine.now() - started).toBeGreaterThan(3 * HOUR * 1000);
+      expect(mgnCalls(cloud, 'StartTest').filter((c) => c.status === 202)).toHaveLength(1);
+      for (const id of ids) expect(mgnServer(cloud, id).lastLaunch?.status).toBe('LAUNCHED');
+      // seed 5 draws one slow conversion and one slow boot: both timeouts are exercised
+      expect([...phase.values()].sort()).toEqual(['boot', 'conversion']);
+    });
+  });
+});
