@@ -73,6 +73,8 @@ export interface MgnPort {
 /** What a wait is waiting for (docs/adr, "Waiting for MGN"). */
 export type WaitCondition =
   | { kind: 'READY_FOR_TEST' }
+  /** DISCOVERED or PENDING_INSTALLATION: resolved once the agent is installed and replication starts. */
+  | { kind: 'AGENT' }
   | { kind: 'LAUNCH_RESULT'; launch: 'TEST' | 'CUTOVER'; jobId: string }
   | { kind: 'POST_LAUNCH'; jobId: string }
   | { kind: 'JOB_DONE'; jobId: string }

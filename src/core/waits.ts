@@ -8,10 +8,15 @@ import type { Clock, GateStore, JobView, MgnPort, Notifier, OpenWait, Rendezvous
  */
 
 /** What each condition reads of MGN. */
-const NEEDS_SERVER = new Set(['READY_FOR_TEST', 'POST_LAUNCH', 'CUTOVER_STATE', 'READINESS']);
+const NEEDS_SERVER = new Set(['AGENT', 'READY_FOR_TEST', 'POST_LAUNCH', 'CUTOVER_STATE', 'READINESS']);
 const NEEDS_JOB = new Set(['LAUNCH_RESULT', 'POST_LAUNCH', 'JOB_DONE']);
 
 const READY_OR_LATER = new Set(['READY_FOR_TEST', 'TESTING', 'READY_FOR_CUTOVER', 'CUTTING_OVER', 'CUTOVER']);
+
+/** Lifecycle states of a server MGN knows without an agent (imported, discovered, install pending). */
+export const NO_AGENT = new Set(['DISCOVERED', 'PENDING_INSTALLATION']);
+/** Replication states that mean an agent runs and replication has started. */
+const REPLICATING = new Set(['INITIATING', 'INITIAL_SYNC', 'BACKLOG', 'CREATING_SNAPSHOT', 'CONTINUOUS', 'RESCAN', 'STALLED', 'PAUSED']);
 
 export type WaitDeps = { mgn: MgnPort; waits: WaitStore; callbacks: TaskCallbacks; clock: Clock };
 
@@ -40,6 +45,11 @@ export function evaluate(condition: WaitCondition, serverId: string, server: Ser
   // another (older) job never answers for the one the wait names
   if (job && 'jobId' in condition && job.id !== condition.jobId) job = undefined;
   switch (condition.kind) {
+    case 'AGENT':
+      // the agent is in: MGN moved the server out of DISCOVERED / PENDING_INSTALLATION, or replication runs
+      if (!server) return undefined;
+      if (!NO_AGENT.has(server.lifeCycle) || REPLICATING.has(server.replication.state)) return { output: { lifeCycle: server.lifeCycle, replication: server.replication.state } };
+      return undefined;
     case 'READY_FOR_TEST':
       if (!server) return undefined;
       if (server.replication.lagSeconds !== null && READY_OR_LATER.has(server.lifeCycle)) return { output: { lifeCycle: server.lifeCycle } };
@@ -139,7 +149,7 @@ export async function reconcile(deps: WaitDeps): Promise<{ open: number; resolve
   if (open.length === 0) return { open: 0, resolved: 0, serverCalls: 0, jobCalls: 0 };
   const now = deps.clock.now();
   // only these read the server: UNTIL, JOB_DONE and LAUNCH_RESULT need none; LAUNCH_POINT and GATE are never polled
-  const needsServer = open.filter((w) => ['READY_FOR_TEST', 'POST_LAUNCH', 'CUTOVER_STATE', 'READINESS'].includes(w.condition.kind));
+  const needsServer = open.filter((w) => NEEDS_SERVER.has(w.condition.kind));
   const serverIds = [...new Set(needsServer.map((w) => w.serverId))];
   const jobIds = [...new Set(open.map((w) => jobIdOf(w.condition)).filter((j): j is string => j !== undefined))];
   const servers = new Map<string, ServerView>();

@@ -34,7 +34,7 @@ const RULES: [RegExp, Phase | null][] = [
   [/Cutover|TrafficSwitch/, 'cutover'],
   [/Soak|Sign(ed)?[Oo]ff|RevertAfterRejection/, 'soak'],
   [/Test|ActionFailed|VerifyTimeout/, 'test'],
-  [/NotReady|AwaitReady|Replication|NotMigratable/, 'replication'],
+  [/NotReady|AwaitReady|Replication|NotMigratable|Agent/, 'replication'],
 ];
 
 /** The phase a state name stands for, or null when it stands for none. */

@@ -45,6 +45,12 @@ const withActions = (discovered: boolean, ...actions: { name: string; status: st
 type Row = { when: string; condition: WaitCondition; server?: ServerView; job?: JobView; now?: Date; then: Outcome | undefined };
 
 const table: Record<WaitCondition['kind'], Row[]> = {
+  AGENT: [
+    { when: 'MGN knows the server without an agent (DISCOVERED)', condition: { kind: 'AGENT' }, server: serverView(S, { lifeCycle: 'DISCOVERED', replication: { state: 'STOPPED', lagSeconds: null } }), then: undefined },
+    { when: 'the agent install is pending', condition: { kind: 'AGENT' }, server: serverView(S, { lifeCycle: 'PENDING_INSTALLATION', replication: { state: 'STOPPED', lagSeconds: null } }), then: undefined },
+    { when: 'the agent is in and replication started (NOT_READY)', condition: { kind: 'AGENT' }, server: serverView(S, { lifeCycle: 'NOT_READY', replication: { state: 'INITIATING', lagSeconds: null } }), then: { output: { lifeCycle: 'NOT_READY', replication: 'INITIATING' } } },
+    { when: 'MGN does not know the server', condition: { kind: 'AGENT' }, then: undefined },
+  ],
   READY_FOR_TEST: [
     { when: 'the initial sync is running (NOT_READY)', condition: { kind: 'READY_FOR_TEST' }, server: serverView(S, { lifeCycle: 'NOT_READY', replication: { state: 'INITIAL_SYNC', lagSeconds: null } }), then: undefined },
     { when: 'the server is READY_FOR_TEST', condition: { kind: 'READY_FOR_TEST' }, server: serverView(S, { lifeCycle: 'READY_FOR_TEST' }), then: { output: { lifeCycle: 'READY_FOR_TEST' } } },

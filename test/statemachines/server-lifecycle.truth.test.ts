@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LocalCloud, LocalCloudOptions } from '../../src/local/cloud/index.ts';
-import { lifecycleCloud, mgnCalls, serverIds, startServers, until } from './lifecycle-helpers.ts';
+import { lifecycleCloud, mgnCalls, serverIds, startServers, statePath, until } from './lifecycle-helpers.ts';
 
 /**
  * Issue 13, "Decide from MGN's ground truth": scenarios on the local cloud where MGN is slow, loses events or
@@ -22,6 +22,19 @@ function mgnServer(cloud: LocalCloud, id: string) {
   const s = cloud.emulator.engine.servers.get(id);
   if (!s) throw new Error(`no server ${id}`);
   return s;
+}
+
+/** The emulator's control route for one server (README "The MGN emulator"). */
+async function inject(cloud: LocalCloud, serverId: string, body: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${cloud.endpoints.mgn}/_emulator/servers/${serverId}/inject`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect(res.status, await res.clone().text()).toBe(200);
+  await res.body?.cancel();
+}
+
+/** Let simulated time pass (the discrete clock jumps to each next thing that happens). */
+async function elapse(cloud: LocalCloud, seconds: number): Promise<void> {
+  const until_ = cloud.emulator.engine.now() + seconds * 1000;
+  await until(`${seconds} s of simulated time`, () => cloud.emulator.engine.now() >= until_);
 }
 
 function opsSubjects(cloud: LocalCloud): string[] {
@@ -62,6 +75,27 @@ describe('server lifecycle: MGN ground truth', () => {
       for (const id of ids) expect(mgnServer(cloud, id).lastLaunch?.status).toBe('LAUNCHED');
       // seed 5 draws one slow conversion and one slow boot: both timeouts are exercised
       expect([...phase.values()].sort()).toEqual(['boot', 'conversion']);
+    });
+  });
+
+  it('a DISCOVERED or PENDING_INSTALLATION server waits for the agent, then routes on MGN\'s state', { timeout: 60_000 }, async () => {
+    await withCloud({ servers: 1 }, async (cloud) => {
+      const [id] = serverIds(cloud) as [string];
+      // MGN knows the server (imported, discovered through vCenter) but no agent runs on it yet
+      await inject(cloud, id, { agent: 'DISCOVERED' });
+      const [arn] = startServers(cloud, { ids: [id] }) as [string];
+      await until('waiting for the agent', () => statePath(cloud, arn).includes('AwaitAgent'));
+      await elapse(cloud, 6 * HOUR);
+      expect(cloud.host.describeExecution(arn).status).toBe('RUNNING');
+      await inject(cloud, id, { agent: 'PENDING_INSTALLATION' });
+      await elapse(cloud, 2 * HOUR);
+      expect(statePath(cloud, arn)).toEqual(['Init', 'Route', 'RouteChoice', 'AwaitAgent']);
+      // the agent is installed: replication starts (NOT_READY), the reconciler sees it and Route sends it on
+      await inject(cloud, id, { agent: 'INSTALLED' });
+      await until('the test launch', () => mgnCalls(cloud, 'StartTest').some((c) => c.status === 202));
+      expect(statePath(cloud, arn).slice(0, 8)).toEqual(['Init', 'Route', 'RouteChoice', 'AwaitAgent', 'Route', 'RouteChoice', 'AwaitReady', 'TestLaunchPoint']);
+      expect(cloud.host.describeExecution(arn).status).toBe('RUNNING');
+      expect(mgnServer(cloud, id).lifeCycle.state).toBe('TESTING');
     });
   });
 });

@@ -298,6 +298,29 @@ export class MgnEngine {
     this.beginInitiation(s);
   }
 
+  /**
+   * The agent side of a server MGN knows without one (imported, or discovered through vCenter or a
+   * connector): `DISCOVERED` (no agent), `PENDING_INSTALLATION` (an install is running), or `INSTALLED` (the
+   * agent registers: NOT_READY, and replication initiation begins).
+   */
+  setAgent(s: Server, agent: 'DISCOVERED' | 'PENDING_INSTALLATION' | 'INSTALLED'): void {
+    if (agent === 'INSTALLED') {
+      if (s.lifeCycle.state !== 'DISCOVERED' && s.lifeCycle.state !== 'PENDING_INSTALLATION') return;
+      s.lifeCycle.state = 'NOT_READY';
+      s.lifeCycle.addedToServiceAt = this.now();
+      this.startReplication(s);
+      return;
+    }
+    if (s.lifeCycle.state !== 'DISCOVERED' && s.lifeCycle.state !== 'PENDING_INSTALLATION') {
+      this.stop(s);
+      s.repl.launchable = false;
+      s.repl.syncBase = 0;
+      s.repl.lagSince = undefined;
+      s.repl.backlogBytes = 0;
+    }
+    s.lifeCycle.state = agent;
+  }
+
   retry(s: Server): void {
     s.repl.runs++;
     this.resumeInitiation(s);
