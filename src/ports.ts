@@ -56,8 +56,13 @@ export interface MgnPort {
   describeServers(ids: readonly string[]): Promise<ServerView[]>;
   /** Every source server of the account (archived included): resolving a wave file's hostnames. */
   listServers(): Promise<ServerView[]>;
-  /** Apply launch settings (UpdateLaunchConfiguration) and post-launch actions (PutSourceServerAction). */
-  applyLaunchSettings(id: string, launch: Record<string, unknown> | undefined, actions: Record<string, unknown>[] | undefined): Promise<void>;
+  /**
+   * Apply launch settings (UpdateLaunchConfiguration) and post-launch actions (PutSourceServerAction); then
+   * remove the actions named in `removeActionIds` that MGN still has (ListSourceServerActions, then
+   * RemoveSourceServerAction): the ones an earlier plan put there and this plan no longer has. Returns the
+   * ids removed.
+   */
+  applyLaunchSettings(id: string, launch: Record<string, unknown> | undefined, actions: Record<string, unknown>[] | undefined, removeActionIds?: readonly string[]): Promise<{ removed: string[] }>;
   describeJobs(ids: readonly string[]): Promise<JobView[]>;
   /** Jobs created at or after `since` (ISO), newest first. */
   jobsSince(since: string): Promise<JobView[]>;
@@ -305,6 +310,8 @@ export interface ServerOutcome {
   status: ExecutionStatus;
   /** false between recording a start and Step Functions confirming it (a start to make again). */
   confirmed?: boolean;
+  /** The post-launch action ids the plan put on the server at this admission (the next one removes the ones dropped). */
+  postLaunchActionIds?: string[];
   error?: string;
   cause?: string;
   at: string;

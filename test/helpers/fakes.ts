@@ -225,9 +225,12 @@ export class FakeMgn implements MgnPort {
     return this.call('listServers', [], undefined, () => [...this.servers.values()].map(copy));
   }
 
-  async applyLaunchSettings(id: string, launch: Record<string, unknown> | undefined, actions: Record<string, unknown>[] | undefined): Promise<void> {
-    await this.call('applyLaunchSettings', [id], undefined, () => {
+  async applyLaunchSettings(id: string, launch: Record<string, unknown> | undefined, actions: Record<string, unknown>[] | undefined, removeActionIds: readonly string[] = []): Promise<{ removed: string[] }> {
+    return this.call('applyLaunchSettings', [id], undefined, () => {
+      const had = this.launchSettings.get(id)?.actions ?? [];
+      const removed = removeActionIds.filter((r) => had.some((a) => a.actionId === r) && !(actions ?? []).some((a) => a.actionId === r));
       this.launchSettings.set(id, { ...(launch ? { launch } : {}), ...(actions ? { actions } : {}) });
+      return { removed };
     });
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LocalCloud, LocalCloudOptions } from '../../src/local/cloud/index.ts';
-import { lifecycleCloud, mgnCalls, serverIds, startServers, statePath, until } from './lifecycle-helpers.ts';
+import { autoApprove, lifecycleCloud, mgnCalls, serverIds, startServers, startWave, statePath, until, waveOf } from './lifecycle-helpers.ts';
 
 /**
  * Issue 13, "Decide from MGN's ground truth": scenarios on the local cloud where MGN is slow, loses events or
@@ -96,6 +96,41 @@ describe('server lifecycle: MGN ground truth', () => {
       expect(statePath(cloud, arn).slice(0, 8)).toEqual(['Init', 'Route', 'RouteChoice', 'AwaitAgent', 'Route', 'RouteChoice', 'AwaitReady', 'TestLaunchPoint']);
       expect(cloud.host.describeExecution(arn).status).toBe('RUNNING');
       expect(mgnServer(cloud, id).lifeCycle.state).toBe('TESTING');
+    });
+  });
+
+  it('launch settings are applied at every admission; post-launch actions dropped from the plan are removed from MGN', { timeout: 90_000 }, async () => {
+    await withCloud({ servers: 1 }, async (cloud) => {
+      const [id] = serverIds(cloud) as [string];
+      const stop = autoApprove(cloud, { failure: 'rollback' });
+      try {
+        const action = (name: string, order: number, mustSucceedForCutover: boolean) => ({ actionId: name, actionName: name, documentIdentifier: `Company-${name}`, order, active: true, mustSucceedForCutover });
+        // run 1: copy tags, two actions; the smoke test fails, the server is rolled back
+        const wave = waveOf(cloud, { standalone: 1, defaults: { failurePolicy: 'continue' } });
+        const app = wave.applications[0] as (typeof wave.applications)[number];
+        app.servers[0] = { id, launch: { copyTags: true }, postLaunchActions: [action('smoke-test', 1001, true), action('cleanup', 1002, false)] };
+        await inject(cloud, id, { failPostLaunchAction: 'smoke-test' });
+        const first = await cloud.host.settled(await startWave(cloud, wave));
+        expect(first.error).toBe('WaveIncomplete');
+        expect(mgnServer(cloud, id).launchConfig.copyTags).toBe(true);
+        expect([...mgnServer(cloud, id).actions.keys()].sort()).toEqual(['cleanup', 'smoke-test']);
+
+        // run 2 of the same wave, its file changed: no tag copy, the cleanup action dropped
+        app.servers[0] = { id, launch: { copyTags: false }, postLaunchActions: [action('smoke-test', 1001, true)] };
+        // (the rollback's TERMINATE job may still run: MGN refuses the update until it ends, admission retries)
+        await startWave(cloud, wave, 'wave-1-2');
+        await until('the second attempt', () => cloud.host.listExecutions(cloud.stateMachineArn('serverLifecycle')).length === 2);
+        expect(mgnServer(cloud, id).launchConfig.copyTags).toBe(false);
+        expect([...mgnServer(cloud, id).actions.keys()]).toEqual(['smoke-test']);
+        expect(mgnCalls(cloud, 'UpdateLaunchConfiguration').filter((c) => c.status === 200)).toHaveLength(2);
+        expect(mgnCalls(cloud, 'RemoveSourceServerAction').filter((c) => c.status < 300)).toHaveLength(1);
+        // the launch settings were in MGN before the second test launch
+        const seqs = (op: string, status: number) => cloud.emulator.http.log.filter((r) => r.operation === op && r.status === status).map((r) => r.seq);
+        await until('the second test launch', () => seqs('StartTest', 202).length === 2);
+        expect(seqs('UpdateLaunchConfiguration', 200)[1] as number).toBeLessThan(seqs('StartTest', 202)[1] as number);
+      } finally {
+        stop();
+      }
     });
   });
 });
