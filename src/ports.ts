@@ -28,6 +28,10 @@ export interface ServerView {
     lagSeconds: number | null;
     backlogBytes: number;
     error?: string;
+    /** MGN's rawError with the stall (dataReplicationError.rawError). */
+    rawError?: string;
+    /** The initiation step MGN shows FAILED (dataReplicationInitiation.steps), during a stall in initiation. */
+    failedStep?: string;
   };
   lastTest: { jobId?: string; initiatedAt?: string };
   lastCutover: { jobId?: string; initiatedAt?: string; finalizedAt?: string };
@@ -342,4 +346,40 @@ export interface WaveStore {
   unpark(wave: string): Promise<string | undefined>;
   putReport(wave: string, report: unknown): Promise<void>;
   getReport(wave: string): Promise<unknown>;
+}
+
+/**
+ * One stall of a server's data replication, as mgn-flow saw it in MGN (docs/adr/0004, "Stalls"): when it
+ * began and ended, MGN's dataReplicationError, the initiation step that failed, and who noticed (MGN's event
+ * or the reconciler, when the event was lost).
+ */
+export interface StallEpisode {
+  serverId: string;
+  startedAt: string;
+  endedAt?: string;
+  durationSeconds?: number;
+  error?: string;
+  rawError?: string;
+  failedStep?: string;
+  /** What told mgn-flow: MGN's "Data Replication Stalled Change" event, or the reconciler reading MGN. */
+  detectedBy: 'event' | 'reconcile';
+  endedBy?: 'event' | 'reconcile' | 'restall';
+  /** After the go/no-go (source quiesced): evidence only, no alert, no retry. */
+  evidenceOnly?: boolean;
+  /** When mgn-flow asked MGN to retry replication (RetryDataReplication) in this episode. */
+  retriedAt?: string;
+  /** Ops were told. */
+  alerted?: boolean;
+}
+
+/** The stall history, per server (evidence for approvers and `wave status`). */
+export interface StallStore {
+  /** Every episode of the server, oldest first (the last ones, at most 50). */
+  list(serverId: string): Promise<StallEpisode[]>;
+  /** Open an episode unless one is open: true if this call opened it. */
+  start(episode: StallEpisode): Promise<boolean>;
+  /** Record on the open episode (started at `startedAt`) that replication was retried / ops were told. */
+  mark(serverId: string, startedAt: string, fields: { retriedAt?: string; alerted?: boolean }): Promise<void>;
+  /** End the open episode (started at `startedAt`): false if it is not open any more. */
+  end(serverId: string, startedAt: string, at: string, by: NonNullable<StallEpisode['endedBy']>): Promise<boolean>;
 }

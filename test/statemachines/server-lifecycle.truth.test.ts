@@ -1,4 +1,10 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { createStallStore } from '../../src/adapters/aws/stalls.ts';
+import { createDocumentClient } from '../../src/adapters/aws/stores.ts';
+import type { StallEpisode } from '../../src/ports.ts';
+import { cliCloud } from '../cli/cloud-helpers.ts';
+import { run } from '../cli/helpers.ts';
 import type { LocalCloud, LocalCloudOptions } from '../../src/local/cloud/index.ts';
 import { autoApprove, lifecycleCloud, mgnCalls, serverIds, startServers, startWave, statePath, until, waveOf } from './lifecycle-helpers.ts';
 
@@ -29,6 +35,23 @@ async function inject(cloud: LocalCloud, serverId: string, body: Record<string, 
   const res = await fetch(`${cloud.endpoints.mgn}/_emulator/servers/${serverId}/inject`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   expect(res.status, await res.clone().text()).toBe(200);
   await res.body?.cancel();
+}
+
+/** The emulator's control routes (faults: merged). */
+async function emulator(cloud: LocalCloud, path: string, body: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${cloud.endpoints.mgn}/_emulator${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect(res.status, await res.clone().text()).toBe(200);
+  await res.body?.cancel();
+}
+
+/** The stall history as stored in DynamoDB. */
+async function stallHistory(cloud: LocalCloud, id: string): Promise<StallEpisode[]> {
+  const ddb = new DynamoDBClient({ region: cloud.info.region, endpoint: cloud.endpoints.dynamodb, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  try {
+    return await createStallStore(createDocumentClient(ddb), String(cloud.env.STATE_TABLE)).list(id);
+  } finally {
+    ddb.destroy();
+  }
 }
 
 /** Let simulated time pass (the discrete clock jumps to each next thing that happens). */
@@ -132,5 +155,60 @@ describe('server lifecycle: MGN ground truth', () => {
         stop();
       }
     });
+  });
+
+  it('lost stall and not-stalled events: the reconciler finds the stall in MGN, tells ops once, retries; the history is evidence', { timeout: 120_000 }, async () => {
+    const c = await cliCloud({ servers: 1, start: 'agent-installed' });
+    const { cloud } = c;
+    const stop = autoApprove(cloud, { skip: (gate) => gate === 'SIGNOFF' });
+    try {
+      const [id] = serverIds(cloud) as [string];
+      // no recovery by itself: only RetryDataReplication brings replication back
+      await emulator(cloud, '/faults', { stallRecoverAfterS: 0 });
+      const wave = waveOf(cloud, { standalone: 1 });
+      await startWave(cloud, wave);
+      const arn = () => cloud.host.listExecutions(cloud.stateMachineArn('serverLifecycle'))[0]?.executionArn ?? '';
+      await until('waiting for READY_FOR_TEST', () => arn() !== '' && statePath(cloud, arn()).includes('AwaitReady'));
+      expect(mgnServer(cloud, id).repl.state).toBe('INITIATING');
+      // MGN's stall event, and later its not-stalled event, are lost
+      await emulator(cloud, '/faults', { eventDropRate: 1 });
+      await inject(cloud, id, { stall: 'FAILED_TO_BOOT_REPLICATION_SERVER' });
+      const failedStep = mgnServer(cloud, id).repl.failedStep;
+      expect(failedStep).toBeDefined();
+      await until('RetryDataReplication', () => mgnCalls(cloud, 'RetryDataReplication').length > 0);
+      await until('the episode closed', async () => (await stallHistory(cloud, id)).some((e) => e.endedAt !== undefined));
+      await emulator(cloud, '/faults', { eventDropRate: 0 });
+      expect(cloud.emulator.engine.events.delivered.filter((d) => d.event['detail-type'] === 'MGN Source Server Data Replication Stalled Change')).toEqual([]);
+
+      const [episode] = await stallHistory(cloud, id);
+      expect(episode).toMatchObject({ serverId: id, detectedBy: 'reconcile', endedBy: 'reconcile', error: 'FAILED_TO_BOOT_REPLICATION_SERVER', alerted: true });
+      expect(episode?.failedStep).toMatch(/^[A-Z_]+$/);
+      expect(episode?.durationSeconds).toBeGreaterThan(0);
+      expect(episode?.retriedAt).toBeDefined();
+      expect(mgnCalls(cloud, 'RetryDataReplication')).toEqual([{ status: 200, ids: [id] }]);
+      const told = cloud.sns.outbox().filter((m) => m.endpoint === OPS && String(m.subject).startsWith('Replication stalled'));
+      expect(told.map((m) => m.subject)).toEqual([`Replication stalled: ${id}`]);
+      expect(told[0]?.message).toContain("the reconciler found it in MGN");
+
+      // replication resumed: the server becomes ready, is tested, and the sign-off request carries the history
+      await until('the sign-off request', () => cloud.sns.outbox().some((m) => m.attributes.kind?.StringValue === 'request' && m.attributes.gate?.StringValue === 'SIGNOFF'), 90_000);
+      const request = cloud.sns.outbox().find((m) => m.attributes.kind?.StringValue === 'request' && m.attributes.gate?.StringValue === 'SIGNOFF');
+      expect(request?.message).toContain('replication history: 1 stall');
+      expect(request?.message).toContain(`FAILED_TO_BOOT_REPLICATION_SERVER at ${episode?.failedStep}`);
+      expect(mgnCalls(cloud, 'RetryDataReplication')).toHaveLength(1);
+
+      // and `wave status` shows it
+      const status = await run(['--json', 'wave', 'status', wave.name]);
+      expect(status.code).toBe(0);
+      const doc = JSON.parse(status.stdout) as { servers: { serverId: string; stalled: string; stalls: StallEpisode[] }[] };
+      const row = doc.servers.find((r) => r.serverId === id);
+      expect(row?.stalls).toHaveLength(1);
+      expect(row?.stalled).toContain('1 stall');
+      const human = await run(['wave', 'status', wave.name]);
+      expect(human.stdout).toContain('replication: 1 stall');
+    } finally {
+      stop();
+      await c.close();
+    }
   });
 });

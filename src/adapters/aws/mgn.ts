@@ -68,6 +68,8 @@ export function toServerView(s: SourceServer): ServerView {
       lagSeconds: repl?.lagDuration ? parseIsoDuration(repl.lagDuration) : null,
       backlogBytes: (repl?.replicatedDisks ?? []).reduce((sum, d) => sum + (d.backloggedStorageBytes ?? 0), 0),
       error: repl?.dataReplicationError?.error,
+      rawError: repl?.dataReplicationError?.rawError,
+      failedStep: repl?.dataReplicationInitiation?.steps?.find((st) => st.status === 'FAILED')?.name,
     }),
     lastTest: defined({ jobId: life?.lastTest?.initiated?.jobID, initiatedAt: life?.lastTest?.initiated?.apiCallDateTime }),
     lastCutover: defined({
