@@ -1,4 +1,5 @@
 import type { Clock, GateStore, JobView, MgnPort, Notifier, OpenWait, RendezvousStore, ServerView, StallStore, TaskCallbacks, WaitCondition, WaitStore } from '../ports.ts';
+import { consoleDrift } from './drift.ts';
 import { observeReplication } from './stalls.ts';
 
 /**
@@ -145,7 +146,8 @@ export async function registerWait(deps: WaitDeps, wait: Omit<OpenWait, 'created
 
 /**
  * What the reconciler does besides resolving waits, when its deps carry them: recover lost stall and
- * not-stalled events from MGN's state (src/core/stalls.ts).
+ * not-stalled events from MGN's state (src/core/stalls.ts), and notice console drift of parked servers
+ * (src/core/drift.ts).
  */
 export type ReconcileExtras = { stalls: StallStore; notifier: Notifier; onceKey(key: string, ttlSeconds: number): Promise<boolean>; maxStallRetries: number; mgn: Pick<MgnPort, 'retryDataReplication'> };
 
@@ -154,7 +156,7 @@ export type ReconcileExtras = { stalls: StallStore; notifier: Notifier; onceKey(
  * extras it reads the server of every open wait (a running execution) and recovers the stall and not-stalled
  * events MGN did not deliver.
  */
-export async function reconcile(deps: WaitDeps, watch?: ReconcileExtras): Promise<{ open: number; resolved: number; serverCalls: number; jobCalls: number; stalls?: Record<string, number> }> {
+export async function reconcile(deps: WaitDeps, watch?: ReconcileExtras): Promise<{ open: number; resolved: number; serverCalls: number; jobCalls: number; stalls?: Record<string, number>; drifted?: number }> {
   // eventually consistent (an index): a wait written a moment ago is seen at the next run; each resolution is conditional
   const open = await deps.waits.list({ consistent: false });
   if (open.length === 0) return { open: 0, resolved: 0, serverCalls: 0, jobCalls: 0 };
@@ -177,22 +179,41 @@ export async function reconcile(deps: WaitDeps, watch?: ReconcileExtras): Promis
     for (const j of await deps.mgn.describeJobs(jobIds.slice(i, i + 200))) jobs.set(j.id, j);
   }
   let resolved = 0;
+  const done = new Set<string>();
   for (const w of open) {
     const jobId = jobIdOf(w.condition);
     const outcome = evaluate(w.condition, w.serverId, servers.get(w.serverId), jobId ? jobs.get(jobId) : undefined, now);
-    if (outcome && (await resolve(deps, w, outcome))) resolved++;
+    if (outcome && (await resolve(deps, w, outcome))) {
+      resolved++;
+      done.add(w.token);
+    }
   }
   if (!watch) return { open: open.length, resolved, serverCalls, jobCalls };
   const stalls: Record<string, number> = {};
   const x = { ...watch, clock: deps.clock };
+  let drifted = 0;
   for (const w of open) {
     const server = servers.get(w.serverId);
+    // console drift: a parked server changed by hand is told to ops once and routed on MGN's new state
+    const drift = done.has(w.token) ? undefined : consoleDrift(w, server);
+    if (drift) {
+      // only the one that takes the wait (the index may show a wait already gone) routes and tells ops
+      if (!(await resolve(deps, w, { error: 'ConsoleDrift', cause: drift }))) continue;
+      drifted++;
+      await watch.notifier.ops({
+        subject: `Changed in MGN by hand: ${w.serverId}`,
+        text: `${w.serverId} was waiting in ${w.state} and ${drift}. mgn-flow follows MGN: the server goes back to Route, which continues from MGN's state (or ends it, naming why).`,
+        key: `drift#${w.executionArn}#${w.state}#${w.createdAt}`,
+        attributes: { event: 'ConsoleDrift', server: w.serverId },
+      });
+      continue;
+    }
     if (!server) continue;
     // one server's failure (a throttled write) does not stop the others; the next run tries again
     const action = await observeReplication(x, server, { via: 'reconcile', quiesced: AFTER_QUIESCE.has(w.state) }).catch(() => undefined);
     if (action && action !== 'known') stalls[action] = (stalls[action] ?? 0) + 1;
   }
-  return { open: open.length, resolved, serverCalls, jobCalls, stalls };
+  return { open: open.length, resolved, serverCalls, jobCalls, stalls, drifted };
 }
 
 /** States after the go/no-go (source quiesced): replication stalls there are evidence, not alerts. */

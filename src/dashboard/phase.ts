@@ -25,7 +25,7 @@ export type Status = 'running' | 'waiting' | 'succeeded' | 'failed' | 'aborted';
  * phases lead to): look at the state before it, then at MGN.
  */
 const RULES: [RegExp, Phase | null][] = [
-  [/^(Init|Route|RouteChoice)$/, null],
+  [/^(Init|Route|RouteChoice|ConsoleDrift)$/, null],
   [/^(GateExpired|StoppedByDecision|RolledBack)$/, null],
   [/^ArchiveChoice$/, 'finalize'],
   [/Archive|^Done$/, 'archived'],

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ChangeServerLifeCycleStateCommand, DisconnectFromServiceCommand, FinalizeCutoverCommand, MgnClient } from '@aws-sdk/client-mgn';
 import { describe, expect, it } from 'vitest';
 import { createStallStore } from '../../src/adapters/aws/stalls.ts';
 import { createDocumentClient } from '../../src/adapters/aws/stores.ts';
@@ -6,7 +7,7 @@ import type { StallEpisode } from '../../src/ports.ts';
 import { cliCloud } from '../cli/cloud-helpers.ts';
 import { run } from '../cli/helpers.ts';
 import type { LocalCloud, LocalCloudOptions } from '../../src/local/cloud/index.ts';
-import { autoApprove, lifecycleCloud, mgnCalls, serverIds, startServers, startWave, statePath, until, waveOf } from './lifecycle-helpers.ts';
+import { autoApprove, decideWhenAsked, lifecycleCloud, mgnCalls, serverIds, startServers, startWave, statePath, until, waveOf } from './lifecycle-helpers.ts';
 
 /**
  * Issue 13, "Decide from MGN's ground truth": scenarios on the local cloud where MGN is slow, loses events or
@@ -210,5 +211,54 @@ describe('server lifecycle: MGN ground truth', () => {
       stop();
       await c.close();
     }
+  });
+
+  it('console drift: a parked server changed by hand in MGN is told to ops once and routed on MGN\'s new state', { timeout: 90_000 }, async () => {
+    await withCloud({ servers: 2 }, async (cloud) => {
+      const [a, b] = serverIds(cloud) as [string, string];
+      const mgn = new MgnClient({ region: cloud.info.region, endpoint: cloud.endpoints.mgn, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      const parkedIn = (arn: string, state: string) => until(`${state}`, () => statePath(cloud, arn).at(-1) === state && cloud.host.describeExecution(arn).status === 'RUNNING');
+      const drifts = () => opsSubjects(cloud).filter((x) => x.startsWith('Changed in MGN by hand'));
+      try {
+        const [arnA] = startServers(cloud, { ids: [a], application: 'app-a', plan: { soakSeconds: 7 * 86400 } }) as [string];
+        const [arnB] = startServers(cloud, { ids: [b], application: 'app-b' }) as [string];
+
+        // A soaks; someone marks it ready for cutover in the console: it goes on from READY_FOR_CUTOVER
+        await parkedIn(arnA, 'Soak');
+        await mgn.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: a, lifeCycle: { state: 'READY_FOR_CUTOVER' } }));
+        await parkedIn(arnA, 'GoNoGo');
+        const pathA = statePath(cloud, arnA);
+        await until('the first drift told', () => drifts().length === 1);
+        expect(pathA.slice(pathA.indexOf('Soak'))).toEqual(['Soak', 'ConsoleDrift', 'Route', 'RouteChoice', 'CheckCutoverWindow', 'InCutoverWindow', 'GoNoGo']);
+        expect(drifts()).toEqual([`Changed in MGN by hand: ${a}`]);
+        // then someone disconnects it while it waits for the go/no-go: it ends, named
+        await mgn.send(new DisconnectFromServiceCommand({ sourceServerID: a }));
+        const endedA = await cloud.host.settled(arnA);
+        expect({ status: endedA.status, error: endedA.error }).toEqual({ status: 'FAILED', error: 'ServerNotMigratable' });
+        expect(statePath(cloud, arnA).slice(-4)).toEqual(['GoNoGo', 'ConsoleDrift', 'Route', 'NotMigratable']);
+        await until('the second drift told', () => drifts().length === 2);
+        expect(drifts()).toEqual([`Changed in MGN by hand: ${a}`, `Changed in MGN by hand: ${a}`]);
+
+        // B waits at the finalize gate; someone finalizes the cutover in the console: it is archived and done
+        await decideWhenAsked(cloud, 'wave-1#app-b#SIGNOFF#1', 'approve');
+        await decideWhenAsked(cloud, 'wave-1#app-b#GO_NO_GO#1-0', 'approve', { quiesced: true });
+        await parkedIn(arnB, 'FinalizeGate');
+        await mgn.send(new FinalizeCutoverCommand({ sourceServerID: b }));
+        const endedB = await cloud.host.settled(arnB);
+        expect({ status: endedB.status, error: endedB.error }).toEqual({ status: 'SUCCEEDED', error: undefined });
+        expect(statePath(cloud, arnB).slice(-6)).toEqual(['FinalizeGate', 'ConsoleDrift', 'Route', 'RouteChoice', 'Archive', 'Done']);
+        expect(mgnServer(cloud, b)).toMatchObject({ isArchived: true, lifeCycle: { state: 'CUTOVER' } });
+        // mgn-flow made no finalize of its own, and no launch beyond the planned ones
+        expect(mgnCalls(cloud, 'FinalizeCutover').filter((c) => c.status === 200)).toHaveLength(1);
+        expect(mgnCalls(cloud, 'StartCutover').filter((c) => c.status === 202)).toHaveLength(1);
+        await until('the third drift told', () => drifts().length === 3);
+        const text = cloud.sns.outbox().filter((m) => m.endpoint === OPS && String(m.subject).startsWith('Changed in MGN by hand')).map((m) => m.message);
+        expect(text[0]).toContain('MGN shows READY_FOR_CUTOVER where Soak expects TESTING');
+        expect(text[1]).toContain('MGN shows DISCONNECTED where GoNoGo expects READY_FOR_CUTOVER');
+        expect(text[2]).toContain('MGN shows CUTOVER where FinalizeGate expects CUTTING_OVER');
+      } finally {
+        mgn.destroy();
+      }
+    });
   });
 });
