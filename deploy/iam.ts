@@ -67,7 +67,7 @@ export const PORTS: Record<string, Statement[]> = {
   points: [...table('GetItem', 'UpdateItem'), allow(['dynamodb:Query'], [TABLE_INDEXES])],
   gates: [...table('GetItem', 'PutItem', 'UpdateItem'), allow(['dynamodb:Query'], [TABLE_INDEXES])],
   links: table('GetItem', 'PutItem', 'UpdateItem', 'Scan'),
-  stalls: table('GetItem', 'UpdateItem'),
+  stalls: [...table('GetItem', 'UpdateItem'), allow(['dynamodb:Query'], [TABLE_INDEXES])],
   audit: table('PutItem', 'Scan'),
   waves: table('GetItem', 'PutItem', 'DeleteItem', 'Scan'),
   dedupe,

@@ -376,6 +376,8 @@ export interface StallEpisode {
 export interface StallStore {
   /** Every episode of the server, oldest first (the last ones, at most 50). */
   list(serverId: string): Promise<StallEpisode[]>;
+  /** The servers with an open episode (one index query: the reconciler reads no history of a healthy server). */
+  openServers(): Promise<string[]>;
   /** Open an episode unless one is open: true if this call opened it. */
   start(episode: StallEpisode): Promise<boolean>;
   /** Record on the open episode (started at `startedAt`) that replication was retried / ops were told. */

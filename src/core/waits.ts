@@ -191,6 +191,9 @@ export async function reconcile(deps: WaitDeps, watch?: ReconcileExtras): Promis
   if (!watch) return { open: open.length, resolved, serverCalls, jobCalls };
   const stalls: Record<string, number> = {};
   const x = { ...watch, clock: deps.clock };
+  // the history is read only for a server MGN shows stalled or one with an open episode (one index query)
+  const openStalls = new Set(await watch.stalls.openServers());
+  const observed = new Set<string>();
   let drifted = 0;
   for (const w of open) {
     const server = servers.get(w.serverId);
@@ -208,7 +211,9 @@ export async function reconcile(deps: WaitDeps, watch?: ReconcileExtras): Promis
       });
       continue;
     }
-    if (!server) continue;
+    if (!server || observed.has(server.id)) continue;
+    observed.add(server.id);
+    if (server.replication.state !== 'STALLED' && !openStalls.has(server.id)) continue;
     // one server's failure (a throttled write) does not stop the others; the next run tries again
     const action = await observeReplication(x, server, { via: 'reconcile', quiesced: AFTER_QUIESCE.has(w.state) }).catch(() => undefined);
     if (action && action !== 'known') stalls[action] = (stalls[action] ?? 0) + 1;

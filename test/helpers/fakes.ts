@@ -785,6 +785,9 @@ export class FakeStallStore implements StallStore {
   async list(serverId: string): Promise<StallEpisode[]> {
     return structuredClone(this.byServer.get(serverId) ?? []);
   }
+  async openServers(): Promise<string[]> {
+    return [...this.byServer].filter(([, list]) => list.some((e) => e.endedAt === undefined)).map(([id]) => id);
+  }
   async start(episode: StallEpisode): Promise<boolean> {
     const list = this.byServer.get(episode.serverId) ?? [];
     if (list.some((e) => e.endedAt === undefined)) return false;
