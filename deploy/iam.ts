@@ -67,6 +67,7 @@ export const PORTS: Record<string, Statement[]> = {
   points: [...table('GetItem', 'UpdateItem'), allow(['dynamodb:Query'], [TABLE_INDEXES])],
   gates: [...table('GetItem', 'PutItem', 'UpdateItem'), allow(['dynamodb:Query'], [TABLE_INDEXES])],
   links: table('GetItem', 'PutItem', 'UpdateItem', 'Scan'),
+  stalls: [...table('GetItem', 'UpdateItem'), allow(['dynamodb:Query'], [TABLE_INDEXES])],
   audit: table('PutItem', 'Scan'),
   waves: table('GetItem', 'PutItem', 'DeleteItem', 'Scan'),
   dedupe,
@@ -90,7 +91,7 @@ export const PORTS: Record<string, Statement[]> = {
   'mgn.markAsArchived': [allow(['mgn:MarkAsArchived'], [SOURCE_SERVERS])],
   'mgn.retryDataReplication': [allow(['mgn:RetryDataReplication'], [SOURCE_SERVERS])],
   'mgn.listServers': [allow(['mgn:DescribeSourceServers'], [ANY])],
-  'mgn.applyLaunchSettings': [allow(['mgn:UpdateLaunchConfiguration', 'mgn:PutSourceServerAction'], [SOURCE_SERVERS])],
+  'mgn.applyLaunchSettings': [allow(['mgn:UpdateLaunchConfiguration', 'mgn:PutSourceServerAction', 'mgn:ListSourceServerActions', 'mgn:RemoveSourceServerAction'], [SOURCE_SERVERS])],
 };
 
 // What AWS does with the caller's rights behind a command --------------------------------------------------------

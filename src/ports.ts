@@ -28,6 +28,10 @@ export interface ServerView {
     lagSeconds: number | null;
     backlogBytes: number;
     error?: string;
+    /** MGN's rawError with the stall (dataReplicationError.rawError). */
+    rawError?: string;
+    /** The initiation step MGN shows FAILED (dataReplicationInitiation.steps), during a stall in initiation. */
+    failedStep?: string;
   };
   lastTest: { jobId?: string; initiatedAt?: string };
   lastCutover: { jobId?: string; initiatedAt?: string; finalizedAt?: string };
@@ -56,8 +60,13 @@ export interface MgnPort {
   describeServers(ids: readonly string[]): Promise<ServerView[]>;
   /** Every source server of the account (archived included): resolving a wave file's hostnames. */
   listServers(): Promise<ServerView[]>;
-  /** Apply launch settings (UpdateLaunchConfiguration) and post-launch actions (PutSourceServerAction). */
-  applyLaunchSettings(id: string, launch: Record<string, unknown> | undefined, actions: Record<string, unknown>[] | undefined): Promise<void>;
+  /**
+   * Apply launch settings (UpdateLaunchConfiguration) and post-launch actions (PutSourceServerAction); then
+   * remove the actions named in `removeActionIds` that MGN still has (ListSourceServerActions, then
+   * RemoveSourceServerAction): the ones an earlier plan put there and this plan no longer has. Returns the
+   * ids removed.
+   */
+  applyLaunchSettings(id: string, launch: Record<string, unknown> | undefined, actions: Record<string, unknown>[] | undefined, removeActionIds?: readonly string[]): Promise<{ removed: string[] }>;
   describeJobs(ids: readonly string[]): Promise<JobView[]>;
   /** Jobs created at or after `since` (ISO), newest first. */
   jobsSince(since: string): Promise<JobView[]>;
@@ -73,6 +82,8 @@ export interface MgnPort {
 /** What a wait is waiting for (docs/adr, "Waiting for MGN"). */
 export type WaitCondition =
   | { kind: 'READY_FOR_TEST' }
+  /** DISCOVERED or PENDING_INSTALLATION: resolved once the agent is installed and replication starts. */
+  | { kind: 'AGENT' }
   | { kind: 'LAUNCH_RESULT'; launch: 'TEST' | 'CUTOVER'; jobId: string }
   | { kind: 'POST_LAUNCH'; jobId: string }
   | { kind: 'JOB_DONE'; jobId: string }
@@ -308,6 +319,8 @@ export interface ServerOutcome {
   status: ExecutionStatus;
   /** false between recording a start and Step Functions confirming it (a start to make again). */
   confirmed?: boolean;
+  /** The post-launch action ids the plan put on the server at this admission (the next one removes the ones dropped). */
+  postLaunchActionIds?: string[];
   error?: string;
   cause?: string;
   at: string;
@@ -338,4 +351,42 @@ export interface WaveStore {
   unpark(wave: string): Promise<string | undefined>;
   putReport(wave: string, report: unknown): Promise<void>;
   getReport(wave: string): Promise<unknown>;
+}
+
+/**
+ * One stall of a server's data replication, as mgn-flow saw it in MGN (docs/adr/0004, "Stalls"): when it
+ * began and ended, MGN's dataReplicationError, the initiation step that failed, and who noticed (MGN's event
+ * or the reconciler, when the event was lost).
+ */
+export interface StallEpisode {
+  serverId: string;
+  startedAt: string;
+  endedAt?: string;
+  durationSeconds?: number;
+  error?: string;
+  rawError?: string;
+  failedStep?: string;
+  /** What told mgn-flow: MGN's "Data Replication Stalled Change" event, or the reconciler reading MGN. */
+  detectedBy: 'event' | 'reconcile';
+  endedBy?: 'event' | 'reconcile' | 'restall';
+  /** After the go/no-go (source quiesced): evidence only, no alert, no retry. */
+  evidenceOnly?: boolean;
+  /** When mgn-flow asked MGN to retry replication (RetryDataReplication) in this episode. */
+  retriedAt?: string;
+  /** Ops were told. */
+  alerted?: boolean;
+}
+
+/** The stall history, per server (evidence for approvers and `wave status`). */
+export interface StallStore {
+  /** Every episode of the server, oldest first (the last ones, at most 50). */
+  list(serverId: string): Promise<StallEpisode[]>;
+  /** The servers with an open episode (one index query: the reconciler reads no history of a healthy server). */
+  openServers(): Promise<string[]>;
+  /** Open an episode unless one is open: true if this call opened it. */
+  start(episode: StallEpisode): Promise<boolean>;
+  /** Record on the open episode (started at `startedAt`) that replication was retried / ops were told. */
+  mark(serverId: string, startedAt: string, fields: { retriedAt?: string; alerted?: boolean }): Promise<void>;
+  /** End the open episode (started at `startedAt`): false if it is not open any more. */
+  end(serverId: string, startedAt: string, at: string, by: NonNullable<StallEpisode['endedBy']>): Promise<boolean>;
 }

@@ -60,7 +60,7 @@ export async function approvalPage(deps: ApprovalDeps, event: APIGatewayProxyEve
 /** Its own middy stack (no result logging: the page carries the link's signature). */
 const spec: HandlerSpec = {
   name: 'approvalPage',
-  uses: ['clock', 'waits', 'gates', 'callbacks', 'links', 'audit', 'keys', 'approvalBaseUrl', 'mgn.describeServers', 'mgn.describeJobs'],
+  uses: ['clock', 'waits', 'gates', 'callbacks', 'links', 'audit', 'keys', 'approvalBaseUrl', 'stalls', 'mgn.describeServers', 'mgn.describeJobs'],
 };
 
 export const handler = middy(async (event: APIGatewayProxyEventV2) => approvalPage(portView(spec, deps()) as unknown as ApprovalDeps, event));

@@ -10,7 +10,7 @@ import { handle } from '../_lib/runtime.ts';
 export const handler = handle(
   {
     name: 'arriveAtGate',
-    uses: ['clock', 'waits', 'gates', 'callbacks', 'notifier', 'dedupe', 'keys', 'links', 'approvals', 'approvalBaseUrl', 'mgn.describeServers', 'mgn.describeJobs'],
+    uses: ['clock', 'waits', 'gates', 'callbacks', 'notifier', 'dedupe', 'keys', 'links', 'approvals', 'approvalBaseUrl', 'stalls', 'mgn.describeServers', 'mgn.describeJobs'],
   },
   ArriveAtGateInput,
   async (i, d) => {

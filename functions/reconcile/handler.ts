@@ -30,7 +30,10 @@ export const handler = handle(
       'links',
       'approvals',
       'approvalBaseUrl',
+      'config',
+      'stalls',
       'mgn.describeServers',
+      'mgn.retryDataReplication',
       'mgn.describeJobs',
       'mgn.jobsSince',
       'mgn.startTest',
@@ -42,7 +45,8 @@ export const handler = handle(
     // one run at a time: a slow run (many open waits) is not overlapped by the next schedule tick
     if (!(await d.lock.acquire('reconcile', RUN_LEASE_SECONDS))) return { skipped: 'another reconcile run is in progress' };
     try {
-      return { waits: await reconcile(d), launchPoints: await reconcileLaunchPoints(d), gates: await remindOpenGates(d) };
+      const watch = { stalls: d.stalls, notifier: d.notifier, onceKey: d.onceKey, maxStallRetries: d.config.maxStallRetries, mgn: d.mgn };
+      return { waits: await reconcile(d, watch), launchPoints: await reconcileLaunchPoints(d), gates: await remindOpenGates(d) };
     } finally {
       await d.lock.release('reconcile');
     }

@@ -36,7 +36,7 @@ const BUTTON_LABELS: Record<Decision, string> = { approve: 'Approve', reject: 'R
 function evidenceTable(ev: GateEvidence): string {
   const rows = ev.servers
     .map((s) => {
-      const repl = `${s.replication.state}${s.replication.lagSeconds !== null ? `, lag ${s.replication.lagSeconds} s` : ''}, backlog ${s.replication.backlogBytes} B${s.replication.stalled ? `, <span class="bad">stalled${s.replication.error ? ` (${escapeHtml(s.replication.error)})` : ''}</span>` : ''}`;
+      const repl = `${s.replication.state}${s.replication.lagSeconds !== null ? `, lag ${s.replication.lagSeconds} s` : ''}, backlog ${s.replication.backlogBytes} B${s.replication.stalled ? `, <span class="bad">stalled${s.replication.error ? ` (${escapeHtml(s.replication.error)})` : ''}</span>` : ''}${s.stalls ? `<br><span class="meta">history: ${escapeHtml(s.stalls)}</span>` : ''}`;
       const launch = [s.test ? `test: ${escapeHtml(s.test.launch)}; post-launch ${escapeHtml(s.test.postLaunch)}` : '', s.cutover ? `cutover: ${escapeHtml(s.cutover.launch)}; post-launch ${escapeHtml(s.cutover.postLaunch)}` : '']
         .filter(Boolean)
         .join('<br>');

@@ -1,7 +1,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { InvalidDecisionError } from './errors.ts';
 import { type GateDeps, decide, missingAt } from './gates.ts';
-import type { ApprovalLink, ApprovalNotifier, AuditEntry, AuditLog, Decision, Gate, GateKind, JobView, LinkStore, ServerView, SigningKeys } from '../ports.ts';
+import type { ApprovalLink, ApprovalNotifier, AuditEntry, AuditLog, Decision, Gate, GateKind, JobView, LinkStore, ServerView, SigningKeys, StallStore } from '../ports.ts';
+import { stallSummary } from './stalls.ts';
 
 /**
  * Approvals people can trust (docs/adr, "Approvals"): one link per (gate, approver), the choices signed into
@@ -104,6 +105,8 @@ export interface ServerEvidence {
   atGate: boolean;
   /** Already past this gate (a relaunch of another server asks about that one alone). */
   movedOn?: boolean;
+  /** The server's stall history (episodes, time stalled, the last error and failing step), when there is one. */
+  stalls?: string;
 }
 
 export interface GateEvidence {
@@ -129,8 +132,10 @@ function launchSummary(job: JobView | undefined, serverId: string): { launch: st
 }
 
 /** The evidence an approver needs (docs/adr/0007-approvals.md), read from MGN now (the page shows it as of opening). */
-export async function gatherEvidence(deps: Pick<ApprovalDeps, 'mgn' | 'waits' | 'clock'>, gate: Gate): Promise<GateEvidence> {
+export async function gatherEvidence(deps: Pick<ApprovalDeps, 'mgn' | 'waits' | 'clock'> & { stalls?: StallStore }, gate: Gate): Promise<GateEvidence> {
   const now = deps.clock.now().getTime();
+  // the stall history, where the caller has it ('in': a handler that does not declare it reads none)
+  const stallStore = 'stalls' in deps ? deps.stalls : undefined;
   const views = new Map((await deps.mgn.describeServers(gate.servers)).map((v) => [v.id, v]));
   const jobIds = [...new Set([...views.values()].flatMap((v) => [v.lastTest.jobId, v.lastCutover.jobId]).filter((j): j is string => !!j))];
   const jobs = new Map((jobIds.length ? await deps.mgn.describeJobs(jobIds) : []).map((j) => [j.id, j]));
@@ -156,6 +161,8 @@ export async function gatherEvidence(deps: Pick<ApprovalDeps, 'mgn' | 'waits' | 
     const launched = v.lastTest.initiatedAt ? Date.parse(v.lastTest.initiatedAt) : NaN;
     if (v.lifeCycle === 'TESTING' && v.launchedInstance?.ec2InstanceId && Number.isFinite(launched)) e.testInstanceHours = hours(now - launched);
     if (v.replicationStartedAt) e.freeReplicationDaysLeft = Math.max(0, FREE_REPLICATION_DAYS - Math.floor((now - Date.parse(v.replicationStartedAt)) / 86_400_000));
+    const history = stallStore ? stallSummary(await stallStore.list(id).catch(() => []), new Date(now)) : undefined;
+    if (history) e.stalls = history;
     servers.push(e);
   }
   const missing = new Set(await missingAt(deps, gate));
@@ -326,6 +333,7 @@ export function evidenceLines(ev: GateEvidence): string[] {
       ...(s.cutover ? [`cutover launch ${s.cutover.launch}, post-launch actions ${s.cutover.postLaunch}`] : []),
       ...(s.testInstanceHours !== undefined ? [`test instance running ${s.testInstanceHours} h`] : []),
       ...(s.freeReplicationDaysLeft !== undefined ? [`${s.freeReplicationDaysLeft} of ${FREE_REPLICATION_DAYS} free replication days left`] : []),
+      ...(s.stalls ? [`replication history: ${s.stalls}`] : []),
     ];
     return `  - ${parts.join('; ')}`;
   });

@@ -19,6 +19,7 @@ export const Approvers = z.object({
 
 export const Condition = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('READY_FOR_TEST') }),
+  z.object({ kind: z.literal('AGENT') }),
   z.object({ kind: z.literal('LAUNCH_RESULT'), launch: z.enum(['TEST', 'CUTOVER']), jobId: z.string().min(1) }),
   z.object({ kind: z.literal('POST_LAUNCH'), jobId: z.string().min(1) }),
   z.object({ kind: z.literal('JOB_DONE'), jobId: z.string().min(1) }),

@@ -17,6 +17,8 @@ export class ServerNotFoundError extends named('ServerNotFoundError') {}
 export class JobSlotBusyError extends named('JobSlotBusyError') {}
 /** A launch could not be made now (job quota): the launch point stays open and the reconciler retries. */
 export class LaunchDeferredError extends named('LaunchDeferredError') {}
+/** MGN refused the plan's launch settings while the server is in an active job: admission tries again shortly. */
+export class ServerBusyError extends named('ServerBusyError') {}
 /**
  * A gate decision that cannot be taken: `unknown` gate, `conflict` (decided already, expired), or `invalid`
  * (a choice the gate does not allow, a missing confirmation).
@@ -29,4 +31,4 @@ export class InvalidDecisionError extends named('InvalidDecisionError') {
   }
 }
 
-export const ERROR_NAMES = ['ServerNotMigratableError', 'ServerNotFoundError', 'LaunchDeferredError', 'InvalidDecisionError', 'JobSlotBusyError', 'FrozenError', 'WaveInvalidError'] as const;
+export const ERROR_NAMES = ['ServerNotMigratableError', 'ServerNotFoundError', 'LaunchDeferredError', 'InvalidDecisionError', 'JobSlotBusyError', 'FrozenError', 'WaveInvalidError', 'ServerBusyError'] as const;

@@ -6,6 +6,7 @@ import type { Clock, JobView, MgnPort } from '../ports.ts';
  * anywhere. Named errors for the states the lifecycle cannot continue from.
  */
 export type Phase =
+  | 'AWAIT_AGENT'
   | 'AWAIT_READY'
   | 'TEST_LAUNCH'
   | 'AWAIT_TEST_RESULT'
@@ -39,6 +40,10 @@ async function routeOn(deps: { mgn: MgnPort }, serverId: string, opts: { archive
   if (s.isArchived) return { phase: 'DONE', lifeCycle: s.lifeCycle };
   const jobOf = async (jobId: string | undefined): Promise<JobView | undefined> => (jobId ? (await deps.mgn.describeJobs([jobId]))[0] : undefined);
   switch (s.lifeCycle) {
+    // known to MGN (imported, discovered through vCenter or a connector) but no agent yet: wait for it
+    case 'DISCOVERED':
+    case 'PENDING_INSTALLATION':
+      return { phase: 'AWAIT_AGENT', lifeCycle: s.lifeCycle };
     case 'NOT_READY':
       return { phase: 'AWAIT_READY', lifeCycle: s.lifeCycle };
     case 'READY_FOR_TEST':

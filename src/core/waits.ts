@@ -1,4 +1,6 @@
-import type { Clock, GateStore, JobView, MgnPort, Notifier, OpenWait, RendezvousStore, ServerView, TaskCallbacks, WaitCondition, WaitStore } from '../ports.ts';
+import type { Clock, GateStore, JobView, MgnPort, Notifier, OpenWait, RendezvousStore, ServerView, StallStore, TaskCallbacks, WaitCondition, WaitStore } from '../ports.ts';
+import { consoleDrift } from './drift.ts';
+import { observeReplication } from './stalls.ts';
 
 /**
  * Waiting for MGN (docs/adr): every wait is a callback task that (1) records the open wait, (2) checks its
@@ -8,10 +10,15 @@ import type { Clock, GateStore, JobView, MgnPort, Notifier, OpenWait, Rendezvous
  */
 
 /** What each condition reads of MGN. */
-const NEEDS_SERVER = new Set(['READY_FOR_TEST', 'POST_LAUNCH', 'CUTOVER_STATE', 'READINESS']);
+const NEEDS_SERVER = new Set(['AGENT', 'READY_FOR_TEST', 'POST_LAUNCH', 'CUTOVER_STATE', 'READINESS']);
 const NEEDS_JOB = new Set(['LAUNCH_RESULT', 'POST_LAUNCH', 'JOB_DONE']);
 
 const READY_OR_LATER = new Set(['READY_FOR_TEST', 'TESTING', 'READY_FOR_CUTOVER', 'CUTTING_OVER', 'CUTOVER']);
+
+/** Lifecycle states of a server MGN knows without an agent (imported, discovered, install pending). */
+export const NO_AGENT = new Set(['DISCOVERED', 'PENDING_INSTALLATION']);
+/** Replication states that mean an agent runs and replication has started. */
+const REPLICATING = new Set(['INITIATING', 'INITIAL_SYNC', 'BACKLOG', 'CREATING_SNAPSHOT', 'CONTINUOUS', 'RESCAN', 'STALLED', 'PAUSED']);
 
 export type WaitDeps = { mgn: MgnPort; waits: WaitStore; callbacks: TaskCallbacks; clock: Clock };
 
@@ -40,6 +47,11 @@ export function evaluate(condition: WaitCondition, serverId: string, server: Ser
   // another (older) job never answers for the one the wait names
   if (job && 'jobId' in condition && job.id !== condition.jobId) job = undefined;
   switch (condition.kind) {
+    case 'AGENT':
+      // the agent is in: MGN moved the server out of DISCOVERED / PENDING_INSTALLATION, or replication runs
+      if (!server) return undefined;
+      if (!NO_AGENT.has(server.lifeCycle) || REPLICATING.has(server.replication.state)) return { output: { lifeCycle: server.lifeCycle, replication: server.replication.state } };
+      return undefined;
     case 'READY_FOR_TEST':
       if (!server) return undefined;
       if (server.replication.lagSeconds !== null && READY_OR_LATER.has(server.lifeCycle)) return { output: { lifeCycle: server.lifeCycle } };
@@ -132,14 +144,26 @@ export async function registerWait(deps: WaitDeps, wait: Omit<OpenWait, 'created
   return { resolvedAtOnce: await resolve(deps, record, outcome) };
 }
 
-/** The reconciler: batch-poll only what open waits need (200 ids a call), resolve what is satisfied. */
-export async function reconcile(deps: WaitDeps): Promise<{ open: number; resolved: number; serverCalls: number; jobCalls: number }> {
+/**
+ * What the reconciler does besides resolving waits, when its deps carry them: recover lost stall and
+ * not-stalled events from MGN's state (src/core/stalls.ts), and notice console drift of parked servers
+ * (src/core/drift.ts).
+ */
+export type ReconcileExtras = { stalls: StallStore; notifier: Notifier; onceKey(key: string, ttlSeconds: number): Promise<boolean>; maxStallRetries: number; mgn: Pick<MgnPort, 'retryDataReplication'> };
+
+/**
+ * The reconciler: batch-poll what open waits need (200 ids a call), resolve what is satisfied. With the stall
+ * extras it reads the server of every open wait (a running execution) and recovers the stall and not-stalled
+ * events MGN did not deliver.
+ */
+export async function reconcile(deps: WaitDeps, watch?: ReconcileExtras): Promise<{ open: number; resolved: number; serverCalls: number; jobCalls: number; stalls?: Record<string, number>; drifted?: number }> {
   // eventually consistent (an index): a wait written a moment ago is seen at the next run; each resolution is conditional
   const open = await deps.waits.list({ consistent: false });
   if (open.length === 0) return { open: 0, resolved: 0, serverCalls: 0, jobCalls: 0 };
   const now = deps.clock.now();
-  // only these read the server: UNTIL, JOB_DONE and LAUNCH_RESULT need none; LAUNCH_POINT and GATE are never polled
-  const needsServer = open.filter((w) => ['READY_FOR_TEST', 'POST_LAUNCH', 'CUTOVER_STATE', 'READINESS'].includes(w.condition.kind));
+  const watchStalls = watch !== undefined;
+  // without the stall watch only these read the server: UNTIL, JOB_DONE and LAUNCH_RESULT need none; LAUNCH_POINT and GATE are never polled
+  const needsServer = watchStalls ? open : open.filter((w) => NEEDS_SERVER.has(w.condition.kind));
   const serverIds = [...new Set(needsServer.map((w) => w.serverId))];
   const jobIds = [...new Set(open.map((w) => jobIdOf(w.condition)).filter((j): j is string => j !== undefined))];
   const servers = new Map<string, ServerView>();
@@ -155,12 +179,46 @@ export async function reconcile(deps: WaitDeps): Promise<{ open: number; resolve
     for (const j of await deps.mgn.describeJobs(jobIds.slice(i, i + 200))) jobs.set(j.id, j);
   }
   let resolved = 0;
+  const done = new Set<string>();
   for (const w of open) {
     const jobId = jobIdOf(w.condition);
     const outcome = evaluate(w.condition, w.serverId, servers.get(w.serverId), jobId ? jobs.get(jobId) : undefined, now);
-    if (outcome && (await resolve(deps, w, outcome))) resolved++;
+    if (outcome && (await resolve(deps, w, outcome))) {
+      resolved++;
+      done.add(w.token);
+    }
   }
-  return { open: open.length, resolved, serverCalls, jobCalls };
+  if (!watch) return { open: open.length, resolved, serverCalls, jobCalls };
+  const stalls: Record<string, number> = {};
+  const x = { ...watch, clock: deps.clock };
+  // the history is read only for a server MGN shows stalled or one with an open episode (one index query)
+  const openStalls = new Set(await watch.stalls.openServers());
+  const observed = new Set<string>();
+  let drifted = 0;
+  for (const w of open) {
+    const server = servers.get(w.serverId);
+    // console drift: a parked server changed by hand is told to ops once and routed on MGN's new state
+    const drift = done.has(w.token) ? undefined : consoleDrift(w, server);
+    if (drift) {
+      // only the one that takes the wait (the index may show a wait already gone) routes and tells ops
+      if (!(await resolve(deps, w, { error: 'ConsoleDrift', cause: drift }))) continue;
+      drifted++;
+      await watch.notifier.ops({
+        subject: `Changed in MGN by hand: ${w.serverId}`,
+        text: `${w.serverId} was waiting in ${w.state} and ${drift}. mgn-flow follows MGN: the server goes back to Route, which continues from MGN's state (or ends it, naming why).`,
+        key: `drift#${w.executionArn}#${w.state}#${w.createdAt}`,
+        attributes: { event: 'ConsoleDrift', server: w.serverId },
+      });
+      continue;
+    }
+    if (!server || observed.has(server.id)) continue;
+    observed.add(server.id);
+    if (server.replication.state !== 'STALLED' && !openStalls.has(server.id)) continue;
+    // one server's failure (a throttled write) does not stop the others; the next run tries again
+    const action = await observeReplication(x, server, { via: 'reconcile', quiesced: AFTER_QUIESCE.has(w.state) }).catch(() => undefined);
+    if (action && action !== 'known') stalls[action] = (stalls[action] ?? 0) + 1;
+  }
+  return { open: open.length, resolved, serverCalls, jobCalls, stalls, drifted };
 }
 
 /** States after the go/no-go (source quiesced): replication stalls there are evidence, not alerts. */
@@ -170,33 +228,30 @@ export interface MgnEventLike {
   'detail-type': string;
   resources: string[];
   detail: Record<string, unknown>;
+  /** When MGN sent it (the envelope's `time`). */
+  time?: string;
 }
 
 /**
  * The event router: an MGN event resolves the matching open wait (an event for an older job never resolves a
- * newer wait); a stall tells ops once and asks MGN to retry replication, unless the source was quiesced for
- * cutover, where a stall is evidence, not an alert.
+ * newer wait). A stall or not-stalled event makes it read the server in MGN and follow what MGN says
+ * (src/core/stalls.ts): a stall opens an episode, tells ops once and asks MGN to retry replication, unless
+ * the source was quiesced for cutover, where a stall is evidence, not an alert; its end closes the episode.
  */
 export async function routeEvent(
-  deps: WaitDeps & { notifier: Notifier; onceKey(key: string, ttlSeconds: number): Promise<boolean>; maxStallRetries: number },
+  deps: WaitDeps & { notifier: Notifier; onceKey(key: string, ttlSeconds: number): Promise<boolean>; maxStallRetries: number; stalls: StallStore },
   event: MgnEventLike,
 ): Promise<{ resolved: boolean; action?: string }> {
   const serverId = event.resources[0]?.split('/')[1];
   if (!serverId) return { resolved: false };
   const type = event['detail-type'];
   if (type === 'MGN Source Server Data Replication Stalled Change') {
-    if (event.detail.state !== 'STALLED') return { resolved: false, action: 'recovered' };
-    // Once the source is quiesced for cutover, a stall is expected (the agent is gone): evidence, not an alert.
+    // best effort, duplicated, reordered: the event only says "look"; MGN's state decides
+    const [server] = await deps.mgn.describeServers([serverId]);
+    if (!server) return { resolved: false };
     const wait = await deps.waits.get(serverId);
-    if (wait && AFTER_QUIESCE.has(wait.state)) return { resolved: false, action: 'evidence' };
-    await deps.notifier.ops({ subject: `Replication stalled: ${serverId}`, text: `Data replication of ${serverId} stalled.`, key: `stall#${serverId}#${deps.clock.now().toISOString().slice(0, 13)}` });
-    for (let k = 0; k < deps.maxStallRetries; k++) {
-      if (await deps.onceKey(`stall-retry#${serverId}#${k}`, 14 * 86400)) {
-        await deps.mgn.retryDataReplication(serverId).catch(() => undefined);
-        return { resolved: false, action: 'retried' };
-      }
-    }
-    return { resolved: false, action: 'notified' };
+    const action = await observeReplication(deps, server, { via: 'event', quiesced: wait !== undefined && AFTER_QUIESCE.has(wait.state), ...(event.time ? { at: event.time } : {}) });
+    return { resolved: false, ...(action ? { action } : {}) };
   }
   const wait = await deps.waits.get(serverId);
   if (!wait) return { resolved: false };

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { Plan, type ServerRun } from './contracts.ts';
+import { ServerBusyError } from './errors.ts';
 import { type Wave, WaveFileError, checkWave } from './wave-file.ts';
 import type { Clock, ExecutionPort, ExecutionStatus, HoldRecord, MgnPort, Notifier, QuotaPort, ServerOutcome, TaskCallbacks, WaveStore } from '../ports.ts';
 
@@ -174,17 +175,27 @@ export async function admitWave(deps: WaveDeps, input: { wave: string; waveRun: 
       const prev = outcomes.get(s.id);
       if (prev?.status === 'SUCCEEDED') return;
       let attempt = prev ? (CLOSED_BAD.has(prev.status) ? prev.attempt + 1 : prev.attempt) : 1;
-      // the plan's launch settings and post-launch actions, applied before the server's first execution (so
-      // before its test launch); MGN's own calls are idempotent, a re-run applies them again
-      if (!prev && (s.launch || s.postLaunchActions?.length)) {
-        await deps.mgn.applyLaunchSettings(s.id, s.launch as Record<string, unknown> | undefined, s.postLaunchActions as unknown as Record<string, unknown>[] | undefined);
+      // the plan's launch settings and post-launch actions, applied at every admission (before the execution
+      // that launches, so a wave file changed between runs takes effect); MGN's own calls are idempotent. The
+      // actions an earlier admission put there and this plan dropped are removed from MGN (if MGN still has them).
+      const actionIds = (s.postLaunchActions ?? []).map((a) => a.actionId);
+      const dropped = (prev?.postLaunchActionIds ?? []).filter((id) => !actionIds.includes(id));
+      if (s.launch || actionIds.length || dropped.length) {
+        await deps.mgn
+          .applyLaunchSettings(s.id, s.launch as Record<string, unknown> | undefined, s.postLaunchActions as unknown as Record<string, unknown>[] | undefined, dropped)
+          .catch((err: unknown) => {
+            // MGN refuses launch-configuration changes while the server is in a job (a rollback's TERMINATE):
+            // nothing of this server started yet; the state machine runs the admission again shortly
+            if ((err as Error).name === 'ConflictException') throw new ServerBusyError(`${s.id}: ${(err as Error).message}`, { cause: err });
+            throw err;
+          });
       }
       const run: ServerRun = { wave: wave.name, application: app.name, serverId: s.id, members, attempt, plan };
       // recorded before the start, so an execution that ends at once still finds its outcome; `confirmed`
       // after, so a start that failed half-way is made again (same name: attached, never doubled)
       for (;;) {
         const name = executionName(wave.name, s.id, attempt);
-        const pending: ServerOutcome = { wave: wave.name, serverId: s.id, application: app.name, attempt, executionArn: deps.executions.arnFor(name), waveRun: input.waveRun, status: 'RUNNING', confirmed: false, at: now };
+        const pending: ServerOutcome = { wave: wave.name, serverId: s.id, application: app.name, attempt, executionArn: deps.executions.arnFor(name), waveRun: input.waveRun, status: 'RUNNING', confirmed: false, at: now, ...(actionIds.length ? { postLaunchActionIds: actionIds } : {}) };
         if (!(prev?.status === 'RUNNING' && prev.attempt === attempt)) await deps.waves.recordOutcome(pending);
         const r = await deps.executions.start(name, { ...run, attempt });
         if (r.started || r.status === 'RUNNING' || r.status === 'SUCCEEDED') {

@@ -25,7 +25,7 @@ export type Status = 'running' | 'waiting' | 'succeeded' | 'failed' | 'aborted';
  * phases lead to): look at the state before it, then at MGN.
  */
 const RULES: [RegExp, Phase | null][] = [
-  [/^(Init|Route|RouteChoice)$/, null],
+  [/^(Init|Route|RouteChoice|ConsoleDrift)$/, null],
   [/^(GateExpired|StoppedByDecision|RolledBack)$/, null],
   [/^ArchiveChoice$/, 'finalize'],
   [/Archive|^Done$/, 'archived'],
@@ -34,7 +34,7 @@ const RULES: [RegExp, Phase | null][] = [
   [/Cutover|TrafficSwitch/, 'cutover'],
   [/Soak|Sign(ed)?[Oo]ff|RevertAfterRejection/, 'soak'],
   [/Test|ActionFailed|VerifyTimeout/, 'test'],
-  [/NotReady|AwaitReady|Replication|NotMigratable/, 'replication'],
+  [/NotReady|AwaitReady|Replication|NotMigratable|Agent/, 'replication'],
 ];
 
 /** The phase a state name stands for, or null when it stands for none. */

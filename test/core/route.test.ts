@@ -36,6 +36,11 @@ describe('route', () => {
   it('gives the whole soak before any test launch, and names the states it cannot continue from', async () => {
     const { mgn, clock } = setup({ lifeCycle: 'READY_FOR_TEST' });
     expect(await route({ mgn, clock }, S, { archive: true, soakSeconds: 14 * DAY })).toMatchObject({ phase: 'TEST_LAUNCH', soakRemainingSeconds: 14 * DAY });
+    // known to MGN without an agent: wait for it, do not fail
+    for (const lifeCycle of ['DISCOVERED', 'PENDING_INSTALLATION'] as const) {
+      mgn.setServer(S, { lifeCycle });
+      expect(await route({ mgn, clock }, S, { archive: true, soakSeconds: DAY })).toMatchObject({ phase: 'AWAIT_AGENT', lifeCycle });
+    }
     mgn.setServer(S, { lifeCycle: 'DISCONNECTED' });
     await expect(route({ mgn, clock }, S, { archive: true, soakSeconds: DAY })).rejects.toMatchObject({ name: 'ServerNotMigratableError' });
     mgn.setServer(S, { lifeCycle: 'CUTOVER' });

@@ -45,6 +45,12 @@ const withActions = (discovered: boolean, ...actions: { name: string; status: st
 type Row = { when: string; condition: WaitCondition; server?: ServerView; job?: JobView; now?: Date; then: Outcome | undefined };
 
 const table: Record<WaitCondition['kind'], Row[]> = {
+  AGENT: [
+    { when: 'MGN knows the server without an agent (DISCOVERED)', condition: { kind: 'AGENT' }, server: serverView(S, { lifeCycle: 'DISCOVERED', replication: { state: 'STOPPED', lagSeconds: null } }), then: undefined },
+    { when: 'the agent install is pending', condition: { kind: 'AGENT' }, server: serverView(S, { lifeCycle: 'PENDING_INSTALLATION', replication: { state: 'STOPPED', lagSeconds: null } }), then: undefined },
+    { when: 'the agent is in and replication started (NOT_READY)', condition: { kind: 'AGENT' }, server: serverView(S, { lifeCycle: 'NOT_READY', replication: { state: 'INITIATING', lagSeconds: null } }), then: { output: { lifeCycle: 'NOT_READY', replication: 'INITIATING' } } },
+    { when: 'MGN does not know the server', condition: { kind: 'AGENT' }, then: undefined },
+  ],
   READY_FOR_TEST: [
     { when: 'the initial sync is running (NOT_READY)', condition: { kind: 'READY_FOR_TEST' }, server: serverView(S, { lifeCycle: 'NOT_READY', replication: { state: 'INITIAL_SYNC', lagSeconds: null } }), then: undefined },
     { when: 'the server is READY_FOR_TEST', condition: { kind: 'READY_FOR_TEST' }, server: serverView(S, { lifeCycle: 'READY_FOR_TEST' }), then: { output: { lifeCycle: 'READY_FOR_TEST' } } },
@@ -410,44 +416,85 @@ describe('routeEvent', () => {
     expect(deps.waits.byServer.size).toBe(1);
   });
 
-  it('on a stall, tells ops and retries replication up to maxStallRetries, then only tells ops', async () => {
+  it('on a stall, reads MGN, opens an episode, tells ops and retries replication up to maxStallRetries, then only tells ops', async () => {
     const deps = fakeDeps();
     deps.mgn.addServer(serverView(S, { replication: { state: 'STALLED', error: 'UNSTABLE_NETWORK' } }));
     await open(deps, S, { kind: 'READY_FOR_TEST' });
 
     const actions: (string | undefined)[] = [];
     for (let i = 0; i < 3; i++) {
-      deps.mgn.setServer(S, { replication: { state: 'STALLED' } }); // it stalls again
-      actions.push((await routeEvent(router(deps, 2), stalled(S))).action);
+      deps.mgn.setServer(S, { replication: { state: 'STALLED', error: 'UNSTABLE_NETWORK' } }); // it stalls again
+      actions.push((await routeEvent(router(deps, 2), { ...stalled(S), time: deps.clock.iso() })).action);
+      // the same event again: MGN now shows the retried replication running, so the episode ends
+      actions.push((await routeEvent(router(deps, 2), { ...stalled(S), time: deps.clock.iso() })).action);
+      deps.clock.advance(600);
+      if (i < 2) expect(deps.mgn.callsTo('retryDataReplication')).toHaveLength(i + 1);
     }
 
-    expect(actions).toEqual(['retried', 'retried', 'notified']);
+    expect(actions).toEqual(['retried', 'recovered', 'retried', 'recovered', 'notified', 'known']);
     expect(deps.mgn.callsTo('retryDataReplication')).toEqual([
       { op: 'retryDataReplication', ids: [S] },
       { op: 'retryDataReplication', ids: [S] },
     ]);
     expect(deps.notifier.messages).toHaveLength(3);
-    expect(deps.notifier.messages[0]).toMatchObject({ subject: `Replication stalled: ${S}`, text: `Data replication of ${S} stalled.` });
+    expect(deps.notifier.messages[0]).toMatchObject({ subject: `Replication stalled: ${S}`, text: `Data replication of ${S} stalled. MGN says: UNSTABLE_NETWORK.` });
+    // three episodes: the retried ones ended as soon as MGN showed replication running again
+    const episodes = await deps.stalls.list(S);
+    expect(episodes.map((e) => [e.detectedBy, e.endedBy, e.error, e.durationSeconds, e.retriedAt !== undefined])).toEqual([
+      ['event', 'event', 'UNSTABLE_NETWORK', 0, true],
+      ['event', 'event', 'UNSTABLE_NETWORK', 0, true],
+      ['event', undefined, 'UNSTABLE_NETWORK', undefined, false],
+    ]);
     expect(await deps.waits.get(S)).toBeDefined();
+  });
+
+  it('a STALLED event sent after the retry, while MGN still shows STALLED, is a new stall: the old episode ends, a new one opens', async () => {
+    const deps = fakeDeps();
+    deps.mgn.addServer(serverView(S, { replication: { state: 'STALLED', error: 'UNSTABLE_NETWORK' } }));
+    const first = { ...stalled(S), time: deps.clock.iso() };
+    expect((await routeEvent(router(deps, 3), first)).action).toBe('retried');
+    deps.mgn.setServer(S, { replication: { state: 'STALLED', error: 'SNAPSHOTS_FAILURE' } });
+    deps.clock.advance(900);
+    // a late duplicate of the first event: the same stall
+    expect((await routeEvent(router(deps, 3), first)).action).toBe('known');
+    expect((await routeEvent(router(deps, 3), { ...stalled(S), time: deps.clock.iso() })).action).toBe('retried');
+    const episodes = await deps.stalls.list(S);
+    expect(episodes.map((e) => [e.error, e.endedBy, e.durationSeconds])).toEqual([
+      ['UNSTABLE_NETWORK', 'restall', 900],
+      ['SNAPSHOTS_FAILURE', undefined, undefined],
+    ]);
+    expect(deps.notifier.messages).toHaveLength(2);
   });
 
   it('on a stall with no retry budget, only tells ops', async () => {
     const deps = fakeDeps();
+    deps.mgn.addServer(serverView(S, { replication: { state: 'STALLED' } }));
 
     expect(await routeEvent(router(deps, 0), stalled(S))).toEqual({ resolved: false, action: 'notified' });
     expect(deps.notifier.messages).toHaveLength(1);
-    expect(deps.mgn.calls).toEqual([]);
+    expect(deps.mgn.callsTo('retryDataReplication')).toEqual([]);
+  });
+
+  it('follows MGN, not the event: a STALLED event for a server MGN shows replicating does nothing', async () => {
+    const deps = fakeDeps();
+    deps.mgn.addServer(serverView(S, { replication: { state: 'CONTINUOUS' } }));
+
+    expect(await routeEvent(router(deps, 2), stalled(S))).toEqual({ resolved: false });
+    expect(deps.notifier.messages).toEqual([]);
+    expect(deps.mgn.callsTo('retryDataReplication')).toEqual([]);
+    expect(await deps.stalls.list(S)).toEqual([]);
   });
 
   it.each([...AFTER_QUIESCE])('records a stall while the server waits in %s (source quiesced) as evidence: no alert, no retry', async (state) => {
     const deps = fakeDeps();
-    deps.mgn.addServer(serverView(S, { lifeCycle: 'CUTTING_OVER', replication: { state: 'STALLED' } }));
+    deps.mgn.addServer(serverView(S, { lifeCycle: 'CUTTING_OVER', replication: { state: 'STALLED', error: 'AGENT_NOT_SEEN' } }));
     await deps.waits.put({ ...aWait(S, { kind: 'CUTOVER_STATE' }), state, createdAt: deps.clock.iso() });
 
     expect(await routeEvent(router(deps, 3), stalled(S))).toEqual({ resolved: false, action: 'evidence' });
     expect(deps.notifier.messages).toEqual([]);
-    expect(deps.mgn.calls).toEqual([]);
+    expect(deps.mgn.callsTo('retryDataReplication')).toEqual([]);
     expect(deps.dedupe.markers.size).toBe(0);
+    expect(await deps.stalls.list(S)).toMatchObject([{ serverId: S, error: 'AGENT_NOT_SEEN', evidenceOnly: true, detectedBy: 'event' }]);
     expect(await deps.waits.get(S)).toBeDefined();
   });
 
@@ -464,9 +511,10 @@ describe('routeEvent', () => {
     const deps = fakeDeps();
     await open(deps, S, { kind: 'READY_FOR_TEST' });
 
-    expect(await routeEvent(router(deps, 3), stalled(S, 'NOT_STALLED'))).toEqual({ resolved: false, action: 'recovered' });
+    // MGN does not know the server: nothing to follow
+    expect(await routeEvent(router(deps, 3), stalled(S, 'NOT_STALLED'))).toEqual({ resolved: false });
     expect(deps.notifier.messages).toEqual([]);
-    expect(deps.mgn.calls).toEqual([]);
+    expect(deps.mgn.calls.map((c) => c.op)).toEqual(['describeServers']);
     expect(deps.callbacks.calls).toEqual([]);
     expect(deps.dedupe.markers.size).toBe(0);
     expect(await deps.waits.get(S)).toBeDefined();
@@ -528,6 +576,26 @@ describe('reconcile', () => {
 
     expect(await reconcile(deps)).toEqual({ open: 2, resolved: 0, serverCalls: 0, jobCalls: 0 });
     expect(deps.mgn.calls).toEqual([]);
+  });
+
+  it('with the stall watch: finds a stall whose event was lost, tells ops, retries, and closes the episode when MGN shows it over', async () => {
+    const deps = fakeDeps({ start: '2025-03-01T08:00:00.000Z' });
+    const watch = { stalls: deps.stalls, notifier: deps.notifier, onceKey: deps.onceKey, maxStallRetries: 2, mgn: deps.mgn };
+    deps.mgn.addServer(serverView(S, { lifeCycle: 'TESTING', replication: { state: 'STALLED', error: 'FAILED_TO_BOOT_REPLICATION_SERVER', failedStep: 'BOOT_REPLICATION_SERVER', lagSeconds: 120 } }));
+    await open(deps, S, { kind: 'GATE', gateId: 'wave1#app1#SIGNOFF#1' });
+
+    expect((await reconcile(deps, watch)).stalls).toEqual({ retried: 1 });
+    expect(deps.notifier.messages).toMatchObject([{ subject: `Replication stalled: ${S}`, text: expect.stringContaining('the reconciler found it in MGN') }]);
+    expect(deps.mgn.callsTo('retryDataReplication')).toEqual([{ op: 'retryDataReplication', ids: [S] }]);
+    // the next run sees replication running again (its not-stalled event lost too): the episode ends
+    deps.clock.advance(300);
+    expect((await reconcile(deps, watch)).stalls).toEqual({ recovered: 1 });
+    expect(await deps.stalls.list(S)).toMatchObject([
+      { detectedBy: 'reconcile', endedBy: 'reconcile', durationSeconds: 300, error: 'FAILED_TO_BOOT_REPLICATION_SERVER', failedStep: 'BOOT_REPLICATION_SERVER', alerted: true, retriedAt: '2025-03-01T08:00:00.000Z' },
+    ]);
+    // and nothing more: one alert, one retry
+    expect((await reconcile(deps, watch)).stalls).toEqual({});
+    expect(deps.notifier.messages).toHaveLength(1);
   });
 
   it('makes no call at all when no wait is open', async () => {

@@ -43,7 +43,7 @@ describe('phaseOfState', () => {
 
   it('gives every state of the lifecycle a phase, except routing and the terminals several phases reach', () => {
     const none = Object.keys(lifecycle.States).filter((s) => phaseOfState(s) === null);
-    expect(none.sort()).toEqual(['GateExpired', 'Init', 'RolledBack', 'Route', 'RouteChoice', 'StoppedByDecision']);
+    expect(none.sort()).toEqual(['ConsoleDrift', 'GateExpired', 'Init', 'RolledBack', 'Route', 'RouteChoice', 'StoppedByDecision']);
   });
 });
 

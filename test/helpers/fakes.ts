@@ -30,6 +30,8 @@ import type {
   OpenWait,
   RendezvousStore,
   ServerView,
+  StallEpisode,
+  StallStore,
   TaskCallbacks,
   WaitStore,
 } from '../../src/ports.ts';
@@ -225,9 +227,12 @@ export class FakeMgn implements MgnPort {
     return this.call('listServers', [], undefined, () => [...this.servers.values()].map(copy));
   }
 
-  async applyLaunchSettings(id: string, launch: Record<string, unknown> | undefined, actions: Record<string, unknown>[] | undefined): Promise<void> {
-    await this.call('applyLaunchSettings', [id], undefined, () => {
+  async applyLaunchSettings(id: string, launch: Record<string, unknown> | undefined, actions: Record<string, unknown>[] | undefined, removeActionIds: readonly string[] = []): Promise<{ removed: string[] }> {
+    return this.call('applyLaunchSettings', [id], undefined, () => {
+      const had = this.launchSettings.get(id)?.actions ?? [];
+      const removed = removeActionIds.filter((r) => had.some((a) => a.actionId === r) && !(actions ?? []).some((a) => a.actionId === r));
       this.launchSettings.set(id, { ...(launch ? { launch } : {}), ...(actions ? { actions } : {}) });
+      return { removed };
     });
   }
 
@@ -775,6 +780,33 @@ export class FakeDedupe {
  * One fake of every port, named as in src/adapters/aws/deps.ts (`points` is the RendezvousStore), sharing one
  * manual clock. `latency` applies to MGN, the stores, the dedupe markers and the callbacks.
  */
+/** The stall history in memory (same contract as the DynamoDB store: one open episode per server). */
+export class FakeStallStore implements StallStore {
+  readonly byServer = new Map<string, StallEpisode[]>();
+  async list(serverId: string): Promise<StallEpisode[]> {
+    return structuredClone(this.byServer.get(serverId) ?? []);
+  }
+  async openServers(): Promise<string[]> {
+    return [...this.byServer].filter(([, list]) => list.some((e) => e.endedAt === undefined)).map(([id]) => id);
+  }
+  async start(episode: StallEpisode): Promise<boolean> {
+    const list = this.byServer.get(episode.serverId) ?? [];
+    if (list.some((e) => e.endedAt === undefined)) return false;
+    this.byServer.set(episode.serverId, [...list, structuredClone(episode)].slice(-50));
+    return true;
+  }
+  async mark(serverId: string, startedAt: string, fields: { retriedAt?: string; alerted?: boolean }): Promise<void> {
+    const e = this.byServer.get(serverId)?.find((x) => x.startedAt === startedAt && x.endedAt === undefined);
+    if (e) Object.assign(e, Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)));
+  }
+  async end(serverId: string, startedAt: string, at: string, by: NonNullable<StallEpisode['endedBy']>): Promise<boolean> {
+    const e = this.byServer.get(serverId)?.find((x) => x.startedAt === startedAt && x.endedAt === undefined);
+    if (!e) return false;
+    Object.assign(e, { endedAt: at, endedBy: by, durationSeconds: Math.max(0, Math.round((Date.parse(at) - Date.parse(startedAt)) / 1000)) });
+    return true;
+  }
+}
+
 export function fakeDeps(opts: { start?: string; latency?: Latency } = {}) {
   const clock = new ManualClock(opts.start);
   const latency = opts.latency ? { latency: opts.latency } : {};
@@ -785,6 +817,7 @@ export function fakeDeps(opts: { start?: string; latency?: Latency } = {}) {
     waits: new FakeWaitStore(latency),
     points: new FakeRendezvousStore(latency),
     gates: new FakeGateStore(latency),
+    stalls: new FakeStallStore(),
     callbacks: new FakeTaskCallbacks(latency),
     notifier: new FakeNotifier(),
     links: new FakeLinkStore(opts.latency),

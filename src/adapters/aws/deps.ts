@@ -4,7 +4,8 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { ApprovalNotifier, AuditLog, Clock, ExecutionPort, GateStore, LinkStore, Lock, MgnPort, Notifier, QuotaPort, RendezvousStore, SigningKeys, TaskCallbacks, WaitStore, WaveStore } from '../../ports.ts';
+import type { ApprovalNotifier, AuditLog, Clock, ExecutionPort, GateStore, LinkStore, Lock, MgnPort, Notifier, QuotaPort, RendezvousStore, SigningKeys, StallStore, TaskCallbacks, WaitStore, WaveStore } from '../../ports.ts';
+import { createStallStore } from './stalls.ts';
 import { createTaskCallbacks } from './callbacks.ts';
 import { createExecutionPort } from './executions.ts';
 import type { Config } from './config.ts';
@@ -34,6 +35,8 @@ export interface Deps {
   waits: WaitStore;
   points: RendezvousStore;
   gates: GateStore;
+  /** The stall history per server (episodes, durations, MGN's error, the failing step). */
+  stalls: StallStore;
   callbacks: TaskCallbacks;
   notifier: Notifier;
   /** Approval links (single use), the audit log, the link signing keys, approval messages. */
@@ -98,6 +101,7 @@ export function createDeps(config: Config, opts: { clients?: Partial<AwsClients>
     waits: createWaitStore(doc, config.stateTable),
     points: createRendezvousStore(doc, config.stateTable),
     gates: createGateStore(doc, config.stateTable),
+    stalls: createStallStore(doc, config.stateTable),
     callbacks: createTaskCallbacks(clients.sfn),
     notifier: createNotifier({ client: clients.sns, opsTopicArn: config.opsTopicArn, dedupe }),
     links: createLinkStore(doc, config.stateTable),

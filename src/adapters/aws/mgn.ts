@@ -13,6 +13,8 @@ import {
   TerminateTargetInstancesCommand,
   paginateDescribeJobs,
   paginateDescribeSourceServers,
+  paginateListSourceServerActions,
+  RemoveSourceServerActionCommand,
   PutSourceServerActionCommand,
   type PutSourceServerActionCommandInput,
   UpdateLaunchConfigurationCommand,
@@ -66,6 +68,8 @@ export function toServerView(s: SourceServer): ServerView {
       lagSeconds: repl?.lagDuration ? parseIsoDuration(repl.lagDuration) : null,
       backlogBytes: (repl?.replicatedDisks ?? []).reduce((sum, d) => sum + (d.backloggedStorageBytes ?? 0), 0),
       error: repl?.dataReplicationError?.error,
+      rawError: repl?.dataReplicationError?.rawError,
+      failedStep: repl?.dataReplicationInitiation?.steps?.find((st) => st.status === 'FAILED')?.name,
     }),
     lastTest: defined({ jobId: life?.lastTest?.initiated?.jobID, initiatedAt: life?.lastTest?.initiated?.apiCallDateTime }),
     lastCutover: defined({
@@ -192,13 +196,24 @@ export function createMgnPort(client: MgnClient, opts: MgnPortOptions = {}): Mgn
       }
       return out;
     },
-    async applyLaunchSettings(id, launch, actions) {
+    async applyLaunchSettings(id, launch, actions, removeActionIds = []) {
       if (launch && Object.keys(launch).length > 0) await write.send(new UpdateLaunchConfigurationCommand({ sourceServerID: id, ...launch } as UpdateLaunchConfigurationCommandInput));
       for (const a of actions ?? []) {
         // the wave file says actionId; MGN's member is actionID
         const { actionId, ...rest } = a as { actionId?: string };
         await write.send(new PutSourceServerActionCommand({ sourceServerID: id, ...(actionId ? { actionID: actionId } : {}), ...rest } as PutSourceServerActionCommandInput));
       }
+      const removed: string[] = [];
+      if (removeActionIds.length === 0) return { removed };
+      // only what MGN has now: an action removed by hand (or by an earlier run) is not removed again
+      const present = new Set<string>();
+      for await (const page of paginateListSourceServerActions({ client }, { sourceServerID: id })) for (const a of page.items ?? []) if (a.actionID) present.add(a.actionID);
+      for (const actionID of new Set(removeActionIds)) {
+        if (!present.has(actionID)) continue;
+        await write.send(new RemoveSourceServerActionCommand({ sourceServerID: id, actionID }));
+        removed.push(actionID);
+      }
+      return { removed };
     },
     async describeJobs(ids) {
       const out: JobView[] = [];

@@ -8,6 +8,7 @@ import { styleFor } from '../output.ts';
 import type { TargetFlags } from '../target.ts';
 import type { Deps } from '../../adapters/aws/deps.ts';
 import type { Wave } from '../../core/wave-file.ts';
+import type { StallEpisode } from '../../ports.ts';
 import type { CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
 import { registerRehearse } from './rehearse.ts';
 
@@ -248,12 +249,18 @@ async function status(ctx: CliContext, name: string, flags: TargetFlags): Promis
     const wave = await deps.waves.getDefinition(name);
     if (!wave) throw new NotFoundError(`no wave ${name} is stored here: start one with 'mgn-flow wave start <file>'`);
     const { admissionOrder } = await import('../../core/wave.ts');
+    const { stallSummary } = await import('../../core/stalls.ts');
     const outcomes = new Map((await deps.waves.outcomes(name)).map((o) => [o.serverId, o]));
     const holds = await deps.waves.holds(name);
     const report = (await deps.waves.getReport(name)) as { at: string; counts: Record<string, number>; holding?: string } | undefined;
+    const now = deps.clock.now();
+    // the stall history of each server (episodes, time stalled, MGN's error and failing step)
+    const stalls = new Map<string, StallEpisode[]>();
+    for (const a of wave.applications) for (const s of a.servers) stalls.set(s.id, await deps.stalls.list(s.id));
     const rows = admissionOrder(wave).flatMap((a) =>
       a.servers.map((s) => {
         const o = outcomes.get(s.id);
+        const history = stalls.get(s.id) ?? [];
         return {
           application: a.name,
           serverId: s.id,
@@ -262,6 +269,8 @@ async function status(ctx: CliContext, name: string, flags: TargetFlags): Promis
           attempt: o?.attempt ?? 0,
           why: o?.error ? `${o.error}${o.cause ? `: ${o.cause}` : ''}` : '',
           waited: holds.filter((h) => h.serverId === s.id).map((h) => `${h.reason} until ${h.until ?? '?'}`),
+          stalls: history,
+          stalled: stallSummary(history, now) ?? '',
         };
       }),
     );
@@ -272,7 +281,7 @@ async function status(ctx: CliContext, name: string, flags: TargetFlags): Promis
     const s = styleFor(ctx.stdout, ctx.env);
     const colour = (st: string) => (st === 'SUCCEEDED' ? s.green(st) : st === 'RUNNING' ? s.cyan(st) : st === 'NOT_STARTED' ? s.dim(st) : s.red(st));
     ctx.stdout.write(`${s.bold(name)}: ${summary(wave)}\n`);
-    for (const r of rows) ctx.stdout.write(`  ${r.application.padEnd(20)} ${(r.hostname || r.serverId).padEnd(24)} ${colour(r.status.padEnd(11))} #${r.attempt}${r.why ? `  ${r.why}` : ''}${r.waited.length ? `  waited: ${r.waited.join('; ')}` : ''}\n`);
+    for (const r of rows) ctx.stdout.write(`  ${r.application.padEnd(20)} ${(r.hostname || r.serverId).padEnd(24)} ${colour(r.status.padEnd(11))} #${r.attempt}${r.why ? `  ${r.why}` : ''}${r.waited.length ? `  waited: ${r.waited.join('; ')}` : ''}${r.stalled ? `  replication: ${r.stalled}` : ''}\n`);
     if (report) ctx.stdout.write(`report ${report.at}: ${Object.entries(report.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')}${report.holding ? `; ${report.holding}` : ''}\n`);
     return ExitCode.Ok;
   });

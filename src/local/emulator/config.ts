@@ -16,8 +16,17 @@ export const FaultsSchema = z
     eventDropRate: z.number().min(0).max(1).default(0),
     eventDupRate: z.number().min(0).max(1).default(0),
     eventReorderWindowS: z.number().min(0).default(0),
+    /**
+     * Slow launches: the share of launches whose conversion or first boot takes extra time, drawn
+     * log-uniformly between slowLaunchMinS and slowLaunchMaxS (the default tail, 6 h, outlasts the plan's
+     * launchTimeoutSeconds of 3 h and verifyTimeoutSeconds of 2 h).
+     */
+    slowLaunchRate: z.number().min(0).max(1).default(0),
+    slowLaunchMinS: z.number().min(0).default(600),
+    slowLaunchMaxS: z.number().min(0).default(6 * 3600),
   })
-  .strict();
+  .strict()
+  .refine((f) => f.slowLaunchMaxS >= f.slowLaunchMinS, { message: 'slowLaunchMaxS must be at least slowLaunchMinS', path: ['slowLaunchMaxS'] });
 export type Faults = z.infer<typeof FaultsSchema>;
 export const NO_FAULTS: Faults = FaultsSchema.parse({});
 

@@ -298,6 +298,29 @@ export class MgnEngine {
     this.beginInitiation(s);
   }
 
+  /**
+   * The agent side of a server MGN knows without one (imported, or discovered through vCenter or a
+   * connector): `DISCOVERED` (no agent), `PENDING_INSTALLATION` (an install is running), or `INSTALLED` (the
+   * agent registers: NOT_READY, and replication initiation begins).
+   */
+  setAgent(s: Server, agent: 'DISCOVERED' | 'PENDING_INSTALLATION' | 'INSTALLED'): void {
+    if (agent === 'INSTALLED') {
+      if (s.lifeCycle.state !== 'DISCOVERED' && s.lifeCycle.state !== 'PENDING_INSTALLATION') return;
+      s.lifeCycle.state = 'NOT_READY';
+      s.lifeCycle.addedToServiceAt = this.now();
+      this.startReplication(s);
+      return;
+    }
+    if (s.lifeCycle.state !== 'DISCOVERED' && s.lifeCycle.state !== 'PENDING_INSTALLATION') {
+      this.stop(s);
+      s.repl.launchable = false;
+      s.repl.syncBase = 0;
+      s.repl.lagSince = undefined;
+      s.repl.backlogBytes = 0;
+    }
+    s.lifeCycle.state = agent;
+  }
+
   retry(s: Server): void {
     s.repl.runs++;
     this.resumeInitiation(s);
@@ -414,7 +437,8 @@ export class MgnEngine {
     });
     const conversionServerID = this.ec2Id();
     step(5 * S, () => this.log(job, 'CONVERSION_START', { ...sid, conversionServerID }));
-    const conversionMs = (5 + rng.next() * 7) * MIN;
+    const slow = this.slowLaunch(s);
+    const conversionMs = (5 + rng.next() * 7) * MIN + (slow?.phase === 'conversion' ? slow.extraMs : 0);
     if (fail && failAtConversion) {
       step(conversionMs / 2, () => {
         this.log(job, 'CONVERSION_FAIL', { ...sid, conversionServerID, rawError: 'Failed to convert the boot volume' });
@@ -434,12 +458,29 @@ export class MgnEngine {
         });
         this.finishLaunch(job, p, s, kind, undefined);
       } else {
-        this.finishLaunch(job, p, s, kind, instanceId);
+        this.finishLaunch(job, p, s, kind, instanceId, slow?.phase === 'boot' ? slow.extraMs : 0);
       }
     });
   }
 
-  private finishLaunch(job: Job, p: Participant, s: Server, kind: 'TEST' | 'CUTOVER', instanceId: string | undefined): void {
+  /**
+   * The slow-launch fault (docs/adr/0002): whether this launch of `s` is slow, in which phase (conversion:
+   * the launch result comes late; boot: the instance boots late, so post-launch verification waits), and by
+   * how much, drawn log-uniformly in [slowLaunchMinS, slowLaunchMaxS]. A stream of its own per server and
+   * launch, so the other draws of a run do not move when the knob is turned.
+   */
+  slowLaunch(s: Server, launch = s.launches): { phase: 'conversion' | 'boot'; extraMs: number } | undefined {
+    const f = this.faults;
+    const rng = createRng(this.seed, `slow-launch/${s.id}/${launch}`);
+    if (!rng.chance(f.slowLaunchRate)) return undefined;
+    const phase = rng.next() < 0.5 ? 'conversion' : 'boot';
+    const lo = Math.max(1, f.slowLaunchMinS);
+    const hi = Math.max(lo, f.slowLaunchMaxS);
+    const extraS = lo * Math.exp(rng.next() * Math.log(hi / lo));
+    return { phase, extraMs: Math.round(extraS * S) };
+  }
+
+  private finishLaunch(job: Job, p: Participant, s: Server, kind: 'TEST' | 'CUTOVER', instanceId: string | undefined, slowBootMs = 0): void {
     const ok = instanceId !== undefined;
     p.launchStatus = ok ? 'LAUNCHED' : 'FAILED';
     if (ok) p.launchedEc2InstanceID = instanceId;
@@ -447,7 +488,7 @@ export class MgnEngine {
     if (ok) {
       s.launchedInstance = { ec2InstanceID: instanceId, jobID: job.jobID, firstBoot: 'WAITING' };
       const rng = createRng(this.seed, `boot/${s.id}/${s.launches}`);
-      this.clock.after((45 + rng.next() * 90) * S, () => {
+      this.clock.after((45 + rng.next() * 90) * S + slowBootMs, () => {
         if (s.launchedInstance?.ec2InstanceID === instanceId) s.launchedInstance.firstBoot = 'SUCCEEDED';
         this.runPostLaunchActions(s, p, kind, rng);
       });

@@ -372,7 +372,8 @@ export class EmulatorHttp {
       if (serverRoute[2] === 'quiesce') {
         e.quiesce(s);
       } else {
-        const { failNextLaunch, failPostLaunchAction, backlogBytes, stall } = body as Record<string, unknown>;
+        const { failNextLaunch, failPostLaunchAction, backlogBytes, stall, agent } = body as Record<string, unknown>;
+        if (agent !== undefined && agent !== 'DISCOVERED' && agent !== 'PENDING_INSTALLATION' && agent !== 'INSTALLED') return fail(400, 'agent must be DISCOVERED, PENDING_INSTALLATION or INSTALLED');
         if (failNextLaunch !== undefined && typeof failNextLaunch !== 'boolean') return fail(400, 'failNextLaunch must be a boolean');
         if (failPostLaunchAction !== undefined && typeof failPostLaunchAction !== 'string') return fail(400, 'failPostLaunchAction must be an action name');
         if (backlogBytes !== undefined && (typeof backlogBytes !== 'number' || backlogBytes < 0)) return fail(400, 'backlogBytes must be a number >= 0');
@@ -380,6 +381,7 @@ export class EmulatorHttp {
         if (failNextLaunch !== undefined) s.inject.failNextLaunch = failNextLaunch as boolean;
         if (typeof failPostLaunchAction === 'string') s.inject.failPostLaunchAction = failPostLaunchAction;
         if (typeof backlogBytes === 'number') s.repl.backlogBytes = backlogBytes;
+        if (agent !== undefined) e.setAgent(s, agent as 'DISCOVERED' | 'PENDING_INSTALLATION' | 'INSTALLED');
         if (typeof stall === 'string') {
           if (s.repl.state === 'STOPPED' || s.repl.state === 'DISCONNECTED' || s.repl.state === 'PAUSED' || s.repl.state === 'STALLED') return fail(409, `Replication of ${s.id} is ${s.repl.state}; it cannot stall`);
           if (s.repl.state === 'INITIATING') {

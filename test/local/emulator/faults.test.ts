@@ -17,6 +17,7 @@ import {
 import { ConfiguredRetryStrategy } from '@smithy/util-retry';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type MgnEvent, UsageError, parseFaultsArg, startEmulator } from '../../../src/local/emulator/index.ts';
+import { MgnEngine } from '../../../src/local/emulator/engine.ts';
 import { HOURS, type TestEmulator, control, useEmulator } from '../../helpers/emulator.ts';
 
 const GiB = 1024 ** 3;
@@ -33,6 +34,9 @@ const DEFAULT_FAULTS = {
   eventDropRate: 0,
   eventDupRate: 0,
   eventReorderWindowS: 0,
+  slowLaunchRate: 0,
+  slowLaunchMinS: 600,
+  slowLaunchMaxS: 21600,
 };
 
 interface LoggedRequest {
@@ -299,6 +303,46 @@ describe('emulator fault knobs', () => {
     const after = (await mgn.send(new DescribeSourceServersCommand({}))).items ?? [];
     expect(after.map((s) => s.launchedInstance)).toEqual([undefined, undefined, undefined]);
     expect(emu.engine.jobs.size).toBe(2);
+  });
+
+  it('slowLaunchRate: a seeded share of launches converts or boots late, with a tail past the plan\'s launch and verify timeouts', async () => {
+    // the draw: the same per seed, server and launch; about the rate's share slow; some past 3 h (launchTimeoutSeconds)
+    const draws = (seed: number) => {
+      const engine = new MgnEngine({ seed, servers: 40, start: 'ready-for-test', faults: { slowLaunchRate: 0.5 } });
+      return [...engine.servers.values()].flatMap((s) => [1, 2, 3].map((n) => engine.slowLaunch(s, n)));
+    };
+    const a = draws(7);
+    expect(draws(7)).toEqual(a);
+    expect(draws(8)).not.toEqual(a);
+    const slow = a.filter((d) => d !== undefined);
+    expect(slow.length).toBeGreaterThan(40);
+    expect(slow.length).toBeLessThan(80);
+    expect(new Set(slow.map((d) => d.phase))).toEqual(new Set(['conversion', 'boot']));
+    expect(slow.every((d) => d.extraMs >= 600_000 && d.extraMs <= 6 * HOURS * 1000)).toBe(true);
+    expect(slow.some((d) => d.extraMs > 3 * HOURS * 1000)).toBe(true);
+
+    // on the wire: a slow conversion keeps the launch IN_PROGRESS past 3 h; a slow boot keeps firstBoot WAITING past 2 h
+    const { emu, mgn, advance, ids } = await start({ servers: 2, start: 'ready-for-test', faults: { slowLaunchRate: 1, slowLaunchMinS: 4 * HOURS, slowLaunchMaxS: 4 * HOURS } });
+    const servers = await ids();
+    // which phase each server's first launch was drawn for (the emulator's own draw)
+    const phases = new Map([...emu.engine.servers.values()].map((s) => [s.id, emu.engine.slowLaunch(s, 1)?.phase]));
+    const job = (await mgn.send(new StartTestCommand({ sourceServerIDs: servers }))).job as Job;
+    await advance(3 * HOURS);
+    const described = async () => (await mgn.send(new DescribeJobsCommand({ filters: { jobIDs: [job.jobID as string] } }))).items?.[0];
+    const byServer = async () => new Map(((await mgn.send(new DescribeSourceServersCommand({ filters: { sourceServerIDs: servers } }))).items ?? []).map((s) => [s.sourceServerID, s]));
+    let after3h = await described();
+    let view = await byServer();
+    for (const id of servers) {
+      const p = after3h?.participatingServers?.find((x) => x.sourceServerID === id);
+      if (phases.get(id) === 'conversion') expect(p?.launchStatus).toBe('IN_PROGRESS');
+      else expect({ launch: p?.launchStatus, boot: view.get(id)?.launchedInstance?.firstBoot }).toEqual({ launch: 'LAUNCHED', boot: 'WAITING' });
+    }
+    await advance(2 * HOURS);
+    after3h = await described();
+    view = await byServer();
+    expect(after3h?.status).toBe('COMPLETED');
+    expect(after3h?.participatingServers?.map((p) => p.launchStatus)).toEqual(['LAUNCHED', 'LAUNCHED']);
+    expect(servers.map((id) => view.get(id)?.launchedInstance?.firstBoot)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
   });
 
   it('stallRate 1: every server stalls once and recovers by itself stallRecoverAfterS later', async () => {

@@ -1,0 +1,38 @@
+import type { OpenWait, ServerView } from '../ports.ts';
+
+/**
+ * Console drift (docs/adr/0004, "Console drift"): a server parked at a gate, in its soak or in a hold waits
+ * on people or on time, not on MGN, so nothing would notice if someone changed it in the MGN console. The
+ * reconciler reads it anyway and compares it with what the parked state implies. A change by hand (a launch,
+ * a revert, a mark, a finalize, a disconnect, an archive) fails the wait with `ConsoleDrift`; the state
+ * machine catches it and goes back to Route, which maps MGN's new state to the right step.
+ */
+
+/** The MGN lifecycle states each parked state implies. */
+export const PARKED_STATES: Readonly<Record<string, readonly string[]>> = {
+  Soak: ['TESTING'],
+  AwaitSignoff: ['TESTING'],
+  // a failure gate opens after a failed or timed-out test launch (TESTING, or READY_FOR_TEST if none was made)
+  TestFailureGate: ['TESTING', 'READY_FOR_TEST'],
+  HoldForWindow: ['READY_FOR_CUTOVER'],
+  GoNoGo: ['READY_FOR_CUTOVER'],
+  HoldForReadiness: ['READY_FOR_CUTOVER'],
+  // after the revert; CUTTING_OVER while MGN still refuses the revert (the job runs)
+  CutoverFailureGate: ['READY_FOR_CUTOVER', 'CUTTING_OVER'],
+  FinalizeGate: ['CUTTING_OVER'],
+  HoldForFreeze: ['CUTTING_OVER'],
+};
+
+/** What changed by hand while `wait` was parked, or undefined when MGN still matches it. */
+export function consoleDrift(wait: OpenWait, server: ServerView | undefined): string | undefined {
+  const expected = PARKED_STATES[wait.state];
+  if (!expected) return undefined;
+  if (!server) return 'MGN no longer knows the source server';
+  if (server.isArchived) return `the server was archived in MGN (${server.lifeCycle})`;
+  if (!expected.includes(server.lifeCycle)) return `MGN shows ${server.lifeCycle} where ${wait.state} expects ${expected.join(' or ')}`;
+  const parkedAt = Date.parse(wait.createdAt);
+  const after = (t: string | undefined) => t !== undefined && Date.parse(t) > parkedAt;
+  if (after(server.lastTest.initiatedAt)) return `a test launch was made in MGN (job ${server.lastTest.jobId ?? 'unknown'}) while the server waited in ${wait.state}`;
+  if (after(server.lastCutover.initiatedAt)) return `a cutover launch was made in MGN (job ${server.lastCutover.jobId ?? 'unknown'}) while the server waited in ${wait.state}`;
+  return undefined;
+}
