@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { remindOpenGates } from '../../src/core/approvals.ts';
 import { reconcileLaunchPoints } from '../../src/core/launch.ts';
-import { reconcile } from '../../src/core/waits.ts';
+import { allParts, reconcile } from '../../src/core/waits.ts';
 import { handle } from '../_lib/runtime.ts';
 
 /**
@@ -46,7 +46,9 @@ export const handler = handle(
     if (!(await d.lock.acquire('reconcile', RUN_LEASE_SECONDS))) return { skipped: 'another reconcile run is in progress' };
     try {
       const watch = { stalls: d.stalls, notifier: d.notifier, onceKey: d.onceKey, maxStallRetries: d.config.maxStallRetries, mgn: d.mgn };
-      return { waits: await reconcile(d, watch), launchPoints: await reconcileLaunchPoints(d), gates: await remindOpenGates(d) };
+      // each part runs whatever the others met (MGN throttled while resolving waits still leaves the launch
+      // points and the gates to do); what failed is raised at the end, so the run shows as failed
+      return await allParts({ waits: () => reconcile(d, watch), launchPoints: () => reconcileLaunchPoints(d), gates: () => remindOpenGates(d) });
     } finally {
       await d.lock.release('reconcile');
     }

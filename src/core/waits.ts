@@ -156,7 +156,7 @@ export type ReconcileExtras = { stalls: StallStore; notifier: Notifier; onceKey(
  * extras it reads the server of every open wait (a running execution) and recovers the stall and not-stalled
  * events MGN did not deliver.
  */
-export async function reconcile(deps: WaitDeps, watch?: ReconcileExtras): Promise<{ open: number; resolved: number; serverCalls: number; jobCalls: number; stalls?: Record<string, number>; drifted?: number }> {
+export async function reconcile(deps: WaitDeps, watch?: ReconcileExtras): Promise<{ open: number; resolved: number; serverCalls: number; jobCalls: number; failedCalls?: number; stalls?: Record<string, number>; drifted?: number }> {
   // eventually consistent (an index): a wait written a moment ago is seen at the next run; each resolution is conditional
   const open = await deps.waits.list({ consistent: false });
   if (open.length === 0) return { open: 0, resolved: 0, serverCalls: 0, jobCalls: 0 };
@@ -170,13 +170,27 @@ export async function reconcile(deps: WaitDeps, watch?: ReconcileExtras): Promis
   const jobs = new Map<string, JobView>();
   let serverCalls = 0;
   let jobCalls = 0;
+  // A batch MGN refuses (throttled, down) is left for the next run; the other batches still count, and a
+  // server not read is never taken for one MGN no longer knows.
+  const unread = new Set<string>();
+  let failedCalls = 0;
   for (let i = 0; i < serverIds.length; i += 200) {
     serverCalls++;
-    for (const s of await deps.mgn.describeServers(serverIds.slice(i, i + 200))) servers.set(s.id, s);
+    const batch = serverIds.slice(i, i + 200);
+    try {
+      for (const s of await deps.mgn.describeServers(batch)) servers.set(s.id, s);
+    } catch {
+      failedCalls++;
+      for (const id of batch) unread.add(id);
+    }
   }
   for (let i = 0; i < jobIds.length; i += 200) {
     jobCalls++;
-    for (const j of await deps.mgn.describeJobs(jobIds.slice(i, i + 200))) jobs.set(j.id, j);
+    try {
+      for (const j of await deps.mgn.describeJobs(jobIds.slice(i, i + 200))) jobs.set(j.id, j);
+    } catch {
+      failedCalls++;
+    }
   }
   let resolved = 0;
   const done = new Set<string>();
@@ -188,7 +202,7 @@ export async function reconcile(deps: WaitDeps, watch?: ReconcileExtras): Promis
       done.add(w.token);
     }
   }
-  if (!watch) return { open: open.length, resolved, serverCalls, jobCalls };
+  if (!watch) return { open: open.length, resolved, serverCalls, jobCalls, ...(failedCalls ? { failedCalls } : {}) };
   const stalls: Record<string, number> = {};
   const x = { ...watch, clock: deps.clock };
   // the history is read only for a server MGN shows stalled or one with an open episode (one index query)
@@ -198,7 +212,7 @@ export async function reconcile(deps: WaitDeps, watch?: ReconcileExtras): Promis
   for (const w of open) {
     const server = servers.get(w.serverId);
     // console drift: a parked server changed by hand is told to ops once and routed on MGN's new state
-    const drift = done.has(w.token) ? undefined : consoleDrift(w, server);
+    const drift = done.has(w.token) || unread.has(w.serverId) ? undefined : consoleDrift(w, server);
     if (drift) {
       // only the one that takes the wait (the index may show a wait already gone) routes and tells ops
       if (!(await resolve(deps, w, { error: 'ConsoleDrift', cause: drift }))) continue;
@@ -218,7 +232,7 @@ export async function reconcile(deps: WaitDeps, watch?: ReconcileExtras): Promis
     const action = await observeReplication(x, server, { via: 'reconcile', quiesced: AFTER_QUIESCE.has(w.state) }).catch(() => undefined);
     if (action && action !== 'known') stalls[action] = (stalls[action] ?? 0) + 1;
   }
-  return { open: open.length, resolved, serverCalls, jobCalls, stalls, drifted };
+  return { open: open.length, resolved, serverCalls, jobCalls, stalls, drifted, ...(failedCalls ? { failedCalls } : {}) };
 }
 
 /** States after the go/no-go (source quiesced): replication stalls there are evidence, not alerts. */
@@ -314,4 +328,30 @@ export async function executionClosed(
     attributes: { event: 'ExecutionClosed', status: detail.status },
   });
   return r;
+}
+
+/** A run of independent parts in which some failed: the others ran; the failures are named. */
+export class PartsFailedError extends Error {
+  constructor(
+    readonly failures: Record<string, string>,
+    readonly results: Record<string, unknown>,
+  ) {
+    super(`reconcile: ${Object.entries(failures).map(([k, m]) => `${k} failed (${m})`).join('; ')}; the other parts ran`);
+    this.name = 'PartsFailedError';
+  }
+}
+
+/** Run every part in turn, each whatever the others met; throws PartsFailedError at the end if any failed. */
+export async function allParts<T extends Record<string, () => Promise<unknown>>>(parts: T): Promise<{ [K in keyof T]: Awaited<ReturnType<T[K]>> }> {
+  const results: Record<string, unknown> = {};
+  const failures: Record<string, string> = {};
+  for (const [name, part] of Object.entries(parts)) {
+    try {
+      results[name] = await part();
+    } catch (err) {
+      failures[name] = `${(err as Error).name}: ${(err as Error).message}`;
+    }
+  }
+  if (Object.keys(failures).length) throw new PartsFailedError(failures, results);
+  return results as { [K in keyof T]: Awaited<ReturnType<T[K]>> };
 }

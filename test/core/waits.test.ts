@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AFTER_QUIESCE, evaluate, type MgnEventLike, type Outcome, readiness, reconcile, registerWait, resolve, routeEvent } from '../../src/core/waits.ts';
+import { AFTER_QUIESCE, PartsFailedError, allParts, evaluate, type MgnEventLike, type Outcome, readiness, reconcile, registerWait, resolve, routeEvent } from '../../src/core/waits.ts';
 import type { JobView, OpenWait, ServerView, WaitCondition } from '../../src/ports.ts';
 import { type FakeDeps, fakeDeps, jitter, jobView, namedError, serverView } from '../helpers/fakes.ts';
 
@@ -641,3 +641,44 @@ describe('reconcile', () => {
     expect(await reconcile(deps)).toEqual({ open: 0, resolved: 0, serverCalls: 0, jobCalls: 0 });
   });
 });
+
+describe('reconcile under a throttled MGN', () => {
+  it('a batch MGN refuses is left for the next run; the other batches resolve, and no parked server is taken for one MGN forgot', async () => {
+    const deps = fakeDeps();
+    const watch = { stalls: deps.stalls, notifier: deps.notifier, onceKey: deps.onceKey, maxStallRetries: 2, mgn: deps.mgn };
+    // a server parked in the soak: with its batch unread it must not look like one MGN no longer knows
+    deps.mgn.addServer(serverView('s-000a', { lifeCycle: 'TESTING' }));
+    await deps.waits.put({ serverId: 's-000a', executionArn: 'arn:x', state: 'Soak', token: 'tok-soak', condition: { kind: 'GATE', gateId: 'g' }, createdAt: '2025-03-01T00:00:00.000Z' });
+    for (let i = 0; i < 250; i++) {
+      const id = `s-${String(i).padStart(3, '0')}`;
+      deps.mgn.addServer(serverView(id, { lifeCycle: 'READY_FOR_TEST', replication: { state: 'CONTINUOUS', lagSeconds: 0 } }));
+      await open(deps, id, { kind: 'READY_FOR_TEST' }, `tok-${i}`);
+    }
+    deps.mgn.failNext('describeServers', namedError('ThrottlingException', 'Rate exceeded'));
+    const r = await reconcile(deps, watch);
+    expect(r).toMatchObject({ open: 251, resolved: 51, serverCalls: 2, failedCalls: 1, drifted: 0 });
+    expect(deps.notifier.messages.filter((m) => m.subject.startsWith('Changed in MGN'))).toEqual([]);
+    // the next run reads the rest
+    expect(await reconcile(deps, watch)).toMatchObject({ open: 200, resolved: 199, drifted: 0 });
+  });
+
+  it('allParts runs every part whatever the others met, then names what failed', async () => {
+    const ran: string[] = [];
+    const err = await allParts({
+      waits: async () => {
+        ran.push('waits');
+        throw namedError('ThrottlingException', 'Rate exceeded');
+      },
+      launchPoints: async () => {
+        ran.push('launchPoints');
+        return { launched: 1 };
+      },
+    }).catch((e: unknown) => e);
+    expect(ran).toEqual(['waits', 'launchPoints']);
+    expect(err).toBeInstanceOf(PartsFailedError);
+    expect((err as PartsFailedError).results).toEqual({ launchPoints: { launched: 1 } });
+    expect((err as Error).message).toBe('reconcile: waits failed (ThrottlingException: Rate exceeded); the other parts ran');
+    expect(await allParts({ a: async () => 1 })).toEqual({ a: 1 });
+  });
+});
+
