@@ -18,12 +18,13 @@ export class JobSlotBusyError extends named('JobSlotBusyError') {}
 /** A launch could not be made now (job quota): the launch point stays open and the reconciler retries. */
 export class LaunchDeferredError extends named('LaunchDeferredError') {}
 /**
- * A gate decision that cannot be taken: `unknown` gate, `conflict` (decided already, expired), or `invalid`
- * (a choice the gate does not allow, a missing confirmation).
+ * A gate decision that cannot be taken: `unknown` gate, `conflict` (decided already), `expired` (past its
+ * deadline: the message says why and until when), or `invalid` (a choice the gate does not allow, a missing
+ * confirmation).
  */
 export class InvalidDecisionError extends named('InvalidDecisionError') {
-  readonly reason: 'unknown' | 'conflict' | 'invalid';
-  constructor(message: string, options?: { cause?: unknown; reason?: 'unknown' | 'conflict' | 'invalid' }) {
+  readonly reason: 'unknown' | 'conflict' | 'expired' | 'invalid';
+  constructor(message: string, options?: { cause?: unknown; reason?: 'unknown' | 'conflict' | 'expired' | 'invalid' }) {
     super(message, options);
     this.reason = options?.reason ?? 'invalid';
   }

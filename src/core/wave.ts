@@ -61,6 +61,7 @@ export function serverPlan(wave: Wave, overrides: Partial<z.input<typeof Plan>> 
     archive: wave.defaults.archive,
     approvers: wave.approvers,
     freeze: wave.freeze.map((f) => ({ start: f.start, end: f.end, ...(f.reason ? { reason: f.reason } : {}) })),
+    timeZone: wave.timeZone,
     ...overrides,
   });
 }

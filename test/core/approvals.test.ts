@@ -61,7 +61,7 @@ describe('approval requests', () => {
     const text = d.approvals.messages[0]?.text ?? '';
     expect(text).toContain('Gate: cutover go/no-go (GO_NO_GO)');
     expect(text).toContain('Application: billing (5 servers)');
-    expect(text).toContain('Deadline: 2026-12-03T00:00:00.000Z');
+    expect(text).toContain('Decide by 2026-12-03T00:00+00:00 (UTC).');
     expect(text).toContain('host-1 (s-00000000000000001): READY_FOR_CUTOVER; replication CONTINUOUS');
     expect(text).toContain('This link is for alice@example.com alone');
     expect(text).not.toContain('token-');
@@ -131,8 +131,9 @@ describe('approval links', () => {
     const e = await parked();
     e.d.clock.advance(2 * DAY);
     const before2 = snapshot(e.d);
-    expect(await checkLink(e.d, e.links[0]!.id, e.links[0]!.sig)).toEqual({ status: 410, deadline: '2026-12-03T00:00:00.000Z' });
-    expect(await decideByLink(e.d, post(e.links[0]!))).toEqual({ status: 410, deadline: '2026-12-03T00:00:00.000Z' });
+    const gone = { status: 410, deadline: '2026-12-03T00:00+00:00 (UTC)', reason: 'nobody decided by 2026-12-03T00:00+00:00 (UTC), so the servers took the safe path (no cutover, no finalize)' };
+    expect(await checkLink(e.d, e.links[0]!.id, e.links[0]!.sig)).toEqual(gone);
+    expect(await decideByLink(e.d, post(e.links[0]!))).toEqual(gone);
     expect(snapshot(e.d)).toBe(before2);
   });
 

@@ -325,6 +325,20 @@ export function createGateStore(doc: DynamoDBDocumentClient, table: string): Gat
         ),
       );
     },
+    reschedule(id, times) {
+      return conditional(() =>
+        doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: key(id),
+            UpdateExpression: 'SET #deadline = :deadline, #from = :from',
+            ConditionExpression: '#status = :open',
+            ExpressionAttributeNames: { '#status': 'status', '#deadline': 'deadline', '#from': 'decisionFrom' },
+            ExpressionAttributeValues: { ':open': 'OPEN', ':deadline': times.deadline, ':from': times.decisionFrom },
+          }),
+        ),
+      );
+    },
     async listOpen() {
       const items = await queryKind(doc, table, 'GATE', GATE_PREFIX, { filter: '#status = :open', names: { '#status': 'status' }, values: { ':open': 'OPEN' } });
       return items.map(toGate);
@@ -408,6 +422,20 @@ export function createLinkStore(doc: DynamoDBDocumentClient, table: string): Lin
             ConditionExpression: '#status = :used',
             ExpressionAttributeNames: { '#status': 'status', '#used': 'used' },
             ExpressionAttributeValues: { ':open': 'OPEN', ':used': 'USED' },
+          }),
+        ),
+      );
+    },
+    async keepUntil(id, until) {
+      await conditional(() =>
+        doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: key(id),
+            UpdateExpression: 'SET #ttl = :ttl',
+            ConditionExpression: 'attribute_exists(#pk)',
+            ExpressionAttributeNames: { '#ttl': 'ttl', '#pk': 'pk' },
+            ExpressionAttributeValues: { ':ttl': Math.floor(Date.parse(until) / 1000) + LINK_KEEP_SECONDS },
           }),
         ),
       );
