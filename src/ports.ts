@@ -329,6 +329,8 @@ export interface WaveStore {
   /** Record a server's outcome; an older attempt never overwrites a newer one, RUNNING never overwrites an end. */
   recordOutcome(o: ServerOutcome): Promise<void>;
   outcomes(wave: string): Promise<ServerOutcome[]>;
+  /** The outcomes still RUNNING, of every wave: which wave runs a server now. */
+  runningOutcomes(): Promise<ServerOutcome[]>;
   /** One server's outcome in the wave (a point read). */
   outcome(wave: string, serverId: string): Promise<ServerOutcome | undefined>;
   recordHold(h: HoldRecord): Promise<void>;

@@ -557,6 +557,10 @@ export function createWaveStore(doc: DynamoDBDocumentClient, table: string): Wav
     async outcomes(wave) {
       return (await scanPrefix(doc, table, `${OUTCOME_PREFIX}${wave}#`)).map((i) => withoutKey(i) as unknown as ServerOutcome);
     },
+    async runningOutcomes() {
+      const items = await queryKind(doc, table, 'OUTCOME', OUTCOME_PREFIX, { filter: '#status = :running', names: { '#status': 'status' }, values: { ':running': 'RUNNING' } });
+      return items.map((i) => withoutKey(i) as unknown as ServerOutcome);
+    },
     async outcome(wave, serverId) {
       const item = await getItem(doc, table, `${OUTCOME_PREFIX}${wave}#${serverId}`);
       return item ? (withoutKey(item) as unknown as ServerOutcome) : undefined;
