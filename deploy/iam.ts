@@ -68,7 +68,7 @@ export const PORTS: Record<string, Statement[]> = {
   gates: [...table('GetItem', 'PutItem', 'UpdateItem'), allow(['dynamodb:Query'], [TABLE_INDEXES])],
   links: table('GetItem', 'PutItem', 'UpdateItem', 'Scan'),
   audit: table('PutItem', 'Scan'),
-  waves: table('GetItem', 'PutItem', 'DeleteItem', 'Scan'),
+  waves: [...table('GetItem', 'PutItem', 'DeleteItem', 'Scan'), allow(['dynamodb:Query'], [TABLE_INDEXES])],
   dedupe,
   lock: dedupe,
   onceKey: dedupe,
