@@ -317,7 +317,7 @@ describe('server lifecycle: holds, stalls and soak', () => {
       expect(result.status).toBe('SUCCEEDED');
       expect(statePath(cloud, arn)).toEqual([
         ...START, ...TEST_LAUNCH, 'AwaitTestVerify', 'TestVerified', 'StartSoak', 'SoakPart', 'SoakLastPart', 'Soak', 'SoakPartEnded', 'AwaitSignoff', 'SignedOff',
-        ...TEST_VERIFY_AND_SOAK.slice(5), ...WINDOW, ...GO, ...CUTOVER_LAUNCH, ...CUTOVER_VERIFY_TO_DONE,
+        ...TEST_VERIFY_AND_SOAK.slice(7), ...WINDOW, ...GO, ...CUTOVER_LAUNCH, ...CUTOVER_VERIFY_TO_DONE,
       ]);
       // the soak's callback timed out (its timeout is the soak length); history times are taken as the
       // host logs the events, a few simulated seconds late at this scale
