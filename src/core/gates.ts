@@ -77,7 +77,7 @@ export async function expireGate(deps: Pick<GateDeps, 'gates' | 'waits' | 'callb
   const released: string[] = [];
   for (const serverId of gate.servers) {
     const wait = await deps.waits.get(serverId);
-    if (wait?.condition.kind === 'GATE' && wait.condition.gateId === gate.id && (await resolve(deps, wait, { error: GATE_EXPIRED, cause: `${GATE_LABEL[gate.gate]} for ${gate.application}: ${expiredReason(gate)}` }))) {
+    if (wait?.condition.kind === 'GATE' && wait.condition.gateId === gate.id && (await resolve(deps, wait, { error: 'GateExpired', cause: `${GATE_LABEL[gate.gate]} for ${gate.application}: ${expiredReason(gate)}` }))) {
       released.push(serverId);
     }
   }
@@ -182,7 +182,7 @@ export async function arriveAtGate(deps: GateDeps, a: GateArrival): Promise<{ ga
     const { released } = await expireGate(deps, gate);
     if (!released.includes(a.serverId)) {
       const wait = await deps.waits.get(a.serverId);
-      if (wait && wait.token === a.token) await resolve(deps, wait, { error: GATE_EXPIRED, cause: `${GATE_LABEL[gate.gate]} for ${gate.application}: ${expiredReason(gate)}` });
+      if (wait && wait.token === a.token) await resolve(deps, wait, { error: 'GateExpired', cause: `${GATE_LABEL[gate.gate]} for ${gate.application}: ${expiredReason(gate)}` });
     }
     return { gateId: id, created, decided: false, gate: { ...gate, status: 'EXPIRED' } };
   }
