@@ -69,7 +69,7 @@ export const PORTS: Record<string, Statement[]> = {
   links: table('GetItem', 'PutItem', 'UpdateItem', 'Scan'),
   stalls: [...table('GetItem', 'UpdateItem'), allow(['dynamodb:Query'], [TABLE_INDEXES])],
   audit: table('PutItem', 'Scan'),
-  waves: table('GetItem', 'PutItem', 'DeleteItem', 'Scan'),
+  waves: [...table('GetItem', 'PutItem', 'DeleteItem', 'Scan'), allow(['dynamodb:Query'], [TABLE_INDEXES])],
   dedupe,
   lock: dedupe,
   onceKey: dedupe,

@@ -196,6 +196,8 @@ export interface Gate {
   window?: { start: string; end: string } | null;
   /** Servers parked at the gate (arrived and not gone): the request waits for all of them. */
   arrived?: string[];
+  /** The wave's time zone: deadlines people read are shown in it (UTC when absent). */
+  timeZone?: string;
 }
 
 export interface GateStore {
@@ -206,6 +208,8 @@ export interface GateStore {
   decide(id: string, decision: NonNullable<Gate['decision']>): Promise<boolean>;
   /** OPEN -> EXPIRED; false when it was not open. */
   expire(id: string): Promise<boolean>;
+  /** Move an open gate's deadline and the time its decision is due from (a soak extended); false when it is not open. */
+  reschedule(id: string, times: { deadline: string; decisionFrom: string }): Promise<boolean>;
   /** Record a server parked at the gate (one atomic write); the gate as it is now. */
   arrive(id: string, serverId: string): Promise<Gate>;
   /** A parked server's execution closed: it is no longer at the gate. */
@@ -239,6 +243,8 @@ export interface LinkStore {
   /** USED -> OPEN: the decision it carried could not be recorded (an error, not a refusal). */
   release(id: string): Promise<void>;
   forGate(gateId: string): Promise<ApprovalLink[]>;
+  /** Keep the link stored until its gate's (moved) deadline plus the usual week; its signed fields stay as they are. */
+  keepUntil(id: string, until: string): Promise<void>;
 }
 
 /** One decision in the audit log (DynamoDB). */
@@ -341,6 +347,8 @@ export interface WaveStore {
   /** Record a server's outcome; an older attempt never overwrites a newer one, RUNNING never overwrites an end. */
   recordOutcome(o: ServerOutcome): Promise<void>;
   outcomes(wave: string): Promise<ServerOutcome[]>;
+  /** The outcomes still RUNNING, of every wave: which wave runs a server now. */
+  runningOutcomes(): Promise<ServerOutcome[]>;
   /** One server's outcome in the wave (a point read). */
   outcome(wave: string, serverId: string): Promise<ServerOutcome | undefined>;
   recordHold(h: HoldRecord): Promise<void>;

@@ -84,6 +84,9 @@ const LAMBDA_ERRORS = [
   'Lambda.TooManyRequestsException',
   'Lambda.ClientExecutionTimeoutException',
   'Lambda.Unknown',
+  // a function that ran out of time: Lambda's own timeout, and middy's timeoutEarly just before it
+  'Sandbox.Timedout',
+  'TimeoutError',
 ];
 /** Every exception the MGN client models (ConflictException, ThrottlingException, ...), from the SDK itself. */
 const MGN_EXCEPTIONS = Object.entries(mgn)

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { PAGE_HEADERS, FORBIDDEN_PAGE, confirmationPage, decidedPage, refusalPage } from '../../src/core/approval-page.ts';
+import { PAGE_HEADERS, FORBIDDEN_PAGE, UNAVAILABLE_PAGE, confirmationPage, decidedPage, refusalPage } from '../../src/core/approval-page.ts';
 import { type ApprovalDeps, checkLink, decideByLink, gatherEvidence } from '../../src/core/approvals.ts';
 import { type HandlerSpec, deps, logger, portView } from '../_lib/runtime.ts';
 
@@ -26,6 +26,17 @@ function form(event: APIGatewayProxyEventV2): URLSearchParams | undefined {
 }
 
 export async function approvalPage(deps: ApprovalDeps, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  try {
+    return await answer(deps, event);
+  } catch (err) {
+    // a dependency failed (DynamoDB, Step Functions): nothing was decided, say so and when to try again (never a
+    // bare 500); the error's name only, the page and its signature are never logged
+    logger.warn('approval page: a dependency failed', { error: (err as Error).name });
+    return { statusCode: 503, headers: { ...PAGE_HEADERS, 'retry-after': '60' }, body: UNAVAILABLE_PAGE };
+  }
+}
+
+async function answer(deps: ApprovalDeps, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   const method = event.requestContext.http.method.toUpperCase();
   const id = event.pathParameters?.id ?? '';
   if (method === 'GET' || method === 'HEAD') {
@@ -33,7 +44,7 @@ export async function approvalPage(deps: ApprovalDeps, event: APIGatewayProxyEve
     const checked = await checkLink(deps, id, sig);
     if (checked.status !== 200) return respond(checked.status, refusalPage(checked));
     const evidence = await gatherEvidence(deps, checked.gate);
-    return respond(200, confirmationPage({ checked, evidence, sig }));
+    return respond(200, confirmationPage({ checked, evidence, sig, now: deps.clock.now().getTime() }));
   }
   if (method !== 'POST') return { statusCode: 405, headers: { ...PAGE_HEADERS, allow: 'GET, POST' }, body: FORBIDDEN_PAGE };
   const f = form(event);
@@ -53,7 +64,7 @@ export async function approvalPage(deps: ApprovalDeps, event: APIGatewayProxyEve
   const r = await decideByLink(deps, post);
   logger.debug('approval post', { status: r.status, ...(r.status === 200 ? { gateId: r.gate.id, decision: r.entry.decision, released: r.released.length } : {}) });
   if (r.status === 200) return respond(200, decidedPage(r.gate, r.entry));
-  if (r.status === 400) return respond(400, confirmationPage({ checked: r.checked, evidence: r.evidence, sig: post.sig, problems: r.problems, form: { name: post.name, comment: post.comment } }));
+  if (r.status === 400) return respond(400, confirmationPage({ checked: r.checked, evidence: r.evidence, sig: post.sig, problems: r.problems, form: { name: post.name, comment: post.comment }, now: deps.clock.now().getTime() }));
   return respond(r.status, refusalPage(r));
 }
 

@@ -1,4 +1,5 @@
-import { type Checked, FREE_REPLICATION_DAYS, GATE_QUESTIONS, GATE_TITLES, type GateEvidence, type Refusal } from './approvals.ts';
+import { type Checked, FREE_REPLICATION_DAYS, GATE_QUESTIONS, GATE_TITLES, type GateEvidence, type Refusal, deadlineSentence } from './approvals.ts';
+import { deadlineText, zonedMinute } from './gates.ts';
 import type { AuditEntry, Decision, Gate } from '../ports.ts';
 
 /**
@@ -54,6 +55,17 @@ export interface ConfirmationView {
   problems?: string[];
   /** What the approver typed, shown again after a problem. */
   form?: { name?: string; comment?: string };
+  /** Now (the clock of the deployment), to tell whether the cutover window has closed. */
+  now?: number;
+}
+
+/**
+ * The choice the page highlights: approve, or retry at a failure gate, unless the cutover window has closed:
+ * a retry would then end at the closed window, so rolling back is the one that helps.
+ */
+export function primaryChoice(choices: readonly Decision[], gate: { gate: string; window?: { end: string } | null }, now: number): Decision | undefined {
+  if (gate.gate === 'CUTOVER_FAILURE' && gate.window && now >= Date.parse(gate.window.end) && choices.includes('rollback')) return 'rollback';
+  return choices.find((c) => c === 'approve' || c === 'retry');
 }
 
 /** The page a link opens: what is decided, the evidence, the choices the link allows, name and comment. */
@@ -65,14 +77,22 @@ export function confirmationPage(v: ConfirmationView): string {
   const missing = ev.missing.length
     ? `<div class="warn"><strong>${ev.missing.length} server(s) of ${escapeHtml(gate.application)} are not at this gate (missing or failed).</strong> ${go ? 'To cut over without them, name each one:' : ''}${go ? ev.missing.map((s) => `<label><input type="checkbox" name="acceptMissing" value="${escapeHtml(s)}"> go ahead without ${escapeHtml(s)}</label>`).join('') : ` ${ev.missing.map(escapeHtml).join(', ')}`}</div>`
     : '';
-  const buttons = link.choices.map((c) => `<button type="submit" name="decision" value="${c}"${c === 'approve' || c === 'retry' ? ' class="primary"' : ''}>${BUTTON_LABELS[c]}</button>`).join('');
+  const now = v.now ?? Date.parse(ev.collectedAt);
+  const primary = primaryChoice(link.choices, gate, now);
+  const buttons = link.choices.map((c) => `<button type="submit" name="decision" value="${c}"${c === primary ? ' class="primary"' : ''}>${BUTTON_LABELS[c]}</button>`).join('');
+  const windowClosed = gate.gate === 'CUTOVER_FAILURE' && gate.window && now >= Date.parse(gate.window.end)
+    ? `<div class="warn">The cutover window closed at ${escapeHtml(zonedMinute(gate.window.end, gate.timeZone))}: a retry would stop at the closed window. Roll back (the source keeps serving) and plan a new window.</div>`
+    : '';
   const body = `
 <h1>${escapeHtml(GATE_TITLES[gate.gate])}: ${escapeHtml(gate.application)}</h1>
-<p class="meta">Wave ${escapeHtml(gate.wave)} · ${gate.servers.length} server(s) · decide by ${escapeHtml(gate.deadline)} · ${link.approver === '*' ? 'link for this gate' : `link for ${escapeHtml(link.approver)}`}</p>
+<p class="meta">Wave ${escapeHtml(gate.wave)} · ${gate.servers.length} server(s) · decide by ${escapeHtml(deadlineText(gate))} · ${link.approver === '*' ? 'link for this gate' : `link for ${escapeHtml(link.approver)}`}</p>
+<p class="deadline">${escapeHtml(deadlineSentence(gate))}</p>
+${ev.unavailable ? `<div class="warn" role="status"><strong>Evidence unavailable.</strong> ${escapeHtml(ev.unavailable)}.</div>` : ''}
+${windowClosed}
 ${finalize ? '<div class="danger">This is the point of no return. Finalizing stops replication and MGN deletes the staging resources: after it, the servers can no longer be launched again from MGN. The cutover instances stay.</div>' : ''}
 <p>${escapeHtml(GATE_QUESTIONS[gate.gate])}</p>
 ${v.problems?.length ? `<div class="problems" role="alert"><strong>Nothing was decided yet:</strong><ul>${v.problems.map((p) => `<li>${escapeHtml(p)}</li>`).join('')}</ul></div>` : ''}
-<h2>Evidence <span class="meta">(read from MGN at ${escapeHtml(ev.collectedAt)})</span></h2>
+<h2>Evidence <span class="meta">(${ev.unavailable ? 'MGN could not be read at' : 'read from MGN at'} ${escapeHtml(zonedMinute(ev.collectedAt, gate.timeZone))})</span></h2>
 ${evidenceTable(ev)}
 ${ev.soakElapsedHours !== undefined ? `<p>Soak elapsed: ${ev.soakElapsedHours} h (${(ev.soakElapsedHours / 24).toFixed(1)} days).</p>` : ''}
 <p>Cutover window: ${ev.window ? `${escapeHtml(ev.window.start)} to ${escapeHtml(ev.window.end)}` : 'none set (any time)'}.</p>
@@ -92,10 +112,13 @@ ${buttons}
 /** The one body for forged, tampered, unknown and cross-gate links: it says nothing about the link. */
 export const FORBIDDEN_PAGE = page('Link not valid', '<h1>This link is not valid</h1><p>Nothing was changed. If you expected to decide here, use the latest message you received, or ask the migration team for a new request.</p>');
 
+/** A dependency failed while answering: nothing was decided; the link still works. */
+export const UNAVAILABLE_PAGE = page('Try again in a minute', '<h1>This page could not be loaded right now</h1><p>A service it depends on did not answer. Nothing was decided and your link still works: reload the page in a minute.</p>');
+
 export function refusalPage(r: Refusal): string {
   if (r.status === 403) return FORBIDDEN_PAGE;
   if (r.status === 409) return page('Already decided', `<h1>Already decided</h1><p>This gate was decided: <strong>${escapeHtml(r.decision)}</strong> by ${escapeHtml(r.by)} at ${escapeHtml(r.at)}. Nothing was changed.</p>`);
-  return page('Expired', `<h1>This request has expired</h1><p>The decision was due by ${escapeHtml(r.deadline)}. The servers took the safe path (no cutover, no finalize). Nothing was changed.</p>`);
+  return page('Expired', `<h1>This request no longer takes a decision</h1><p>The decision was due by ${escapeHtml(r.deadline)}: ${escapeHtml(r.reason)}. Nothing was changed.</p>`);
 }
 
 export function decidedPage(gate: Gate, entry: AuditEntry): string {

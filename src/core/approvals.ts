@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { InvalidDecisionError } from './errors.ts';
-import { type GateDeps, decide, missingAt } from './gates.ts';
+import { type GateDeps, closesWithWindow, deadlineText, decide, expireGate, expiredReason, missingAt, MGN_READ_BUDGET_MS, within } from './gates.ts';
 import type { ApprovalLink, ApprovalNotifier, AuditEntry, AuditLog, Decision, Gate, GateKind, JobView, LinkStore, ServerView, SigningKeys, StallStore } from '../ports.ts';
 import { stallSummary } from './stalls.ts';
 
@@ -66,7 +66,8 @@ export type Refusal =
   /** Forged, tampered, unknown, cross-gate: one body for all, so a refusal tells nothing. */
   | { status: 403 }
   | { status: 409; by: string; at: string; decision: Decision }
-  | { status: 410; deadline: string };
+  /** Past the gate's deadline: until when it took a decision (in the wave's time zone) and why it no longer does. */
+  | { status: 410; deadline: string; reason: string };
 
 export type Checked = { status: 200; link: ApprovalLink; gate: Gate };
 
@@ -84,8 +85,13 @@ export async function checkLink(deps: ApprovalDeps, id: string, sig: string): Pr
   if (!gate) return forbidden;
   if (link.status === 'USED' && link.used) return { status: 409, ...link.used };
   if (gate.status === 'DECIDED' && gate.decision) return { status: 409, by: gate.decision.by, at: gate.decision.at, decision: gate.decision.decision };
-  if (gate.status === 'EXPIRED' || deps.clock.now().getTime() >= Date.parse(link.expiresAt)) return { status: 410, deadline: gate.deadline };
+  // a link expires with its gate: the gate's deadline (moved when a soak is extended) decides, not the one at issue
+  if (gate.status === 'EXPIRED' || deps.clock.now().getTime() >= Date.parse(gate.deadline)) return expiredRefusal(gate);
   return { status: 200, link, gate };
+}
+
+function expiredRefusal(gate: Gate): Refusal {
+  return { status: 410, deadline: deadlineText(gate), reason: expiredReason(gate) };
 }
 
 // ---------------------------------------------------------------------------------------- evidence
@@ -116,7 +122,12 @@ export interface GateEvidence {
   missing: string[];
   soakElapsedHours?: number;
   window: { start: string; end: string } | null;
+  /** MGN could not be read in time (throttled, down): what happened; the servers' MGN columns are unknown. */
+  unavailable?: string;
 }
+
+/** How long the page and the requests wait for MGN's evidence before saying it could not be read. */
+export const EVIDENCE_BUDGET_MS = MGN_READ_BUDGET_MS;
 
 export const FREE_REPLICATION_DAYS = 90;
 const hours = (ms: number) => Math.round((ms / 3_600_000) * 10) / 10;
@@ -132,18 +143,29 @@ function launchSummary(job: JobView | undefined, serverId: string): { launch: st
 }
 
 /** The evidence an approver needs (docs/adr/0007-approvals.md), read from MGN now (the page shows it as of opening). */
-export async function gatherEvidence(deps: Pick<ApprovalDeps, 'mgn' | 'waits' | 'clock'> & { stalls?: StallStore }, gate: Gate): Promise<GateEvidence> {
+export async function gatherEvidence(deps: Pick<ApprovalDeps, 'mgn' | 'waits' | 'clock'> & { stalls?: StallStore }, gate: Gate, opts: { budgetMs?: number } = {}): Promise<GateEvidence> {
   const now = deps.clock.now().getTime();
   // the stall history, where the caller has it ('in': a handler that does not declare it reads none)
   const stallStore = 'stalls' in deps ? deps.stalls : undefined;
-  const views = new Map((await deps.mgn.describeServers(gate.servers)).map((v) => [v.id, v]));
-  const jobIds = [...new Set([...views.values()].flatMap((v) => [v.lastTest.jobId, v.lastCutover.jobId]).filter((j): j is string => !!j))];
-  const jobs = new Map((jobIds.length ? await deps.mgn.describeJobs(jobIds) : []).map((j) => [j.id, j]));
+  // MGN throttled or down must not keep people from deciding: the reads get a time budget (no retry loop on
+  // the page path), and without them the evidence says so
+  const read = await within(opts.budgetMs ?? EVIDENCE_BUDGET_MS, async () => {
+    const views = new Map((await deps.mgn.describeServers(gate.servers)).map((v) => [v.id, v]));
+    const jobIds = [...new Set([...views.values()].flatMap((v) => [v.lastTest.jobId, v.lastCutover.jobId]).filter((j): j is string => !!j))];
+    const jobs = new Map((jobIds.length ? await deps.mgn.describeJobs(jobIds) : []).map((j) => [j.id, j]));
+    return { views, jobs };
+  });
+  const { views, jobs } = read.ok ? read.value : { views: new Map<string, ServerView>(), jobs: new Map<string, JobView>() };
+  const unavailable = read.ok ? undefined : `MGN could not be read (${read.why}): the servers' MGN state, replication and launches are unknown right now; reload the page in a minute, or decide on what you know`;
   const servers: ServerEvidence[] = [];
   for (const id of gate.servers) {
     const wait = await deps.waits.get(id);
     const atGate = wait?.condition.kind === 'GATE' && wait.condition.gateId === gate.id;
     const v: ServerView | undefined = views.get(id);
+    if (!v && unavailable) {
+      servers.push({ id, lifeCycle: 'unknown (MGN not read)', replication: { state: 'UNKNOWN', lagSeconds: null, backlogBytes: 0, stalled: false }, atGate });
+      continue;
+    }
     if (!v) {
       servers.push({ id, lifeCycle: 'not found in MGN', replication: { state: 'UNKNOWN', lagSeconds: null, backlogBytes: 0, stalled: false }, atGate });
       continue;
@@ -165,7 +187,8 @@ export async function gatherEvidence(deps: Pick<ApprovalDeps, 'mgn' | 'waits' | 
     if (history) e.stalls = history;
     servers.push(e);
   }
-  const missing = new Set(await missingAt(deps, gate));
+  // without MGN's answer a server not at the gate cannot be told "already past it": it counts as missing
+  const missing = new Set(read.ok ? await missingAt(deps, gate) : servers.filter((e) => !e.atGate).map((e) => e.id));
   for (const e of servers) if (!e.atGate && !missing.has(e.id)) e.movedOn = true;
   const tests = [...views.values()].map((v) => v.lastTest.initiatedAt).filter((t): t is string => !!t).map(Date.parse);
   return {
@@ -174,6 +197,7 @@ export async function gatherEvidence(deps: Pick<ApprovalDeps, 'mgn' | 'waits' | 
     missing: [...missing],
     ...(gate.gate === 'SIGNOFF' && tests.length ? { soakElapsedHours: hours(now - Math.min(...tests)) } : {}),
     window: gate.window ?? null,
+    ...(unavailable ? { unavailable } : {}),
   };
 }
 
@@ -267,7 +291,7 @@ export async function decideByLink(deps: ApprovalDeps, post: LinkPost): Promise<
   if ((post.comment ?? '').length > 2000) problems.push('The comment is longer than 2,000 characters.');
   if (gate.gate === 'GO_NO_GO' && decision === 'approve' && post.quiesced !== true) problems.push('Confirm that the sources are quiesced: the cutover launches from their latest data.');
   if (gate.gate === 'GO_NO_GO' && decision === 'approve') {
-    const unnamed = (await missingAt(deps, gate)).filter((s) => !(post.acceptMissing ?? []).includes(s));
+    const unnamed = (await missingAt(deps, gate, { budgetMs: EVIDENCE_BUDGET_MS })).filter((s) => !(post.acceptMissing ?? []).includes(s));
     if (unnamed.length) problems.push(`Servers missing from the cutover must be named to go ahead without them: tick ${unnamed.join(', ')}, or wait for them.`);
   }
   if (problems.length) {
@@ -295,7 +319,7 @@ export async function decideByLink(deps: ApprovalDeps, post: LinkPost): Promise<
       // another approver's link or the CLI decided first, or the gate expired meanwhile: this link stays used
       const g = await deps.gates.get(gate.id);
       if (g?.status === 'DECIDED' && g.decision) return { status: 409, by: g.decision.by, at: g.decision.at, decision: g.decision.decision };
-      if (g?.status === 'EXPIRED' || deps.clock.now().getTime() >= Date.parse(gate.deadline)) return { status: 410, deadline: gate.deadline };
+      if (g?.status === 'EXPIRED' || deps.clock.now().getTime() >= Date.parse((g ?? gate).deadline)) return expiredRefusal(g ?? gate);
     }
     // not a refusal: give the link back so the approver can try again
     await deps.links.release(link.id);
@@ -341,7 +365,15 @@ export function evidenceLines(ev: GateEvidence): string[] {
     ...lines,
     ...(ev.soakElapsedHours !== undefined ? [`Soak elapsed: ${ev.soakElapsedHours} h (${(ev.soakElapsedHours / 24).toFixed(1)} days).`] : []),
     `Cutover window: ${ev.window ? `${ev.window.start} to ${ev.window.end}` : 'none set (any time)'}.`,
+    ...(ev.unavailable ? [`Evidence unavailable: ${ev.unavailable}.`] : []),
   ];
+}
+
+/** Until when the gate decides, and what happens then: one sentence for the request, the reminders and the page. */
+export function deadlineSentence(gate: Gate): string {
+  return closesWithWindow(gate)
+    ? `Decide by ${deadlineText(gate)}, the end of the cutover window: the go/no-go closes then and without a go-ahead the servers take the safe path (no cutover).`
+    : `Decide by ${deadlineText(gate)}. Without a decision by then the servers take the safe path (no cutover, no finalize).`;
 }
 
 function requestText(gate: Gate, ev: GateEvidence, link: { approver: string; url: string }, intro: string): string {
@@ -351,7 +383,7 @@ function requestText(gate: Gate, ev: GateEvidence, link: { approver: string; url
     `Gate: ${GATE_TITLES[gate.gate]} (${gate.gate})`,
     `Wave: ${gate.wave}`,
     `Application: ${gate.application} (${gate.servers.length} server${gate.servers.length === 1 ? '' : 's'})`,
-    `Deadline: ${gate.deadline}. Without a decision by then the servers take the safe path (no cutover, no finalize).`,
+    deadlineSentence(gate),
     '',
     GATE_QUESTIONS[gate.gate],
     '',
@@ -388,8 +420,11 @@ export async function requestDecision(deps: ApprovalDeps, gate: Gate): Promise<{
  * Make sure an open gate's request went out exactly once: every arrival calls it, the first one sends (a
  * marker guards it; a send that fails gives the marker back, so the next arrival or retry sends it).
  */
-export async function ensureRequested(deps: ApprovalDeps & { dedupe: { once(key: string, ttlSeconds: number): Promise<boolean>; forget(key: string): Promise<void> } }, gate: Gate, opts: { force?: boolean } = {}): Promise<boolean> {
-  if (gate.status !== 'OPEN') return false;
+export async function ensureRequested(deps: ApprovalDeps & { dedupe: { once(key: string, ttlSeconds: number): Promise<boolean>; forget(key: string): Promise<void> } }, given: Gate, opts: { force?: boolean } = {}): Promise<boolean> {
+  if (!stillOpen(deps, given)) return false;
+  // read again: a gate decided or expired a moment ago (a listing is not always current) is never asked again
+  const gate = await deps.gates.get(given.id);
+  if (!gate || !stillOpen(deps, gate)) return false;
   // one request for the application once all its servers are at the gate (or, from the reconciler, once the
   // arrival time passed: the request then names the missing ones), so a decision never races an arrival
   if (!opts.force && gate.servers.length > 1 && (await missingAt(deps, gate)).length > 0) return false;
@@ -403,6 +438,11 @@ export async function ensureRequested(deps: ApprovalDeps & { dedupe: { once(key:
     throw err;
   }
   return true;
+}
+
+/** Open and before its deadline: a request or a reminder may go out. */
+function stillOpen(deps: Pick<ApprovalDeps, 'clock'>, gate: Gate): boolean {
+  return gate.status === 'OPEN' && deps.clock.now().getTime() < Date.parse(gate.deadline);
 }
 
 /** How long a gate waits for all its servers before the request goes out without them: an hour, or a quarter of the gate's time when shorter. */
@@ -422,17 +462,20 @@ export async function remindOpenGates(deps: ApprovalDeps & { onceKey(key: string
   let reminded = 0;
   let escalated = 0;
   let expired = 0;
-  for (const gate of await deps.gates.listOpen()) {
+  for (const listed of await deps.gates.listOpen()) {
+    // the listing may be a moment old (decided, expired or rescheduled since): the gate as it is now
+    const gate = await deps.gates.get(listed.id);
+    if (!gate || gate.status !== 'OPEN') continue;
     const deadline = Date.parse(gate.deadline);
     const from = Date.parse(gate.decisionFrom ?? gate.openedAt);
     // servers still missing after the arrival time: the request goes out now, naming them
     if (now >= Date.parse(gate.openedAt) + arrivalMs(gate) && now < deadline) await ensureRequested(deps, gate, { force: true });
     if (now >= deadline) {
-      if (await deps.gates.expire(gate.id)) {
+      if ((await expireGate(deps, gate)).expired) {
         expired++;
         await deps.notifier.ops({
           subject: `Gate expired: ${gate.gate} for ${gate.application}`,
-          text: `Nobody decided ${GATE_TITLES[gate.gate]} for ${gate.application} (wave ${gate.wave}) by ${gate.deadline}: its servers took the safe path (no cutover, no finalize). Its links no longer work.`,
+          text: `${GATE_TITLES[gate.gate]} for ${gate.application} (wave ${gate.wave}) no longer takes a decision: ${expiredReason(gate)}. Its links no longer work.`,
           key: `gate-expired#${gate.id}`,
           attributes: { gateId: gate.id, gate: gate.gate, application: gate.application, wave: gate.wave, kind: 'expired' },
         });
@@ -441,7 +484,8 @@ export async function remindOpenGates(deps: ApprovalDeps & { onceKey(key: string
     }
     // the highest mark passed: a reconciler that missed 50% sends only the 90% one
     const mark = [...REMINDER_MARKS].reverse().find((m) => now >= from + m * (deadline - from));
-    if (mark === undefined || !(await deps.onceKey(`remind#${gate.id}#${mark}`, Math.ceil((deadline - now) / 1000) + 86400))) continue;
+    // once per mark and deadline: a deadline moved (soak extended) counts its marks again
+    if (mark === undefined || !(await deps.onceKey(`remind#${gate.id}#${gate.deadline}#${mark}`, Math.ceil((deadline - now) / 1000) + 86400))) continue;
     const pct = Math.round(mark * 100);
     const left = hours(deadline - now);
     const ev = await gatherEvidence(deps, gate);
@@ -459,7 +503,7 @@ export async function remindOpenGates(deps: ApprovalDeps & { onceKey(key: string
       escalated++;
       await deps.notifier.ops({
         subject: `Escalation: ${gate.gate} for ${gate.application} undecided, ${left} h left`,
-        text: `${GATE_TITLES[gate.gate]} for ${gate.application} (wave ${gate.wave}) has no decision and expires at ${gate.deadline}; then its servers take the safe path. Asked: ${(gate.approvers ?? []).join(', ') || 'the approvals topic'}. Decide with: mgn-flow approvals list`,
+        text: `${GATE_TITLES[gate.gate]} for ${gate.application} (wave ${gate.wave}) has no decision and expires at ${deadlineText(gate)}; then its servers take the safe path. Asked: ${(gate.approvers ?? []).join(', ') || 'the approvals topic'}. Decide with: mgn-flow approvals list`,
         key: `escalate#${gate.id}`,
         attributes: { gateId: gate.id, gate: gate.gate, application: gate.application, wave: gate.wave, kind: 'escalation' },
       });

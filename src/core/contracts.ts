@@ -2,19 +2,48 @@ import { z } from 'zod';
 
 /** Contracts between the state machine and its tasks: defined once, used by handlers and tests. */
 
+/**
+ * Every bound a person can reach from a wave file, defined once: the plan below and the wave file
+ * (wave-file.ts) both read them, so the wave file refuses exactly what the plan would (docs/adr/0006-waves.md).
+ */
+export const LIMITS = Object.freeze({
+  /** Application (and wave) names as the executions carry them. */
+  nameChars: 128,
+  /** E-mail addresses asked per gate (one link each). */
+  approversPerGate: 20,
+  emailChars: 254,
+  /** Whole days of soak: at least one (a sign-off ends it earlier), at most MGN's 90-day free replication period. */
+  soakDays: Object.freeze({ min: 1, max: 90 }),
+  freezeWindows: 100,
+  freezeReasonChars: 200,
+  /**
+   * The longest single callback wait: the local cloud's timers overflow above 24.8 days (docs/adr/0001). A soak
+   * longer than this is chained in parts of `soakPartSeconds` (the Soak state re-enters with what is left).
+   */
+  oneWaitSeconds: 2_000_000,
+  /** One part of a chained soak (20 days); the ASL's SoakPart choice uses the same number. */
+  soakPartSeconds: 1_728_000,
+});
+
+/** The longest soak, extensions included. */
+export const MAX_SOAK_SECONDS = LIMITS.soakDays.max * 86400;
+
+/** What the plan and the wave file accept as an e-mail address. */
+export const EMAIL_PATTERN = /^[^\s@<>"',;]+@[^\s@<>"',;]+\.[^\s@<>"',;]+$/;
+
 const ServerId = z.string().regex(/^s-[0-9a-zA-Z]{17}$/, 'a source server id such as s-1234567890abcdef0');
 const Token = z.string().min(1).max(1024);
-const Name = z.string().min(1).max(128);
-const Email = z.string().regex(/^[^\s@<>"',;]+@[^\s@<>"',;]+\.[^\s@<>"',;]+$/, 'an e-mail address such as alice@example.com').max(254);
+const Name = z.string().min(1).max(LIMITS.nameChars);
+const Email = z.string().regex(EMAIL_PATTERN, 'an e-mail address such as alice@example.com').max(LIMITS.emailChars);
 
 /** Who decides each gate (one link each); failure gates ask the approvers of the launch that failed. */
 /** A blackout window: no cutover and no finalize starts inside it. */
-export const FreezeWindow = z.object({ start: z.string().datetime(), end: z.string().datetime(), reason: z.string().max(200).optional() });
+export const FreezeWindow = z.object({ start: z.string().datetime(), end: z.string().datetime(), reason: z.string().max(LIMITS.freezeReasonChars).optional() });
 
 export const Approvers = z.object({
-  testSignoff: z.array(Email).max(20).default([]),
-  goNoGo: z.array(Email).max(20).default([]),
-  finalize: z.array(Email).max(20).default([]),
+  testSignoff: z.array(Email).max(LIMITS.approversPerGate).default([]),
+  goNoGo: z.array(Email).max(LIMITS.approversPerGate).default([]),
+  finalize: z.array(Email).max(LIMITS.approversPerGate).default([]),
 });
 
 export const Condition = z.discriminatedUnion('kind', [
@@ -46,7 +75,7 @@ export const ArriveAtLaunchPointInput = z.object({
   members: z.array(ServerId).min(1).max(200),
   arrivalTimeoutSeconds: z.number().int().positive(),
   guard: z
-    .object({ maxLagSeconds: z.number().nonnegative(), window: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable(), freeze: z.array(FreezeWindow).max(100).default([]) })
+    .object({ maxLagSeconds: z.number().nonnegative(), window: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable(), freeze: z.array(FreezeWindow).max(LIMITS.freezeWindows).default([]) })
     .optional(),
 });
 
@@ -59,8 +88,10 @@ export const ArriveAtGateInput = z.object({
   members: z.array(ServerId).min(1).max(200),
   timeoutSeconds: z.number().int().positive(),
   waitSeconds: z.number().int().positive().optional(),
-  approvers: z.array(Email).max(20).optional(),
+  approvers: z.array(Email).max(LIMITS.approversPerGate).optional(),
   window: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable().optional(),
+  /** The wave's time zone, for the deadline people read. */
+  timeZone: z.string().min(1).max(64).optional(),
 });
 
 export const LastLookInput = z.object({ serverId: ServerId, condition: Condition });
@@ -80,12 +111,12 @@ export const RevertInput = z.object({ serverId: ServerId, to: z.enum(['READY_FOR
 export const ReadinessInput = z.object({ serverId: ServerId, maxLagSeconds: z.number().nonnegative() });
 export const WindowInput = z.object({
   window: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable().optional(),
-  freeze: z.array(FreezeWindow).max(100).optional(),
+  freeze: z.array(FreezeWindow).max(LIMITS.freezeWindows).optional(),
   /** Given with the freeze: a freeze hold is recorded for the wave report. */
   serverId: ServerId.optional(),
   wave: Name.optional(),
 });
-export const FinalizeInput = z.object({ serverId: ServerId, wave: Name.optional(), freeze: z.array(FreezeWindow).max(100).default([]) });
+export const FinalizeInput = z.object({ serverId: ServerId, wave: Name.optional(), freeze: z.array(FreezeWindow).max(LIMITS.freezeWindows).default([]) });
 export const NotifyInput = z.object({ serverId: ServerId, application: Name, wave: Name, event: z.string().min(1).max(200), detail: z.string().max(2000) });
 export const DecideInput = z.object({
   gateId: z.string().min(1),
@@ -99,7 +130,7 @@ export const DecideInput = z.object({
 
 /** What a server execution starts with (the wave's launcher builds it; tests and the CLI too). */
 export const Plan = z.object({
-  soakSeconds: z.number().int().positive().max(2_000_000).default(14 * 86400),
+  soakSeconds: z.number().int().positive().max(MAX_SOAK_SECONDS).default(14 * 86400),
   cutoverWindow: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable().default(null),
   maxTestLaunches: z.number().int().min(1).max(10).default(3),
   maxLagSeconds: z.number().nonnegative().default(300),
@@ -114,7 +145,9 @@ export const Plan = z.object({
   readinessHoldTimeoutSeconds: z.number().int().positive().default(6 * 3600),
   approvers: Approvers.default({ testSignoff: [], goNoGo: [], finalize: [] }),
   /** Blackout windows: no cutover and no finalize starts inside one (checked right before the call). */
-  freeze: z.array(FreezeWindow).max(100).default([]),
+  freeze: z.array(FreezeWindow).max(LIMITS.freezeWindows).default([]),
+  /** The wave's time zone: times people read (deadlines in requests and on pages) are shown in it. */
+  timeZone: z.string().min(1).max(64).default('UTC'),
 }).refine((p) => p.launchTimeoutSeconds >= p.arrivalTimeoutSeconds + 1800, {
   message: 'launchTimeoutSeconds must exceed arrivalTimeoutSeconds by at least 1800 s: a launch point waits for the arrivals, then for the launch',
   path: ['launchTimeoutSeconds'],

@@ -20,12 +20,13 @@ export class LaunchDeferredError extends named('LaunchDeferredError') {}
 /** MGN refused the plan's launch settings while the server is in an active job: admission tries again shortly. */
 export class ServerBusyError extends named('ServerBusyError') {}
 /**
- * A gate decision that cannot be taken: `unknown` gate, `conflict` (decided already, expired), or `invalid`
- * (a choice the gate does not allow, a missing confirmation).
+ * A gate decision that cannot be taken: `unknown` gate, `conflict` (decided already), `expired` (past its
+ * deadline: the message says why and until when), or `invalid` (a choice the gate does not allow, a missing
+ * confirmation).
  */
 export class InvalidDecisionError extends named('InvalidDecisionError') {
-  readonly reason: 'unknown' | 'conflict' | 'invalid';
-  constructor(message: string, options?: { cause?: unknown; reason?: 'unknown' | 'conflict' | 'invalid' }) {
+  readonly reason: 'unknown' | 'conflict' | 'expired' | 'invalid';
+  constructor(message: string, options?: { cause?: unknown; reason?: 'unknown' | 'conflict' | 'expired' | 'invalid' }) {
     super(message, options);
     this.reason = options?.reason ?? 'invalid';
   }

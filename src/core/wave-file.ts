@@ -1,6 +1,7 @@
 import { LineCounter, isNode, parseAllDocuments, type Document } from 'yaml';
 import { z } from 'zod';
 import type { ServerView } from '../ports.ts';
+import { EMAIL_PATTERN, LIMITS } from './contracts.ts';
 import { LocalTimeError, TIME_ZONE_EXAMPLE, formatZoned, isTimeZone, resolveLocalTime } from './zoned-time.ts';
 
 /**
@@ -227,7 +228,6 @@ const WAVE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/;
 /** MGN's ApplicationName / ActionName: 1..256, no leading/trailing blanks (MGN's own pattern). */
 // eslint-disable-next-line no-control-regex
 const MGN_NAME = /^[^\s\x00]( *[^\s\x00])*$/;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const SERVER_ID = /^s-[0-9a-zA-Z]{17}$/;
 const ACTION_ID = /^.*[0-9a-zA-Z]$/;
 const DOCUMENT_VERSION = /^(\$DEFAULT|\$LATEST|[0-9]+)$/;
@@ -238,6 +238,9 @@ const MSG = {
   localTime: 'a local date and time such as 2026-12-05T02:00 (in the time zone of the wave), or one with an explicit offset such as 2026-12-05T02:00+01:00',
   timeZone: `an IANA time zone name such as ${TIME_ZONE_EXAMPLE}`,
   email: 'an e-mail address such as alice@example.com',
+  applicationName: `a name of 1 to ${LIMITS.nameChars} characters without leading or trailing blanks`,
+  soakDays: `a whole number of days from ${LIMITS.soakDays.min} to ${LIMITS.soakDays.max} (MGN's free replication period is 90 days; a sign-off ends the soak earlier)`,
+  approvers: `at most ${LIMITS.approversPerGate} e-mail addresses per gate (one link each); ask a distribution list for more`,
   serverRef: 'an id (s-...) or a hostname of a source server in MGN',
   serverEntry: 'an id (s-...) or a hostname, or {server, launch, postLaunchActions}',
   launchUnknown:
@@ -319,7 +322,9 @@ const ServerObject = strict(
 const ServerEntry = z.preprocess((v) => (typeof v === 'string' ? { server: v } : v), ServerObject);
 
 const Window = (what: string) => strict({ start: LocalTime, end: LocalTime, timeZone: TimeZone.optional() }, what);
-const Emails = z.array(z.string({ error: MSG.email }).regex(EMAIL, { error: MSG.email }), { error: 'a list of e-mail addresses' });
+const Emails = z
+  .array(z.string({ error: MSG.email }).max(LIMITS.emailChars, { error: MSG.email }).regex(EMAIL_PATTERN, { error: MSG.email }), { error: 'a list of e-mail addresses' })
+  .max(LIMITS.approversPerGate, { error: MSG.approvers });
 
 const WaveFileSchema = strict(
   {
@@ -335,7 +340,7 @@ const WaveFileSchema = strict(
     ),
     defaults: strict(
       {
-        soakDays: int(0, 90, "a whole number of days from 0 to 90 (MGN's free replication period is 90 days)").optional(),
+        soakDays: int(LIMITS.soakDays.min, LIMITS.soakDays.max, MSG.soakDays).optional(),
         concurrency: int(1, 200, 'a whole number from 1 to 200: how many applications the wave migrates at once').optional(),
         failurePolicy: z.enum(['continue', 'hold', 'stop'], { error: 'continue, hold or stop' }).optional(),
         archive: bool('archive each server in MGN after its cutover is finalized').optional(),
@@ -351,21 +356,19 @@ const WaveFileSchema = strict(
             start: LocalTime,
             end: LocalTime,
             timeZone: TimeZone.optional(),
-            reason: z.string({ error: 'a text of up to 256 characters' }).max(256, { error: 'a text of up to 256 characters' }).optional(),
+            reason: z.string({ error: `a text of up to ${LIMITS.freezeReasonChars} characters` }).max(LIMITS.freezeReasonChars, { error: `a text of up to ${LIMITS.freezeReasonChars} characters` }).optional(),
           },
           'a freeze window',
         ),
         { error: 'a list of freeze windows {start, end, timeZone, reason}' },
       )
+      .max(LIMITS.freezeWindows, { error: `at most ${LIMITS.freezeWindows} freeze windows; merge the ones that touch` })
       .optional(),
     applications: z
       .array(
         strict(
           {
-            name: z
-              .string({ error: 'a name of 1 to 256 characters without leading or trailing blanks' })
-              .max(256, { error: 'a name of 1 to 256 characters without leading or trailing blanks' })
-              .regex(MGN_NAME, { error: 'a name of 1 to 256 characters without leading or trailing blanks' }),
+            name: z.string({ error: MSG.applicationName }).max(LIMITS.nameChars, { error: MSG.applicationName }).regex(MGN_NAME, { error: MSG.applicationName }),
             canary: bool('migrate this application before the others').optional(),
             servers: z.array(ServerEntry, { error: `a list of source servers, each ${MSG.serverEntry}` }),
             launch: Launch.optional(),
@@ -771,6 +774,14 @@ export function validateWave(parsed: ParsedWaveFile, ctx: WaveContext): Wave {
       );
       continue;
     }
+    if (name.length > LIMITS.nameChars) {
+      issues.add(
+        ref.path,
+        showValue(ref.ref),
+        `a standalone server is an application of one named after its hostname, and this one has ${name.length} characters (at most ${LIMITS.nameChars}); put the server in an application with a shorter name`,
+      );
+      continue;
+    }
     appNames.set(name, -1);
     applications.push({ name, canary: false, standalone: true, servers: [waveServer(s, {}, ref, issues)] });
   }
@@ -789,7 +800,14 @@ export function validateWave(parsed: ParsedWaveFile, ctx: WaveContext): Wave {
   // sizes as the file lists them: entries that did not resolve count too
   const sizes = { applications: parsed.applications.map((a) => a.servers.length), total: countRefs(parsed) };
   for (const e of checkWave(wave, ctx, sizes)) {
-    const path = e.path === 'application' ? ['applications', e.index as number, 'servers'] : e.path === 'wave' ? ['wave'] : ['cutoverWindow', ...(e.path === 'cutoverWindow.end' ? ['end'] : [])];
+    const path =
+      e.path === 'application'
+        ? ['applications', e.index as number, 'servers']
+        : e.path === 'application.name'
+          ? ['applications', e.index as number, 'name']
+          : e.path === 'wave'
+            ? ['wave']
+            : ['cutoverWindow', ...(e.path === 'cutoverWindow.end' ? ['end'] : [])];
     issues.add(path, e.value, e.allowed);
   }
   if (!issues.empty) throw issues.error();
@@ -830,8 +848,8 @@ export function mergeActions(app?: PostLaunchAction[], server?: PostLaunchAction
 }
 
 export interface WaveCheckError {
-  /** `wave` (the whole wave), `application` (with index), `cutoverWindow` or `cutoverWindow.end`. */
-  path: 'wave' | 'application' | 'cutoverWindow' | 'cutoverWindow.end';
+  /** `wave` (the whole wave), `application` or `application.name` (with index), `cutoverWindow` or `cutoverWindow.end`. */
+  path: 'wave' | 'application' | 'application.name' | 'cutoverWindow' | 'cutoverWindow.end';
   index?: number;
   value: string;
   allowed: string;
@@ -868,6 +886,15 @@ export function checkWave(
         `at most ${ctx.quotas.replicatingServers}, the source servers this account may replicate at once (MGN quota Max Active Source Servers, L-9A599620); ` +
         'request an increase in Service Quotas or split the wave',
     });
+  }
+  // the plan's bounds (contracts.ts), whatever the source: an MGN application may have a longer name
+  wave.applications.forEach((a, index) => {
+    if (a.name.length > LIMITS.nameChars) {
+      errors.push({ path: 'application.name', index, value: showValue(a.name), allowed: `${a.name.length} characters; an application name has at most ${LIMITS.nameChars}: rename the application` });
+    }
+  });
+  for (const [gate, emails] of Object.entries(wave.approvers)) {
+    if (emails.length > LIMITS.approversPerGate) errors.push({ path: 'wave', value: `${emails.length} ${gate} approvers`, allowed: MSG.approvers });
   }
   const w = wave.cutoverWindow;
   if (w) {

@@ -62,6 +62,7 @@ export function serverPlan(wave: Wave, overrides: Partial<z.input<typeof Plan>> 
     archive: wave.defaults.archive,
     approvers: wave.approvers,
     freeze: wave.freeze.map((f) => ({ start: f.start, end: f.end, ...(f.reason ? { reason: f.reason } : {}) })),
+    timeZone: wave.timeZone,
     ...overrides,
   });
 }
@@ -86,6 +87,44 @@ export async function loadWave(deps: Pick<WaveDeps, 'waves' | 'quotas' | 'clock'
     failurePolicy: wave.defaults.failurePolicy,
     concurrency: wave.defaults.concurrency,
   };
+}
+
+/** A server of the wave that another wave runs now. */
+export interface HeldServer {
+  serverId: string;
+  hostname?: string;
+  /** The wave that runs it. */
+  wave: string;
+  executionArn: string;
+}
+
+/**
+ * The servers of `wave` another wave runs now (its server execution is running there): a server is in one
+ * running wave at a time, or two waves would launch it and each gate would release only its own execution.
+ * A record that says RUNNING is checked with Step Functions when it can be (a lost status event does not hold
+ * a server forever).
+ */
+export async function heldByOtherWaves(deps: { waves: Pick<WaveStore, 'runningOutcomes'>; executions?: Pick<ExecutionPort, 'describe'> }, wave: Wave): Promise<HeldServer[]> {
+  const mine = new Map(wave.applications.flatMap((a) => a.servers.map((s) => [s.id, s] as const)));
+  const held: HeldServer[] = [];
+  for (const o of await deps.waves.runningOutcomes()) {
+    const s = mine.get(o.serverId);
+    if (!s || o.wave === wave.name) continue;
+    const now = await deps.executions?.describe(o.executionArn).catch(() => undefined);
+    if (now && now.status !== 'RUNNING') continue;
+    held.push({ serverId: o.serverId, ...(s.hostname ? { hostname: s.hostname } : {}), wave: o.wave, executionArn: o.executionArn });
+  }
+  return held.sort((a, b) => a.serverId.localeCompare(b.serverId));
+}
+
+/** What a person reads when a server is held by another running wave: which, and what to do. */
+export function heldMessage(wave: string, held: readonly HeldServer[]): string {
+  const byWave = new Map<string, HeldServer[]>();
+  for (const h of held) byWave.set(h.wave, [...(byWave.get(h.wave) ?? []), h]);
+  const name = (h: HeldServer) => (h.hostname ? `${h.hostname} (${h.serverId})` : h.serverId);
+  // a few names per wave: the message stays short however many servers are held
+  const parts = [...byWave].map(([w, hs]) => `${hs.slice(0, 5).map(name).join(', ')}${hs.length > 5 ? ` and ${hs.length - 5} more` : ''} ${hs.length === 1 ? 'is' : 'are'} in wave ${w}, which is running ${hs.length === 1 ? 'it' : 'them'}`);
+  return `${parts.join('; ')}: a server is in one running wave at a time; let that wave finish (or stop it), or take ${held.length === 1 ? 'the server' : 'these servers'} out of wave ${wave}`;
 }
 
 export type AdmitAction = 'WAIT' | 'REPORT' | 'STOP';
@@ -157,6 +196,8 @@ export async function admitWave(deps: WaveDeps, input: { wave: string; waveRun: 
   let inFlight = order.filter((a) => appState(a).running).length;
   const started: string[] = [];
   const attached: string[] = [];
+  // read once, and only when an application is about to start
+  let elsewhere: Map<string, HeldServer> | undefined;
   for (const app of order) {
     const st = appState(app);
     const unconfirmed = app.servers.some((sv) => outcomes.get(sv.id)?.status === 'RUNNING' && outcomes.get(sv.id)?.confirmed === false);
@@ -166,6 +207,13 @@ export async function admitWave(deps: WaveDeps, input: { wave: string; waveRun: 
     if (!app.canary && canaries.some((c) => !appState(c).done)) break;
     if (!unconfirmed) {
       if (inFlight >= wave.defaults.concurrency) break;
+      // a server another wave runs is not started here: the wave holds, naming the wave that has it
+      elsewhere ??= new Map((await heldByOtherWaves(deps, wave)).map((h) => [h.serverId, h]));
+      const held = app.servers.flatMap((s) => elsewhere?.get(s.id) ?? []);
+      if (held.length) {
+        holding = `application ${app.name} not started: ${heldMessage(wave.name, held)}`;
+        break;
+      }
       inFlight++;
     }
     const members = app.servers.map((s) => s.id);

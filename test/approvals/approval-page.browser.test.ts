@@ -66,8 +66,8 @@ describe.skipIf(!existsSync(CHROMIUM))('approval page in headless Chromium (skip
     expect(request.attributes.approver?.StringValue).toBe('qa-lead@example.com');
     const url = linksIn(request.message)[0] as string;
     expect(url).toMatch(/\/approvals\/[A-Za-z0-9_-]{22}\?sig=/);
-    const deadline = /^Deadline: (\S+)\./m.exec(request.message)?.[1] as string;
-    expect(deadline).toMatch(/^\d{4}-\d\d-\d\dT/);
+    const deadline = /^Decide by (\S+ \([^)]+\))\./m.exec(request.message)?.[1] as string;
+    expect(deadline).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d[+-]\d\d:\d\d \(UTC\)$/);
 
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     const opened = await page.goto(url);

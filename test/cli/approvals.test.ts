@@ -6,6 +6,7 @@ import type { LocalCloud } from '../../src/local/cloud/index.ts';
 import { mgnCalls, repoRoot, serverIds, startServers, statePath, until } from '../statemachines/lifecycle-helpers.ts';
 import { type CliCloud, cliCloud } from './cloud-helpers.ts';
 import { run } from './helpers.ts';
+import { deadlineText } from '../../src/core/gates.ts';
 
 interface ListedGate {
   id: string;
@@ -87,7 +88,7 @@ describe('mgn-flow approvals list|approve|reject|decide on the local cloud', () 
     const human = await run(['approvals', 'list']);
     expect(human.code).toBe(0);
     expect(human.stdout).toBe(
-      `${signoff.id}\n  SIGNOFF for app-1 (wave wave-1): 3 of 3 server(s) at the gate; choices approve, reject; asked qa-lead@example.com; deadline ${signoff.deadline}\n`,
+      `${signoff.id}\n  SIGNOFF for app-1 (wave wave-1): 3 of 3 server(s) at the gate; choices approve, reject; asked qa-lead@example.com; decide by ${deadlineText({ deadline: signoff.deadline })}\n`,
     );
     // --wave filters; global --json after the command works too
     expect((await run(['approvals', 'list', '--wave', 'wave-9'])).stdout).toMatch(/^no gate waits/);

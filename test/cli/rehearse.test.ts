@@ -37,7 +37,8 @@ describe('mgn-flow wave rehearse', () => {
     const r = await run(['wave', 'rehearse', FIXTURE, '--start', '2026-12-09T09:00', '--approver-delay', '4h', '--html', html]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('Forecast for wave-rehearsal');
-    expect(r.stdout).toMatch(/go\/no-go\s+asked Sat 2026-12-12 02:00, decided Mon 2026-12-14 09:00 \(approve\)/);
+    // the go/no-go closes with the window (Sat 06:00), before the approvers' Monday: never decided
+    expect(r.stdout).toMatch(/go\/no-go\s+asked Sat 2026-12-12 02:00, NOT decided/);
     expect(r.stdout).toMatch(/what would break \(\d+\):/);
     expect(r.stdout).toContain('billing: misses the cutover window Sat 2026-12-12 02:00 to Sat 2026-12-12 06:00');
     expect(r.stderr).toContain('rehearse: wave-rehearsal: 3 application(s), 5 server(s), from 2026-12-09T09:00+01:00 Europe/Berlin');

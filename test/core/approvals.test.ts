@@ -61,7 +61,7 @@ describe('approval requests', () => {
     const text = d.approvals.messages[0]?.text ?? '';
     expect(text).toContain('Gate: cutover go/no-go (GO_NO_GO)');
     expect(text).toContain('Application: billing (5 servers)');
-    expect(text).toContain('Deadline: 2026-12-03T00:00:00.000Z');
+    expect(text).toContain('Decide by 2026-12-03T00:00+00:00 (UTC).');
     expect(text).toContain('host-1 (s-00000000000000001): READY_FOR_CUTOVER; replication CONTINUOUS');
     expect(text).toContain('This link is for alice@example.com alone');
     expect(text).not.toContain('token-');
@@ -131,8 +131,9 @@ describe('approval links', () => {
     const e = await parked();
     e.d.clock.advance(2 * DAY);
     const before2 = snapshot(e.d);
-    expect(await checkLink(e.d, e.links[0]!.id, e.links[0]!.sig)).toEqual({ status: 410, deadline: '2026-12-03T00:00:00.000Z' });
-    expect(await decideByLink(e.d, post(e.links[0]!))).toEqual({ status: 410, deadline: '2026-12-03T00:00:00.000Z' });
+    const gone = { status: 410, deadline: '2026-12-03T00:00+00:00 (UTC)', reason: 'nobody decided by 2026-12-03T00:00+00:00 (UTC), so the servers took the safe path (no cutover, no finalize)' };
+    expect(await checkLink(e.d, e.links[0]!.id, e.links[0]!.sig)).toEqual(gone);
+    expect(await decideByLink(e.d, post(e.links[0]!))).toEqual(gone);
     expect(snapshot(e.d)).toBe(before2);
   });
 
@@ -248,5 +249,17 @@ describe('reminders, escalation, expiry', () => {
     d.clock.advance(9.5 * DAY);
     await remindOpenGates(d);
     expect(d.approvals.messages.map((m) => m.attributes?.kind)).toEqual(['request', 'reminder-90']);
+  });
+});
+
+describe('the page after the cutover window closed (issue 13)', () => {
+  it('a cutover failure gate highlights roll back once the window has closed, retry before', async () => {
+    const { primaryChoice, refusalPage } = await import('../../src/core/approval-page.ts');
+    const gate = { gate: 'CUTOVER_FAILURE', window: { end: '2026-12-05T05:00:00.000Z' } };
+    expect(primaryChoice(['retry', 'rollback', 'stop'], gate, Date.parse('2026-12-05T04:59:00.000Z'))).toBe('retry');
+    expect(primaryChoice(['retry', 'rollback', 'stop'], gate, Date.parse('2026-12-05T05:00:00.000Z'))).toBe('rollback');
+    expect(primaryChoice(['approve', 'reject'], { gate: 'GO_NO_GO', window: gate.window }, Date.parse('2026-12-06T00:00:00.000Z'))).toBe('approve');
+    const html = refusalPage({ status: 410, deadline: '2026-12-05T06:00+01:00 (Europe/Berlin)', reason: 'the go/no-go closed at 2026-12-05T06:00+01:00 (Europe/Berlin), the end of the cutover window' });
+    expect(html).toContain('The decision was due by 2026-12-05T06:00+01:00 (Europe/Berlin): the go/no-go closed at');
   });
 });

@@ -1,4 +1,4 @@
-import { ensureRequested } from '../../src/core/approvals.ts';
+import { ensureRequested, gatherEvidence, remindOpenGates } from '../../src/core/approvals.ts';
 import { describe, expect, it } from 'vitest';
 import { arriveAtGate, decide, gateId, type GateArrival } from '../../src/core/gates.ts';
 import { fakeDeps } from '../helpers/fakes.ts';
@@ -62,3 +62,73 @@ describe('gates', () => {
   });
 });
 
+
+describe('a gate never outlives what it decides (issue 13)', () => {
+  const WINDOW_END = '2025-03-01T04:00:00.000Z';
+  const go = (serverId: string): GateArrival => ({ ...arrival(serverId, 'GO_NO_GO'), state: 'GoNoGo', timeoutSeconds: 7 * 86400, window: { start: '2025-02-28T00:00:00.000Z', end: WINDOW_END }, timeZone: 'Europe/Berlin', members: [serverId] });
+
+  it('the go/no-go closes at the end of the cutover window: its deadline, its expiry into the safe path at once, a late decision refused with the reason', async () => {
+    const deps = fakeDeps({ start: '2025-03-01T00:00:00.000Z' });
+    const { gate } = await arriveAtGate(deps, go(IDS[0] as string));
+    expect(gate.deadline).toBe(WINDOW_END);
+    expect(await ensureRequested(deps, gate)).toBe(true);
+    expect(deps.approvals.messages[0]?.text).toContain('Decide by 2025-03-01T05:00+01:00 (Europe/Berlin), the end of the cutover window');
+    deps.clock.advance(4 * 3600);
+    expect(await remindOpenGates(deps)).toMatchObject({ expired: 1 });
+    // the parked server takes the safe path now, not when its 7-day callback times out
+    expect(deps.callbacks.failed).toEqual([{ token: `token-${IDS[0]}`, error: 'GateExpired', cause: expect.stringContaining('the end of the cutover window') }]);
+    await expect(decide(deps, gate.id, { decision: 'approve', by: 'late@example.com', at: deps.clock.iso(), quiesced: true })).rejects.toMatchObject({
+      reason: 'expired',
+      message: expect.stringContaining('the go/no-go closed at 2025-03-01T05:00+01:00 (Europe/Berlin), the end of the cutover window'),
+    });
+  });
+
+  it('no request after the deadline, none for a decided gate (even from a stale listing), no reminder for an expired one', async () => {
+    const deps = fakeDeps({ start: '2025-03-01T00:00:00.000Z' });
+    const { gate } = await arriveAtGate(deps, go(IDS[0] as string));
+    // decided by the CLI before the request went out; a listing taken before the decision still says OPEN
+    const other = await arriveAtGate(deps, { ...go(IDS[1] as string), round: '2-1' });
+    await decide(deps, other.gate.id, { decision: 'reject', by: 'ops', at: deps.clock.iso() });
+    expect(await ensureRequested(deps, other.gate, { force: true })).toBe(false);
+    deps.clock.advance(4 * 3600);
+    expect(await ensureRequested(deps, gate)).toBe(false);
+    await remindOpenGates(deps);
+    expect(deps.approvals.messages).toEqual([]);
+  });
+
+  it('a server arriving at a gate already expired takes the safe path at once', async () => {
+    const deps = fakeDeps({ start: '2025-03-01T03:00:00.000Z' });
+    const first = { ...go(IDS[0] as string), members: IDS.slice(0, 2) };
+    await arriveAtGate(deps, first);
+    deps.clock.advance(3600);
+    await remindOpenGates(deps);
+    const late = await arriveAtGate(deps, { ...first, serverId: IDS[1] as string, token: `token-${IDS[1]}` });
+    expect(late.gate.status).toBe('EXPIRED');
+    expect(deps.callbacks.failed.map((f) => [f.token, f.error])).toEqual([
+      [`token-${IDS[0]}`, 'GateExpired'],
+      [`token-${IDS[1]}`, 'GateExpired'],
+    ]);
+  });
+});
+
+describe('evidence MGN cannot give (issue 13)', () => {
+  it('a throttled MGN: the servers not at the go/no-go count as missing and are named; nobody is kept from deciding', async () => {
+    const deps = fakeDeps();
+    const go = (serverId: string) => ({ ...arrival(serverId, 'GO_NO_GO'), state: 'GoNoGo', members: IDS.slice(0, 2) });
+    await arriveAtGate(deps, go(IDS[0] as string));
+    const id = gateId(go(IDS[0] as string));
+    deps.mgn.failNext('describeServers', Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    await expect(decide(deps, id, { decision: 'approve', by: 'ops', at: deps.clock.iso(), quiesced: true })).rejects.toThrow(`${IDS[1]} is not at the go/no-go`);
+    deps.mgn.failNext('describeServers', Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    expect(await decide(deps, id, { decision: 'approve', by: 'ops', at: deps.clock.iso(), quiesced: true, acceptMissing: [IDS[1] as string] })).toEqual({ released: [IDS[0]] });
+  });
+
+  it('the evidence says MGN could not be read', async () => {
+    const deps = fakeDeps();
+    const { gate } = await arriveAtGate(deps, { ...arrival(IDS[0] as string, 'SIGNOFF'), members: [IDS[0] as string] });
+    deps.mgn.failNext('describeServers', Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const ev = await gatherEvidence(deps, gate);
+    expect(ev.unavailable).toMatch(/^MGN could not be read \(ThrottlingException: Rate exceeded\)/);
+    expect(ev.servers).toEqual([expect.objectContaining({ id: IDS[0], lifeCycle: 'unknown (MGN not read)', atGate: true })]);
+  });
+});

@@ -125,7 +125,7 @@ describe('wave file: shape errors', () => {
       'wave.yaml:version: 2: 1 (the only wave file version)',
       'wave.yaml:wave.name: "wave 12": a name of 1 to 48 letters, digits, - or _ (it starts the execution names <wave>-<server>-<attempt>)',
       'wave.yaml:wave.timeZone: "Europe/Berln": an IANA time zone name such as Europe/Berlin, America/New_York or UTC',
-      "wave.yaml:defaults.soakDays: 120: a whole number of days from 0 to 90 (MGN's free replication period is 90 days)",
+      "wave.yaml:defaults.soakDays: 120: a whole number of days from 1 to 90 (MGN's free replication period is 90 days; a sign-off ends the soak earlier)",
       'wave.yaml:defaults.concurrency: 0: a whole number from 1 to 200: how many applications the wave migrates at once',
       'wave.yaml:defaults.failurePolicy: "retry": continue, hold or stop',
       'wave.yaml:defaults.archive: "yes": true or false: archive each server in MGN after its cutover is finalized',

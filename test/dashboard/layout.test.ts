@@ -71,7 +71,7 @@ describe('layoutGraph', () => {
       expect(e.path).toMatch(/^M[\d.-]+,[\d.-]+( C[\d., -]+)+$/);
     }
     // the soak extension loop and the hold's re-check go back up
-    expect(layout.edges.find((e) => e.from === 'SoakRemaining' && e.to === 'Soak')?.back).toBe(true);
+    expect(layout.edges.find((e) => e.from === 'SoakRemaining' && e.to === 'SoakPart')?.back).toBe(true);
     expect(layout.edges.find((e) => e.from === 'HoldForWindow' && e.to === 'CheckCutoverWindow' && e.kind === 'next')?.back).toBe(true);
   });
 

@@ -573,6 +573,15 @@ export class FakeGateStore implements GateStore {
     return true;
   }
 
+  async reschedule(id: string, times: { deadline: string; decisionFrom: string }): Promise<boolean> {
+    await this.latency();
+    const g = this.gates.get(id);
+    if (!g || g.status !== 'OPEN') return false;
+    g.deadline = times.deadline;
+    g.decisionFrom = times.decisionFrom;
+    return true;
+  }
+
   async listOpen(): Promise<Gate[]> {
     await this.latency();
     return [...this.gates.values()].filter((g) => g.status === 'OPEN').map(copy);
@@ -627,6 +636,11 @@ export class FakeLinkStore implements LinkStore {
   async forGate(gateId: string): Promise<ApprovalLink[]> {
     await this.latency();
     return [...this.links.values()].filter((l) => l.gateId === gateId).map(copy);
+  }
+  readonly keptUntil = new Map<string, string>();
+  async keepUntil(id: string, until: string): Promise<void> {
+    await this.latency();
+    this.keptUntil.set(id, until);
   }
 }
 

@@ -47,17 +47,19 @@ describe('wave rehearse', () => {
     expect(stable(again)).toBe(stable(f));
   });
 
-  it('approvers in office hours (4 h): the go/no-go asked on Saturday night is decided on Monday, every cutover misses the window', { timeout: 120_000 }, async () => {
+  it('approvers in office hours (4 h): the go/no-go asked on Saturday night closes with the window before Monday, every cutover misses the window', { timeout: 120_000 }, async () => {
     const f = await rehearse({ waveFile: FILE, approverDelayMs: 4 * HOUR, workingHours: OFFICE_HOURS, replication: 'caught-up', startAt: WEDNESDAY, seed: 3 });
     expect(f.outcome).toBe('FAILED');
     for (const a of f.applications) {
       const goNoGo = a.gates.find((g) => g.gate === 'GO_NO_GO');
       expect(goNoGo?.askedAt).toBe(Date.parse('2026-12-12T01:00:00Z'));
-      // Monday 09:00 Berlin is the first working moment after Saturday 02:00 + 4 h
-      expect(goNoGo?.decidedAt).toBe(Date.parse('2026-12-14T08:00:00Z'));
+      // Monday 09:00 Berlin is the first working moment after Saturday 02:00 + 4 h: the go/no-go closed at the
+      // end of the window before that, so the Monday approval is refused (issue 13: no cutover outside it)
+      expect(goNoGo?.decidedAt).toBeUndefined();
       expect(a.fitsWindow).toBe(false);
     }
     expect(f.risks.filter((r) => r.kind === 'window-missed').map((r) => r.application)).toEqual(['billing', 'portal', 'fra-prd-jump-09']);
+    expect(f.risks.filter((r) => r.kind === 'gate-expired' && r.message.includes('GO_NO_GO')).map((r) => r.application)).toEqual(['billing', 'portal', 'fra-prd-jump-09']);
   });
 
   it('--from-stage: the account\'s own servers (DescribeSourceServers only), their disks and replication as read; a name the account lacks is an error', { timeout: 120_000 }, async () => {

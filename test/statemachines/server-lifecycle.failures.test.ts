@@ -64,7 +64,7 @@ function sorted(ids: readonly string[] | undefined): string[] {
 }
 
 const HAPPY_TAIL = [
-  'StartSoak', 'Soak', 'SignedOff', 'MarkReadyForCutover', 'TerminateTestInstance', 'TestInstanceTerminating', 'AwaitTerminate',
+  'StartSoak', 'SoakPart', 'SoakLastPart', 'Soak', 'SignedOff', 'MarkReadyForCutover', 'TerminateTestInstance', 'TestInstanceTerminating', 'AwaitTerminate',
   'CheckCutoverWindow', 'InCutoverWindow', 'GoNoGo', 'GoDecision', 'Quiesce', 'CheckReadiness', 'Ready',
   'FirstCutoverLaunch', 'CutoverLaunchPoint', 'CountCutoverLaunch', 'CutoverLaunched', 'AwaitCutoverVerify', 'CutoverVerified', 'TrafficSwitch',
   'FinalizeGate', 'FinalizeDecision', 'FinalizeCutover', 'AwaitCutoverState', 'ArchiveChoice', 'Archive', 'Done',
@@ -183,7 +183,7 @@ describe('server lifecycle: failure paths', () => {
       await decideWhenAsked(cloud, 'wave-1#app-1#SIGNOFF#1', 'reject');
       const results = await Promise.all(arns.map((a) => cloud.host.settled(a)));
       expect(results.map((r) => ({ status: r.status, error: r.error }))).toEqual(ids.map(() => ({ status: 'FAILED', error: 'SignoffRejected' })));
-      for (const arn of arns) expect(statePath(cloud, arn)).toEqual([...TO_SOAK, 'StartSoak', 'Soak', 'SignedOff', 'RevertAfterRejection', 'SignoffRejected']);
+      for (const arn of arns) expect(statePath(cloud, arn)).toEqual([...TO_SOAK, 'StartSoak', 'SoakPart', 'SoakLastPart', 'Soak', 'SignedOff', 'RevertAfterRejection', 'SignoffRejected']);
 
       expect(mgnCalls(cloud, 'StartTest').filter((c) => c.status === 202)).toHaveLength(1);
       expect(mgnCalls(cloud, 'StartCutover')).toEqual([]);
@@ -270,7 +270,7 @@ describe('server lifecycle: failure paths', () => {
       const arns = startServers(cloud, { ids, plan: { soakSeconds: 3600, gateTimeoutSeconds: 7200 } });
       const results = await Promise.all(arns.map((a) => cloud.host.settled(a)));
       expect(results.map((r) => ({ status: r.status, error: r.error }))).toEqual(ids.map(() => ({ status: 'FAILED', error: 'GateExpired' })));
-      for (const arn of arns) expect(statePath(cloud, arn)).toEqual([...TO_SOAK, 'StartSoak', 'Soak', 'AwaitSignoff', 'GateExpired']);
+      for (const arn of arns) expect(statePath(cloud, arn)).toEqual([...TO_SOAK, 'StartSoak', 'SoakPart', 'SoakLastPart', 'Soak', 'SoakPartEnded', 'AwaitSignoff', 'GateExpired']);
       expect(mgnCalls(cloud, 'StartTest').filter((c) => c.status === 202)).toHaveLength(1);
       expect(mgnCalls(cloud, 'StartCutover')).toEqual([]);
       expect(mgnCalls(cloud, 'FinalizeCutover')).toEqual([]);

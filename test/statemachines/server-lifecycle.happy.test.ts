@@ -23,7 +23,7 @@ describe('server lifecycle: happy path for an application of 3 servers', () => {
     const path = statePath(cloud, arns[0] as string);
     expect(path).toEqual([
       'Init', 'Route', 'RouteChoice', 'TestLaunchPoint', 'CountTestLaunch', 'TestLaunched', 'AwaitTestVerify', 'TestVerified',
-      'StartSoak', 'Soak', 'SignedOff', 'MarkReadyForCutover', 'TerminateTestInstance', 'TestInstanceTerminating', 'AwaitTerminate',
+      'StartSoak', 'SoakPart', 'SoakLastPart', 'Soak', 'SignedOff', 'MarkReadyForCutover', 'TerminateTestInstance', 'TestInstanceTerminating', 'AwaitTerminate',
       'CheckCutoverWindow', 'InCutoverWindow', 'GoNoGo', 'GoDecision', 'Quiesce', 'CheckReadiness', 'Ready',
       'FirstCutoverLaunch', 'CutoverLaunchPoint', 'CountCutoverLaunch', 'CutoverLaunched', 'AwaitCutoverVerify', 'CutoverVerified', 'TrafficSwitch',
       'FinalizeGate', 'FinalizeDecision', 'FinalizeCutover', 'AwaitCutoverState', 'ArchiveChoice', 'Archive', 'Done',

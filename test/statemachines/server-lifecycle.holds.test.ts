@@ -25,7 +25,7 @@ import { decideWhenAsked, lifecycleCloud, mgnCalls, serverIds, pace, statePath, 
 // ---------------------------------------------------------------- paths (segments of the happy path)
 
 const TEST_LAUNCH = ['TestLaunchPoint', 'CountTestLaunch', 'TestLaunched'];
-const TEST_VERIFY_AND_SOAK = ['AwaitTestVerify', 'TestVerified', 'StartSoak', 'Soak', 'SignedOff', 'MarkReadyForCutover', 'TerminateTestInstance', 'TestInstanceTerminating', 'AwaitTerminate'];
+const TEST_VERIFY_AND_SOAK = ['AwaitTestVerify', 'TestVerified', 'StartSoak', 'SoakPart', 'SoakLastPart', 'Soak', 'SignedOff', 'MarkReadyForCutover', 'TerminateTestInstance', 'TestInstanceTerminating', 'AwaitTerminate'];
 const WINDOW = ['CheckCutoverWindow', 'InCutoverWindow'];
 const GO = ['GoNoGo', 'GoDecision', 'Quiesce', 'CheckReadiness', 'Ready'];
 const CUTOVER_LAUNCH = ['FirstCutoverLaunch', 'CutoverLaunchPoint', 'CountCutoverLaunch', 'CutoverLaunched'];
@@ -316,8 +316,8 @@ describe('server lifecycle: holds, stalls and soak', () => {
       const result = await cloud.host.settled(arn);
       expect(result.status).toBe('SUCCEEDED');
       expect(statePath(cloud, arn)).toEqual([
-        ...START, ...TEST_LAUNCH, 'AwaitTestVerify', 'TestVerified', 'StartSoak', 'Soak', 'AwaitSignoff', 'SignedOff',
-        ...TEST_VERIFY_AND_SOAK.slice(5), ...WINDOW, ...GO, ...CUTOVER_LAUNCH, ...CUTOVER_VERIFY_TO_DONE,
+        ...START, ...TEST_LAUNCH, 'AwaitTestVerify', 'TestVerified', 'StartSoak', 'SoakPart', 'SoakLastPart', 'Soak', 'SoakPartEnded', 'AwaitSignoff', 'SignedOff',
+        ...TEST_VERIFY_AND_SOAK.slice(7), ...WINDOW, ...GO, ...CUTOVER_LAUNCH, ...CUTOVER_VERIFY_TO_DONE,
       ]);
       // the soak's callback timed out (its timeout is the soak length); history times are taken as the
       // host logs the events, a few simulated seconds late at this scale

@@ -327,6 +327,20 @@ export function createGateStore(doc: DynamoDBDocumentClient, table: string): Gat
         ),
       );
     },
+    reschedule(id, times) {
+      return conditional(() =>
+        doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: key(id),
+            UpdateExpression: 'SET #deadline = :deadline, #from = :from',
+            ConditionExpression: '#status = :open',
+            ExpressionAttributeNames: { '#status': 'status', '#deadline': 'deadline', '#from': 'decisionFrom' },
+            ExpressionAttributeValues: { ':open': 'OPEN', ':deadline': times.deadline, ':from': times.decisionFrom },
+          }),
+        ),
+      );
+    },
     async listOpen() {
       const items = await queryKind(doc, table, 'GATE', GATE_PREFIX, { filter: '#status = :open', names: { '#status': 'status' }, values: { ':open': 'OPEN' } });
       return items.map(toGate);
@@ -410,6 +424,20 @@ export function createLinkStore(doc: DynamoDBDocumentClient, table: string): Lin
             ConditionExpression: '#status = :used',
             ExpressionAttributeNames: { '#status': 'status', '#used': 'used' },
             ExpressionAttributeValues: { ':open': 'OPEN', ':used': 'USED' },
+          }),
+        ),
+      );
+    },
+    async keepUntil(id, until) {
+      await conditional(() =>
+        doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: key(id),
+            UpdateExpression: 'SET #ttl = :ttl',
+            ConditionExpression: 'attribute_exists(#pk)',
+            ExpressionAttributeNames: { '#ttl': 'ttl', '#pk': 'pk' },
+            ExpressionAttributeValues: { ':ttl': Math.floor(Date.parse(until) / 1000) + LINK_KEEP_SECONDS },
           }),
         ),
       );
@@ -530,6 +558,10 @@ export function createWaveStore(doc: DynamoDBDocumentClient, table: string): Wav
     },
     async outcomes(wave) {
       return (await scanPrefix(doc, table, `${OUTCOME_PREFIX}${wave}#`)).map((i) => withoutKey(i) as unknown as ServerOutcome);
+    },
+    async runningOutcomes() {
+      const items = await queryKind(doc, table, 'OUTCOME', OUTCOME_PREFIX, { filter: '#status = :running', names: { '#status': 'status' }, values: { ':running': 'RUNNING' } });
+      return items.map((i) => withoutKey(i) as unknown as ServerOutcome);
     },
     async outcome(wave, serverId) {
       const item = await getItem(doc, table, `${OUTCOME_PREFIX}${wave}#${serverId}`);

@@ -57,9 +57,9 @@ export function register(program: Command, ctx: CliContext): void {
   ).action(handler(ctx, (id: string, choice: Decision, flags: DecideFlags) => decideCommand(ctx, id, choice, flags)));
 }
 
-function describeGate(g: Gate, parked: number): string {
+function describeGate(g: Gate, parked: number, deadline: string): string {
   const who = g.approvers?.length ? g.approvers.join(', ') : 'the approvals topic';
-  return `${g.id}\n  ${g.gate} for ${g.application} (wave ${g.wave}): ${parked} of ${g.servers.length} server(s) at the gate; choices ${g.allowed.join(', ')}; asked ${who}; deadline ${g.deadline}`;
+  return `${g.id}\n  ${g.gate} for ${g.application} (wave ${g.wave}): ${parked} of ${g.servers.length} server(s) at the gate; choices ${g.allowed.join(', ')}; asked ${who}; decide by ${deadline}`;
 }
 
 async function list(ctx: CliContext, flags: ListFlags): Promise<number> {
@@ -72,7 +72,8 @@ async function list(ctx: CliContext, flags: ListFlags): Promise<number> {
     } else if (rows.length === 0) {
       ctx.stdout.write(`no gate waits for a decision${flags.wave ? ` in wave ${flags.wave}` : ''}\n`);
     } else {
-      for (const r of rows) ctx.stdout.write(`${describeGate(r.gate, r.parked)}\n`);
+      const { deadlineText } = await import('../../core/gates.ts');
+      for (const r of rows) ctx.stdout.write(`${describeGate(r.gate, r.parked, deadlineText(r.gate))}\n`);
     }
     return ExitCode.Ok;
   });
@@ -125,6 +126,8 @@ async function decideCommand(ctx: CliContext, gateId: string, decision: Decision
       const e = err as Error & { reason?: string };
       if (e.name !== 'InvalidDecisionError') throw err;
       if (e.reason === 'unknown') throw new NotFoundError(`${e.message}: 'mgn-flow approvals list' shows the open gates`);
+      // past its deadline: the message says until when (in the wave's time zone) and why
+      if (e.reason === 'expired') throw new ConflictError(e.message);
       if (e.reason === 'conflict') {
         const g = await deps.gates.get(gateId);
         const d = g?.decision;

@@ -137,9 +137,17 @@ function summary(wave: Wave): string {
   return `${wave.applications.length - standalone} application(s) and ${standalone} standalone server(s), ${servers} server(s) in all`;
 }
 
+/** A server is in one running wave at a time: refuse a wave naming a server another running wave has. */
+async function refuseHeld(deps: Deps, wave: Wave): Promise<void> {
+  const { heldByOtherWaves, heldMessage } = await import('../../core/wave.ts');
+  const held = await heldByOtherWaves({ waves: deps.waves, executions: deps.executions }, wave);
+  if (held.length) throw new ConflictError(`${heldMessage(wave.name, held)}; nothing was started`);
+}
+
 async function start(ctx: CliContext, file: string | undefined, flags: StartFlags): Promise<number> {
   return withDeps(flags, async (deps) => {
     const wave = await loadAndValidate(deps, file, flags.mgnWave);
+    await refuseHeld(deps, wave);
     const machine = await waveMachineArn(flags);
     await deps.waves.putDefinition(wave);
     const run = await startRun(deps, machine, wave.name);
