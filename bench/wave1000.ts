@@ -125,6 +125,8 @@ writeFileSync(
     finished: true,
     gateRetries: retries,
     wallS,
+    // CPU of this process (user + system, all threads: GC helpers included)
+    cpuS: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
     // the kernel's peak for this process (sampled RSS as a floor)
     peakRssMb: Math.max(process.resourceUsage().maxRSS / 1024, peakRss / 1024 / 1024),
     servers,

@@ -477,6 +477,49 @@ export function createDedupe(doc: DynamoDBDocumentClient, table: string, clock: 
   };
 }
 
+/**
+ * The lease lock on dedupe markers (`lock#<key>`), remembering what this container knows: while it holds a
+ * lease (acquired here, not released, its `ttl` not passed) another acquire here fails without asking
+ * DynamoDB, whose conditional put could only fail too (the marker is there and unexpired; only its holder
+ * deletes it); and an acquire made while another acquire of the same key is in flight here fails with it
+ * (it lost that race: ordered right after the one in flight, it finds the lock taken either by this
+ * container or by the one that made the first fail). A waiter polling for the lock (the launcher) then costs
+ * no request per poll while the holder is in this container. Anything else asks DynamoDB as before.
+ */
+export function createLeaseLock(dedupe: Dedupe, clock: Clock): { acquire(key: string, ttlSeconds: number): Promise<boolean>; release(key: string): Promise<void> } {
+  /** lease key -> the epoch second its marker's `ttl` ends (as written, or a moment earlier) */
+  const held = new Map<string, number>();
+  const inFlight = new Map<string, Promise<boolean>>();
+  return {
+    async acquire(key, ttlSeconds) {
+      const now = Math.floor(clock.now().getTime() / 1000);
+      const until = held.get(key);
+      if (until !== undefined) {
+        if (now < until) return false;
+        held.delete(key);
+      }
+      const racing = inFlight.get(key);
+      if (racing) {
+        await racing.catch(() => undefined);
+        return false;
+      }
+      const attempt = dedupe.once(`lock#${key}`, ttlSeconds);
+      inFlight.set(key, attempt);
+      try {
+        if (!(await attempt)) return false;
+      } finally {
+        inFlight.delete(key);
+      }
+      held.set(key, now + Math.max(1, Math.ceil(ttlSeconds)));
+      return true;
+    },
+    async release(key) {
+      await dedupe.forget(`lock#${key}`);
+      held.delete(key);
+    },
+  };
+}
+
 /** All stores on one table. */
 export function createStores(doc: DynamoDBDocumentClient, table: string, clock: Clock) {
   return {
