@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import './memory-store.ts';
 import dynalite from 'dynalite';
 import inject from 'light-my-request';
 
