@@ -5,13 +5,15 @@
  * the links) on the local cloud in discrete-event time. Writes one JSON result to the file given as argv[2].
  *
  * WAVE_SERVERS (1000), WAVE_APPS (5), WAVE_TS (a time scale instead of discrete-event time),
- * WAVE_PROGRESS=1 (a line every 5 s on stderr).
+ * WAVE_PROGRESS=1 (a line every 5 s on stderr), WAVE_HEAP_SNAPSHOT=<file> (a heap snapshot once WAVE_HEAP_AT seconds
+ * of wall time have passed, 30 by default: what the cloud holds mid-wave).
  */
 import { writeFileSync, readFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDemo } from '../src/local/demo.ts';
 import type { LocalCloud } from '../src/local/cloud/index.ts';
+import { writeHeapSnapshot } from 'node:v8';
 import { realTimers } from '../src/local/cloud/virtual-timers.ts';
 import { transportStats } from '../src/local/cloud/in-process.ts';
 import { logicalCalls } from '../src/local/emulator/http.ts';
@@ -68,6 +70,7 @@ let sampler: NodeJS.Timeout | undefined;
 let peakRss = 0;
 let simStartMs = 0;
 let retries = 0;
+let heapSnapshot = process.env.WAVE_HEAP_SNAPSHOT;
 const wall = performance.now();
 
 /** Lambda invocations and their summed duration, per function. */
@@ -102,6 +105,10 @@ const code = await runDemo({
     // wall time: a simulated timer would be one more moment for the discrete clock to jump to
     sampler = realTimers.setInterval(() => {
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      if (heapSnapshot && performance.now() - wall > Number(process.env.WAVE_HEAP_AT ?? 30) * 1000) {
+        process.stderr.write(`heap snapshot ${writeHeapSnapshot(heapSnapshot)}\n`);
+        heapSnapshot = undefined;
+      }
       if (!progress || !cloud) return;
       const states: Record<string, number> = {};
       for (const s of cloud.emulator.engine.servers.values()) {
@@ -125,6 +132,8 @@ writeFileSync(
     finished: true,
     gateRetries: retries,
     wallS,
+    // CPU of this process (user + system, all threads: GC helpers included)
+    cpuS: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
     // the kernel's peak for this process (sampled RSS as a floor)
     peakRssMb: Math.max(process.resourceUsage().maxRSS / 1024, peakRss / 1024 / 1024),
     servers,

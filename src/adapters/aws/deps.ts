@@ -13,7 +13,7 @@ import { createMgnPort, writeRetryStrategy } from './mgn.ts';
 import { createApprovalNotifier, createNotifier } from './notifier.ts';
 import { createQuotaPort } from './quotas.ts';
 import { createSigningKeys } from './signing-keys.ts';
-import { type Dedupe, createAuditLog, createDedupe, createDocumentClient, createGateStore, createLinkStore, createRendezvousStore, createWaitStore, createWaveStore } from './stores.ts';
+import { type Dedupe, createAuditLog, createLeaseLock, createDedupe, createDocumentClient, createGateStore, createLinkStore, createRendezvousStore, createWaitStore, createWaveStore } from './stores.ts';
 
 export const systemClock: Clock = { now: () => new Date(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
 
@@ -113,7 +113,7 @@ export function createDeps(config: Config, opts: { clients?: Partial<AwsClients>
     executions: config.stateMachineArn ? createExecutionPort(clients.sfn, config.stateMachineArn) : noExecutions,
     quotas: createQuotaPort(clients.quotas, { clock }),
     clock,
-    lock: { acquire: (key, ttlSeconds) => dedupe.once(`lock#${key}`, ttlSeconds), release: (key) => dedupe.forget(`lock#${key}`) },
+    lock: createLeaseLock(dedupe, clock),
     onceKey: (key, ttlSeconds) => dedupe.once(key, ttlSeconds),
     dedupe,
     config,

@@ -63,6 +63,43 @@ async function conditional(write: () => Promise<unknown>): Promise<boolean> {
 
 type Item = Record<string, unknown>;
 
+/** An attribute value as DynamoDB's wire has it, to a value as the DocumentClient gives it (numbers as numbers, sets as Sets). */
+function fromAttributeValue(v: Record<string, unknown>): unknown {
+  if ('S' in v) return v.S;
+  if ('N' in v) return Number(v.N);
+  if ('BOOL' in v) return v.BOOL;
+  if ('NULL' in v) return null;
+  if ('M' in v) return fromAttributeMap(v.M as Record<string, Record<string, unknown>>);
+  if ('L' in v) return (v.L as Record<string, unknown>[]).map(fromAttributeValue);
+  if ('SS' in v) return new Set(v.SS as string[]);
+  if ('NS' in v) return new Set((v.NS as string[]).map(Number));
+  if ('B' in v) return v.B;
+  if ('BS' in v) return new Set(v.BS as unknown[]);
+  throw new Error(`unknown DynamoDB attribute value: ${Object.keys(v).join(', ')}`);
+}
+
+function fromAttributeMap(m: Record<string, Record<string, unknown>>): Item {
+  const out: Item = {};
+  for (const [k, v] of Object.entries(m)) out[k] = fromAttributeValue(v);
+  return out;
+}
+
+/**
+ * A conditional write asking for the item that failed its condition (`ReturnValuesOnConditionCheckFailure:
+ * ALL_OLD`): true when it was written, `{ old }` when the condition failed and DynamoDB sent the item, false
+ * when it failed without one; any other error as it came.
+ */
+async function conditionalWithOld(write: () => Promise<unknown>): Promise<true | false | { old: Item }> {
+  try {
+    await write();
+    return true;
+  } catch (err) {
+    if (!isConditionFailed(err)) throw err;
+    const item = (err as { Item?: Record<string, Record<string, unknown>> }).Item;
+    return item && typeof item === 'object' ? { old: fromAttributeMap(item) } : false;
+  }
+}
+
 /**
  * The DocumentClient the stores expect: undefined fields are dropped (views carry optional fields), and
  * numbers come back as numbers.
@@ -281,18 +318,20 @@ export function createGateStore(doc: DynamoDBDocumentClient, table: string): Gat
   return {
     async open(gate) {
       const stored: Gate = { ...gate, status: 'OPEN' };
-      const created = await conditional(() =>
+      const created = await conditionalWithOld(() =>
         doc.send(
           new PutCommand({
             TableName: table,
             Item: { ...stored, ...key(gate.id), kind: 'GATE' },
             ConditionExpression: 'attribute_not_exists(#pk)',
             ExpressionAttributeNames: { '#pk': 'pk' },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         ),
       );
-      if (created) return { created: true, gate: stored };
-      const existing = await get(gate.id);
+      if (created === true) return { created: true, gate: stored };
+      // the gate that was there came back with the failed condition (one request fewer); else read it
+      const existing = created ? toGate(created.old) : await get(gate.id);
       if (!existing) throw new StoreConflictError(`Gate ${gate.id} was there a moment ago and is gone`);
       return { created: false, gate: existing };
     },
@@ -503,6 +542,49 @@ export function createDedupe(doc: DynamoDBDocumentClient, table: string, clock: 
     },
     async forget(key) {
       await doc.send(new DeleteCommand({ TableName: table, Key: { pk: onceItemKey(key) } }));
+    },
+  };
+}
+
+/**
+ * The lease lock on dedupe markers (`lock#<key>`), remembering what this container knows: while it holds a
+ * lease (acquired here, not released, its `ttl` not passed) another acquire here fails without asking
+ * DynamoDB, whose conditional put could only fail too (the marker is there and unexpired; only its holder
+ * deletes it); and an acquire made while another acquire of the same key is in flight here fails with it
+ * (it lost that race: ordered right after the one in flight, it finds the lock taken either by this
+ * container or by the one that made the first fail). A waiter polling for the lock (the launcher) then costs
+ * no request per poll while the holder is in this container. Anything else asks DynamoDB as before.
+ */
+export function createLeaseLock(dedupe: Dedupe, clock: Clock): { acquire(key: string, ttlSeconds: number): Promise<boolean>; release(key: string): Promise<void> } {
+  /** lease key -> the epoch second its marker's `ttl` ends (as written, or a moment earlier) */
+  const held = new Map<string, number>();
+  const inFlight = new Map<string, Promise<boolean>>();
+  return {
+    async acquire(key, ttlSeconds) {
+      const now = Math.floor(clock.now().getTime() / 1000);
+      const until = held.get(key);
+      if (until !== undefined) {
+        if (now < until) return false;
+        held.delete(key);
+      }
+      const racing = inFlight.get(key);
+      if (racing) {
+        await racing.catch(() => undefined);
+        return false;
+      }
+      const attempt = dedupe.once(`lock#${key}`, ttlSeconds);
+      inFlight.set(key, attempt);
+      try {
+        if (!(await attempt)) return false;
+      } finally {
+        inFlight.delete(key);
+      }
+      held.set(key, now + Math.max(1, Math.ceil(ttlSeconds)));
+      return true;
+    },
+    async release(key) {
+      await dedupe.forget(`lock#${key}`);
+      held.delete(key);
     },
   };
 }

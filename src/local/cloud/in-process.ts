@@ -1,6 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { Readable } from 'node:stream';
 import inject from 'light-my-request';
 import type { VirtualClock } from '../emulator/clock.ts';
 
@@ -131,8 +130,10 @@ async function dispatch(route: { server: Server; clock: VirtualClock }, request:
     const target = request.headers['x-amz-target'] ?? request.headers['X-Amz-Target'];
     const op = target ? target.split('.').pop() ?? target : `${request.method} ${request.path.split('/').slice(0, 2).join('/')}`;
     byOperation.set(op, (byOperation.get(op) ?? 0) + 1);
-    // the shape of @smithy/protocol-http's HttpResponse; the body is a stream, as from a socket
-    return { response: { statusCode: res.statusCode, reason: res.statusMessage, headers, body: Readable.from([res.rawPayload]) } };
+    // the shape of @smithy/protocol-http's HttpResponse. The body is the answer's bytes as one Uint8Array,
+    // which the SDK's body collector takes as it is (a stream would be collected chunk by chunk into the
+    // same bytes): the same answer to parse, without a stream per request
+    return { response: { statusCode: res.statusCode, reason: res.statusMessage, headers, body: res.rawPayload } };
   } finally {
     end();
   }

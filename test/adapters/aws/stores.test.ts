@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Gate, LaunchPoint, OpenWait } from '../../../src/ports.ts';
-import { StoreConflictError, StoreNotFoundError, createDocumentClient, createStores } from '../../../src/adapters/aws/stores.ts';
+import { StoreConflictError, StoreNotFoundError, createDocumentClient, createLeaseLock, createStores } from '../../../src/adapters/aws/stores.ts';
 import { localStateTable, manualClock } from './helpers.ts';
 
 type Local = Awaited<ReturnType<typeof localStateTable>>;
@@ -182,6 +182,34 @@ describe('DynamoDB stores on one table', () => {
       const long = `gate#${'x'.repeat(3000)}`;
       expect(await stores.dedupe.once(long, 60)).toBe(true);
       expect(await stores.dedupe.once(long, 60)).toBe(false);
+    });
+  });
+
+  describe('LeaseLock', () => {
+    it('one holder at a time; a holder known here fails other acquires without a request; free again on release or expiry', async () => {
+      let onceCalls = 0;
+      const dedupe = { once: (k: string, t: number) => (onceCalls++, stores.dedupe.once(k, t)), forget: (k: string) => stores.dedupe.forget(k) };
+      const lock = createLeaseLock(dedupe, clock);
+      const other = createLeaseLock(stores.dedupe, clock);
+      // racing acquires in one container: one request, one winner
+      const results = await Promise.all(Array.from({ length: 5 }, () => lock.acquire('launcher', 120)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(onceCalls).toBe(1);
+      expect(await lock.acquire('launcher', 120)).toBe(false);
+      expect(onceCalls).toBe(1);
+      // another container asks DynamoDB, which says no
+      expect(await other.acquire('launcher', 120)).toBe(false);
+      await lock.release('launcher');
+      expect(await other.acquire('launcher', 120)).toBe(true);
+      expect(await lock.acquire('launcher', 120)).toBe(false);
+      expect(onceCalls).toBe(2);
+      // the lease expires: anyone may take it
+      clock.advance(120);
+      expect(await lock.acquire('launcher', 60)).toBe(true);
+      clock.advance(60);
+      expect(await lock.acquire('launcher', 60)).toBe(true);
+      expect(onceCalls).toBe(4);
+      await lock.release('launcher');
     });
   });
 });

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import './memory-store.ts';
 import dynalite from 'dynalite';
 import inject from 'light-my-request';
 
@@ -10,7 +12,9 @@ export { createTables, tablesFromResources, type TableDefinition } from './table
  * DynamoDB stand-in: `dynalite` (in memory) behind a thin front that adds what dynalite 4 lacks and the
  * product uses: TransactWriteItems and TransactGetItems (all-or-nothing, isolated from every other request,
  * TransactionCanceledException with CancellationReasons, ClientRequestToken idempotency), UpdateTimeToLive
- * and DescribeTimeToLive (the setting is kept; expired items are not swept, as AWS may take days to). Every
+ * and DescribeTimeToLive (the setting is kept; expired items are not swept, as AWS may take days to), and
+ * `ReturnValuesOnConditionCheckFailure: ALL_OLD` on PutItem, UpdateItem and DeleteItem (the item that failed
+ * the condition comes back in the ConditionalCheckFailedException, read while no other request runs). Every
  * other operation is dynalite's own.
  */
 
@@ -30,6 +34,8 @@ export interface DynamoOptions {
 const TARGET_PREFIX = 'DynamoDB_20120810.';
 const ERROR_NAMESPACE = 'com.amazonaws.dynamodb.v20120810';
 const FRONT_OPERATIONS = new Set(['TransactWriteItems', 'TransactGetItems', 'UpdateTimeToLive', 'DescribeTimeToLive']);
+/** Writes that may ask for the item that failed their condition (dynalite 4 does not know the parameter). */
+const WRITES_WITH_OLD_ON_FAILURE = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
 /** ClientRequestToken is remembered this long (AWS: 10 minutes). */
 const IDEMPOTENCY_MS = 10 * 60_000;
 
@@ -96,6 +102,25 @@ async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseOrUndefined(body: string): Json | undefined {
+  try {
+    const v = JSON.parse(body) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The request again, its body already read: what dynalite's listener uses of it (headers, method, url, data and end). */
+function replayed(req: IncomingMessage, body: string): IncomingMessage {
+  const again = Object.assign(new EventEmitter(), { headers: req.headers, method: req.method, url: req.url, socket: req.socket });
+  process.nextTick(() => {
+    if (body) again.emit('data', Buffer.from(body, 'utf8'));
+    again.emit('end');
+  });
+  return again as unknown as IncomingMessage;
 }
 
 function send(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
@@ -342,6 +367,46 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<LocalDynamo
     res.once('close', finished);
     const target = String(req.headers['x-amz-target'] ?? '');
     const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
+    if (req.method === 'POST' && WRITES_WITH_OLD_ON_FAILURE.has(operation)) {
+      // a write that may ask for the item that failed its condition: the front reads the body first
+      void (async () => {
+        const body = await readBody(req);
+        const input = body.includes('ReturnValuesOnConditionCheckFailure') ? parseOrUndefined(body) : undefined;
+        const ask = input?.ReturnValuesOnConditionCheckFailure;
+        if (!input || ask === undefined) {
+          // dynalite answers it as it came (the body handed over again)
+          const release = await lock.acquire(false);
+          res.once('finish', release);
+          res.once('close', release);
+          innerHandler(replayed(req, body), res);
+          return;
+        }
+        let release: (() => void) | undefined;
+        try {
+          if (ask !== 'ALL_OLD' && ask !== 'NONE') {
+            throw new DynamoError('ValidationException', `1 validation error detected: Value '${String(ask)}' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]`);
+          }
+          // the write and the read of the item that failed it run alone: the item is the one that failed it
+          release = await lock.acquire(ask === 'ALL_OLD');
+          const { ReturnValuesOnConditionCheckFailure: _asked, ...write } = input;
+          try {
+            send(res, 200, await call(operation, write));
+          } catch (err) {
+            if (!(err instanceof DynamoError) || err.type !== 'ConditionalCheckFailedException' || ask !== 'ALL_OLD') throw err;
+            const table = String(write.TableName);
+            const key = operation === 'PutItem' ? await keyOf(table, write.Item as Json) : (write.Key as Json);
+            const { Item } = await call('GetItem', { TableName: table, Key: key, ConsistentRead: true });
+            throw new DynamoError(err.type, err.message, err.status, Item ? { Item } : {});
+          }
+        } catch (err) {
+          const e = err instanceof DynamoError ? err : new DynamoError('InternalServerError', (err as Error).message, 500);
+          send(res, e.status, { __type: `${ERROR_NAMESPACE}#${e.type}`, message: e.message, ...e.extra }, e.type);
+        } finally {
+          release?.();
+        }
+      })();
+      return;
+    }
     if (req.method === 'POST' && FRONT_OPERATIONS.has(operation)) {
       void (async () => {
         let release: (() => void) | undefined;

@@ -256,6 +256,27 @@ describe('local DynamoDB (dynalite) through @aws-sdk/client-dynamodb and lib-dyn
       expect((await doc.send(new GetCommand({ TableName: SLOTS, Key: { pk: 'wave-slots' } }))).Item?.n).toBe(5);
     });
   });
+
+  describe('ReturnValuesOnConditionCheckFailure', () => {
+    it('sends the item that failed the condition of a PutItem, UpdateItem or DeleteItem when asked (ALL_OLD), and nothing otherwise', async () => {
+      await doc.send(new PutCommand({ TableName: WAITS, Item: { pk: 'old', sk: 'a', n: 1, tags: new Set(['x']) } }));
+      const failed = async (write: Promise<unknown>) => {
+        const err = await write.then(() => undefined, (e: unknown) => e);
+        expect(err).toBeInstanceOf(ConditionalCheckFailedException);
+        return (err as ConditionalCheckFailedException).Item;
+      };
+      const old = { pk: { S: 'old' }, sk: { S: 'a' }, n: { N: '1' }, tags: { SS: ['x'] } };
+      const cond = { ConditionExpression: 'attribute_not_exists(pk)' };
+      expect(await failed(doc.send(new PutCommand({ TableName: WAITS, Item: { pk: 'old', sk: 'a', n: 2 }, ...cond, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' })))).toEqual(old);
+      expect(await failed(doc.send(new UpdateCommand({ TableName: WAITS, Key: { pk: 'old', sk: 'a' }, UpdateExpression: 'SET n = :n', ExpressionAttributeValues: { ':n': 3 }, ...cond, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' })))).toEqual(old);
+      expect(await failed(client.send(new PutItemCommand({ TableName: WAITS, Item: { pk: { S: 'old' }, sk: { S: 'a' } }, ...cond, ReturnValuesOnConditionCheckFailure: 'NONE' })))).toBeUndefined();
+      expect(await failed(doc.send(new PutCommand({ TableName: WAITS, Item: { pk: 'old', sk: 'a' }, ...cond })))).toBeUndefined();
+      // a write that succeeds is written as ever; the item was never changed by the failed ones
+      await doc.send(new PutCommand({ TableName: WAITS, Item: { pk: 'new', sk: 'a', n: 4 }, ...cond, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
+      expect((await doc.send(new GetCommand({ TableName: WAITS, Key: { pk: 'new', sk: 'a' } }))).Item).toEqual({ pk: 'new', sk: 'a', n: 4 });
+      expect((await doc.send(new GetCommand({ TableName: WAITS, Key: { pk: 'old', sk: 'a' } }))).Item?.n).toBe(1);
+    });
+  });
 });
 
 describe('closing', () => {
