@@ -203,7 +203,9 @@ describe('evidence MGN cannot give', () => {
       expect(page.status).toBe(200);
       const html = await page.text();
       expect(html).toContain('Evidence unavailable');
-      expect(html).toContain('MGN could not be read (ThrottlingException');
+      // MGN reads retry up to 8 times (adapters/aws/deps.ts): against an MGN throttling every call, the page's
+      // 4-second budget ends first
+      expect(html).toMatch(/MGN could not be read \((ThrottlingException|no answer within 4 s)/);
       const out = await openAndDecide(url, { decision: 'approve', name: 'QA Lead' }, 'vitest', cloud.fetch);
       expect(out.post?.status).toBe(200);
     } finally {

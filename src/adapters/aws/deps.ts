@@ -15,6 +15,9 @@ import { createQuotaPort } from './quotas.ts';
 import { createSigningKeys } from './signing-keys.ts';
 import { type Dedupe, createAuditLog, createLeaseLock, createDedupe, createDocumentClient, createGateStore, createLinkStore, createRendezvousStore, createWaitStore, createWaveStore } from './stores.ts';
 
+/** Attempts of an MGN read (the SDK's standard retry: exponential backoff with jitter, throttling and 5xx retried). */
+export const MGN_READ_ATTEMPTS = 8;
+
 export const systemClock: Clock = { now: () => new Date(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
 
 /** The SDK clients behind the ports. Region, credentials and endpoints come from the SDK's own environment (AWS_REGION, AWS_ENDPOINT_URL_<SERVICE>). */
@@ -77,7 +80,8 @@ const noExecutions: ExecutionPort = {
 
 export function createClients(overrides: Partial<AwsClients> = {}): AwsClients {
   return {
-    mgn: overrides.mgn ?? new MgnClient({}),
+    // reads are idempotent: a throttled or failing MGN is asked up to 8 times (about 13 s of backoff at most)
+    mgn: overrides.mgn ?? new MgnClient({ maxAttempts: MGN_READ_ATTEMPTS }),
     mgnWrite: overrides.mgnWrite ?? new MgnClient({ retryStrategy: writeRetryStrategy() }),
     sfn: overrides.sfn ?? new SFNClient({}),
     sns: overrides.sns ?? new SNSClient({}),
