@@ -1,7 +1,7 @@
 import { ChangeServerLifeCycleStateCommand, MgnClient, StartTestCommand } from '@aws-sdk/client-mgn';
 import { describe, expect, it } from 'vitest';
-import type { LocalCloud, LocalCloudOptions } from '../../src/local/cloud/index.ts';
-import { decideWhenAsked, lifecycleCloud, mgnCalls, serverIds, startServers, statePath, until } from './lifecycle-helpers.ts';
+import type { LocalCloud } from '../../src/local/cloud/index.ts';
+import { decideWhenAsked, mgnCalls, serverIds, startServers, statePath, until, withCloud } from './lifecycle-helpers.ts';
 
 /**
  * Issue 13, "no decision from a timer or a local record alone": a wait that times out, a failure gate and a
@@ -11,15 +11,6 @@ import { decideWhenAsked, lifecycleCloud, mgnCalls, serverIds, startServers, sta
 
 /** The reconciler down (its schedule fires, it does nothing): only events and the timeouts remain. */
 const reconcilerDown = { reconcile: async () => ({ open: 0, resolved: 0 }) };
-
-async function withCloud(opts: LocalCloudOptions, body: (cloud: LocalCloud) => Promise<void>): Promise<void> {
-  const cloud = await lifecycleCloud(opts);
-  try {
-    await body(cloud);
-  } finally {
-    await cloud.close();
-  }
-}
 
 const applied = (cloud: LocalCloud, op: string) => mgnCalls(cloud, op).filter((c) => c.status < 300);
 const entered = (cloud: LocalCloud, arn: string, state: string) => statePath(cloud, arn).includes(state);

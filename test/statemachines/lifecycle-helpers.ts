@@ -22,6 +22,16 @@ export async function lifecycleCloud(opts: LocalCloudOptions = {}): Promise<Loca
   return cloud;
 }
 
+/** Run one scenario on a fresh lifecycle cloud, closed whatever happens. */
+export async function withCloud(opts: LocalCloudOptions, body: (cloud: LocalCloud) => Promise<void>): Promise<void> {
+  const cloud = await lifecycleCloud(opts);
+  try {
+    await body(cloud);
+  } finally {
+    await cloud.close();
+  }
+}
+
 /**
  * Wait until `cond` holds. On a discrete-event clock it is checked at every instant the clock moves to, once
  * that instant's work is done (no polling timer: the clock jumps straight to the next thing that happens);

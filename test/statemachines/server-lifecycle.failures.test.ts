@@ -1,7 +1,7 @@
 import { MgnClient, PutSourceServerActionCommand } from '@aws-sdk/client-mgn';
 import { describe, expect, it } from 'vitest';
-import type { LocalCloud, LocalCloudOptions } from '../../src/local/cloud/index.ts';
-import { decideWhenAsked, lifecycleCloud, mgnCalls, serverIds, startServers, statePath, until } from './lifecycle-helpers.ts';
+import type { LocalCloud } from '../../src/local/cloud/index.ts';
+import { decideWhenAsked, mgnCalls, serverIds, startServers, statePath, until, withCloud } from './lifecycle-helpers.ts';
 
 /**
  * Issue 4, "Done when": the failure paths of the server lifecycle on the local cloud with the MGN emulator.
@@ -10,16 +10,6 @@ import { decideWhenAsked, lifecycleCloud, mgnCalls, serverIds, startServers, sta
  */
 
 const OPS = 'ops@example.com';
-
-/** Run one scenario on a fresh cloud, closed whatever happens. */
-async function withCloud(opts: LocalCloudOptions, body: (cloud: LocalCloud) => Promise<void>): Promise<void> {
-  const cloud = await lifecycleCloud(opts);
-  try {
-    await body(cloud);
-  } finally {
-    await cloud.close();
-  }
-}
 
 /** The emulator's control route for one server (README "The MGN emulator"). */
 async function inject(cloud: LocalCloud, serverId: string, body: Record<string, unknown>): Promise<void> {

@@ -6,8 +6,8 @@ import { createDocumentClient } from '../../src/adapters/aws/stores.ts';
 import type { StallEpisode } from '../../src/ports.ts';
 import { cliCloud } from '../cli/cloud-helpers.ts';
 import { run } from '../cli/helpers.ts';
-import type { LocalCloud, LocalCloudOptions } from '../../src/local/cloud/index.ts';
-import { autoApprove, decideWhenAsked, lifecycleCloud, mgnCalls, serverIds, startServers, startWave, statePath, until, waveOf } from './lifecycle-helpers.ts';
+import type { LocalCloud } from '../../src/local/cloud/index.ts';
+import { autoApprove, decideWhenAsked, mgnCalls, serverIds, startServers, startWave, statePath, until, waveOf, withCloud } from './lifecycle-helpers.ts';
 
 /**
  * Issue 13, "Decide from MGN's ground truth": scenarios on the local cloud where MGN is slow, loses events or
@@ -15,15 +15,6 @@ import { autoApprove, decideWhenAsked, lifecycleCloud, mgnCalls, serverIds, star
  */
 
 const OPS = 'ops@example.com';
-
-async function withCloud(opts: LocalCloudOptions, body: (cloud: LocalCloud) => Promise<void>): Promise<void> {
-  const cloud = await lifecycleCloud(opts);
-  try {
-    await body(cloud);
-  } finally {
-    await cloud.close();
-  }
-}
 
 function mgnServer(cloud: LocalCloud, id: string) {
   const s = cloud.emulator.engine.servers.get(id);

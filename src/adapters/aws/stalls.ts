@@ -1,6 +1,6 @@
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { StallEpisode, StallStore } from '../../ports.ts';
-import { BY_KIND_INDEX, isConditionFailed } from './stores.ts';
+import { isConditionFailed, queryKind } from './stores.ts';
 
 /**
  * The stall history on the state table: one item per server, `STALLS#<serverId>`, holding its episodes
@@ -36,20 +36,8 @@ export function createStallStore(doc: DynamoDBDocumentClient, table: string): St
       return (await read(serverId))?.episodes ?? [];
     },
     async openServers() {
-      const out: string[] = [];
-      const pages = paginateQuery(
-        { client: doc },
-        {
-          TableName: table,
-          IndexName: BY_KIND_INDEX,
-          KeyConditionExpression: '#kind = :kind AND begins_with(#pk, :prefix)',
-          FilterExpression: 'attribute_exists(#open)',
-          ExpressionAttributeNames: { '#kind': 'kind', '#pk': 'pk', '#open': 'openSince' },
-          ExpressionAttributeValues: { ':kind': 'STALLS', ':prefix': STALLS_PREFIX },
-        },
-      );
-      for await (const page of pages) for (const i of page.Items ?? []) out.push(String(i.pk).slice(STALLS_PREFIX.length));
-      return out;
+      const items = await queryKind(doc, table, 'STALLS', STALLS_PREFIX, { filter: 'attribute_exists(#open)', names: { '#open': 'openSince' }, values: {} });
+      return items.map((i) => String(i.pk).slice(STALLS_PREFIX.length));
     },
     async start(episode) {
       const item = await read(episode.serverId);

@@ -133,7 +133,7 @@ export const BY_KIND_INDEX = 'byKind';
  * index is eventually consistent: for the reconciler's lists, which each item's own conditional write then
  * confirms, that is enough.
  */
-async function queryKind(doc: DynamoDBDocumentClient, table: string, kind: string, prefix: string, extra?: { filter: string; names: Record<string, string>; values: Record<string, unknown> }): Promise<Item[]> {
+export async function queryKind(doc: DynamoDBDocumentClient, table: string, kind: string, prefix: string, extra?: { filter: string; names: Record<string, string>; values: Record<string, unknown> }): Promise<Item[]> {
   const out: Item[] = [];
   const pages = paginateQuery(
     { client: doc },

@@ -134,6 +134,12 @@ function send(res: ServerResponse, status: number, body: unknown, errorType?: st
   res.end(text);
 }
 
+/** A failed request answered as DynamoDB does: its error type, message and extra fields (an unknown error: a 500). */
+function sendError(res: ServerResponse, err: unknown): void {
+  const e = err instanceof DynamoError ? err : new DynamoError('InternalServerError', (err as Error).message, 500);
+  send(res, e.status, { __type: `${ERROR_NAMESPACE}#${e.type}`, message: e.message, ...e.extra }, e.type);
+}
+
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /** Start dynalite in memory on 127.0.0.1 behind the front. */
@@ -399,8 +405,7 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<LocalDynamo
             throw new DynamoError(err.type, err.message, err.status, Item ? { Item } : {});
           }
         } catch (err) {
-          const e = err instanceof DynamoError ? err : new DynamoError('InternalServerError', (err as Error).message, 500);
-          send(res, e.status, { __type: `${ERROR_NAMESPACE}#${e.type}`, message: e.message, ...e.extra }, e.type);
+          sendError(res, err);
         } finally {
           release?.();
         }
@@ -422,8 +427,7 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<LocalDynamo
           release = await lock.acquire(operation.startsWith('Transact'));
           send(res, 200, await (front[operation] as (i: Json) => Promise<Json>)(input));
         } catch (err) {
-          const e = err instanceof DynamoError ? err : new DynamoError('InternalServerError', (err as Error).message, 500);
-          send(res, e.status, { __type: `${ERROR_NAMESPACE}#${e.type}`, message: e.message, ...e.extra }, e.type);
+          sendError(res, err);
         } finally {
           release?.();
         }
