@@ -150,6 +150,11 @@ export interface LaunchPoint {
   claimedAt?: string;
   jobId?: string;
   launched?: string[];
+  /**
+   * A relaunch of the servers of one failed launch: that job. Members MGN shows launched in it will not come
+   * (their launch succeeded), so the point does not wait for them.
+   */
+  job?: string;
   /** Cutover only: checked again right before StartCutover (readiness of every server, the window). */
   guard?: { maxLagSeconds: number; window: { start: string; end: string } | null; freeze?: { start: string; end: string; reason?: string }[] };
 }
@@ -186,7 +191,19 @@ export interface Gate {
   deadline: string;
   /** EXPIRED: the deadline passed, or every execution parked there closed; no decision is taken any more. */
   status: 'OPEN' | 'DECIDED' | 'EXPIRED';
-  decision?: { decision: Decision; by: string; at: string; comment?: string; quiesced?: boolean; acceptMissing?: string[]; terminateInstances?: boolean };
+  decision?: {
+    decision: Decision;
+    by: string;
+    at: string;
+    comment?: string;
+    quiesced?: boolean;
+    acceptMissing?: string[];
+    terminateInstances?: boolean;
+    /** The servers parked at the gate when it was decided (a retry relaunches them together). */
+    released?: string[];
+  };
+  /** Failure gates: the launch (MGN job) that failed; its members MGN shows launched will not come. */
+  job?: string;
   evidence?: Record<string, unknown>;
   /** Who is asked (e-mail addresses): one link each. Empty: one link for the gate, to whoever the topic reaches. */
   approvers?: string[];

@@ -470,6 +470,8 @@ export async function remindOpenGates(deps: ApprovalDeps & { onceKey(key: string
     const from = Date.parse(gate.decisionFrom ?? gate.openedAt);
     // servers still missing after the arrival time: the request goes out now, naming them
     if (now >= Date.parse(gate.openedAt) + arrivalMs(gate) && now < deadline) await ensureRequested(deps, gate, { force: true });
+    // a failure gate whose last members' launches succeeded (they will not come): the request goes out now
+    else if (gate.job && now < deadline) await ensureRequested(deps, gate);
     if (now >= deadline) {
       if ((await expireGate(deps, gate)).expired) {
         expired++;

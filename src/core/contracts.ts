@@ -74,6 +74,12 @@ export const ArriveAtLaunchPointInput = z.object({
   round: z.string().min(1),
   members: z.array(ServerId).min(1).max(200),
   arrivalTimeoutSeconds: z.number().int().positive(),
+  /**
+   * A relaunch (docs/adr/0004, "Failure gates per application"): the launch that failed (`job`; with the round,
+   * it names the failure gate that may have decided the relaunch). The servers of one failed launch, or those
+   * one retry released, relaunch together; a server alone relaunches alone.
+   */
+  regroup: z.object({ job: z.string().min(1).nullable() }).optional(),
   guard: z
     .object({ maxLagSeconds: z.number().nonnegative(), window: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable(), freeze: z.array(FreezeWindow).max(LIMITS.freezeWindows).default([]) })
     .optional(),
@@ -92,6 +98,8 @@ export const ArriveAtGateInput = z.object({
   window: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable().optional(),
   /** The wave's time zone, for the deadline people read. */
   timeZone: z.string().min(1).max(64).optional(),
+  /** Failure gates: the launch (MGN job) that failed, if any; the gate gathers its failed servers. */
+  job: z.string().min(1).nullable().optional(),
 });
 
 export const LastLookInput = z.object({ serverId: ServerId, condition: Condition });

@@ -1,6 +1,6 @@
 import { InvalidDecisionError } from './errors.ts';
-import type { Decision, Gate, GateKind, GateStore, Notifier } from '../ports.ts';
-import { parkAt, resolve, type WaitDeps } from './waits.ts';
+import type { Decision, Gate, GateKind, GateStore, Notifier, OpenWait } from '../ports.ts';
+import { failedTogether, parkAt, resolve, type WaitDeps } from './waits.ts';
 import { formatZoned, isTimeZone } from './zoned-time.ts';
 
 /**
@@ -39,6 +39,24 @@ export interface GateArrival {
   window?: { start: string; end: string } | null;
   /** The wave's time zone: the deadline people read is shown in it. */
   timeZone?: string;
+  /** Failure gates: the launch (MGN job) that failed; the gate gathers the servers that failed in it. */
+  job?: string | null;
+}
+
+const FAILURE_GATES: ReadonlySet<GateKind> = new Set(['TEST_FAILURE', 'CUTOVER_FAILURE']);
+
+/**
+ * Who a failure gate asks about (docs/adr/0004, "Failure gates per application"): the servers of the failed
+ * launch that MGN does not show launched in it, read from MGN; this server alone when it failed after
+ * launching (a post-launch action, a verification) or no launch is known. Others that fail in the same round
+ * join the gate as they arrive and are released by its one decision.
+ */
+export async function failureGateMembers(deps: Pick<GateDeps, 'mgn'>, a: Pick<GateArrival, 'gate' | 'job' | 'serverId' | 'members'>): Promise<{ members: string[]; job?: string }> {
+  if (!FAILURE_GATES.has(a.gate)) return { members: a.members };
+  if (!a.job) return { members: [a.serverId] };
+  const [job] = await deps.mgn.describeJobs([a.job]);
+  const together = failedTogether(job, a.serverId);
+  return together ? { members: together, job: a.job } : { members: [a.serverId] };
 }
 
 /** The error a parked server gets when its gate closes without a decision (the gate states catch it into GateExpired). */
@@ -118,7 +136,7 @@ export async function within<T>(ms: number, work: () => Promise<T>): Promise<{ o
  * `budgetMs` when given), a server not parked there counts as missing: a go-ahead then names it, and nobody is
  * kept from deciding by a throttled or failing MGN.
  */
-export async function missingAt(deps: Pick<GateDeps, 'waits' | 'mgn'>, gate: Pick<Gate, 'id' | 'gate' | 'servers' | 'arrived'>, opts: { budgetMs?: number } = {}): Promise<string[]> {
+export async function missingAt(deps: Pick<GateDeps, 'waits' | 'mgn'>, gate: Pick<Gate, 'id' | 'gate' | 'servers' | 'arrived' | 'job'>, opts: { budgetMs?: number } = {}): Promise<string[]> {
   // the gate's own arrival set (one read for the application); without one, each server's wait
   let absent: string[];
   if (gate.arrived) {
@@ -131,12 +149,24 @@ export async function missingAt(deps: Pick<GateDeps, 'waits' | 'mgn'>, gate: Pic
       if (!(w?.condition.kind === 'GATE' && w.condition.gateId === gate.id)) absent.push(serverId);
     }
   }
+  if (absent.length > 0 && gate.job && FAILURE_GATES.has(gate.gate)) {
+    // a member whose launch MGN shows succeeded in the failed job will not come
+    const read = await within(opts.budgetMs ?? MGN_READ_BUDGET_MS, () => deps.mgn.describeJobs([gate.job as string]));
+    if (!read.ok) return absent;
+    const launched = new Set((read.value[0]?.servers ?? []).filter((p) => p.launchStatus === 'LAUNCHED').map((p) => p.id));
+    return absent.filter((id) => !launched.has(id));
+  }
   const past = PAST[gate.gate];
   if (absent.length === 0 || !past) return absent;
   const read = await within(opts.budgetMs ?? MGN_READ_BUDGET_MS, () => deps.mgn.describeServers(absent));
   if (!read.ok) return absent;
   const views = new Map(read.value.map((v) => [v.id, v]));
   return absent.filter((id) => !past.has(views.get(id)?.lifeCycle ?? ''));
+}
+
+/** A failure gate's round: the launch count and the launch (job) that failed, so one failed launch has one gate. */
+export function failureRound(round: string, job: string | null | undefined): string {
+  return `${round}-${job ?? 'none'}`;
 }
 
 export function gateId(a: Pick<GateArrival, 'wave' | 'application' | 'gate' | 'round'>): string {
@@ -148,8 +178,9 @@ export function gateId(a: Pick<GateArrival, 'wave' | 'application' | 'gate' | 'r
  * request goes out (`ensureRequested` in approvals.ts).
  */
 export async function arriveAtGate(deps: GateDeps, a: GateArrival): Promise<{ gateId: string; created: boolean; decided: boolean; gate: Gate }> {
-  const id = gateId(a);
+  const id = gateId(FAILURE_GATES.has(a.gate) ? { ...a, round: failureRound(a.round, a.job) } : a);
   const now = deps.clock.now();
+  const { members, job } = await failureGateMembers(deps, a);
   await parkAt(deps, a, { kind: 'GATE', gateId: id }, a.waitSeconds);
   // a gate never outlives what it decides: the go/no-go closes at the end of the cutover window
   let deadline = now.getTime() + a.timeoutSeconds * 1000;
@@ -159,7 +190,8 @@ export async function arriveAtGate(deps: GateDeps, a: GateArrival): Promise<{ ga
     wave: a.wave,
     application: a.application,
     gate: a.gate,
-    servers: [...a.members].sort(),
+    servers: [...members].sort(),
+    ...(job ? { job } : {}),
     allowed: ALLOWED[a.gate],
     openedAt: now.toISOString(),
     deadline: new Date(deadline).toISOString(),
@@ -213,14 +245,18 @@ export async function decide(deps: GateDeps, id: string, d: NonNullable<Gate['de
     const unnamed = missing.filter((s) => !(d.acceptMissing ?? []).includes(s));
     if (unnamed.length) throw new InvalidDecisionError(`${unnamed.join(', ')} ${unnamed.length === 1 ? 'is' : 'are'} not at the go/no-go (missing or failed): name ${unnamed.length === 1 ? 'it' : 'them'} in acceptMissing to cut over without ${unnamed.length === 1 ? 'it' : 'them'}, or wait`);
   }
-  if (!(await deps.gates.decide(id, d))) throw new InvalidDecisionError(`gate ${id} is already decided`, { reason: 'conflict' });
-  const decided: Gate = { ...gate, status: 'DECIDED', decision: d };
-  const released: string[] = [];
+  // the servers parked here now: the decision records them (a retry relaunches them together)
+  const parked: OpenWait[] = [];
   for (const serverId of gate.servers) {
     const wait = await deps.waits.get(serverId);
-    if (wait?.condition.kind === 'GATE' && wait.condition.gateId === id && (await resolve(deps, wait, { output: decisionOutput(decided) }))) {
-      released.push(serverId);
-    }
+    if (wait?.condition.kind === 'GATE' && wait.condition.gateId === id) parked.push(wait);
+  }
+  const recorded = { ...d, released: parked.map((w) => w.serverId) };
+  if (!(await deps.gates.decide(id, recorded))) throw new InvalidDecisionError(`gate ${id} is already decided`, { reason: 'conflict' });
+  const decided: Gate = { ...gate, status: 'DECIDED', decision: recorded };
+  const released: string[] = [];
+  for (const wait of parked) {
+    if (await resolve(deps, wait, { output: decisionOutput(decided) })) released.push(wait.serverId);
   }
   return { released };
 }

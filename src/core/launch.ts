@@ -1,7 +1,8 @@
 import { JobSlotBusyError, LaunchDeferredError } from './errors.ts';
-import type { LaunchPoint, Lock, Notifier, QuotaPort, RendezvousStore, WaveStore } from '../ports.ts';
+import type { GateStore, LaunchPoint, Lock, Notifier, QuotaPort, RendezvousStore, WaveStore } from '../ports.ts';
+import { failureRound, gateId } from './gates.ts';
 import { activeFreeze } from './steps.ts';
-import { evaluate, parkAt, readiness, registerWait, resolve, type WaitDeps } from './waits.ts';
+import { evaluate, failedTogether, parkAt, readiness, registerWait, resolve, type WaitDeps } from './waits.ts';
 
 /**
  * Launch points (docs/adr, "Applications move together"): the servers of an application arrive; when all
@@ -21,6 +22,8 @@ export type LaunchDeps = WaitDeps & {
   quotas?: QuotaPort;
   /** Where holds are recorded for the wave report. */
   waves?: Pick<WaveStore, 'recordHold'>;
+  /** Failure gates, read by a relaunch: the servers one retry released relaunch together. */
+  gates?: Pick<GateStore, 'get'>;
 };
 
 /** The lease of the job-slot limiter: whoever creates an MGN job holds it (launches and terminations). */
@@ -56,6 +59,8 @@ export interface Arrival {
   arrivalTimeoutSeconds: number;
   /** Cutover: what must still hold right before StartCutover. */
   guard?: LaunchPoint['guard'];
+  /** A relaunch: the launch that failed (with the round, it names the failure gate that may have decided it). */
+  regroup?: { job: string | null };
 }
 
 export function pointId(a: Pick<Arrival, 'wave' | 'application' | 'launch' | 'round'>): string {
@@ -81,7 +86,40 @@ async function expectedAt(deps: LaunchDeps, a: Arrival): Promise<string[]> {
   return members.filter((s) => !gone.has(s));
 }
 
-export async function arriveAtLaunchPoint(deps: LaunchDeps, a: Arrival): Promise<{ pointId: string; status: LaunchPoint['status']; arrived: number; expected: number }> {
+/**
+ * Who relaunches together (docs/adr/0004, "Failure gates per application"):
+ * - the servers a `retry` released from one failure gate (the decision recorded them);
+ * - else the servers of the failed launch MGN does not show launched (an automatic relaunch): the point
+ *   remembers the job, and does not wait for a member whose launch in it succeeded;
+ * - else this server alone (it missed its application's launch, or failed after launching).
+ * Each group gets its own round, so groups never share a point.
+ */
+export async function relaunchGroup(deps: LaunchDeps, a: Arrival): Promise<{ round: string; members: string[]; job?: string }> {
+  if (!a.regroup) return { round: a.round, members: a.members };
+  const kind = a.launch === 'TEST' ? 'TEST_FAILURE' : 'CUTOVER_FAILURE';
+  const gateRound = failureRound(a.round, a.regroup.job);
+  const gate = deps.gates ? await deps.gates.get(gateId({ wave: a.wave, application: a.application, gate: kind, round: gateRound })) : undefined;
+  const released = gate?.status === 'DECIDED' && gate.decision?.decision === 'retry' ? (gate.decision.released ?? []) : [];
+  if (released.includes(a.serverId)) return { round: `${gateRound}-retry`, members: [...released].sort() };
+  if (a.regroup.job) {
+    const [job] = await deps.mgn.describeJobs([a.regroup.job]);
+    const together = failedTogether(job, a.serverId);
+    if (together && job) return { round: `${a.round}-${job.id}`, members: together, job: job.id };
+  }
+  return { round: `${a.round}-${a.serverId}`, members: [a.serverId] };
+}
+
+/** Members of a relaunch that will not come: MGN shows their launch in the failed job succeeded. */
+async function notComing(deps: LaunchDeps, point: LaunchPoint): Promise<string[]> {
+  const waiting = point.expected.filter((s) => !point.arrived.includes(s));
+  if (!point.job || waiting.length === 0) return [];
+  const [job] = await deps.mgn.describeJobs([point.job]);
+  return waiting.filter((s) => job?.servers.find((p) => p.id === s)?.launchStatus === 'LAUNCHED');
+}
+
+export async function arriveAtLaunchPoint(deps: LaunchDeps, given: Arrival): Promise<{ pointId: string; status: LaunchPoint['status']; arrived: number; expected: number }> {
+  const group = await relaunchGroup(deps, given);
+  const a: Arrival = { ...given, round: group.round, members: group.members };
   const id = pointId(a);
   const now = deps.clock.now();
   const expected = await expectedAt(deps, a);
@@ -94,6 +132,7 @@ export async function arriveAtLaunchPoint(deps: LaunchDeps, a: Arrival): Promise
       expected,
       openedAt: now.toISOString(),
       deadline: new Date(now.getTime() + a.arrivalTimeoutSeconds * 1000).toISOString(),
+      ...(group.job ? { job: group.job } : {}),
       ...(a.guard ? { guard: a.guard } : {}),
     },
     a.serverId,
@@ -101,12 +140,15 @@ export async function arriveAtLaunchPoint(deps: LaunchDeps, a: Arrival): Promise
   if (point.status === 'LAUNCHED') {
     // Arrived after the application launched without it: wait on the job if it is in it, else say so.
     await followLaunch(deps, point, [a.serverId], true);
-  } else if (point.arrived.length >= point.expected.length) {
-    try {
-      await launchPoint(deps, id, { force: false });
-    } catch (err) {
-      // the arrival is recorded; the reconciler makes the launch once the quotas leave room
-      if (!(err instanceof LaunchDeferredError)) throw err;
+  } else {
+    const gone = point.arrived.length >= point.expected.length ? [] : await notComing(deps, point);
+    if (point.arrived.length + gone.length >= point.expected.length) {
+      try {
+        await launchPoint(deps, id, { force: gone.length > 0, notComing: gone });
+      } catch (err) {
+        // the arrival is recorded; the reconciler makes the launch once the quotas leave room
+        if (!(err instanceof LaunchDeferredError)) throw err;
+      }
     }
   }
   const after = (await deps.points.get(id)) ?? point;
@@ -159,7 +201,7 @@ export async function withinJobQuotas(deps: LaunchDeps, ids: string[]): Promise<
  * wins the claim; the others return. Throws LaunchDeferredError when the job quotas leave no room (the point
  * goes back to OPEN and the reconciler tries again).
  */
-export async function launchPoint(deps: LaunchDeps, id: string, opts: { force: boolean }): Promise<{ launched: boolean; jobId?: string }> {
+export async function launchPoint(deps: LaunchDeps, id: string, opts: { force: boolean; notComing?: string[] }): Promise<{ launched: boolean; jobId?: string }> {
   const point = await deps.points.get(id);
   if (!point) return { launched: false };
   const now = deps.clock.now();
@@ -187,7 +229,7 @@ export async function launchPoint(deps: LaunchDeps, id: string, opts: { force: b
     throw new LaunchDeferredError(`launch of ${id} deferred: another launch is being made`);
   }
   try {
-    return await launchClaimed(deps, id, point, servers);
+    return await launchClaimed(deps, id, point, servers, opts.notComing ?? []);
   } catch (err) {
     if (err instanceof LaunchDeferredError) throw err;
     // Whatever failed (MGN reads throttled, a store write), the claim is given back: the next attempt reads
@@ -200,7 +242,7 @@ export async function launchPoint(deps: LaunchDeps, id: string, opts: { force: b
   }
 }
 
-async function launchClaimed(deps: LaunchDeps, id: string, point: LaunchPoint, arrived: string[]): Promise<{ launched: boolean; jobId?: string }> {
+async function launchClaimed(deps: LaunchDeps, id: string, point: LaunchPoint, arrived: string[], notComing: string[]): Promise<{ launched: boolean; jobId?: string }> {
   const adopted = await alreadyLaunched(deps, point, arrived);
   let jobId = adopted?.jobId;
   let servers = adopted?.servers ?? arrived;
@@ -239,7 +281,7 @@ async function launchClaimed(deps: LaunchDeps, id: string, point: LaunchPoint, a
     }
   }
   await deps.points.launched(id, jobId, servers);
-  const missing = point.expected.filter((s) => !servers.includes(s));
+  const missing = point.expected.filter((s) => !servers.includes(s) && !notComing.includes(s));
   if (missing.length) {
     await deps.notifier.ops({
       subject: `Launched without ${missing.length} server(s): ${point.application}`,
@@ -315,10 +357,12 @@ export async function reconcileLaunchPoints(deps: LaunchDeps): Promise<{ launche
   for (const p of await deps.points.listOpen()) {
     // OPEN and due, or LAUNCHING under a claim whose holder failed (launchPoint takes over a stale claim only)
     if (p.status === 'LAUNCHED') continue;
-    const due = p.arrived.length >= p.expected.length || now >= Date.parse(p.deadline);
+    // a relaunch does not wait for members whose launch MGN shows succeeded
+    const gone = p.status === 'OPEN' && p.arrived.length > 0 && p.arrived.length < p.expected.length ? await notComing(deps, p) : [];
+    const due = p.arrived.length + gone.length >= p.expected.length || now >= Date.parse(p.deadline);
     if (!due) continue;
     try {
-      if ((await launchPoint(deps, p.id, { force: true })).launched) launched++;
+      if ((await launchPoint(deps, p.id, { force: true, notComing: gone })).launched) launched++;
     } catch (err) {
       if (err instanceof LaunchDeferredError) deferred++;
       else throw err;

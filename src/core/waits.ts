@@ -20,6 +20,19 @@ export const NO_AGENT = new Set(['DISCOVERED', 'PENDING_INSTALLATION']);
 /** Replication states that mean an agent runs and replication has started. */
 const REPLICATING = new Set(['INITIATING', 'INITIAL_SYNC', 'BACKLOG', 'CREATING_SNAPSHOT', 'CONTINUOUS', 'RESCAN', 'STALLED', 'PAUSED']);
 
+/** Launch states of a participant whose launch may still fail, or did: it relaunches with the others. */
+const MAY_FAIL = new Set(['FAILED', 'PENDING', 'IN_PROGRESS']);
+
+/**
+ * The servers of one failed launch (MGN's job): this server and the others MGN does not show launched in it.
+ * None when this server is not in the job or launched in it (it failed later, on its own).
+ */
+export function failedTogether(job: JobView | undefined, serverId: string): string[] | undefined {
+  const mine = job?.servers.find((s) => s.id === serverId);
+  if (!job || !mine || mine.launchStatus === 'LAUNCHED') return undefined;
+  return job.servers.filter((s) => s.id === serverId || MAY_FAIL.has(s.launchStatus)).map((s) => s.id).sort();
+}
+
 export type WaitDeps = { mgn: MgnPort; waits: WaitStore; callbacks: TaskCallbacks; clock: Clock };
 
 /** Record the server's wait at an application's rendezvous (a gate or a launch point), with its token. */

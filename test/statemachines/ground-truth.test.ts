@@ -46,7 +46,7 @@ describe('deciding from MGN, not from a timer', () => {
       expect(queue.status).toBe(200);
       const [arn] = startServers(cloud, { ids: [id] }) as [string];
       // the timeout read MGN (ABSENT), counted the attempt and opened the failure gate of a NEW round
-      const gateId = `wave-1#app-1#TEST_FAILURE#1-1-${id}`;
+      const gateId = 'wave-1#app-1#TEST_FAILURE#1-1-none';
       await until('the test failure gate', () => cloud.sns.outbox().some((m) => m.subject === 'Decision needed: TEST_FAILURE for app-1'), 60_000);
       expect(statePath(cloud, arn)).toEqual(['Init', 'Route', 'RouteChoice', 'TestLaunchPoint', 'ConfirmTestLaunch', 'TestLaunchConfirmed', 'CountTestTimeout', 'NotifyTestLaunchTimeout', 'TestFailureGate']);
       expect(applied(cloud, 'StartTest')).toHaveLength(0);

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { createDocumentClient, createWaveStore } from '../../src/adapters/aws/stores.ts';
+import { createDocumentClient, createGateStore, createWaveStore } from '../../src/adapters/aws/stores.ts';
+import type { Gate } from '../../src/ports.ts';
 import type { Wave } from '../../src/core/wave-file.ts';
 import { linksIn, openAndDecide } from '../../src/local/approver.ts';
 import { type LocalCloud, startLocalCloud, type LocalCloudOptions } from '../../src/local/cloud/index.ts';
@@ -77,10 +78,23 @@ export function startServers(cloud: LocalCloud, opts: { wave?: string; applicati
 }
 
 /** The approver: decide a gate once its request went out (the outbox has it). */
-export async function decideWhenAsked(cloud: LocalCloud, gateId: string, decision: string, extra: Record<string, unknown> = {}): Promise<void> {
+/**
+ * Decide a gate once its request went out. A failure gate's id ends with the launch (MGN job) that failed,
+ * which a test cannot know in advance: give its id up to the launch count followed by `-*`
+ * (`wave-1#app-1#TEST_FAILURE#1-2-*`) and the request's gate id is used. Returns the id decided.
+ */
+export async function decideWhenAsked(cloud: LocalCloud, gateId: string, decision: string, extra: Record<string, unknown> = {}): Promise<string> {
   const [, application, gate] = gateId.split('#');
-  await until(`gate ${gateId}`, () => cloud.sns.outbox().some((m) => m.subject === `Decision needed: ${gate} for ${application}`));
-  await cloud.lambda.invoke('decideGate', { gateId, decision, by: 'approver@example.com', ...extra });
+  const prefix = gateId.endsWith('*') ? gateId.slice(0, -1) : undefined;
+  const asked = () =>
+    cloud.sns
+      .outbox()
+      .map((m) => ({ subject: m.subject, id: m.attributes?.gateId?.StringValue, kind: m.attributes?.kind?.StringValue }))
+      .find((m) => m.subject === `Decision needed: ${gate} for ${application}` && (prefix ? m.kind === 'request' && m.id?.startsWith(prefix) : true));
+  await until(`gate ${gateId}`, () => asked() !== undefined);
+  const id = prefix ? (asked()?.id as string) : gateId;
+  await cloud.lambda.invoke('decideGate', { gateId: id, decision, by: 'approver@example.com', ...extra });
+  return id;
 }
 
 /** The state names an execution entered, in order. */
@@ -163,3 +177,25 @@ export function waveOf(cloud: LocalCloud, opts: { name?: string; standalone?: nu
   };
 }
 
+
+/** A gate as the table holds it (the product's own store over the local DynamoDB). */
+export async function readGate(cloud: LocalCloud, gateId: string): Promise<Gate | undefined> {
+  const ddb = new DynamoDBClient({ region: cloud.info.region, endpoint: cloud.endpoints.dynamodb, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  try {
+    return await createGateStore(createDocumentClient(ddb), String(cloud.env.STATE_TABLE)).get(gateId);
+  } finally {
+    ddb.destroy();
+  }
+}
+
+/** The emulator's control route for one server (README "The MGN emulator"): inject a failure, a stall, a backlog. */
+export async function injectServer(cloud: LocalCloud, serverId: string, body: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${cloud.endpoints.mgn}/_emulator/servers/${serverId}/inject`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`inject ${serverId}: ${res.status} ${text}`);
+}
+
+/** Has the execution entered this state (at any time)? */
+export function entered(cloud: LocalCloud, executionArn: string, state: string): boolean {
+  return statePath(cloud, executionArn).includes(state);
+}

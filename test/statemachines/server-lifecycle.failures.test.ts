@@ -108,7 +108,7 @@ describe('server lifecycle: failure paths', () => {
     await withCloud({ servers: 1, faults: { launchFailRate: 1 } }, async (cloud) => {
       const [id] = serverIds(cloud) as [string];
       const [arn] = startServers(cloud, { ids: [id], plan: { maxTestLaunches: 2 } }) as [string];
-      await decideWhenAsked(cloud, `wave-1#app-1#TEST_FAILURE#1-2-${id}`, 'stop');
+      await decideWhenAsked(cloud, 'wave-1#app-1#TEST_FAILURE#1-2-*', 'stop');
       const result = await cloud.host.settled(arn);
       expect({ status: result.status, error: result.error }).toEqual({ status: 'FAILED', error: 'StoppedByDecision' });
 
@@ -148,7 +148,7 @@ describe('server lifecycle: failure paths', () => {
       }
       await inject(cloud, id, { failPostLaunchAction: 'smoke-test' });
       const [arn] = startServers(cloud, { ids: [id] }) as [string];
-      await decideWhenAsked(cloud, `wave-1#app-1#TEST_FAILURE#1-1-${id}`, 'rollback');
+      await decideWhenAsked(cloud, 'wave-1#app-1#TEST_FAILURE#1-1-*', 'rollback');
       const result = await cloud.host.settled(arn);
       expect({ status: result.status, error: result.error }).toEqual({ status: 'FAILED', error: 'RolledBack' });
 
@@ -197,7 +197,7 @@ describe('server lifecycle: failure paths', () => {
       await inject(cloud, bad, { failNextLaunch: true });
       await decideWhenAsked(cloud, 'wave-1#app-1#GO_NO_GO#1-0', 'approve', { quiesced: true });
 
-      await decideWhenAsked(cloud, `wave-1#app-1#CUTOVER_FAILURE#1-1-${bad}`, 'retry');
+      await decideWhenAsked(cloud, 'wave-1#app-1#CUTOVER_FAILURE#1-1-*', 'retry');
       expect(mgnServer(cloud, bad).lifeCycle.state).toBe('READY_FOR_CUTOVER');
       await decideRound(cloud, 'wave-1#app-1#GO_NO_GO#1-1', 2, 'approve', { quiesced: true });
       await decideWhenAsked(cloud, 'wave-1#app-1#FINALIZE#1-1', 'approve');

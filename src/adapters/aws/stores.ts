@@ -214,7 +214,7 @@ export function createRendezvousStore(doc: DynamoDBDocumentClient, table: string
 
   return {
     async arrive(init, serverId) {
-      const fields = { id: init.id, application: init.application, launch: init.launch, expected: init.expected, openedAt: init.openedAt, deadline: init.deadline, kind: 'POINT', ...(init.guard ? { guard: init.guard } : {}) };
+      const fields = { id: init.id, application: init.application, launch: init.launch, expected: init.expected, openedAt: init.openedAt, deadline: init.deadline, kind: 'POINT', ...(init.job ? { job: init.job } : {}), ...(init.guard ? { guard: init.guard } : {}) };
       const set = Object.keys(fields).map((f) => `#${f} = if_not_exists(#${f}, :${f})`);
       const { Attributes } = await doc.send(
         new UpdateCommand({
@@ -305,7 +305,13 @@ export function createRendezvousStore(doc: DynamoDBDocumentClient, table: string
 function toGate(item: Item): Gate {
   const { arrivedSet, ...rest } = withoutKey(item);
   const gate = rest as unknown as Gate;
-  if (arrivedSet instanceof Set) gate.arrived = [...(arrivedSet as Set<string>)].sort();
+  if (arrivedSet instanceof Set) {
+    gate.arrived = [...(arrivedSet as Set<string>)].sort();
+    // a server that arrived without being named at the gate's opening (a failure gate gathers the servers of
+    // one failed launch as they come) is one of its servers: the request, the page and the decision see it
+    const extra = gate.arrived.filter((s) => !gate.servers.includes(s));
+    if (extra.length) gate.servers = [...gate.servers, ...extra].sort();
+  }
   return gate;
 }
 

@@ -415,8 +415,10 @@ export class MgnEngine {
     const s = this.servers.get(p.sourceServerID) as Server;
     const rng = createRng(this.seed, `launch/${s.id}/${s.launches}`);
     const failByFault = rng.chance(this.faults.launchFailRate);
-    const fail = failByFault || s.inject.failNextLaunch === true;
+    const injected = s.inject.failNextLaunch === true || (s.inject.failLaunches ?? 0) > 0;
+    const fail = failByFault || injected;
     s.inject.failNextLaunch = undefined;
+    if (s.inject.failLaunches) s.inject.failLaunches -= 1;
     const failAtConversion = rng.next() < 0.5;
     p.launchStatus = 'IN_PROGRESS';
     const sid = { sourceServerID: s.id };

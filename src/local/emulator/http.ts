@@ -372,13 +372,15 @@ export class EmulatorHttp {
       if (serverRoute[2] === 'quiesce') {
         e.quiesce(s);
       } else {
-        const { failNextLaunch, failPostLaunchAction, backlogBytes, stall, agent } = body as Record<string, unknown>;
+        const { failNextLaunch, failLaunches, failPostLaunchAction, backlogBytes, stall, agent } = body as Record<string, unknown>;
         if (agent !== undefined && agent !== 'DISCOVERED' && agent !== 'PENDING_INSTALLATION' && agent !== 'INSTALLED') return fail(400, 'agent must be DISCOVERED, PENDING_INSTALLATION or INSTALLED');
         if (failNextLaunch !== undefined && typeof failNextLaunch !== 'boolean') return fail(400, 'failNextLaunch must be a boolean');
+        if (failLaunches !== undefined && (typeof failLaunches !== 'number' || !Number.isInteger(failLaunches) || failLaunches < 0)) return fail(400, 'failLaunches must be a whole number >= 0 (how many of the next launches fail)');
         if (failPostLaunchAction !== undefined && typeof failPostLaunchAction !== 'string') return fail(400, 'failPostLaunchAction must be an action name');
         if (backlogBytes !== undefined && (typeof backlogBytes !== 'number' || backlogBytes < 0)) return fail(400, 'backlogBytes must be a number >= 0');
         if (stall !== undefined && typeof stall !== 'string') return fail(400, 'stall must be a DataReplicationErrorString such as UNSTABLE_NETWORK');
         if (failNextLaunch !== undefined) s.inject.failNextLaunch = failNextLaunch as boolean;
+        if (typeof failLaunches === 'number') s.inject.failLaunches = failLaunches;
         if (typeof failPostLaunchAction === 'string') s.inject.failPostLaunchAction = failPostLaunchAction;
         if (typeof backlogBytes === 'number') s.repl.backlogBytes = backlogBytes;
         if (agent !== undefined) e.setAgent(s, agent as 'DISCOVERED' | 'PENDING_INSTALLATION' | 'INSTALLED');

@@ -137,7 +137,7 @@ export interface Server {
   replicationConfig: Record<string, unknown>;
   actions: Map<string, ActionDocument>;
   quiescedAt?: number;
-  inject: { failNextLaunch?: boolean; failPostLaunchAction?: string };
+  inject: { failNextLaunch?: boolean; /** How many of the next launches fail. */ failLaunches?: number; failPostLaunchAction?: string };
   rng: Rng;
 }
 
