@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { remindOpenGates } from '../../src/core/approvals.ts';
 import { reconcileLaunchPoints } from '../../src/core/launch.ts';
-import { allParts, reconcile } from '../../src/core/waits.ts';
+import { allParts, PARKED_SWEEP_SECONDS, reconcile } from '../../src/core/waits.ts';
 import { handle } from '../_lib/runtime.ts';
 
 /**
@@ -45,7 +45,10 @@ export const handler = handle(
     // one run at a time: a slow run (many open waits) is not overlapped by the next schedule tick
     if (!(await d.lock.acquire('reconcile', RUN_LEASE_SECONDS))) return { skipped: 'another reconcile run is in progress' };
     try {
-      const watch = { stalls: d.stalls, notifier: d.notifier, onceKey: d.onceKey, maxStallRetries: d.config.maxStallRetries, mgn: d.mgn };
+      // parked servers are read once per PARKED_SWEEP_SECONDS (the first run of each slot), not every run
+      const slot = Math.floor(d.clock.now().getTime() / (PARKED_SWEEP_SECONDS * 1000));
+      const sweepParked = await d.onceKey(`parked-sweep#${slot}`, PARKED_SWEEP_SECONDS * 2);
+      const watch = { stalls: d.stalls, notifier: d.notifier, onceKey: d.onceKey, maxStallRetries: d.config.maxStallRetries, mgn: d.mgn, sweepParked };
       // each part runs whatever the others met (MGN throttled while resolving waits still leaves the launch
       // points and the gates to do); what failed is raised at the end, so the run shows as failed
       return await allParts({ waits: () => reconcile(d, watch), launchPoints: () => reconcileLaunchPoints(d), gates: () => remindOpenGates(d) });

@@ -162,7 +162,23 @@ export async function registerWait(deps: WaitDeps, wait: Omit<OpenWait, 'created
  * not-stalled events from MGN's state (src/core/stalls.ts), and notice console drift of parked servers
  * (src/core/drift.ts).
  */
-export type ReconcileExtras = { stalls: StallStore; notifier: Notifier; onceKey(key: string, ttlSeconds: number): Promise<boolean>; maxStallRetries: number; mgn: Pick<MgnPort, 'retryDataReplication'> };
+export type ReconcileExtras = {
+  stalls: StallStore;
+  notifier: Notifier;
+  onceKey(key: string, ttlSeconds: number): Promise<boolean>;
+  maxStallRetries: number;
+  mgn: Pick<MgnPort, 'retryDataReplication'>;
+  /**
+   * Read the servers parked where nothing in MGN resolves them (soak, gates, holds, launch points) in this
+   * run, for console drift and lost stall events (default true). The reconciler does so once per
+   * PARKED_SWEEP_SECONDS: those are recoveries, and reading every parked server each run was most of a large
+   * wave's MGN reads.
+   */
+  sweepParked?: boolean;
+};
+
+/** How often the reconciler reads parked servers (console drift, lost stall events). */
+export const PARKED_SWEEP_SECONDS = 1800;
 
 /**
  * The reconciler: batch-poll what open waits need (200 ids a call), resolve what is satisfied. With the stall
@@ -174,10 +190,11 @@ export async function reconcile(deps: WaitDeps, watch?: ReconcileExtras): Promis
   const open = await deps.waits.list({ consistent: false });
   if (open.length === 0) return { open: 0, resolved: 0, serverCalls: 0, jobCalls: 0 };
   const now = deps.clock.now();
-  const watchStalls = watch !== undefined;
-  // without the stall watch only these read the server: UNTIL, JOB_DONE and LAUNCH_RESULT need none; LAUNCH_POINT and GATE are never polled
-  const needsServer = watchStalls ? open : open.filter((w) => NEEDS_SERVER.has(w.condition.kind));
+  const sweep = watch !== undefined && watch.sweepParked !== false;
+  // without the sweep only these read the server: UNTIL, JOB_DONE and LAUNCH_RESULT need none; LAUNCH_POINT and GATE are never polled
+  const needsServer = sweep ? open : open.filter((w) => NEEDS_SERVER.has(w.condition.kind));
   const serverIds = [...new Set(needsServer.map((w) => w.serverId))];
+  const asked = new Set(serverIds);
   const jobIds = [...new Set(open.map((w) => jobIdOf(w.condition)).filter((j): j is string => j !== undefined))];
   const servers = new Map<string, ServerView>();
   const jobs = new Map<string, JobView>();
@@ -223,6 +240,8 @@ export async function reconcile(deps: WaitDeps, watch?: ReconcileExtras): Promis
   const observed = new Set<string>();
   let drifted = 0;
   for (const w of open) {
+    // a server not read in this run (no sweep) is neither drifted nor observed
+    if (!asked.has(w.serverId)) continue;
     const server = servers.get(w.serverId);
     // console drift: a parked server changed by hand is told to ops once and routed on MGN's new state
     const drift = done.has(w.token) || unread.has(w.serverId) ? undefined : consoleDrift(w, server);

@@ -578,6 +578,19 @@ describe('reconcile', () => {
     expect(deps.mgn.calls).toEqual([]);
   });
 
+  it('with the stall watch but no sweep this run: parked servers are not read, so no stall and no drift is reported until the sweep', async () => {
+    const deps = fakeDeps({ start: '2025-03-01T08:00:00.000Z' });
+    const watch = { stalls: deps.stalls, notifier: deps.notifier, onceKey: deps.onceKey, maxStallRetries: 2, mgn: deps.mgn };
+    deps.mgn.addServer(serverView(S, { lifeCycle: 'TESTING', replication: { state: 'STALLED', error: 'UNSTABLE_NETWORK', lagSeconds: 120 } }));
+    await open(deps, S, { kind: 'GATE', gateId: 'wave1#app1#SIGNOFF#1' });
+
+    expect(await reconcile(deps, { ...watch, sweepParked: false })).toEqual({ open: 1, resolved: 0, serverCalls: 0, jobCalls: 0, stalls: {}, drifted: 0 });
+    expect(deps.mgn.calls).toEqual([]);
+    expect(deps.notifier.messages).toEqual([]);
+    // the sweep run reads it
+    expect((await reconcile(deps, { ...watch, sweepParked: true })).stalls).toEqual({ retried: 1 });
+  });
+
   it('with the stall watch: finds a stall whose event was lost, tells ops, retries, and closes the episode when MGN shows it over', async () => {
     const deps = fakeDeps({ start: '2025-03-01T08:00:00.000Z' });
     const watch = { stalls: deps.stalls, notifier: deps.notifier, onceKey: deps.onceKey, maxStallRetries: 2, mgn: deps.mgn };
