@@ -1,5 +1,8 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ChangeServerLifeCycleStateCommand, MgnClient, StartTestCommand } from '@aws-sdk/client-mgn';
 import { describe, expect, it } from 'vitest';
+import { createDocumentClient, createRendezvousStore } from '../../src/adapters/aws/stores.ts';
+import { CLAIM_LEASE_SECONDS } from '../../src/core/launch.ts';
 import type { LocalCloud } from '../../src/local/cloud/index.ts';
 import { decideWhenAsked, mgnCalls, serverIds, startServers, statePath, until, withCloud } from './lifecycle-helpers.ts';
 
@@ -109,6 +112,34 @@ describe('deciding from MGN, not from a timer', () => {
       expect(launchedAt).toBeDefined();
       expect(cloud.clock.now() - t0).toBeLessThan(3600_000);
       expect(cloud.sns.outbox().filter((m) => String(m.subject).startsWith('Launched without'))).toEqual([]);
+    });
+  });
+  it('a launcher that claimed the launch point and died: the reconciler re-drives the claim after its lease, reads MGN, and launches once', { timeout: 90_000 }, async () => {
+    await withCloud({}, async (cloud) => {
+      const ids = serverIds(cloud);
+      // MGN throttles every StartTest for now: the arrivals stay at the OPEN point (deferred, not failed)
+      const queue = await fetch(`${cloud.endpoints.mgn}/_emulator/errors`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'ThrottlingException', operation: 'StartTest', count: 100 }) });
+      expect(queue.status).toBe(200);
+      const arns = startServers(cloud, { ids });
+      const pointId = 'wave-1#app-1#TEST#1-0';
+      const ddb = new DynamoDBClient({ region: cloud.info.region, endpoint: cloud.endpoints.dynamodb, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      try {
+        const points = createRendezvousStore(createDocumentClient(ddb), String(cloud.env.STATE_TABLE));
+        await until('every server at the launch point', async () => (await points.get(pointId))?.arrived.length === ids.length && (await points.get(pointId))?.status === 'OPEN', 60_000);
+        // a launcher takes the claim and dies before asking MGN (a crashed Lambda: no release, no launch)
+        (cloud.emulator.http as unknown as { queuedErrors: unknown[] }).queuedErrors.length = 0;
+        const claimedAt = new Date(cloud.clock.now());
+        expect(await points.claim(pointId, claimedAt.toISOString())).toBe(true);
+
+        await until('every server soaking', () => arns.every((a) => entered(cloud, a, 'Soak')), 60_000);
+        const launches = cloud.emulator.http.log.filter((r) => r.operation === 'StartTest' && r.status === 202);
+        // one launch, for every server, made only once the claim's lease had run out
+        expect(launches.map((r) => [...(r.sourceServerIDs ?? [])].sort())).toEqual([[...ids].sort()]);
+        expect(Date.parse((launches[0] as { time: string }).time) - claimedAt.getTime()).toBeGreaterThanOrEqual(CLAIM_LEASE_SECONDS * 1000);
+        expect((await points.get(pointId))?.status).toBe('LAUNCHED');
+      } finally {
+        ddb.destroy();
+      }
     });
   });
 });
