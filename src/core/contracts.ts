@@ -113,7 +113,8 @@ export const ConfirmLaunchInput = z.object({
   stuckAfterSeconds: z.number().int().positive(),
 });
 export const ServerInput = z.object({ serverId: ServerId });
-export const TerminateInput = z.object({ serverId: ServerId, members: z.array(ServerId).min(1).max(200).optional() });
+/** `signoffGate`: the sign-off that approved this server; the siblings it released are terminated with it. */
+export const TerminateInput = z.object({ serverId: ServerId, members: z.array(ServerId).min(1).max(200).optional(), signoffGate: z.string().min(1).max(600).optional() });
 export const RouteInput = z.object({ serverId: ServerId, archive: z.boolean(), soakSeconds: z.number().int().positive() });
 export const RevertInput = z.object({ serverId: ServerId, to: z.enum(['READY_FOR_TEST', 'READY_FOR_CUTOVER']), terminate: z.boolean().default(false) });
 export const ReadinessInput = z.object({ serverId: ServerId, maxLagSeconds: z.number().nonnegative() });

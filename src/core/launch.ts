@@ -371,14 +371,19 @@ export async function reconcileLaunchPoints(deps: LaunchDeps): Promise<{ launche
   return { launched, deferred };
 }
 
+/** How long the first server waits for the siblings its sign-off approved to mark themselves ready, so all terminate in one job. */
+export const SIBLINGS_MARK_SECONDS = 300;
+
 /**
  * After the sign-off: terminate the test instances of the application in one TERMINATE job (MGN takes up to
- * 200 servers a job), within the job quotas like a launch. The first server of the application to get here
- * terminates for every member already marked READY_FOR_CUTOVER with a test instance and no active job; the
- * others find their instance in that job and follow it. No room in the quotas: JobSlotBusyError (the state
- * machine tries again a minute later).
+ * 200 servers a job), within the job quotas like a launch. MGN refuses to terminate a TESTING server's
+ * instance, so while a sibling the same sign-off approved (`approved.servers`) is still TESTING, marking
+ * itself ready right now, and the decision is less than SIBLINGS_MARK_SECONDS old, this waits
+ * (JobSlotBusyError: the state machine tries again a minute later). Then it terminates for every member
+ * marked READY_FOR_CUTOVER with a test instance and no active job; the others find their instance in that job
+ * and follow it. No room in the quotas: JobSlotBusyError too.
  */
-export async function terminateTestInstances(deps: LaunchDeps, serverId: string, members: readonly string[]): Promise<{ jobId: string | null; servers?: string[] }> {
+export async function terminateTestInstances(deps: LaunchDeps, serverId: string, members: readonly string[], approved?: { servers: readonly string[]; at: string }): Promise<{ jobId: string | null; servers?: string[] }> {
   const [me] = await deps.mgn.describeServers([serverId]);
   if (!me?.launchedInstance?.ec2InstanceId) return { jobId: null };
   const since = new Date(deps.clock.now().getTime() - 24 * 3600_000).toISOString();
@@ -390,6 +395,10 @@ export async function terminateTestInstances(deps: LaunchDeps, serverId: string,
     const again = await attach();
     if (again) return { jobId: again.id };
     const views = await deps.mgn.describeServers([...new Set([serverId, ...members])]);
+    if (approved && deps.clock.now().getTime() - Date.parse(approved.at) < SIBLINGS_MARK_SECONDS * 1000) {
+      const marking = views.filter((v) => v.id !== serverId && v.lifeCycle === 'TESTING' && v.launchedInstance?.ec2InstanceId && approved.servers.includes(v.id));
+      if (marking.length) throw new JobSlotBusyError(`termination for ${serverId} waits for ${marking.length} server(s) of the same sign-off to be marked ready, to terminate all in one job`);
+    }
     const ids = views.filter((v) => v.id === serverId || (v.lifeCycle === 'READY_FOR_CUTOVER' && v.launchedInstance?.ec2InstanceId)).map((v) => v.id).sort();
     const room = await withinJobQuotas(deps, ids);
     if (!room.ok) {

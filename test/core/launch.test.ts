@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CLAIM_LEASE_SECONDS, arriveAtLaunchPoint, confirmLaunch, launchPoint, pointId, reconcileLaunchPoints, type Arrival } from '../../src/core/launch.ts';
+import { JobSlotBusyError } from '../../src/core/errors.ts';
+import { CLAIM_LEASE_SECONDS, SIBLINGS_MARK_SECONDS, arriveAtLaunchPoint, confirmLaunch, launchPoint, pointId, reconcileLaunchPoints, terminateTestInstances, type Arrival } from '../../src/core/launch.ts';
 import { closeExecutionWaits } from '../../src/core/waits.ts';
 import { fakeDeps, serverView } from '../helpers/fakes.ts';
 
@@ -221,3 +222,30 @@ describe('a re-run at a launch point', () => {
   });
 });
 
+
+describe('terminating the test instances after the sign-off', () => {
+  const instance = (id: string) => ({ launchedInstance: { ec2InstanceId: `i-${id.slice(2, 10)}`, jobId: 'mgnjob-1', firstBoot: 'SUCCEEDED' as const } });
+
+  it('waits while a sibling the same sign-off approved is still TESTING (MGN would refuse it), then terminates all in one job', async () => {
+    const deps = fakeDeps({ start: '2026-03-10T12:00:00.000Z' });
+    deps.mgn.addServer(serverView(A, { lifeCycle: 'READY_FOR_CUTOVER', ...instance(A) }));
+    deps.mgn.addServer(serverView(B, { lifeCycle: 'TESTING', ...instance(B) }));
+    // C soaks on its own (relaunched later): TESTING, not approved by this sign-off, never waited for nor touched
+    deps.mgn.addServer(serverView(C, { lifeCycle: 'TESTING', ...instance(C) }));
+    const approved = { servers: [A, B], at: '2026-03-10T12:00:00.000Z' };
+    await expect(terminateTestInstances(deps, A, [A, B, C], approved)).rejects.toThrow(JobSlotBusyError);
+    expect(deps.mgn.callsTo('terminateTargetInstances')).toEqual([]);
+    deps.mgn.setServer(B, { lifeCycle: 'READY_FOR_CUTOVER' });
+    deps.clock.advance(60);
+    expect(await terminateTestInstances(deps, A, [A, B, C], approved)).toMatchObject({ servers: [A, B] });
+    expect(deps.mgn.callsTo('terminateTargetInstances').map((c) => c.ids)).toEqual([[A, B]]);
+  });
+
+  it('stops waiting for a sibling that does not mark itself ready within SIBLINGS_MARK_SECONDS', async () => {
+    const deps = fakeDeps({ start: '2026-03-10T12:00:00.000Z' });
+    deps.mgn.addServer(serverView(A, { lifeCycle: 'READY_FOR_CUTOVER', ...instance(A) }));
+    deps.mgn.addServer(serverView(B, { lifeCycle: 'TESTING', ...instance(B) }));
+    deps.clock.advance(SIBLINGS_MARK_SECONDS);
+    expect(await terminateTestInstances(deps, A, [A, B], { servers: [A, B], at: '2026-03-10T12:00:00.000Z' })).toMatchObject({ servers: [A] });
+  });
+});

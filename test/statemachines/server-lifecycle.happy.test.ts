@@ -35,6 +35,10 @@ describe('server lifecycle: happy path for an application of 3 servers', () => {
     expect(startCutovers).toHaveLength(1);
     expect([...(startTests[0]?.ids ?? [])].sort()).toEqual([...ids].sort());
     expect(mgnCalls(cloud, 'FinalizeCutover').filter((c) => c.status === 200)).toHaveLength(3);
+    // the test instances the sign-off approved go in one TERMINATE job, whichever server got there first
+    // (MGN refuses a TESTING server's: none was asked while a sibling was still marking itself ready)
+    const terminations = mgnCalls(cloud, 'TerminateTargetInstances');
+    expect(terminations.map((c) => ({ status: c.status, ids: [...(c.ids ?? [])].sort() }))).toEqual([{ status: 202, ids: [...ids].sort() }]);
 
     for (const s of cloud.emulator.engine.servers.values()) {
       expect({ id: s.id, state: s.lifeCycle.state, archived: s.isArchived, launches: s.launches }).toEqual({ id: s.id, state: 'CUTOVER', archived: true, launches: 2 });
