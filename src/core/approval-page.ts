@@ -1,6 +1,7 @@
 import { type Checked, FREE_REPLICATION_DAYS, GATE_QUESTIONS, GATE_TITLES, type GateEvidence, type Refusal, deadlineSentence } from './approvals.ts';
 import { deadlineText, zonedMinute } from './gates.ts';
 import type { AuditEntry, Decision, Gate } from '../ports.ts';
+import { visibleLines } from './text.ts';
 
 /**
  * The approval pages: plain HTML, no script, no external resource (the CSP forbids both), every value
@@ -17,8 +18,9 @@ export const PAGE_HEADERS: Record<string, string> = {
   'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 };
 
+/** Text as HTML: markup escaped, and control or reordering characters shown as visible escapes (line breaks kept). */
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  return visibleLines(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 
 const STYLE = `body{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#16191f}

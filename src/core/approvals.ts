@@ -3,6 +3,7 @@ import { InvalidDecisionError } from './errors.ts';
 import { type GateDeps, closesWithWindow, deadlineText, decide, expireGate, expiredReason, missingAt, MGN_READ_BUDGET_MS, within } from './gates.ts';
 import type { ApprovalLink, ApprovalNotifier, AuditEntry, AuditLog, Decision, Gate, GateKind, JobView, LinkStore, ServerView, SigningKeys, StallStore } from '../ports.ts';
 import { stallSummary } from './stalls.ts';
+import { cleanComment, cleanName } from './text.ts';
 
 /**
  * Approvals people can trust (docs/adr, "Approvals"): one link per (gate, approver), the choices signed into
@@ -78,8 +79,10 @@ export async function checkLink(deps: ApprovalDeps, id: string, sig: string): Pr
   const link = await deps.links.get(id);
   const key = link ? (await deps.keys.all()).find((k) => k.version === link.keyVersion)?.key : undefined;
   // an unknown link still costs one HMAC, so timing does not tell unknown from forged
-  const expected = Buffer.from(signLink(key ?? Buffer.alloc(32), link ?? { id, gateId: '', approver: '', choices: [], expiresAt: '', keyVersion: '' }), 'base64url');
-  const given = Buffer.from(sig, 'base64url');
+  // the signature's one canonical spelling is compared, character for character: decoding first would let the
+  // last character's two unused low bits vary (four spellings of one signature, all accepted)
+  const expected = Buffer.from(signLink(key ?? Buffer.alloc(32), link ?? { id, gateId: '', approver: '', choices: [], expiresAt: '', keyVersion: '' }), 'ascii');
+  const given = Buffer.from(sig, 'ascii');
   if (!link || !key || given.length !== expected.length || !timingSafeEqual(given, expected)) return forbidden;
   const gate = await deps.gates.get(link.gateId);
   if (!gate) return forbidden;
@@ -224,7 +227,12 @@ export interface DecisionSource {
  * The one path every decision takes (page and CLI): decide the gate exactly once (core `decide` checks the
  * choice, the deadline, the quiesce confirmation and the named missing servers), then write the audit entry.
  */
-export async function recordDecision(deps: ApprovalDeps, req: DecisionRequest, source: DecisionSource): Promise<{ released: string[]; entry: AuditEntry }> {
+export async function recordDecision(deps: ApprovalDeps, given: DecisionRequest, source: DecisionSource): Promise<{ released: string[]; entry: AuditEntry }> {
+  // every path (page, CLI, the decideGate Lambda) stores names and comments without control characters
+  const comment = given.comment !== undefined ? cleanComment(given.comment) : undefined;
+  const req: DecisionRequest = { ...given, by: cleanName(given.by), ...(comment ? { comment } : {}) };
+  if (!comment) delete req.comment;
+  if (!req.by) throw new InvalidDecisionError('say who decides: the name is empty once control characters are removed');
   const gate = await deps.gates.get(req.gateId);
   if (!gate) throw new InvalidDecisionError(`no gate ${req.gateId}`, { reason: 'unknown' });
   const at = deps.clock.now().toISOString();
@@ -285,10 +293,12 @@ export async function decideByLink(deps: ApprovalDeps, post: LinkPost): Promise<
   // a choice the link does not carry is a tampered request
   if (!link.choices.includes(post.decision as Decision)) return { status: 403 };
   const decision = post.decision as Decision;
-  const name = post.name.trim();
+  // what people type is stored without control or reordering characters (and shown escaped wherever it goes out)
+  const name = cleanName(post.name);
+  const comment = cleanComment(post.comment ?? '');
   const problems: string[] = [];
   if (name.length === 0 || name.length > 100) problems.push('Type your name (1 to 100 characters): it goes into the audit log with your decision.');
-  if ((post.comment ?? '').length > 2000) problems.push('The comment is longer than 2,000 characters.');
+  if (comment.length > 2000) problems.push('The comment is longer than 2,000 characters.');
   if (gate.gate === 'GO_NO_GO' && decision === 'approve' && post.quiesced !== true) problems.push('Confirm that the sources are quiesced: the cutover launches from their latest data.');
   if (gate.gate === 'GO_NO_GO' && decision === 'approve') {
     const unnamed = (await missingAt(deps, gate, { budgetMs: EVIDENCE_BUDGET_MS })).filter((s) => !(post.acceptMissing ?? []).includes(s));
@@ -310,7 +320,7 @@ export async function decideByLink(deps: ApprovalDeps, post: LinkPost): Promise<
   try {
     const { released, entry } = await recordDecision(
       deps,
-      { gateId: gate.id, decision, by, ...(post.comment?.trim() ? { comment: post.comment.trim() } : {}), ...(post.quiesced !== undefined ? { quiesced: post.quiesced } : {}), ...(post.acceptMissing?.length ? { acceptMissing: post.acceptMissing } : {}), ...(post.terminateInstances !== undefined ? { terminateInstances: post.terminateInstances } : {}) },
+      { gateId: gate.id, decision, by, ...(comment ? { comment } : {}), ...(post.quiesced !== undefined ? { quiesced: post.quiesced } : {}), ...(post.acceptMissing?.length ? { acceptMissing: post.acceptMissing } : {}), ...(post.terminateInstances !== undefined ? { terminateInstances: post.terminateInstances } : {}) },
       { channel: 'link', linkId: link.id, ...(post.sourceIp ? { sourceIp: post.sourceIp } : {}), ...(post.userAgent ? { userAgent: post.userAgent } : {}) },
     );
     return { status: 200, gate, entry, released };

@@ -226,8 +226,9 @@ const int = (min: number, max: number, what: string) =>
 
 const WAVE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/;
 /** MGN's ApplicationName / ActionName: 1..256, no leading/trailing blanks (MGN's own pattern). */
+// narrower than MGN's: no control or text-reordering character either (names reach terminals, pages and e-mail)
 // eslint-disable-next-line no-control-regex
-const MGN_NAME = /^[^\s\x00]( *[^\s\x00])*$/;
+const MGN_NAME = /^[^\s\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]( *[^\s\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff])*$/;
 const SERVER_ID = /^s-[0-9a-zA-Z]{17}$/;
 const ACTION_ID = /^.*[0-9a-zA-Z]$/;
 const DOCUMENT_VERSION = /^(\$DEFAULT|\$LATEST|[0-9]+)$/;
@@ -238,7 +239,7 @@ const MSG = {
   localTime: 'a local date and time such as 2026-12-05T02:00 (in the time zone of the wave), or one with an explicit offset such as 2026-12-05T02:00+01:00',
   timeZone: `an IANA time zone name such as ${TIME_ZONE_EXAMPLE}`,
   email: 'an e-mail address such as alice@example.com',
-  applicationName: `a name of 1 to ${LIMITS.nameChars} characters without leading or trailing blanks`,
+  applicationName: `a name of 1 to ${LIMITS.nameChars} characters without leading or trailing blanks or control characters`,
   soakDays: `a whole number of days from ${LIMITS.soakDays.min} to ${LIMITS.soakDays.max} (MGN's free replication period is 90 days; a sign-off ends the soak earlier)`,
   approvers: `at most ${LIMITS.approversPerGate} e-mail addresses per gate (one link each); ask a distribution list for more`,
   serverRef: 'an id (s-...) or a hostname of a source server in MGN',

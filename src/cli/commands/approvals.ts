@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError, UsageError } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { TargetFlags } from '../target.ts';
 import type { Decision, Gate } from '../../ports.ts';
+import { cleanComment, cleanName, visible } from '../../core/text.ts';
 
 interface DecideFlags extends TargetFlags {
   as?: string;
@@ -58,8 +59,9 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 function describeGate(g: Gate, parked: number, deadline: string): string {
-  const who = g.approvers?.length ? g.approvers.join(', ') : 'the approvals topic';
-  return `${g.id}\n  ${g.gate} for ${g.application} (wave ${g.wave}): ${parked} of ${g.servers.length} server(s) at the gate; choices ${g.allowed.join(', ')}; asked ${who}; decide by ${deadline}`;
+  const who = g.approvers?.length ? g.approvers.map(visible).join(', ') : 'the approvals topic';
+  // names reach the terminal with control characters shown escaped (no window title, no hidden text)
+  return `${visible(g.id)}\n  ${g.gate} for ${visible(g.application)} (wave ${visible(g.wave)}): ${parked} of ${g.servers.length} server(s) at the gate; choices ${g.allowed.join(', ')}; asked ${who}; decide by ${deadline}`;
 }
 
 async function list(ctx: CliContext, flags: ListFlags): Promise<number> {
@@ -93,13 +95,14 @@ async function decider(flags: DecideFlags): Promise<string> {
       sts.destroy();
     }
   }
-  const as = flags.as?.trim();
+  const as = cleanName(flags.as ?? '');
   if (!as) throw new UsageError('say who decides with --as <name> (on the local cloud there is no caller identity), e.g. --as "Alice Admin"');
   if (as.length > 100) throw new UsageError('--as: at most 100 characters');
   return as;
 }
 
 async function decideCommand(ctx: CliContext, gateId: string, decision: Decision, flags: DecideFlags): Promise<number> {
+  if (flags.comment !== undefined) flags.comment = cleanComment(flags.comment);
   if ((flags.comment ?? '').length > 2000) throw new UsageError('--comment: at most 2,000 characters');
   for (const s of flags.acceptMissing ?? []) if (!/^s-[0-9a-zA-Z]{17}$/.test(s)) throw new UsageError(`--accept-missing ${s}: a source server id such as s-1234567890abcdef0`);
   const by = await decider(flags);
@@ -120,7 +123,7 @@ async function decideCommand(ctx: CliContext, gateId: string, decision: Decision
         { channel: 'cli', userAgent: 'mgn-flow-cli' },
       );
       if (ctx.json) ctx.stdout.write(`${JSON.stringify(entry)}\n`);
-      else ctx.stdout.write(`${gateId}: ${decision} by ${by}; ${entry.released.length} server(s) move on${entry.released.length ? `: ${entry.released.join(', ')}` : ''}\n`);
+      else ctx.stdout.write(`${visible(gateId)}: ${decision} by ${visible(entry.by)}; ${entry.released.length} server(s) move on${entry.released.length ? `: ${entry.released.join(', ')}` : ''}\n`);
       return ExitCode.Ok;
     } catch (err) {
       const e = err as Error & { reason?: string };
@@ -131,7 +134,7 @@ async function decideCommand(ctx: CliContext, gateId: string, decision: Decision
       if (e.reason === 'conflict') {
         const g = await deps.gates.get(gateId);
         const d = g?.decision;
-        throw new ConflictError(d ? `${gateId} is already decided: ${d.decision} by ${d.by} at ${d.at}` : e.message);
+        throw new ConflictError(d ? `${visible(gateId)} is already decided: ${d.decision} by ${visible(d.by)} at ${d.at}` : visible(e.message));
       }
       throw new UsageError(e.message);
     }
