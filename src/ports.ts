@@ -247,29 +247,63 @@ export interface LinkStore {
   keepUntil(id: string, until: string): Promise<void>;
 }
 
-/** One decision in the audit log (DynamoDB). */
+/**
+ * One decision in the audit log (DynamoDB, no TTL): self-contained, so it outlives the link record (kept a week
+ * past its gate) it came through. Each gate kind records only its own fields.
+ */
 export interface AuditEntry {
   gateId: string;
   gate: GateKind;
   wave: string;
   application: string;
   decision: Decision;
+  /**
+   * Who was asked, as mgn-flow knows them: the link's approver (an e-mail address; '*' for the gate's one link
+   * when the plan names nobody), or the CLI's caller identity (the STS ARN; locally `local:<--as>`).
+   */
+  approver: string;
+  /** The name the person typed on the page, or gave with --as. */
+  name: string;
+  /** Name and approver as one line, as pages and messages show them ("Alice <alice@example.com>"). */
   by: string;
   at: string;
   comment?: string;
-  /** 'link' (the approval page) or 'cli' (mgn-flow approvals). */
+  /** 'link' (the approval page) or 'cli' (mgn-flow approvals, the decideGate Lambda). */
   channel: 'link' | 'cli';
   linkId?: string;
   sourceIp?: string;
   userAgent?: string;
+  /** GO_NO_GO approve only. */
   quiesced?: boolean;
+  /** GO_NO_GO approve only. */
   acceptMissing?: string[];
+  /** FINALIZE reject only. */
+  terminateInstances?: boolean;
+  /** The change id the plan requires at this gate (e.g. CHG0001234). */
+  changeRef?: string;
+  /** With a quorum: this one decision and where the gate stood after it ("2 of 3 approve"). */
+  quorum?: { needed: number; of: number; approvals: number; rejections: number; decided: boolean };
+  /** The servers this entry released (empty for a decision that counted toward a quorum not yet met). */
   released: string[];
+}
+
+/** Refused requests to the approval pages, counted per wave, gate and status (nothing of the request is kept). */
+export interface RefusalCount {
+  /** '-' when the request named no gate mgn-flow could tell (a forged or unknown link: 403). */
+  wave: string;
+  gateId: string;
+  status: 400 | 403 | 409 | 410;
+  count: number;
+  firstAt: string;
+  lastAt: string;
 }
 
 export interface AuditLog {
   record(entry: AuditEntry): Promise<void>;
   list(gateId?: string): Promise<AuditEntry[]>;
+  /** Count one refusal (one atomic add). */
+  refused(r: { status: RefusalCount['status']; wave?: string; gateId?: string; at: string }): Promise<void>;
+  refusals(): Promise<RefusalCount[]>;
 }
 
 /** An approval request or reminder, readable as plain-text e-mail. */

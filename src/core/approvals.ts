@@ -209,11 +209,19 @@ export async function gatherEvidence(deps: Pick<ApprovalDeps, 'mgn' | 'waits' | 
 export interface DecisionRequest {
   gateId: string;
   decision: Decision;
+  /**
+   * Who decides as mgn-flow knows them (the audit's `approver`): the link's approver, the CLI's caller identity
+   * (STS ARN; locally `local:<name>`), the caller of the decideGate Lambda.
+   */
   by: string;
+  /** The name they typed or gave (the audit's `name`); `by` when absent. */
+  name?: string;
   comment?: string;
   quiesced?: boolean;
   acceptMissing?: string[];
   terminateInstances?: boolean;
+  /** The change id, where the plan requires one at this gate. */
+  changeRef?: string;
 }
 
 export interface DecisionSource {
@@ -223,44 +231,61 @@ export interface DecisionSource {
   userAgent?: string;
 }
 
+/** Name and approver as one line, as pages and messages show them. */
+export function displayBy(name: string, approver: string): string {
+  return approver === '*' || approver === name || approver === `local:${name}` ? name : `${name} <${approver}>`;
+}
+
 /**
- * The one path every decision takes (page and CLI): decide the gate exactly once (core `decide` checks the
- * choice, the deadline, the quiesce confirmation and the named missing servers), then write the audit entry.
+ * The fields a decision carries at this gate kind, and no other: the quiesce confirmation and the servers
+ * named as missing belong to a go/no-go approval, terminating the cutover instances to a finalize rejection.
+ */
+export function kindFields(kind: GateKind, decision: Decision, req: Pick<DecisionRequest, 'quiesced' | 'acceptMissing' | 'terminateInstances'>): { quiesced?: boolean; acceptMissing?: string[]; terminateInstances?: boolean } {
+  if (kind === 'GO_NO_GO' && decision === 'approve') return { ...(req.quiesced !== undefined ? { quiesced: req.quiesced } : {}), ...(req.acceptMissing?.length ? { acceptMissing: [...req.acceptMissing] } : {}) };
+  if (kind === 'FINALIZE' && decision === 'reject') return { terminateInstances: req.terminateInstances === true };
+  return {};
+}
+
+/**
+ * The one path every decision takes (page, CLI, the decideGate Lambda): decide the gate exactly once (core
+ * `decide` checks the choice, the deadline, the quiesce confirmation and the named missing servers), then
+ * write the audit entry: approver and typed name apart, only the fields of this gate kind.
  */
 export async function recordDecision(deps: ApprovalDeps, given: DecisionRequest, source: DecisionSource): Promise<{ released: string[]; entry: AuditEntry }> {
-  // every path (page, CLI, the decideGate Lambda) stores names and comments without control characters
-  const comment = given.comment !== undefined ? cleanComment(given.comment) : undefined;
-  const req: DecisionRequest = { ...given, by: cleanName(given.by), ...(comment ? { comment } : {}) };
-  if (!comment) delete req.comment;
-  if (!req.by) throw new InvalidDecisionError('say who decides: the name is empty once control characters are removed');
-  const gate = await deps.gates.get(req.gateId);
-  if (!gate) throw new InvalidDecisionError(`no gate ${req.gateId}`, { reason: 'unknown' });
+  // every path stores names and comments without control characters
+  const approver = cleanName(given.by);
+  const name = cleanName(given.name ?? given.by);
+  const comment = given.comment !== undefined ? cleanComment(given.comment) : '';
+  if (!approver || !name) throw new InvalidDecisionError('say who decides: the name is empty once control characters are removed');
+  const gate = await deps.gates.get(given.gateId);
+  if (!gate) throw new InvalidDecisionError(`no gate ${given.gateId}`, { reason: 'unknown' });
   const at = deps.clock.now().toISOString();
-  const { released } = await decide(deps, req.gateId, {
-    decision: req.decision,
-    by: req.by,
+  const by = displayBy(name, approver);
+  const fields = kindFields(gate.gate, given.decision, given);
+  const { released } = await decide(deps, given.gateId, {
+    decision: given.decision,
+    by,
     at,
-    ...(req.comment ? { comment: req.comment } : {}),
-    ...(req.quiesced !== undefined ? { quiesced: req.quiesced } : {}),
-    ...(req.acceptMissing?.length ? { acceptMissing: req.acceptMissing } : {}),
-    ...(req.terminateInstances !== undefined ? { terminateInstances: req.terminateInstances } : {}),
+    ...(comment ? { comment } : {}),
+    ...fields,
   });
   const entry: AuditEntry = {
     gateId: gate.id,
     gate: gate.gate,
     wave: gate.wave,
     application: gate.application,
-    decision: req.decision,
-    by: req.by,
+    decision: given.decision,
+    approver,
+    name,
+    by,
     at,
     channel: source.channel,
     released,
-    ...(req.comment ? { comment: req.comment } : {}),
+    ...(comment ? { comment } : {}),
     ...(source.linkId ? { linkId: source.linkId } : {}),
     ...(source.sourceIp ? { sourceIp: source.sourceIp } : {}),
-    ...(source.userAgent ? { userAgent: source.userAgent.slice(0, 512) } : {}),
-    ...(req.quiesced !== undefined ? { quiesced: req.quiesced } : {}),
-    ...(req.acceptMissing?.length ? { acceptMissing: req.acceptMissing } : {}),
+    ...(source.userAgent ? { userAgent: cleanName(source.userAgent).slice(0, 512) } : {}),
+    ...fields,
   };
   await deps.audit.record(entry);
   return { released, entry };
@@ -285,8 +310,31 @@ export type LinkPostResult =
   | { status: 400; problems: string[]; checked: Checked; evidence: GateEvidence }
   | Refusal;
 
-/** The POST of the approval page: the only request that decides. */
+/**
+ * Count a refused request in the audit (per wave, gate and status; nothing of the request is kept). A 403 names
+ * no gate: a forged or unknown link tells nothing, and the count does not either.
+ */
+async function countRefusal(deps: ApprovalDeps, linkId: string, status: 400 | 403 | 409 | 410): Promise<void> {
+  const link = status === 403 ? undefined : await deps.links.get(linkId);
+  const gate = link ? await deps.gates.get(link.gateId) : undefined;
+  await deps.audit.refused({ status, ...(gate ? { wave: gate.wave, gateId: gate.id } : {}), at: deps.clock.now().toISOString() });
+}
+
+/** The GET of the approval page: the link checked (nothing decided); a refusal is counted. */
+export async function openLink(deps: ApprovalDeps, id: string, sig: string): Promise<Checked | Refusal> {
+  const checked = await checkLink(deps, id, sig);
+  if (checked.status !== 200) await countRefusal(deps, id, checked.status);
+  return checked;
+}
+
+/** The POST of the approval page: the only request that decides; a refusal (400, 403, 409, 410) is counted. */
 export async function decideByLink(deps: ApprovalDeps, post: LinkPost): Promise<LinkPostResult> {
+  const r = await decideByLinkOnce(deps, post);
+  if (r.status !== 200) await countRefusal(deps, post.id, r.status);
+  return r;
+}
+
+async function decideByLinkOnce(deps: ApprovalDeps, post: LinkPost): Promise<LinkPostResult> {
   const checked = await checkLink(deps, post.id, post.sig);
   if (checked.status !== 200) return checked;
   const { link, gate } = checked;
@@ -311,7 +359,7 @@ export async function decideByLink(deps: ApprovalDeps, post: LinkPost): Promise<
     return { status: 400, problems, checked, evidence: await gatherEvidence(deps, gate) };
   }
 
-  const by = link.approver === '*' ? name : `${name} <${link.approver}>`;
+  const by = displayBy(name, link.approver);
   const at = deps.clock.now().toISOString();
   if (!(await deps.links.use(link.id, { by, at, decision }))) {
     const now = await deps.links.get(link.id);
@@ -320,7 +368,7 @@ export async function decideByLink(deps: ApprovalDeps, post: LinkPost): Promise<
   try {
     const { released, entry } = await recordDecision(
       deps,
-      { gateId: gate.id, decision, by, ...(comment ? { comment } : {}), ...(post.quiesced !== undefined ? { quiesced: post.quiesced } : {}), ...(post.acceptMissing?.length ? { acceptMissing: post.acceptMissing } : {}), ...(post.terminateInstances !== undefined ? { terminateInstances: post.terminateInstances } : {}) },
+      { gateId: gate.id, decision, by: link.approver, name, ...(comment ? { comment } : {}), ...(post.quiesced !== undefined ? { quiesced: post.quiesced } : {}), ...(post.acceptMissing?.length ? { acceptMissing: post.acceptMissing } : {}), ...(post.terminateInstances !== undefined ? { terminateInstances: post.terminateInstances } : {}) },
       { channel: 'link', linkId: link.id, ...(post.sourceIp ? { sourceIp: post.sourceIp } : {}), ...(post.userAgent ? { userAgent: post.userAgent } : {}) },
     );
     return { status: 200, gate, entry, released };

@@ -164,6 +164,8 @@ describe('approval links', () => {
         wave: 'wave-1',
         application: 'billing',
         decision: 'approve',
+        approver: '*',
+        name: 'Alice Admin',
         by: 'Alice Admin',
         at: '2026-12-01T00:00:00.000Z',
         comment: 'smoke tests green',

@@ -17,6 +17,7 @@ import type {
   ApprovalNotifier,
   AuditEntry,
   AuditLog,
+  RefusalCount,
   Clock,
   LinkStore,
   SigningKeys,
@@ -653,6 +654,17 @@ export class FakeAuditLog implements AuditLog {
   async list(gateId?: string): Promise<AuditEntry[]> {
     await Promise.resolve();
     return this.entries.filter((e) => !gateId || e.gateId === gateId).map(copy);
+  }
+  readonly refusalCounts = new Map<string, RefusalCount>();
+  async refused(r: { status: RefusalCount['status']; wave?: string; gateId?: string; at: string }): Promise<void> {
+    await Promise.resolve();
+    const key = `${r.wave ?? '-'}#${r.gateId ?? '-'}#${r.status}`;
+    const was = this.refusalCounts.get(key);
+    this.refusalCounts.set(key, { wave: r.wave ?? '-', gateId: r.gateId ?? '-', status: r.status, count: (was?.count ?? 0) + 1, firstAt: was?.firstAt ?? r.at, lastAt: r.at });
+  }
+  async refusals(): Promise<RefusalCount[]> {
+    await Promise.resolve();
+    return [...this.refusalCounts.values()].map(copy);
   }
 }
 

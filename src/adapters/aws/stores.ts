@@ -9,7 +9,7 @@ import {
   paginateQuery,
   paginateScan,
 } from '@aws-sdk/lib-dynamodb';
-import type { ApprovalLink, AuditEntry, AuditLog, Clock, Gate, GateStore, HoldRecord, LaunchPoint, LinkStore, OpenWait, RendezvousStore, ServerOutcome, WaitStore, WaveStore } from '../../ports.ts';
+import type { ApprovalLink, AuditEntry, AuditLog, Clock, Gate, GateStore, HoldRecord, LaunchPoint, LinkStore, OpenWait, RefusalCount, RendezvousStore, ServerOutcome, WaitStore, WaveStore } from '../../ports.ts';
 import type { Wave } from '../../core/wave-file.ts';
 
 /**
@@ -20,6 +20,7 @@ import type { Wave } from '../../core/wave-file.ts';
  *   ONCE#<key>        a dedupe marker with a `ttl` (epoch seconds)
  *   LINK#<id>         an approval link (gate, approver, signed choices, single use); no secret in it
  *   AUDIT#<gate>#<at>#<link or channel>   one decision in the audit log
+ *   REFUSAL#<wave>#<gate>#<status>        refused approval requests, counted
  * Every exactly-once step is a single conditional write: the condition is the lock.
  */
 
@@ -29,6 +30,7 @@ export const GATE_PREFIX = 'GATE#';
 export const ONCE_PREFIX = 'ONCE#';
 export const LINK_PREFIX = 'LINK#';
 export const AUDIT_PREFIX = 'AUDIT#';
+export const REFUSAL_PREFIX = 'REFUSAL#';
 
 /** A state transition the item's current state does not allow (e.g. `launched` on a point nobody claimed). */
 export class StoreConflictError extends Error {
@@ -505,6 +507,24 @@ export function createAuditLog(doc: DynamoDBDocumentClient, table: string): Audi
     async list(gateId) {
       const items = await scanPrefix(doc, table, gateId ? `${AUDIT_PREFIX}${gateId}#` : AUDIT_PREFIX);
       return items.map((i) => withoutKey(i) as unknown as AuditEntry).sort((a, b) => a.at.localeCompare(b.at));
+    },
+    async refused(r) {
+      // one counter item per (wave, gate, status): an attacker's thousand probes are one item, not a thousand
+      const wave = r.wave ?? '-';
+      const gateId = r.gateId ?? '-';
+      await doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { pk: `${REFUSAL_PREFIX}${wave}#${gateId}#${r.status}` },
+          UpdateExpression: 'ADD #count :one SET #wave = :wave, #gate = :gate, #status = :status, #kind = :kind, #first = if_not_exists(#first, :at), #last = :at',
+          ExpressionAttributeNames: { '#count': 'count', '#wave': 'wave', '#gate': 'gateId', '#status': 'status', '#kind': 'kind', '#first': 'firstAt', '#last': 'lastAt' },
+          ExpressionAttributeValues: { ':one': 1, ':wave': wave, ':gate': gateId, ':status': r.status, ':kind': 'REFUSAL', ':at': r.at },
+        }),
+      );
+    },
+    async refusals() {
+      const items = await scanPrefix(doc, table, REFUSAL_PREFIX);
+      return items.map((i) => withoutKey(i) as unknown as RefusalCount).sort((a, b) => a.lastAt.localeCompare(b.lastAt));
     },
   };
 }

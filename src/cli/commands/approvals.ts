@@ -19,13 +19,17 @@ interface ListFlags extends TargetFlags {
   wave?: string;
 }
 
+interface AuditFlags extends ListFlags {
+  csv?: boolean;
+}
+
 const FAILURE_CHOICES = ['retry', 'rollback', 'stop'] as const;
 
 
 function decideOptions(c: Command): Command {
   return targetOptions(
     c
-      .option('--as <name>', 'who decides (local cloud only; on AWS the caller identity from STS is used)')
+      .option('--as <name>', 'your name for the audit (required on the local cloud; on AWS the approver is your caller identity from STS and --as adds your name)')
       .option('--comment <text>', 'a comment for the audit log (at most 2,000 characters)'),
   );
 }
@@ -37,6 +41,13 @@ export function register(program: Command, ctx: CliContext): void {
   targetOptions(approvals.command('list').description('the open gates: what is decided, for which servers, by whom, until when').option('--wave <wave>', 'only this wave')).action(
     handler(ctx, (flags: ListFlags) => list(ctx, flags)),
   );
+  targetOptions(
+    approvals
+      .command('audit')
+      .description('every decision (approver and typed name apart, change id, comment, quorum) and the refused requests, counted')
+      .option('--wave <wave>', 'only this wave')
+      .option('--csv', 'the decisions as CSV (RFC 4180), for a change record; --json gives decisions and refusals'),
+  ).action(handler(ctx, (flags: AuditFlags) => audit(ctx, flags)));
   decideOptions(
     approvals
       .command('approve <gate-id>')
@@ -81,31 +92,45 @@ async function list(ctx: CliContext, flags: ListFlags): Promise<number> {
   });
 }
 
-/** Who decides: STS's caller identity on AWS; `--as` on the local cloud (there is no identity there). */
-async function decider(flags: DecideFlags): Promise<string> {
+async function audit(ctx: CliContext, flags: AuditFlags): Promise<number> {
+  if (flags.csv && ctx.json) throw new UsageError('--csv and --json each give the whole audit: choose one');
+  return withDeps(flags, async (deps) => {
+    const { auditCsv, auditLines, auditReport } = await import('../../core/audit.ts');
+    const report = await auditReport(deps, flags.wave ? { wave: flags.wave } : {});
+    if (ctx.json) ctx.stdout.write(`${JSON.stringify(report)}\n`);
+    else if (flags.csv) ctx.stdout.write(auditCsv(report));
+    else for (const line of auditLines(report)) ctx.stdout.write(`${line}\n`);
+    return ExitCode.Ok;
+  });
+}
+
+/**
+ * Who decides. The approver is the caller identity: STS's ARN on AWS; on the local cloud (no identity there)
+ * `local:<--as>`. The name is what `--as` says (on AWS optional: the ARN then).
+ */
+async function decider(flags: DecideFlags): Promise<{ approver: string; name: string }> {
   const aws = flags.stage !== undefined || flags.profile !== undefined;
+  const as = cleanName(flags.as ?? '');
+  if (as.length > 100) throw new UsageError('--as: at most 100 characters');
   if (aws) {
-    if (flags.as !== undefined) throw new UsageError('--as works on the local cloud only: on AWS the decider is your caller identity (STS), so drop --as');
     const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
     const sts = new STSClient({});
     try {
       const me = await sts.send(new GetCallerIdentityCommand({}));
-      return String(me.Arn);
+      return { approver: String(me.Arn), name: as || String(me.Arn) };
     } finally {
       sts.destroy();
     }
   }
-  const as = cleanName(flags.as ?? '');
   if (!as) throw new UsageError('say who decides with --as <name> (on the local cloud there is no caller identity), e.g. --as "Alice Admin"');
-  if (as.length > 100) throw new UsageError('--as: at most 100 characters');
-  return as;
+  return { approver: `local:${as}`, name: as };
 }
 
 async function decideCommand(ctx: CliContext, gateId: string, decision: Decision, flags: DecideFlags): Promise<number> {
   if (flags.comment !== undefined) flags.comment = cleanComment(flags.comment);
   if ((flags.comment ?? '').length > 2000) throw new UsageError('--comment: at most 2,000 characters');
   for (const s of flags.acceptMissing ?? []) if (!/^s-[0-9a-zA-Z]{17}$/.test(s)) throw new UsageError(`--accept-missing ${s}: a source server id such as s-1234567890abcdef0`);
-  const by = await decider(flags);
+  const who = await decider(flags);
   return withDeps(flags, async (deps) => {
     const { recordDecision } = await import('../../core/approvals.ts');
     try {
@@ -114,7 +139,8 @@ async function decideCommand(ctx: CliContext, gateId: string, decision: Decision
         {
           gateId,
           decision,
-          by,
+          by: who.approver,
+          name: who.name,
           ...(flags.comment ? { comment: flags.comment } : {}),
           ...(flags.quiesced ? { quiesced: true } : {}),
           ...(flags.acceptMissing?.length ? { acceptMissing: flags.acceptMissing } : {}),
