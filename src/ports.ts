@@ -186,7 +186,13 @@ export interface Gate {
   deadline: string;
   /** EXPIRED: the deadline passed, or every execution parked there closed; no decision is taken any more. */
   status: 'OPEN' | 'DECIDED' | 'EXPIRED';
-  decision?: { decision: Decision; by: string; at: string; comment?: string; quiesced?: boolean; acceptMissing?: string[]; terminateInstances?: boolean };
+  decision?: GateDecision;
+  /** N of the approvers must approve (`needed`); `rejects` rejections decide reject. Absent: one decision decides. */
+  quorum?: { needed: number; rejects: number };
+  /** The change id pattern the plan requires at this gate (an approval must carry a matching change id). */
+  changeRef?: string;
+  /** Every individual decision at a quorum gate, in order (one per approver). */
+  votes?: GateVote[];
   evidence?: Record<string, unknown>;
   /** Who is asked (e-mail addresses): one link each. Empty: one link for the gate, to whoever the topic reaches. */
   approvers?: string[];
@@ -200,12 +206,36 @@ export interface Gate {
   timeZone?: string;
 }
 
+/** A gate's decision (the one that released its servers). */
+export interface GateDecision {
+  decision: Decision;
+  /** Who decided, as pages show it; at a quorum gate "2 of 3: Alice <a@x>, Bob <b@x>". */
+  by: string;
+  at: string;
+  comment?: string;
+  quiesced?: boolean;
+  acceptMissing?: string[];
+  terminateInstances?: boolean;
+  /** Who was asked (the link's approver or the CLI's identity): the voter at a quorum gate. */
+  approver?: string;
+  changeRef?: string;
+}
+
+/** One person's decision at a quorum gate. */
+export type GateVote = GateDecision & { approver: string };
+
 export interface GateStore {
   /** Create the gate if absent; `created` tells the one caller that should send the request. */
   open(gate: Omit<Gate, 'status'>): Promise<{ created: boolean; gate: Gate }>;
   get(id: string): Promise<Gate | undefined>;
   /** OPEN -> DECIDED exactly once; false when already decided (or expired). */
   decide(id: string, decision: NonNullable<Gate['decision']>): Promise<boolean>;
+  /**
+   * One approver's decision at an open quorum gate (one atomic write: once per approver, only while OPEN): the
+   * gate with every vote so far, or `recorded: false` (the gate as it is) when this approver already decided or
+   * the gate is no longer open.
+   */
+  vote(id: string, vote: GateVote): Promise<{ recorded: boolean; gate: Gate }>;
   /** OPEN -> EXPIRED; false when it was not open. */
   expire(id: string): Promise<boolean>;
   /** Move an open gate's deadline and the time its decision is due from (a soak extended); false when it is not open. */

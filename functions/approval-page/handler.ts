@@ -61,6 +61,7 @@ async function answer(deps: ApprovalDeps, event: APIGatewayProxyEventV2): Promis
     quiesced: f.get('quiesced') === 'true',
     terminateInstances: f.get('terminateInstances') === 'true',
     acceptMissing: f.getAll('acceptMissing'),
+    changeRef: f.get('changeRef') ?? '',
     sourceIp: event.requestContext.http.sourceIp,
     userAgent: event.requestContext.http.userAgent,
   };
@@ -69,7 +70,7 @@ async function answer(deps: ApprovalDeps, event: APIGatewayProxyEventV2): Promis
   if (r.status === 200) logger.debug('approval post', { status: r.status, gateId: r.gate.id, decision: r.entry.decision, released: r.released.length });
   else logger.info('approval post refused', { status: r.status });
   if (r.status === 200) return respond(200, decidedPage(r.gate, r.entry));
-  if (r.status === 400) return respond(400, confirmationPage({ checked: r.checked, evidence: r.evidence, sig: post.sig, problems: r.problems, form: { name: post.name, comment: post.comment }, now: deps.clock.now().getTime() }));
+  if (r.status === 400) return respond(400, confirmationPage({ checked: r.checked, evidence: r.evidence, sig: post.sig, problems: r.problems, form: { name: post.name, comment: post.comment, changeRef: post.changeRef }, now: deps.clock.now().getTime() }));
   return respond(r.status, refusalPage(r));
 }
 

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { LIMITS } from './contracts.ts';
 import { InvalidDecisionError } from './errors.ts';
-import { type GateDeps, closesWithWindow, deadlineText, decide, expireGate, expiredReason, missingAt, MGN_READ_BUDGET_MS, within } from './gates.ts';
+import { type GateDeps, changeRefProblem, closesWithWindow, deadlineText, decide, expireGate, expiredReason, missingAt, MGN_READ_BUDGET_MS, within } from './gates.ts';
 import type { ApprovalLink, ApprovalNotifier, AuditEntry, AuditLog, Decision, Gate, GateKind, JobView, LinkStore, ServerView, SigningKeys, StallStore } from '../ports.ts';
 import { stallSummary } from './stalls.ts';
 import { cleanComment, cleanName } from './text.ts';
@@ -262,11 +263,14 @@ export async function recordDecision(deps: ApprovalDeps, given: DecisionRequest,
   const at = deps.clock.now().toISOString();
   const by = displayBy(name, approver);
   const fields = kindFields(gate.gate, given.decision, given);
-  const { released } = await decide(deps, given.gateId, {
+  const changeRef = given.changeRef?.trim();
+  const { released, decided, tally: t } = await decide(deps, given.gateId, {
     decision: given.decision,
     by,
     at,
+    approver,
     ...(comment ? { comment } : {}),
+    ...(changeRef ? { changeRef } : {}),
     ...fields,
   });
   const entry: AuditEntry = {
@@ -285,6 +289,8 @@ export async function recordDecision(deps: ApprovalDeps, given: DecisionRequest,
     ...(source.linkId ? { linkId: source.linkId } : {}),
     ...(source.sourceIp ? { sourceIp: source.sourceIp } : {}),
     ...(source.userAgent ? { userAgent: cleanName(source.userAgent).slice(0, 512) } : {}),
+    ...(changeRef ? { changeRef } : {}),
+    ...(t ? { quorum: { needed: t.needed, of: t.of, approvals: t.approvals, rejections: t.rejections, decided } } : {}),
     ...fields,
   };
   await deps.audit.record(entry);
@@ -300,6 +306,7 @@ export interface LinkPost {
   quiesced?: boolean;
   acceptMissing?: string[];
   terminateInstances?: boolean;
+  changeRef?: string;
   sourceIp?: string;
   userAgent?: string;
 }
@@ -345,8 +352,11 @@ async function decideByLinkOnce(deps: ApprovalDeps, post: LinkPost): Promise<Lin
   const name = cleanName(post.name);
   const comment = cleanComment(post.comment ?? '');
   const problems: string[] = [];
-  if (name.length === 0 || name.length > 100) problems.push('Type your name (1 to 100 characters): it goes into the audit log with your decision.');
-  if (comment.length > 2000) problems.push('The comment is longer than 2,000 characters.');
+  if (name.length === 0 || name.length > LIMITS.typedNameChars) problems.push('Type your name (1 to 100 characters): it goes into the audit log with your decision.');
+  if (comment.length > LIMITS.commentChars) problems.push('The comment is longer than 2,000 characters.');
+  const changeRef = cleanName(post.changeRef ?? '');
+  const refProblem = changeRefProblem(gate, decision, changeRef || undefined);
+  if (refProblem) problems.push(`Change id: ${refProblem}.`);
   if (gate.gate === 'GO_NO_GO' && decision === 'approve' && post.quiesced !== true) problems.push('Confirm that the sources are quiesced: the cutover launches from their latest data.');
   if (gate.gate === 'GO_NO_GO' && decision === 'approve') {
     const unnamed = (await missingAt(deps, gate, { budgetMs: EVIDENCE_BUDGET_MS })).filter((s) => !(post.acceptMissing ?? []).includes(s));
@@ -368,7 +378,7 @@ async function decideByLinkOnce(deps: ApprovalDeps, post: LinkPost): Promise<Lin
   try {
     const { released, entry } = await recordDecision(
       deps,
-      { gateId: gate.id, decision, by: link.approver, name, ...(comment ? { comment } : {}), ...(post.quiesced !== undefined ? { quiesced: post.quiesced } : {}), ...(post.acceptMissing?.length ? { acceptMissing: post.acceptMissing } : {}), ...(post.terminateInstances !== undefined ? { terminateInstances: post.terminateInstances } : {}) },
+      { gateId: gate.id, decision, by: link.approver, name, ...(comment ? { comment } : {}), ...(changeRef ? { changeRef } : {}), ...(post.quiesced !== undefined ? { quiesced: post.quiesced } : {}), ...(post.acceptMissing?.length ? { acceptMissing: post.acceptMissing } : {}), ...(post.terminateInstances !== undefined ? { terminateInstances: post.terminateInstances } : {}) },
       { channel: 'link', linkId: link.id, ...(post.sourceIp ? { sourceIp: post.sourceIp } : {}), ...(post.userAgent ? { userAgent: post.userAgent } : {}) },
     );
     return { status: 200, gate, entry, released };
@@ -378,6 +388,9 @@ async function decideByLinkOnce(deps: ApprovalDeps, post: LinkPost): Promise<Lin
       const g = await deps.gates.get(gate.id);
       if (g?.status === 'DECIDED' && g.decision) return { status: 409, by: g.decision.by, at: g.decision.at, decision: g.decision.decision };
       if (g?.status === 'EXPIRED' || deps.clock.now().getTime() >= Date.parse((g ?? gate).deadline)) return expiredRefusal(g ?? gate);
+      // at a quorum gate this approver already decided (through the CLI): that decision stands
+      const mine = g?.votes?.find((v) => v.approver === link.approver);
+      if (mine) return { status: 409, by: mine.by, at: mine.at, decision: mine.decision };
     }
     // not a refusal: give the link back so the approver can try again
     await deps.links.release(link.id);

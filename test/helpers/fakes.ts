@@ -17,6 +17,7 @@ import type {
   ApprovalNotifier,
   AuditEntry,
   AuditLog,
+  GateVote,
   RefusalCount,
   Clock,
   LinkStore,
@@ -564,6 +565,15 @@ export class FakeGateStore implements GateStore {
     g.status = 'DECIDED';
     g.decision = copy(decision);
     return true;
+  }
+
+  async vote(id: string, vote: GateVote): Promise<{ recorded: boolean; gate: Gate }> {
+    await this.latency();
+    const g = this.gates.get(id);
+    if (!g) throw namedError('StoreNotFoundError', `Gate ${id} does not exist`);
+    if (g.status !== 'OPEN' || (g.votes ?? []).some((v) => v.approver === vote.approver)) return { recorded: false, gate: copy(g) };
+    g.votes = [...(g.votes ?? []), copy(vote)];
+    return { recorded: true, gate: copy(g) };
   }
 
   async expire(id: string): Promise<boolean> {

@@ -305,7 +305,7 @@ export function createRendezvousStore(doc: DynamoDBDocumentClient, table: string
 // ------------------------------------------------------------------------------------------------ gates
 
 function toGate(item: Item): Gate {
-  const { arrivedSet, ...rest } = withoutKey(item);
+  const { arrivedSet, voterSet: _voters, ...rest } = withoutKey(item);
   const gate = rest as unknown as Gate;
   if (arrivedSet instanceof Set) gate.arrived = [...(arrivedSet as Set<string>)].sort();
   return gate;
@@ -353,6 +353,29 @@ export function createGateStore(doc: DynamoDBDocumentClient, table: string): Gat
       );
       if (!ok && !(await get(id))) throw new StoreNotFoundError(`Gate ${id} does not exist`);
       return ok;
+    },
+    async vote(id, vote) {
+      // one atomic write: the approver joins the set of voters only while the gate is open and they have not
+      // voted; the vote goes on the list in the same write (the list and the set never disagree)
+      try {
+        const r = await doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: key(id),
+            UpdateExpression: 'ADD #voters :voter SET #votes = list_append(if_not_exists(#votes, :none), :vote)',
+            ConditionExpression: 'attribute_exists(#pk) AND #status = :open AND (attribute_not_exists(#voters) OR NOT contains(#voters, :approver))',
+            ExpressionAttributeNames: { '#pk': 'pk', '#status': 'status', '#voters': 'voterSet', '#votes': 'votes' },
+            ExpressionAttributeValues: { ':voter': new Set([vote.approver]), ':approver': vote.approver, ':none': [], ':vote': [vote], ':open': 'OPEN' },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return { recorded: true, gate: toGate(r.Attributes as Item) };
+      } catch (err) {
+        if (!isConditionFailed(err)) throw err;
+        const gate = await get(id);
+        if (!gate) throw new StoreNotFoundError(`Gate ${id} does not exist`);
+        return { recorded: false, gate };
+      }
     },
     expire(id) {
       return conditional(() =>

@@ -6,6 +6,7 @@ import { ExitCode } from '../exit-codes.ts';
 import type { TargetFlags } from '../target.ts';
 import type { Decision, Gate } from '../../ports.ts';
 import { cleanComment, cleanName, visible } from '../../core/text.ts';
+import { tallyText } from '../../core/gates.ts';
 
 interface DecideFlags extends TargetFlags {
   as?: string;
@@ -13,6 +14,7 @@ interface DecideFlags extends TargetFlags {
   quiesced?: boolean;
   acceptMissing?: string[];
   terminateInstances?: boolean;
+  changeRef?: string;
 }
 
 interface ListFlags extends TargetFlags {
@@ -30,7 +32,8 @@ function decideOptions(c: Command): Command {
   return targetOptions(
     c
       .option('--as <name>', 'your name for the audit (required on the local cloud; on AWS the approver is your caller identity from STS and --as adds your name)')
-      .option('--comment <text>', 'a comment for the audit log (at most 2,000 characters)'),
+      .option('--comment <text>', 'a comment for the audit log (at most 2,000 characters)')
+      .option('--change-ref <id>', "the change id, where the plan requires one at this gate (e.g. CHG0001234; 'approvals list' shows the pattern)"),
   );
 }
 
@@ -70,7 +73,7 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 function describeGate(g: Gate, parked: number, deadline: string): string {
-  const who = g.approvers?.length ? g.approvers.map(visible).join(', ') : 'the approvals topic';
+  const who = `${g.approvers?.length ? g.approvers.map(visible).join(', ') : 'the approvals topic'}${g.quorum ? ` (${tallyText(g)})` : ''}${g.changeRef ? `; change id required (${visible(g.changeRef)})` : ''}`;
   // names reach the terminal with control characters shown escaped (no window title, no hidden text)
   return `${visible(g.id)}\n  ${g.gate} for ${visible(g.application)} (wave ${visible(g.wave)}): ${parked} of ${g.servers.length} server(s) at the gate; choices ${g.allowed.join(', ')}; asked ${who}; decide by ${deadline}`;
 }
@@ -81,7 +84,7 @@ async function list(ctx: CliContext, flags: ListFlags): Promise<number> {
     const gates = (await deps.gates.listOpen()).filter((g) => !flags.wave || g.wave === flags.wave).sort((a, b) => a.deadline.localeCompare(b.deadline));
     const rows = gates.map((g) => ({ gate: g, parked: waits.filter((w) => w.condition.kind === 'GATE' && w.condition.gateId === g.id).length }));
     if (ctx.json) {
-      ctx.stdout.write(`${JSON.stringify(rows.map(({ gate: g, parked }) => ({ id: g.id, gate: g.gate, wave: g.wave, application: g.application, servers: g.servers, atGate: parked, choices: g.allowed, approvers: g.approvers ?? [], openedAt: g.openedAt, deadline: g.deadline })))}\n`);
+      ctx.stdout.write(`${JSON.stringify(rows.map(({ gate: g, parked }) => ({ id: g.id, gate: g.gate, wave: g.wave, application: g.application, servers: g.servers, atGate: parked, choices: g.allowed, approvers: g.approvers ?? [], ...(g.quorum ? { quorum: g.quorum, votes: g.votes ?? [] } : {}), ...(g.changeRef ? { changeRef: g.changeRef } : {}), openedAt: g.openedAt, deadline: g.deadline })))}\n`);
     } else if (rows.length === 0) {
       ctx.stdout.write(`no gate waits for a decision${flags.wave ? ` in wave ${flags.wave}` : ''}\n`);
     } else {
@@ -145,11 +148,15 @@ async function decideCommand(ctx: CliContext, gateId: string, decision: Decision
           ...(flags.quiesced ? { quiesced: true } : {}),
           ...(flags.acceptMissing?.length ? { acceptMissing: flags.acceptMissing } : {}),
           ...(flags.terminateInstances ? { terminateInstances: true } : {}),
+          ...(flags.changeRef !== undefined ? { changeRef: cleanName(flags.changeRef) } : {}),
         },
         { channel: 'cli', userAgent: 'mgn-flow-cli' },
       );
       if (ctx.json) ctx.stdout.write(`${JSON.stringify(entry)}\n`);
-      else ctx.stdout.write(`${visible(gateId)}: ${decision} by ${visible(entry.by)}; ${entry.released.length} server(s) move on${entry.released.length ? `: ${entry.released.join(', ')}` : ''}\n`);
+      else if (entry.quorum && !entry.quorum.decided) {
+        const q = entry.quorum;
+        ctx.stdout.write(`${visible(gateId)}: ${decision} by ${visible(entry.by)} recorded; ${q.approvals} of ${q.of} approved, ${q.rejections} rejected; the gate decides when ${q.needed} approve\n`);
+      } else ctx.stdout.write(`${visible(gateId)}: ${decision} by ${visible(entry.by)}${entry.changeRef ? ` (change ${visible(entry.changeRef)})` : ''}; ${entry.released.length} server(s) move on${entry.released.length ? `: ${entry.released.join(', ')}` : ''}\n`);
       return ExitCode.Ok;
     } catch (err) {
       const e = err as Error & { reason?: string };
