@@ -245,6 +245,8 @@ export interface GateStore {
   /** A parked server's execution closed: it is no longer at the gate. */
   leave(id: string, serverId: string): Promise<void>;
   listOpen(): Promise<Gate[]>;
+  /** Every gate of a wave, decided and expired too (the wave's evidence pack). */
+  forWave(wave: string): Promise<Gate[]>;
 }
 
 /**
@@ -315,6 +317,8 @@ export interface AuditEntry {
   quorum?: { needed: number; of: number; approvals: number; rejections: number; decided: boolean };
   /** The servers this entry released (empty for a decision that counted toward a quorum not yet met). */
   released: string[];
+  /** The evidence as it was when decided (read from MGN at that moment, within the usual budget). */
+  evidence?: import('./core/approvals.ts').GateEvidence;
 }
 
 /** Refused requests to the approval pages, counted per wave, gate and status (nothing of the request is kept). */

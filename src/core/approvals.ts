@@ -293,7 +293,9 @@ export async function recordDecision(deps: ApprovalDeps, given: DecisionRequest,
     ...(t ? { quorum: { needed: t.needed, of: t.of, approvals: t.approvals, rejections: t.rejections, decided } } : {}),
     ...fields,
   };
-  await deps.audit.record(entry);
+  // what the decider had before them, kept with the decision (MGN within the page's budget; says so when it could not be read)
+  const evidence = await gatherEvidence(deps, gate);
+  await deps.audit.record({ ...entry, evidence });
   return { released, entry };
 }
 

@@ -175,6 +175,8 @@ describe('approval links', () => {
         userAgent: 'Mozilla/5.0 test',
         quiesced: true,
         released: members,
+        // the evidence as it was when decided
+        evidence: expect.objectContaining({ collectedAt: '2026-12-01T00:00:00.000Z', missing: [] }),
       },
     ]);
   });

@@ -567,6 +567,11 @@ export class FakeGateStore implements GateStore {
     return true;
   }
 
+  async forWave(wave: string): Promise<Gate[]> {
+    await this.latency();
+    return [...this.gates.values()].filter((g) => g.wave === wave).map(copy);
+  }
+
   async vote(id: string, vote: GateVote): Promise<{ recorded: boolean; gate: Gate }> {
     await this.latency();
     const g = this.gates.get(id);

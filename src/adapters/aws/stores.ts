@@ -409,6 +409,11 @@ export function createGateStore(doc: DynamoDBDocumentClient, table: string): Gat
       const items = await queryKind(doc, table, 'GATE', GATE_PREFIX, { filter: '#status = :open', names: { '#status': 'status' }, values: { ':open': 'OPEN' } });
       return items.map(toGate);
     },
+    async forWave(wave) {
+      // gate ids start with the wave's name (`<wave>#<application>#<gate>#<round>`)
+      const items = await queryKind(doc, table, 'GATE', `${GATE_PREFIX}${wave}#`);
+      return items.map(toGate).sort((a, b) => a.openedAt.localeCompare(b.openedAt) || a.id.localeCompare(b.id));
+    },
     async arrive(id, serverId) {
       const r = await doc.send(
         new UpdateCommand({
