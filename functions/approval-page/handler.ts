@@ -18,6 +18,8 @@ const respond = (statusCode: number, body: string): APIGatewayProxyStructuredRes
 
 function form(event: APIGatewayProxyEventV2): URLSearchParams | undefined {
   const raw = event.body ?? '';
+  // the size is checked before anything is decoded: base64 makes 4 characters of every 3 bytes
+  if (raw.length > (event.isBase64Encoded ? Math.ceil(MAX_BODY_BYTES / 3) * 4 : MAX_BODY_BYTES)) return undefined;
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   if (Buffer.byteLength(text) > MAX_BODY_BYTES) return undefined;
   const type = (event.headers?.['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();

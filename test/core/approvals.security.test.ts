@@ -121,3 +121,21 @@ describe('finding 3: control characters stripped on input, escaped on every outp
     expect(inbox).toContain('\\\\u001b');
   });
 });
+
+describe('hardening of the approval pages', () => {
+  it('sends HSTS on every page and refuses an oversized body by its encoded length', async () => {
+    const { approvalPage, MAX_BODY_BYTES } = await import('../../functions/approval-page/handler.ts');
+    const { d, link } = await parkedAt('billing');
+    const event = (method: string, extra: Record<string, unknown> = {}) =>
+      ({ requestContext: { http: { method, sourceIp: '198.51.100.7', userAgent: 'vitest' } }, pathParameters: { id: link.id }, queryStringParameters: { sig: link.sig }, headers: { 'content-type': 'application/x-www-form-urlencoded' }, ...extra }) as never;
+    const get = await approvalPage(d, event('GET'));
+    expect(get.statusCode).toBe(200);
+    expect(get.headers?.['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+    // one byte over, base64-encoded as API Gateway passes a form: refused, nothing decided
+    const body = Buffer.from(`sig=${link.sig}&decision=approve&name=${'a'.repeat(MAX_BODY_BYTES)}`).toString('base64');
+    const big = await approvalPage(d, event('POST', { body, isBase64Encoded: true }));
+    expect(big.statusCode).toBe(403);
+    expect(big.headers?.['strict-transport-security']).toBeDefined();
+    expect(d.audit.entries).toHaveLength(0);
+  });
+});
