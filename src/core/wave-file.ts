@@ -356,7 +356,8 @@ const PolicyEntry = strict(
 const GateApproversEntry = z.unknown().transform((v, ctx): string[] | z.infer<typeof PolicyEntry> => {
   const r = Array.isArray(v) ? Emails.safeParse(v) : PolicyEntry.safeParse(v);
   if (r.success) return r.data;
-  for (const i of r.error.issues) ctx.addIssue({ code: 'custom', message: i.message, path: i.path, input: v });
+  // each issue as the chosen form raised it (an unknown key keeps its keys: one error per key)
+  for (const i of r.error.issues) ctx.addIssue({ ...i, input: v } as Parameters<typeof ctx.addIssue>[0]);
   return z.NEVER;
 });
 
