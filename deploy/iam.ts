@@ -68,7 +68,7 @@ export const PORTS: Record<string, Statement[]> = {
   gates: [...table('GetItem', 'PutItem', 'UpdateItem'), allow(['dynamodb:Query'], [TABLE_INDEXES])],
   links: table('GetItem', 'PutItem', 'UpdateItem', 'Scan'),
   stalls: [...table('GetItem', 'UpdateItem'), allow(['dynamodb:Query'], [TABLE_INDEXES])],
-  audit: table('PutItem', 'Scan'),
+  audit: table('PutItem', 'UpdateItem', 'Scan'),
   waves: [...table('GetItem', 'PutItem', 'DeleteItem', 'Scan'), allow(['dynamodb:Query'], [TABLE_INDEXES])],
   dedupe,
   lock: dedupe,

@@ -191,17 +191,13 @@ export interface Gate {
   deadline: string;
   /** EXPIRED: the deadline passed, or every execution parked there closed; no decision is taken any more. */
   status: 'OPEN' | 'DECIDED' | 'EXPIRED';
-  decision?: {
-    decision: Decision;
-    by: string;
-    at: string;
-    comment?: string;
-    quiesced?: boolean;
-    acceptMissing?: string[];
-    terminateInstances?: boolean;
-    /** The servers parked at the gate when it was decided (a retry relaunches them together). */
-    released?: string[];
-  };
+  decision?: GateDecision;
+  /** N of the approvers must approve (`needed`); `rejects` rejections decide reject. Absent: one decision decides. */
+  quorum?: { needed: number; rejects: number };
+  /** The change id pattern the plan requires at this gate (an approval must carry a matching change id). */
+  changeRef?: string;
+  /** Every individual decision at a quorum gate, in order (one per approver). */
+  votes?: GateVote[];
   /** Failure gates: the launch (MGN job) that failed; its members MGN shows launched will not come. */
   job?: string;
   evidence?: Record<string, unknown>;
@@ -217,12 +213,38 @@ export interface Gate {
   timeZone?: string;
 }
 
+/** A gate's decision (the one that released its servers). */
+export interface GateDecision {
+  decision: Decision;
+  /** Who decided, as pages show it; at a quorum gate "2 of 3: Alice <a@x>, Bob <b@x>". */
+  by: string;
+  at: string;
+  comment?: string;
+  quiesced?: boolean;
+  acceptMissing?: string[];
+  terminateInstances?: boolean;
+  /** Who was asked (the link's approver or the CLI's identity): the voter at a quorum gate. */
+  approver?: string;
+  changeRef?: string;
+  /** The servers parked at the gate when it was decided (a retry relaunches them together; the sign-off's siblings terminate together). */
+  released?: string[];
+}
+
+/** One person's decision at a quorum gate. */
+export type GateVote = GateDecision & { approver: string };
+
 export interface GateStore {
   /** Create the gate if absent; `created` tells the one caller that should send the request. */
   open(gate: Omit<Gate, 'status'>): Promise<{ created: boolean; gate: Gate }>;
   get(id: string): Promise<Gate | undefined>;
   /** OPEN -> DECIDED exactly once; false when already decided (or expired). */
   decide(id: string, decision: NonNullable<Gate['decision']>): Promise<boolean>;
+  /**
+   * One approver's decision at an open quorum gate (one atomic write: once per approver, only while OPEN): the
+   * gate with every vote so far, or `recorded: false` (the gate as it is) when this approver already decided or
+   * the gate is no longer open.
+   */
+  vote(id: string, vote: GateVote): Promise<{ recorded: boolean; gate: Gate }>;
   /** OPEN -> EXPIRED; false when it was not open. */
   expire(id: string): Promise<boolean>;
   /** Move an open gate's deadline and the time its decision is due from (a soak extended); false when it is not open. */
@@ -232,6 +254,8 @@ export interface GateStore {
   /** A parked server's execution closed: it is no longer at the gate. */
   leave(id: string, serverId: string): Promise<void>;
   listOpen(): Promise<Gate[]>;
+  /** Every gate of a wave, decided and expired too (the wave's evidence pack). */
+  forWave(wave: string): Promise<Gate[]>;
 }
 
 /**
@@ -264,29 +288,65 @@ export interface LinkStore {
   keepUntil(id: string, until: string): Promise<void>;
 }
 
-/** One decision in the audit log (DynamoDB). */
+/**
+ * One decision in the audit log (DynamoDB, no TTL): self-contained, so it outlives the link record (kept a week
+ * past its gate) it came through. Each gate kind records only its own fields.
+ */
 export interface AuditEntry {
   gateId: string;
   gate: GateKind;
   wave: string;
   application: string;
   decision: Decision;
+  /**
+   * Who was asked, as mgn-flow knows them: the link's approver (an e-mail address; '*' for the gate's one link
+   * when the plan names nobody), or the CLI's caller identity (the STS ARN; locally `local:<--as>`).
+   */
+  approver: string;
+  /** The name the person typed on the page, or gave with --as. */
+  name: string;
+  /** Name and approver as one line, as pages and messages show them ("Alice <alice@example.com>"). */
   by: string;
   at: string;
   comment?: string;
-  /** 'link' (the approval page) or 'cli' (mgn-flow approvals). */
+  /** 'link' (the approval page) or 'cli' (mgn-flow approvals, the decideGate Lambda). */
   channel: 'link' | 'cli';
   linkId?: string;
   sourceIp?: string;
   userAgent?: string;
+  /** GO_NO_GO approve only. */
   quiesced?: boolean;
+  /** GO_NO_GO approve only. */
   acceptMissing?: string[];
+  /** FINALIZE reject only. */
+  terminateInstances?: boolean;
+  /** The change id the plan requires at this gate (e.g. CHG0001234). */
+  changeRef?: string;
+  /** With a quorum: this one decision and where the gate stood after it ("2 of 3 approve"). */
+  quorum?: { needed: number; of: number; approvals: number; rejections: number; decided: boolean };
+  /** The servers this entry released (empty for a decision that counted toward a quorum not yet met). */
   released: string[];
+  /** The evidence as it was when decided (read from MGN at that moment, within the usual budget). */
+  evidence?: import('./core/approvals.ts').GateEvidence;
+}
+
+/** Refused requests to the approval pages, counted per wave, gate and status (nothing of the request is kept). */
+export interface RefusalCount {
+  /** '-' when the request named no gate mgn-flow could tell (a forged or unknown link: 403). */
+  wave: string;
+  gateId: string;
+  status: 400 | 403 | 409 | 410;
+  count: number;
+  firstAt: string;
+  lastAt: string;
 }
 
 export interface AuditLog {
   record(entry: AuditEntry): Promise<void>;
   list(gateId?: string): Promise<AuditEntry[]>;
+  /** Count one refusal (one atomic add). */
+  refused(r: { status: RefusalCount['status']; wave?: string; gateId?: string; at: string }): Promise<void>;
+  refusals(): Promise<RefusalCount[]>;
 }
 
 /** An approval request or reminder, readable as plain-text e-mail. */

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { PAGE_HEADERS, FORBIDDEN_PAGE, UNAVAILABLE_PAGE, confirmationPage, decidedPage, refusalPage } from '../../src/core/approval-page.ts';
-import { type ApprovalDeps, checkLink, decideByLink, gatherEvidence } from '../../src/core/approvals.ts';
+import { type ApprovalDeps, decideByLink, gatherEvidence, openLink } from '../../src/core/approvals.ts';
 import { type HandlerSpec, deps, logger, portView } from '../_lib/runtime.ts';
 
 /**
@@ -18,6 +18,8 @@ const respond = (statusCode: number, body: string): APIGatewayProxyStructuredRes
 
 function form(event: APIGatewayProxyEventV2): URLSearchParams | undefined {
   const raw = event.body ?? '';
+  // the size is checked before anything is decoded: base64 makes 4 characters of every 3 bytes
+  if (raw.length > (event.isBase64Encoded ? Math.ceil(MAX_BODY_BYTES / 3) * 4 : MAX_BODY_BYTES)) return undefined;
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   if (Buffer.byteLength(text) > MAX_BODY_BYTES) return undefined;
   const type = (event.headers?.['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
@@ -41,8 +43,11 @@ async function answer(deps: ApprovalDeps, event: APIGatewayProxyEventV2): Promis
   const id = event.pathParameters?.id ?? '';
   if (method === 'GET' || method === 'HEAD') {
     const sig = event.queryStringParameters?.sig ?? '';
-    const checked = await checkLink(deps, id, sig);
-    if (checked.status !== 200) return respond(checked.status, refusalPage(checked));
+    const checked = await openLink(deps, id, sig);
+    if (checked.status !== 200) {
+      logger.info('approval page refused', { status: checked.status });
+      return respond(checked.status, refusalPage(checked));
+    }
     const evidence = await gatherEvidence(deps, checked.gate);
     return respond(200, confirmationPage({ checked, evidence, sig, now: deps.clock.now().getTime() }));
   }
@@ -58,13 +63,16 @@ async function answer(deps: ApprovalDeps, event: APIGatewayProxyEventV2): Promis
     quiesced: f.get('quiesced') === 'true',
     terminateInstances: f.get('terminateInstances') === 'true',
     acceptMissing: f.getAll('acceptMissing'),
+    changeRef: f.get('changeRef') ?? '',
     sourceIp: event.requestContext.http.sourceIp,
     userAgent: event.requestContext.http.userAgent,
   };
   const r = await decideByLink(deps, post);
-  logger.debug('approval post', { status: r.status, ...(r.status === 200 ? { gateId: r.gate.id, decision: r.entry.decision, released: r.released.length } : {}) });
+  // a refusal is counted in the audit (mgn-flow approvals audit) and logged by its status alone
+  if (r.status === 200) logger.debug('approval post', { status: r.status, gateId: r.gate.id, decision: r.entry.decision, released: r.released.length });
+  else logger.info('approval post refused', { status: r.status });
   if (r.status === 200) return respond(200, decidedPage(r.gate, r.entry));
-  if (r.status === 400) return respond(400, confirmationPage({ checked: r.checked, evidence: r.evidence, sig: post.sig, problems: r.problems, form: { name: post.name, comment: post.comment }, now: deps.clock.now().getTime() }));
+  if (r.status === 400) return respond(400, confirmationPage({ checked: r.checked, evidence: r.evidence, sig: post.sig, problems: r.problems, form: { name: post.name, comment: post.comment, changeRef: post.changeRef }, now: deps.clock.now().getTime() }));
   return respond(r.status, refusalPage(r));
 }
 

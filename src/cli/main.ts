@@ -3,6 +3,7 @@ import { createContext, type CliContext, type CliIo } from './context.ts';
 import { exitCodeFor, UsageError } from './errors.ts';
 import { styleFor } from './output.ts';
 import { createProgram, usageHint } from './program.ts';
+import { visible } from '../core/text.ts';
 
 /**
  * The `mgn-flow` command. Returns the exit code (never calls process.exit); `io` lets tests capture
@@ -32,7 +33,8 @@ function report(ctx: CliContext, err: unknown, active: Command | undefined): voi
   const message = err instanceof Error ? err.message : String(err);
   // a usage error of ours may list several problems, one a line (an invalid wave file): all are shown
   const lines = err instanceof UsageError ? message.split('\n') : [message.split('\n', 1)[0] ?? ''];
-  ctx.stderr.write(`${prefix} ${lines.join('\n')}\n`);
+  // an error may quote a name or an argument: its control characters reach the terminal escaped
+  ctx.stderr.write(`${prefix} ${lines.map(visible).join('\n')}\n`);
   if (err instanceof UsageError && active) ctx.stderr.write(`${usageHint(active)}\n`);
   if (debug && err instanceof Error && err.stack) ctx.stderr.write(`${err.stack}\n`);
 }

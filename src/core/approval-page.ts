@@ -1,6 +1,8 @@
 import { type Checked, FREE_REPLICATION_DAYS, GATE_QUESTIONS, GATE_TITLES, type GateEvidence, type Refusal, deadlineSentence } from './approvals.ts';
-import { deadlineText, zonedMinute } from './gates.ts';
+import { deadlineText, tallyText, zonedMinute } from './gates.ts';
+import { LIMITS } from './contracts.ts';
 import type { AuditEntry, Decision, Gate } from '../ports.ts';
+import { visibleLines } from './text.ts';
 
 /**
  * The approval pages: plain HTML, no script, no external resource (the CSP forbids both), every value
@@ -14,11 +16,14 @@ export const PAGE_HEADERS: Record<string, string> = {
   'referrer-policy': 'no-referrer',
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
+  // HTTPS only, for a year, on this host and below (the pages are only ever served by the HTTPS API)
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
   'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 };
 
+/** Text as HTML: markup escaped, and control or reordering characters shown as visible escapes (line breaks kept). */
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  return visibleLines(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 
 const STYLE = `body{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#16191f}
@@ -54,7 +59,7 @@ export interface ConfirmationView {
   sig: string;
   problems?: string[];
   /** What the approver typed, shown again after a problem. */
-  form?: { name?: string; comment?: string };
+  form?: { name?: string; comment?: string; changeRef?: string };
   /** Now (the clock of the deployment), to tell whether the cutover window has closed. */
   now?: number;
 }
@@ -101,6 +106,8 @@ ${ev.soakElapsedHours !== undefined ? `<p>Soak elapsed: ${ev.soakElapsedHours} h
 ${missing}
 ${go ? '<label><input type="checkbox" name="quiesced" value="true"> The sources are quiesced (applications stopped, no more writes): required to approve</label>' : ''}
 ${finalize ? '<label><input type="checkbox" name="terminateInstances" value="true"> If I reject: also terminate the cutover instances (otherwise they are kept)</label>' : ''}
+${gate.quorum ? `<div class="warn" role="status"><strong>${gate.quorum.needed} of ${gate.approvers?.length ?? 0} approvers must approve.</strong> ${escapeHtml(tallyText(gate))}.</div>` : ''}
+${gate.changeRef ? `<label>Change id (required to approve; pattern <code>${escapeHtml(gate.changeRef)}</code>) <input type="text" name="changeRef" maxlength="${LIMITS.changeRefChars}" autocomplete="off" value="${escapeHtml(v.form?.changeRef ?? '')}"></label>` : ''}
 <label>Your name (goes into the audit log) <input type="text" name="name" required maxlength="100" autocomplete="name" value="${escapeHtml(v.form?.name ?? '')}"></label>
 <label>Comment (optional) <textarea name="comment" rows="3" maxlength="2000">${escapeHtml(v.form?.comment ?? '')}</textarea></label>
 ${buttons}
@@ -122,8 +129,15 @@ export function refusalPage(r: Refusal): string {
 }
 
 export function decidedPage(gate: Gate, entry: AuditEntry): string {
+  const q = entry.quorum;
+  if (q && !q.decided) {
+    return page(
+      'Decision recorded',
+      `<h1>Your decision is recorded: ${escapeHtml(entry.decision)}</h1><p>${escapeHtml(GATE_TITLES[gate.gate])} for ${escapeHtml(gate.application)} (wave ${escapeHtml(gate.wave)}), by ${escapeHtml(entry.by)} at ${escapeHtml(entry.at)}${entry.changeRef ? `, change ${escapeHtml(entry.changeRef)}` : ''}.</p><p class="quorum">${q.approvals} of ${q.of} approved so far; the gate decides when ${q.needed} approve${gate.quorum && gate.quorum.rejects > 1 ? ` or ${gate.quorum.rejects} reject` : ' or one rejects'}. Nothing moves on yet.</p><p class="meta">This link is now used. The decision is in the audit log.</p>`,
+    );
+  }
   return page(
     'Decision recorded',
-    `<h1>Decision recorded: ${escapeHtml(entry.decision)}</h1><p>${escapeHtml(GATE_TITLES[gate.gate])} for ${escapeHtml(gate.application)} (wave ${escapeHtml(gate.wave)}), by ${escapeHtml(entry.by)} at ${escapeHtml(entry.at)}.</p><p>${entry.released.length} server(s) move on: ${entry.released.map(escapeHtml).join(', ') || 'none parked yet; they follow the decision as they arrive'}.</p><p class="meta">This link is now used. The decision is in the audit log.</p>`,
+    `<h1>Decision recorded: ${escapeHtml(entry.decision)}</h1><p>${escapeHtml(GATE_TITLES[gate.gate])} for ${escapeHtml(gate.application)} (wave ${escapeHtml(gate.wave)}), by ${escapeHtml(entry.by)} at ${escapeHtml(entry.at)}${entry.changeRef ? `, change ${escapeHtml(entry.changeRef)}` : ''}.</p>${q ? `<p class="quorum">The gate decided: ${q.approvals} of ${q.of} approved, ${q.rejections} rejected (${q.needed} needed).</p>` : ''}<p>${entry.released.length} server(s) move on: ${entry.released.map(escapeHtml).join(', ') || 'none parked yet; they follow the decision as they arrive'}.</p><p class="meta">This link is now used. The decision is in the audit log.</p>`,
   );
 }

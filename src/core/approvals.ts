@@ -1,8 +1,10 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { LIMITS } from './contracts.ts';
 import { InvalidDecisionError } from './errors.ts';
-import { type GateDeps, closesWithWindow, deadlineText, decide, expireGate, expiredReason, missingAt, MGN_READ_BUDGET_MS, within } from './gates.ts';
+import { type GateDeps, changeRefProblem, closesWithWindow, deadlineText, decide, expireGate, expiredReason, missingAt, MGN_READ_BUDGET_MS, within } from './gates.ts';
 import type { ApprovalLink, ApprovalNotifier, AuditEntry, AuditLog, Decision, Gate, GateKind, JobView, LinkStore, ServerView, SigningKeys, StallStore } from '../ports.ts';
 import { stallSummary } from './stalls.ts';
+import { cleanComment, cleanName } from './text.ts';
 
 /**
  * Approvals people can trust (docs/adr, "Approvals"): one link per (gate, approver), the choices signed into
@@ -78,8 +80,10 @@ export async function checkLink(deps: ApprovalDeps, id: string, sig: string): Pr
   const link = await deps.links.get(id);
   const key = link ? (await deps.keys.all()).find((k) => k.version === link.keyVersion)?.key : undefined;
   // an unknown link still costs one HMAC, so timing does not tell unknown from forged
-  const expected = Buffer.from(signLink(key ?? Buffer.alloc(32), link ?? { id, gateId: '', approver: '', choices: [], expiresAt: '', keyVersion: '' }), 'base64url');
-  const given = Buffer.from(sig, 'base64url');
+  // the signature's one canonical spelling is compared, character for character: decoding first would let the
+  // last character's two unused low bits vary (four spellings of one signature, all accepted)
+  const expected = Buffer.from(signLink(key ?? Buffer.alloc(32), link ?? { id, gateId: '', approver: '', choices: [], expiresAt: '', keyVersion: '' }), 'ascii');
+  const given = Buffer.from(sig, 'ascii');
   if (!link || !key || given.length !== expected.length || !timingSafeEqual(given, expected)) return forbidden;
   const gate = await deps.gates.get(link.gateId);
   if (!gate) return forbidden;
@@ -206,11 +210,19 @@ export async function gatherEvidence(deps: Pick<ApprovalDeps, 'mgn' | 'waits' | 
 export interface DecisionRequest {
   gateId: string;
   decision: Decision;
+  /**
+   * Who decides as mgn-flow knows them (the audit's `approver`): the link's approver, the CLI's caller identity
+   * (STS ARN; locally `local:<name>`), the caller of the decideGate Lambda.
+   */
   by: string;
+  /** The name they typed or gave (the audit's `name`); `by` when absent. */
+  name?: string;
   comment?: string;
   quiesced?: boolean;
   acceptMissing?: string[];
   terminateInstances?: boolean;
+  /** The change id, where the plan requires one at this gate. */
+  changeRef?: string;
 }
 
 export interface DecisionSource {
@@ -220,41 +232,70 @@ export interface DecisionSource {
   userAgent?: string;
 }
 
+/** Name and approver as one line, as pages and messages show them. */
+export function displayBy(name: string, approver: string): string {
+  return approver === '*' || approver === name || approver === `local:${name}` ? name : `${name} <${approver}>`;
+}
+
 /**
- * The one path every decision takes (page and CLI): decide the gate exactly once (core `decide` checks the
- * choice, the deadline, the quiesce confirmation and the named missing servers), then write the audit entry.
+ * The fields a decision carries at this gate kind, and no other: the quiesce confirmation and the servers
+ * named as missing belong to a go/no-go approval, terminating the cutover instances to a finalize rejection.
  */
-export async function recordDecision(deps: ApprovalDeps, req: DecisionRequest, source: DecisionSource): Promise<{ released: string[]; entry: AuditEntry }> {
-  const gate = await deps.gates.get(req.gateId);
-  if (!gate) throw new InvalidDecisionError(`no gate ${req.gateId}`, { reason: 'unknown' });
+export function kindFields(kind: GateKind, decision: Decision, req: Pick<DecisionRequest, 'quiesced' | 'acceptMissing' | 'terminateInstances'>): { quiesced?: boolean; acceptMissing?: string[]; terminateInstances?: boolean } {
+  if (kind === 'GO_NO_GO' && decision === 'approve') return { ...(req.quiesced !== undefined ? { quiesced: req.quiesced } : {}), ...(req.acceptMissing?.length ? { acceptMissing: [...req.acceptMissing] } : {}) };
+  if (kind === 'FINALIZE' && decision === 'reject') return { terminateInstances: req.terminateInstances === true };
+  return {};
+}
+
+/**
+ * The one path every decision takes (page, CLI, the decideGate Lambda): decide the gate exactly once (core
+ * `decide` checks the choice, the deadline, the quiesce confirmation and the named missing servers), then
+ * write the audit entry: approver and typed name apart, only the fields of this gate kind.
+ */
+export async function recordDecision(deps: ApprovalDeps, given: DecisionRequest, source: DecisionSource): Promise<{ released: string[]; entry: AuditEntry }> {
+  // every path stores names and comments without control characters
+  const approver = cleanName(given.by);
+  const name = cleanName(given.name ?? given.by);
+  const comment = given.comment !== undefined ? cleanComment(given.comment) : '';
+  if (!approver || !name) throw new InvalidDecisionError('say who decides: the name is empty once control characters are removed');
+  const gate = await deps.gates.get(given.gateId);
+  if (!gate) throw new InvalidDecisionError(`no gate ${given.gateId}`, { reason: 'unknown' });
   const at = deps.clock.now().toISOString();
-  const { released } = await decide(deps, req.gateId, {
-    decision: req.decision,
-    by: req.by,
+  const by = displayBy(name, approver);
+  const fields = kindFields(gate.gate, given.decision, given);
+  const changeRef = given.changeRef?.trim();
+  const { released, decided, tally: t } = await decide(deps, given.gateId, {
+    decision: given.decision,
+    by,
     at,
-    ...(req.comment ? { comment: req.comment } : {}),
-    ...(req.quiesced !== undefined ? { quiesced: req.quiesced } : {}),
-    ...(req.acceptMissing?.length ? { acceptMissing: req.acceptMissing } : {}),
-    ...(req.terminateInstances !== undefined ? { terminateInstances: req.terminateInstances } : {}),
+    approver,
+    ...(comment ? { comment } : {}),
+    ...(changeRef ? { changeRef } : {}),
+    ...fields,
   });
   const entry: AuditEntry = {
     gateId: gate.id,
     gate: gate.gate,
     wave: gate.wave,
     application: gate.application,
-    decision: req.decision,
-    by: req.by,
+    decision: given.decision,
+    approver,
+    name,
+    by,
     at,
     channel: source.channel,
     released,
-    ...(req.comment ? { comment: req.comment } : {}),
+    ...(comment ? { comment } : {}),
     ...(source.linkId ? { linkId: source.linkId } : {}),
     ...(source.sourceIp ? { sourceIp: source.sourceIp } : {}),
-    ...(source.userAgent ? { userAgent: source.userAgent.slice(0, 512) } : {}),
-    ...(req.quiesced !== undefined ? { quiesced: req.quiesced } : {}),
-    ...(req.acceptMissing?.length ? { acceptMissing: req.acceptMissing } : {}),
+    ...(source.userAgent ? { userAgent: cleanName(source.userAgent).slice(0, 512) } : {}),
+    ...(changeRef ? { changeRef } : {}),
+    ...(t ? { quorum: { needed: t.needed, of: t.of, approvals: t.approvals, rejections: t.rejections, decided } } : {}),
+    ...fields,
   };
-  await deps.audit.record(entry);
+  // what the decider had before them, kept with the decision (MGN within the page's budget; says so when it could not be read)
+  const evidence = await gatherEvidence(deps, gate);
+  await deps.audit.record({ ...entry, evidence });
   return { released, entry };
 }
 
@@ -267,6 +308,7 @@ export interface LinkPost {
   quiesced?: boolean;
   acceptMissing?: string[];
   terminateInstances?: boolean;
+  changeRef?: string;
   sourceIp?: string;
   userAgent?: string;
 }
@@ -277,18 +319,46 @@ export type LinkPostResult =
   | { status: 400; problems: string[]; checked: Checked; evidence: GateEvidence }
   | Refusal;
 
-/** The POST of the approval page: the only request that decides. */
+/**
+ * Count a refused request in the audit (per wave, gate and status; nothing of the request is kept). A 403 names
+ * no gate: a forged or unknown link tells nothing, and the count does not either.
+ */
+async function countRefusal(deps: ApprovalDeps, linkId: string, status: 400 | 403 | 409 | 410): Promise<void> {
+  const link = status === 403 ? undefined : await deps.links.get(linkId);
+  const gate = link ? await deps.gates.get(link.gateId) : undefined;
+  await deps.audit.refused({ status, ...(gate ? { wave: gate.wave, gateId: gate.id } : {}), at: deps.clock.now().toISOString() });
+}
+
+/** The GET of the approval page: the link checked (nothing decided); a refusal is counted. */
+export async function openLink(deps: ApprovalDeps, id: string, sig: string): Promise<Checked | Refusal> {
+  const checked = await checkLink(deps, id, sig);
+  if (checked.status !== 200) await countRefusal(deps, id, checked.status);
+  return checked;
+}
+
+/** The POST of the approval page: the only request that decides; a refusal (400, 403, 409, 410) is counted. */
 export async function decideByLink(deps: ApprovalDeps, post: LinkPost): Promise<LinkPostResult> {
+  const r = await decideByLinkOnce(deps, post);
+  if (r.status !== 200) await countRefusal(deps, post.id, r.status);
+  return r;
+}
+
+async function decideByLinkOnce(deps: ApprovalDeps, post: LinkPost): Promise<LinkPostResult> {
   const checked = await checkLink(deps, post.id, post.sig);
   if (checked.status !== 200) return checked;
   const { link, gate } = checked;
   // a choice the link does not carry is a tampered request
   if (!link.choices.includes(post.decision as Decision)) return { status: 403 };
   const decision = post.decision as Decision;
-  const name = post.name.trim();
+  // what people type is stored without control or reordering characters (and shown escaped wherever it goes out)
+  const name = cleanName(post.name);
+  const comment = cleanComment(post.comment ?? '');
   const problems: string[] = [];
-  if (name.length === 0 || name.length > 100) problems.push('Type your name (1 to 100 characters): it goes into the audit log with your decision.');
-  if ((post.comment ?? '').length > 2000) problems.push('The comment is longer than 2,000 characters.');
+  if (name.length === 0 || name.length > LIMITS.typedNameChars) problems.push('Type your name (1 to 100 characters): it goes into the audit log with your decision.');
+  if (comment.length > LIMITS.commentChars) problems.push('The comment is longer than 2,000 characters.');
+  const changeRef = cleanName(post.changeRef ?? '');
+  const refProblem = changeRefProblem(gate, decision, changeRef || undefined);
+  if (refProblem) problems.push(`Change id: ${refProblem}.`);
   if (gate.gate === 'GO_NO_GO' && decision === 'approve' && post.quiesced !== true) problems.push('Confirm that the sources are quiesced: the cutover launches from their latest data.');
   if (gate.gate === 'GO_NO_GO' && decision === 'approve') {
     const unnamed = (await missingAt(deps, gate, { budgetMs: EVIDENCE_BUDGET_MS })).filter((s) => !(post.acceptMissing ?? []).includes(s));
@@ -301,7 +371,7 @@ export async function decideByLink(deps: ApprovalDeps, post: LinkPost): Promise<
     return { status: 400, problems, checked, evidence: await gatherEvidence(deps, gate) };
   }
 
-  const by = link.approver === '*' ? name : `${name} <${link.approver}>`;
+  const by = displayBy(name, link.approver);
   const at = deps.clock.now().toISOString();
   if (!(await deps.links.use(link.id, { by, at, decision }))) {
     const now = await deps.links.get(link.id);
@@ -310,7 +380,7 @@ export async function decideByLink(deps: ApprovalDeps, post: LinkPost): Promise<
   try {
     const { released, entry } = await recordDecision(
       deps,
-      { gateId: gate.id, decision, by, ...(post.comment?.trim() ? { comment: post.comment.trim() } : {}), ...(post.quiesced !== undefined ? { quiesced: post.quiesced } : {}), ...(post.acceptMissing?.length ? { acceptMissing: post.acceptMissing } : {}), ...(post.terminateInstances !== undefined ? { terminateInstances: post.terminateInstances } : {}) },
+      { gateId: gate.id, decision, by: link.approver, name, ...(comment ? { comment } : {}), ...(changeRef ? { changeRef } : {}), ...(post.quiesced !== undefined ? { quiesced: post.quiesced } : {}), ...(post.acceptMissing?.length ? { acceptMissing: post.acceptMissing } : {}), ...(post.terminateInstances !== undefined ? { terminateInstances: post.terminateInstances } : {}) },
       { channel: 'link', linkId: link.id, ...(post.sourceIp ? { sourceIp: post.sourceIp } : {}), ...(post.userAgent ? { userAgent: post.userAgent } : {}) },
     );
     return { status: 200, gate, entry, released };
@@ -320,6 +390,9 @@ export async function decideByLink(deps: ApprovalDeps, post: LinkPost): Promise<
       const g = await deps.gates.get(gate.id);
       if (g?.status === 'DECIDED' && g.decision) return { status: 409, by: g.decision.by, at: g.decision.at, decision: g.decision.decision };
       if (g?.status === 'EXPIRED' || deps.clock.now().getTime() >= Date.parse((g ?? gate).deadline)) return expiredRefusal(g ?? gate);
+      // at a quorum gate this approver already decided (through the CLI): that decision stands
+      const mine = g?.votes?.find((v) => v.approver === link.approver);
+      if (mine) return { status: 409, by: mine.by, at: mine.at, decision: mine.decision };
     }
     // not a refusal: give the link back so the approver can try again
     await deps.links.release(link.id);

@@ -23,6 +23,12 @@ export const LIMITS = Object.freeze({
   oneWaitSeconds: 2_000_000,
   /** One part of a chained soak (20 days); the ASL's SoakPart choice uses the same number. */
   soakPartSeconds: 1_728_000,
+  /** A change id as typed (CHG0001234, a Jira key, ...), and the plan's pattern for it. */
+  changeRefChars: 64,
+  changeRefPatternChars: 200,
+  /** A name typed on the page or given with --as, and a comment. */
+  typedNameChars: 100,
+  commentChars: 2000,
 });
 
 /** The longest soak, extensions included. */
@@ -40,10 +46,51 @@ const Email = z.string().regex(EMAIL_PATTERN, 'an e-mail address such as alice@e
 /** A blackout window: no cutover and no finalize starts inside it. */
 export const FreezeWindow = z.object({ start: z.string().datetime(), end: z.string().datetime(), reason: z.string().max(LIMITS.freezeReasonChars).optional() });
 
+/** The gates a plan can ask for quorums and change ids at (the failure gates are decided by one person). */
+export const APPROVAL_GATES = ['testSignoff', 'goNoGo', 'finalize'] as const;
+export type ApprovalGate = (typeof APPROVAL_GATES)[number];
+
+/** Is `pattern` a regular expression JavaScript compiles (the plan's change id pattern)? */
+export function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern, 'u');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const ChangeRefPattern = z.string().min(1).max(LIMITS.changeRefPatternChars).refine(compiles, 'a regular expression such as ^CHG[0-9]{7}$');
+
+/**
+ * A gate's approvers with its rules, as the execution carries them: `people` (one link each), how many of them
+ * must approve (`quorum`), how many rejections decide reject (`rejects`, 1 unless the plan says otherwise) and
+ * the change id pattern when the plan requires one at this gate.
+ */
+export const GatePolicy = z
+  .object({
+    people: z.array(Email).max(LIMITS.approversPerGate).default([]),
+    quorum: z.number().int().min(1).max(LIMITS.approversPerGate).default(1),
+    rejects: z.number().int().min(1).max(LIMITS.approversPerGate).default(1),
+    changeRef: ChangeRefPattern.optional(),
+  })
+  .refine((p) => p.quorum <= Math.max(1, p.people.length), { message: 'quorum: at most the number of people named', path: ['quorum'] })
+  .refine((p) => p.rejects <= Math.max(1, p.people.length), { message: 'rejects: at most the number of people named', path: ['rejects'] });
+export type GatePolicy = z.infer<typeof GatePolicy>;
+
+/** A gate's approvers: the plain list of e-mail addresses (one approval decides), or a GatePolicy. */
+export const GateApprovers = z.union([z.array(Email).max(LIMITS.approversPerGate), GatePolicy]);
+
+/** Any gate's approvers as a policy (the plain list: each one alone decides). */
+export function policyOf(a: z.infer<typeof GateApprovers> | undefined): GatePolicy {
+  if (!a) return { people: [], quorum: 1, rejects: 1 };
+  return Array.isArray(a) ? { people: a, quorum: 1, rejects: 1 } : a;
+}
+
 export const Approvers = z.object({
-  testSignoff: z.array(Email).max(LIMITS.approversPerGate).default([]),
-  goNoGo: z.array(Email).max(LIMITS.approversPerGate).default([]),
-  finalize: z.array(Email).max(LIMITS.approversPerGate).default([]),
+  testSignoff: GateApprovers.default([]),
+  goNoGo: GateApprovers.default([]),
+  finalize: GateApprovers.default([]),
 });
 
 export const Condition = z.discriminatedUnion('kind', [
@@ -94,12 +141,23 @@ export const ArriveAtGateInput = z.object({
   members: z.array(ServerId).min(1).max(200),
   timeoutSeconds: z.number().int().positive(),
   waitSeconds: z.number().int().positive().optional(),
-  approvers: z.array(Email).max(LIMITS.approversPerGate).optional(),
+  /** The plan's approvers for the gate: a list, or a policy with a quorum and a change id pattern. */
+  approvers: GateApprovers.optional(),
   window: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable().optional(),
   /** The wave's time zone, for the deadline people read. */
   timeZone: z.string().min(1).max(64).optional(),
   /** Failure gates: the launch (MGN job) that failed, if any; the gate gathers its failed servers. */
   job: z.string().min(1).nullable().optional(),
+}).transform(({ approvers, ...a }) => {
+  // a quorum and a change id belong to approve/reject gates; a failure gate is decided by one person
+  const p = policyOf(approvers);
+  const approval = a.gate === 'SIGNOFF' || a.gate === 'GO_NO_GO' || a.gate === 'FINALIZE';
+  return {
+    ...a,
+    approvers: p.people,
+    ...(approval && (p.quorum > 1 || p.rejects > 1) ? { quorum: { needed: p.quorum, rejects: p.rejects } } : {}),
+    ...(approval && p.changeRef ? { changeRef: p.changeRef } : {}),
+  };
 });
 
 export const LastLookInput = z.object({ serverId: ServerId, condition: Condition });
@@ -131,7 +189,10 @@ export const DecideInput = z.object({
   gateId: z.string().min(1),
   decision: z.enum(['approve', 'reject', 'retry', 'rollback', 'stop']),
   by: z.string().min(1).max(200),
-  comment: z.string().max(2000).optional(),
+  /** The decider's own name, when `by` is an identity (default: `by`). */
+  name: z.string().min(1).max(LIMITS.typedNameChars).optional(),
+  comment: z.string().max(LIMITS.commentChars).optional(),
+  changeRef: z.string().min(1).max(LIMITS.changeRefChars).optional(),
   quiesced: z.boolean().optional(),
   acceptMissing: z.array(ServerId).optional(),
   terminateInstances: z.boolean().optional(),

@@ -1,3 +1,4 @@
+import { LIMITS } from './contracts.ts';
 import { InvalidDecisionError } from './errors.ts';
 import type { Decision, Gate, GateKind, GateStore, Notifier, OpenWait } from '../ports.ts';
 import { failedTogether, parkAt, resolve, type WaitDeps } from './waits.ts';
@@ -39,6 +40,10 @@ export interface GateArrival {
   window?: { start: string; end: string } | null;
   /** The wave's time zone: the deadline people read is shown in it. */
   timeZone?: string;
+  /** N of the approvers must approve; `rejects` rejections decide reject (absent: one decision decides). */
+  quorum?: { needed: number; rejects: number };
+  /** The change id pattern an approval must carry at this gate. */
+  changeRef?: string;
   /** Failure gates: the launch (MGN job) that failed; the gate gathers the servers that failed in it. */
   job?: string | null;
 }
@@ -200,6 +205,8 @@ export async function arriveAtGate(deps: GateDeps, a: GateArrival): Promise<{ ga
     ...(a.waitSeconds !== undefined ? { decisionFrom: new Date(now.getTime() + a.waitSeconds * 1000).toISOString() } : {}),
     window: a.window ?? null,
     ...(a.timeZone ? { timeZone: a.timeZone } : {}),
+    ...(a.quorum ? { quorum: a.quorum } : {}),
+    ...(a.changeRef ? { changeRef: a.changeRef } : {}),
   });
   // the gate as it is now, this arrival included
   const gate = await deps.gates.arrive(id, a.serverId);
@@ -226,11 +233,58 @@ function decisionOutput(gate: Gate): Record<string, unknown> {
   return { gateId: gate.id, gate: gate.gate, decision: d.decision, by: d.by, at: d.at, ...(d.comment ? { comment: d.comment } : {}), quiesced: d.quiesced === true, acceptMissing: d.acceptMissing ?? [], terminateInstances: d.terminateInstances === true };
 }
 
+/** Where a quorum gate stands: the votes so far and the outcome once it is reached. */
+export interface Tally {
+  needed: number;
+  rejects: number;
+  /** The people asked (the approvers named); voters outside them (an operator's CLI identity) count too. */
+  of: number;
+  approvals: number;
+  rejections: number;
+  outcome?: 'approve' | 'reject';
+}
+
+/**
+ * A quorum gate's outcome: approve once `needed` approvals are in; reject once `rejects` rejections are in (one,
+ * unless the plan says otherwise), or once the approvals can no longer reach the quorum.
+ */
+export function tally(gate: Pick<Gate, 'quorum' | 'approvers' | 'votes'>): Tally {
+  const needed = gate.quorum?.needed ?? 1;
+  const rejects = gate.quorum?.rejects ?? 1;
+  const people = gate.approvers ?? [];
+  const votes = gate.votes ?? [];
+  const approvals = votes.filter((v) => v.decision === 'approve').length;
+  const rejections = votes.filter((v) => v.decision === 'reject').length;
+  const voted = new Set(votes.map((v) => v.approver));
+  const undecided = people.filter((p) => !voted.has(p)).length;
+  const outcome = approvals >= needed ? 'approve' : rejections >= rejects || approvals + undecided < needed ? 'reject' : undefined;
+  return { needed, rejects, of: people.length, approvals, rejections, ...(outcome ? { outcome } : {}) };
+}
+
+/** "2 of 3: approve by Alice <a@x>, Bob <b@x>; reject by Carol <c@x>": every individual decision, for pages and messages. */
+export function tallyText(gate: Pick<Gate, 'quorum' | 'approvers' | 'votes'>): string {
+  const t = tally(gate);
+  const votes = gate.votes ?? [];
+  const of = (d: 'approve' | 'reject') => votes.filter((v) => v.decision === d).map((v) => v.by);
+  const parts = [...(of('approve').length ? [`approve by ${of('approve').join(', ')}`] : []), ...(of('reject').length ? [`reject by ${of('reject').join(', ')}`] : [])];
+  return `${t.approvals} of ${t.of} approved (${t.needed} needed${t.rejects > 1 ? `, ${t.rejects} rejections decide reject` : ', one rejection decides reject'})${parts.length ? `: ${parts.join('; ')}` : ''}`;
+}
+
+/** The change id a decision must carry at this gate (approvals; a rejection's is checked when given). */
+export function changeRefProblem(gate: Pick<Gate, 'changeRef'>, decision: Decision, changeRef: string | undefined): string | undefined {
+  if (!gate.changeRef) return undefined;
+  const ref = changeRef?.trim() ?? '';
+  if (!ref) return decision === 'approve' ? `this gate needs a change id matching ${gate.changeRef} to approve (the change record that authorises it)` : undefined;
+  if (ref.length > LIMITS.changeRefChars || !new RegExp(gate.changeRef, 'u').test(ref)) return `change id ${JSON.stringify(ref.slice(0, LIMITS.changeRefChars))} does not match ${gate.changeRef}`;
+  return undefined;
+}
+
 /**
  * Decide a gate exactly once and release every server parked there. The decision must be one the gate
- * allows; a second decision is refused (the first stands).
+ * allows; a second decision is refused (the first stands). At a quorum gate each call is one approver's
+ * decision (once each); the gate decides, once, when the quorum is met (`decided` tells whether this call did).
  */
-export async function decide(deps: GateDeps, id: string, d: NonNullable<Gate['decision']>): Promise<{ released: string[] }> {
+export async function decide(deps: GateDeps, id: string, d: NonNullable<Gate['decision']>): Promise<{ released: string[]; decided: boolean; tally?: Tally }> {
   const gate = await deps.gates.get(id);
   if (!gate) throw new InvalidDecisionError(`no gate ${id}`, { reason: 'unknown' });
   if (!gate.allowed.includes(d.decision)) throw new InvalidDecisionError(`${d.decision} is not allowed at ${gate.gate}; allowed: ${gate.allowed.join(', ')}`);
@@ -238,6 +292,8 @@ export async function decide(deps: GateDeps, id: string, d: NonNullable<Gate['de
   if (gate.status === 'EXPIRED' || deps.clock.now().getTime() >= Date.parse(gate.deadline)) {
     throw new InvalidDecisionError(`gate ${id} expired and takes no decision any more: ${expiredReason(gate)}`, { reason: 'expired' });
   }
+  const refProblem = changeRefProblem(gate, d.decision, d.changeRef);
+  if (refProblem) throw new InvalidDecisionError(refProblem);
   if (gate.gate === 'GO_NO_GO' && d.decision === 'approve') {
     if (d.quiesced !== true) throw new InvalidDecisionError('approving the go/no-go needs the quiesce confirmation (quiesced: true): the cutover launches from the latest data of quiesced sources');
     // no cutover with missing or failed servers unless the decider names them
@@ -245,18 +301,44 @@ export async function decide(deps: GateDeps, id: string, d: NonNullable<Gate['de
     const unnamed = missing.filter((s) => !(d.acceptMissing ?? []).includes(s));
     if (unnamed.length) throw new InvalidDecisionError(`${unnamed.join(', ')} ${unnamed.length === 1 ? 'is' : 'are'} not at the go/no-go (missing or failed): name ${unnamed.length === 1 ? 'it' : 'them'} in acceptMissing to cut over without ${unnamed.length === 1 ? 'it' : 'them'}, or wait`);
   }
-  // the servers parked here now: the decision records them (a retry relaunches them together)
+  let final: NonNullable<Gate['decision']> = d;
+  let counted: Tally | undefined;
+  if (gate.quorum) {
+    // one approver's decision: recorded once; the gate decides when the quorum is met
+    const approver = d.approver ?? d.by;
+    const { recorded, gate: now } = await deps.gates.vote(id, { ...d, approver });
+    if (!recorded) {
+      if (now.status === 'DECIDED') throw new InvalidDecisionError(`gate ${id} is already decided`, { reason: 'conflict' });
+      if (now.status === 'EXPIRED') throw new InvalidDecisionError(`gate ${id} expired and takes no decision any more: ${expiredReason(gate)}`, { reason: 'expired' });
+      throw new InvalidDecisionError(`${approver} already decided at gate ${id}: each approver decides once`, { reason: 'conflict' });
+    }
+    counted = tally(now);
+    if (!counted.outcome) return { released: [], decided: false, tally: counted };
+    const deciding = (now.votes ?? []).filter((v) => v.decision === counted?.outcome);
+    // the deciding vote's own fields (its quiesce confirmation, named servers, change id) go with the decision
+    final = { ...d, decision: counted.outcome, by: `${deciding.length} of ${counted.of}: ${deciding.map((v) => v.by).join(', ')}` };
+    if (final.decision !== d.decision) {
+      // the approvals can no longer reach the quorum: reject, carried by no single person's fields
+      final = { decision: 'reject', by: `${counted.rejections} of ${counted.of} rejected; ${counted.approvals} approval(s) cannot reach ${counted.needed}`, at: d.at };
+    }
+  }
+  // the servers parked here now: the decision records them (a retry relaunches them together; the sign-off's
+  // approved siblings terminate their test instances together)
   const parked: OpenWait[] = [];
   for (const serverId of gate.servers) {
     const wait = await deps.waits.get(serverId);
     if (wait?.condition.kind === 'GATE' && wait.condition.gateId === id) parked.push(wait);
   }
-  const recorded = { ...d, released: parked.map((w) => w.serverId) };
-  if (!(await deps.gates.decide(id, recorded))) throw new InvalidDecisionError(`gate ${id} is already decided`, { reason: 'conflict' });
-  const decided: Gate = { ...gate, status: 'DECIDED', decision: recorded };
+  final = { ...final, released: parked.map((w) => w.serverId) };
+  if (!(await deps.gates.decide(id, final))) {
+    // at a quorum gate a concurrent vote may have decided it a moment ago: this vote stays recorded
+    if (counted) return { released: [], decided: false, tally: counted };
+    throw new InvalidDecisionError(`gate ${id} is already decided`, { reason: 'conflict' });
+  }
+  const decided: Gate = { ...gate, status: 'DECIDED', decision: final };
   const released: string[] = [];
   for (const wait of parked) {
     if (await resolve(deps, wait, { output: decisionOutput(decided) })) released.push(wait.serverId);
   }
-  return { released };
+  return { released, decided: true, ...(counted ? { tally: counted } : {}) };
 }

@@ -1,7 +1,7 @@
 import { LineCounter, isNode, parseAllDocuments, type Document } from 'yaml';
 import { z } from 'zod';
 import type { ServerView } from '../ports.ts';
-import { EMAIL_PATTERN, LIMITS } from './contracts.ts';
+import { APPROVAL_GATES, type ApprovalGate, EMAIL_PATTERN, GatePolicy, LIMITS, compiles } from './contracts.ts';
 import { LocalTimeError, TIME_ZONE_EXAMPLE, formatZoned, isTimeZone, resolveLocalTime } from './zoned-time.ts';
 
 /**
@@ -68,6 +68,14 @@ export interface Approvers {
   finalize: string[];
 }
 
+/** A change board's rules for a wave's approval gates (docs/adr/0007, "Change boards"). */
+export interface ApprovalRules {
+  /** Per gate: how many of its people must approve, how many rejections decide reject (1 unless set). */
+  quorum?: Partial<Record<ApprovalGate, { quorum: number; rejects: number }>>;
+  /** The gates whose approval needs a change id, and the pattern it must match. */
+  changeRef?: { gates: ApprovalGate[]; pattern: string };
+}
+
 /** A window of time: UTC instants (ISO), and the zone it was written in (for people). */
 export interface TimeWindow {
   start: string;
@@ -104,6 +112,8 @@ export interface Wave {
   defaults: WaveDefaults;
   cutoverWindow: TimeWindow | null;
   approvers: Approvers;
+  /** Quorums and change ids, when the wave file sets any. */
+  rules?: ApprovalRules;
   freeze: FreezeWindow[];
   applications: WaveApplication[];
 }
@@ -226,8 +236,9 @@ const int = (min: number, max: number, what: string) =>
 
 const WAVE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/;
 /** MGN's ApplicationName / ActionName: 1..256, no leading/trailing blanks (MGN's own pattern). */
+// narrower than MGN's: no control or text-reordering character either (names reach terminals, pages and e-mail)
 // eslint-disable-next-line no-control-regex
-const MGN_NAME = /^[^\s\x00]( *[^\s\x00])*$/;
+const MGN_NAME = /^[^\s\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]( *[^\s\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff])*$/;
 const SERVER_ID = /^s-[0-9a-zA-Z]{17}$/;
 const ACTION_ID = /^.*[0-9a-zA-Z]$/;
 const DOCUMENT_VERSION = /^(\$DEFAULT|\$LATEST|[0-9]+)$/;
@@ -238,9 +249,13 @@ const MSG = {
   localTime: 'a local date and time such as 2026-12-05T02:00 (in the time zone of the wave), or one with an explicit offset such as 2026-12-05T02:00+01:00',
   timeZone: `an IANA time zone name such as ${TIME_ZONE_EXAMPLE}`,
   email: 'an e-mail address such as alice@example.com',
-  applicationName: `a name of 1 to ${LIMITS.nameChars} characters without leading or trailing blanks`,
+  applicationName: `a name of 1 to ${LIMITS.nameChars} characters without leading or trailing blanks or control characters`,
   soakDays: `a whole number of days from ${LIMITS.soakDays.min} to ${LIMITS.soakDays.max} (MGN's free replication period is 90 days; a sign-off ends the soak earlier)`,
   approvers: `at most ${LIMITS.approversPerGate} e-mail addresses per gate (one link each); ask a distribution list for more`,
+  quorum: `how many of the gate's people must approve: a whole number from 1 to the number of people named (at most ${LIMITS.approversPerGate})`,
+  rejects: `how many rejections decide reject (1 unless set): a whole number from 1 to the number of people named`,
+  changeRefGate: `a list of the gates that need a change id to approve: ${APPROVAL_GATES.join(', ')}`,
+  changeRefPattern: `a regular expression of up to ${LIMITS.changeRefPatternChars} characters the change id must match, such as "^CHG[0-9]{7}$"`,
   serverRef: 'an id (s-...) or a hostname of a source server in MGN',
   serverEntry: 'an id (s-...) or a hostname, or {server, launch, postLaunchActions}',
   launchUnknown:
@@ -325,6 +340,26 @@ const Window = (what: string) => strict({ start: LocalTime, end: LocalTime, time
 const Emails = z
   .array(z.string({ error: MSG.email }).max(LIMITS.emailChars, { error: MSG.email }).regex(EMAIL_PATTERN, { error: MSG.email }), { error: 'a list of e-mail addresses' })
   .max(LIMITS.approversPerGate, { error: MSG.approvers });
+const PolicyEntry = strict(
+  {
+    people: Emails,
+    quorum: int(1, LIMITS.approversPerGate, MSG.quorum).optional(),
+    rejects: int(1, LIMITS.approversPerGate, MSG.rejects).optional(),
+  },
+  'approvers of a gate',
+  { notObject: 'a list of e-mail addresses, or {people: [e-mail addresses], quorum: N, rejects: N}' },
+);
+/**
+ * A gate's approvers: a list, or {people, quorum, rejects} (the bounds are the execution contract's, LIMITS).
+ * Chosen by shape, so an error is the one of the form written (a union would only say "invalid input").
+ */
+const GateApproversEntry = z.unknown().transform((v, ctx): string[] | z.infer<typeof PolicyEntry> => {
+  const r = Array.isArray(v) ? Emails.safeParse(v) : PolicyEntry.safeParse(v);
+  if (r.success) return r.data;
+  // each issue as the chosen form raised it (an unknown key keeps its keys: one error per key)
+  for (const i of r.error.issues) ctx.addIssue({ ...i, input: v } as Parameters<typeof ctx.addIssue>[0]);
+  return z.NEVER;
+});
 
 const WaveFileSchema = strict(
   {
@@ -348,7 +383,18 @@ const WaveFileSchema = strict(
       'defaults',
     ).optional(),
     cutoverWindow: Window('cutoverWindow').optional(),
-    approvers: strict({ testSignoff: Emails.optional(), goNoGo: Emails.optional(), finalize: Emails.optional() }, 'approvers').optional(),
+    approvers: strict({ testSignoff: GateApproversEntry.optional(), goNoGo: GateApproversEntry.optional(), finalize: GateApproversEntry.optional() }, 'approvers').optional(),
+    changeRef: strict(
+      {
+        gates: z.array(z.enum(APPROVAL_GATES, { error: MSG.changeRefGate }), { error: MSG.changeRefGate }).min(1, { error: MSG.changeRefGate }),
+        pattern: z
+          .string({ error: MSG.changeRefPattern })
+          .min(1, { error: MSG.changeRefPattern })
+          .max(LIMITS.changeRefPatternChars, { error: MSG.changeRefPattern })
+          .refine(compiles, { error: MSG.changeRefPattern }),
+      },
+      'changeRef',
+    ).optional(),
     freeze: z
       .array(
         strict(
@@ -383,7 +429,7 @@ const WaveFileSchema = strict(
   },
   'the wave file',
   {
-    unknownKey: 'not a wave file key; the keys are version, wave, defaults, cutoverWindow, approvers, freeze, applications and servers',
+    unknownKey: 'not a wave file key; the keys are version, wave, defaults, cutoverWindow, approvers, changeRef, freeze, applications and servers',
     notObject: 'a wave file: a mapping with version, wave, applications and/or servers (see examples/wave.yaml)',
   },
 );
@@ -412,6 +458,7 @@ export interface ParsedWaveFile {
   defaults: WaveDefaults;
   cutoverWindow: TimeWindow | null;
   approvers: Approvers;
+  rules?: ApprovalRules;
   freeze: FreezeWindow[];
   applications: { name: string; canary: boolean; launch?: LaunchSettings; postLaunchActions?: PostLaunchAction[]; servers: ServerRef[] }[];
   servers: ServerRef[];
@@ -504,10 +551,11 @@ export function parseWaveFile(text: string, file: string): ParsedWaveFile {
     defaults: { ...WAVE_DEFAULTS, ...raw.defaults },
     cutoverWindow: times.cutoverWindow,
     approvers: {
-      testSignoff: unique(raw.approvers?.testSignoff ?? []),
-      goNoGo: unique(raw.approvers?.goNoGo ?? []),
-      finalize: unique(raw.approvers?.finalize ?? []),
+      testSignoff: unique(peopleOf(raw.approvers?.testSignoff)),
+      goNoGo: unique(peopleOf(raw.approvers?.goNoGo)),
+      finalize: unique(peopleOf(raw.approvers?.finalize)),
     },
+    ...rulesOf(raw),
     freeze: times.freeze,
     applications: (raw.applications ?? []).map((a, i) => ({
       name: a.name,
@@ -525,6 +573,22 @@ export function parseWaveFile(text: string, file: string): ParsedWaveFile {
 }
 
 const unique = <T>(xs: readonly T[]): T[] => [...new Set(xs)];
+
+type RawGateApprovers = z.infer<typeof GateApproversEntry> | undefined;
+const peopleOf = (a: RawGateApprovers): string[] => (a === undefined ? [] : Array.isArray(a) ? a : a.people);
+
+function rulesOf(raw: RawFile): { rules?: ApprovalRules } {
+  const quorum: NonNullable<ApprovalRules['quorum']> = {};
+  for (const g of APPROVAL_GATES) {
+    const a = raw.approvers?.[g];
+    if (a && !Array.isArray(a) && ((a.quorum ?? 1) > 1 || (a.rejects ?? 1) > 1)) quorum[g] = { quorum: a.quorum ?? 1, rejects: a.rejects ?? 1 };
+  }
+  const rules: ApprovalRules = {
+    ...(Object.keys(quorum).length ? { quorum } : {}),
+    ...(raw.changeRef ? { changeRef: { gates: unique(raw.changeRef.gates), pattern: raw.changeRef.pattern } } : {}),
+  };
+  return Object.keys(rules).length ? { rules } : {};
+}
 
 /** A stable ActionID from the action's name: `Install CloudWatch agent` -> `install-cloudwatch-agent`. */
 export function actionIdFor(actionName: string): string {
@@ -581,10 +645,20 @@ function checkBeyondShape(data: unknown, issues: Issues): void {
   });
   standalone.forEach((s, k) => isRecord(s) && checkActions(s.postLaunchActions, ['servers', k, 'postLaunchActions'], issues));
 
-  for (const gate of ['testSignoff', 'goNoGo', 'finalize']) {
-    const emails = isRecord(data.approvers) ? data.approvers[gate] : undefined;
+  for (const gate of APPROVAL_GATES) {
+    const entry = isRecord(data.approvers) ? data.approvers[gate] : undefined;
+    const emails = isRecord(entry) ? entry.people : entry;
+    const path = isRecord(entry) ? ['approvers', gate, 'people'] : ['approvers', gate];
     if (Array.isArray(emails) && emails.length === 0) {
-      issues.add(['approvers', gate], '[]', 'at least one e-mail address, or leave the gate out: its request then goes to the approvals topic with one link for the gate');
+      issues.add(path, '[]', 'at least one e-mail address, or leave the gate out: its request then goes to the approvals topic with one link for the gate');
+    }
+    // a quorum the people named cannot reach would leave the gate to expire
+    if (isRecord(entry) && Array.isArray(emails)) {
+      const people = new Set(emails).size;
+      for (const k of ['quorum', 'rejects'] as const) {
+        const n = entry[k];
+        if (typeof n === 'number' && Number.isInteger(n) && n > people && people > 0) issues.add(['approvers', gate, k], String(n), `${people} ${people === 1 ? 'person is' : 'people are'} named: ${k === 'quorum' ? MSG.quorum : MSG.rejects}`);
+      }
     }
   }
 }
@@ -793,6 +867,7 @@ export function validateWave(parsed: ParsedWaveFile, ctx: WaveContext): Wave {
     defaults: parsed.defaults,
     cutoverWindow: parsed.cutoverWindow,
     approvers: parsed.approvers,
+    ...(parsed.rules ? { rules: parsed.rules } : {}),
     freeze: parsed.freeze,
     applications,
   };
@@ -895,6 +970,14 @@ export function checkWave(
   });
   for (const [gate, emails] of Object.entries(wave.approvers)) {
     if (emails.length > LIMITS.approversPerGate) errors.push({ path: 'wave', value: `${emails.length} ${gate} approvers`, allowed: MSG.approvers });
+  }
+  // quorums and change ids through the execution's own schema (one schema for every bound)
+  for (const g of APPROVAL_GATES) {
+    const q = wave.rules?.quorum?.[g];
+    const ref = wave.rules?.changeRef?.gates.includes(g) ? wave.rules.changeRef.pattern : undefined;
+    if (!q && !ref) continue;
+    const r = GatePolicy.safeParse({ people: wave.approvers[g], quorum: q?.quorum ?? 1, rejects: q?.rejects ?? 1, ...(ref ? { changeRef: ref } : {}) });
+    if (!r.success) errors.push({ path: 'wave', value: `approvers.${g}`, allowed: r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
   }
   const w = wave.cutoverWindow;
   if (w) {

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { Plan, type ServerRun } from './contracts.ts';
+import { APPROVAL_GATES, type ApprovalGate, type GatePolicy, Plan, type ServerRun } from './contracts.ts';
 import { ServerBusyError } from './errors.ts';
 import { type Wave, WaveFileError, checkWave } from './wave-file.ts';
 import type { Clock, ExecutionPort, ExecutionStatus, HoldRecord, MgnPort, Notifier, QuotaPort, ServerOutcome, TaskCallbacks, WaveStore } from '../ports.ts';
@@ -60,11 +60,25 @@ export function serverPlan(wave: Wave, overrides: Partial<z.input<typeof Plan>> 
     soakSeconds: Math.round(wave.defaults.soakDays * 86400),
     cutoverWindow: wave.cutoverWindow ? { start: wave.cutoverWindow.start, end: wave.cutoverWindow.end } : null,
     archive: wave.defaults.archive,
-    approvers: wave.approvers,
+    approvers: gateApprovers(wave),
     freeze: wave.freeze.map((f) => ({ start: f.start, end: f.end, ...(f.reason ? { reason: f.reason } : {}) })),
     timeZone: wave.timeZone,
     ...overrides,
   });
+}
+
+/**
+ * The execution's approvers per gate: the plain list where one decision decides and no change id is needed,
+ * else the gate's policy (people, quorum, rejects, change id pattern); the arrival reads either.
+ */
+export function gateApprovers(wave: Pick<Wave, 'approvers' | 'rules'>): Record<ApprovalGate, string[] | GatePolicy> {
+  const out = {} as Record<ApprovalGate, string[] | GatePolicy>;
+  for (const g of APPROVAL_GATES) {
+    const q = wave.rules?.quorum?.[g];
+    const ref = wave.rules?.changeRef?.gates.includes(g) ? wave.rules.changeRef.pattern : undefined;
+    out[g] = q || ref ? { people: wave.approvers[g], quorum: q?.quorum ?? 1, rejects: q?.rejects ?? 1, ...(ref ? { changeRef: ref } : {}) } : wave.approvers[g];
+  }
+  return out;
 }
 
 /** Applications in admission order: canaries first, then the rest as written. */

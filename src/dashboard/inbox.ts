@@ -1,4 +1,5 @@
 import type { GateStore, WaitStore } from '../ports.ts';
+import { shellQuote, visible } from '../core/text.ts';
 
 /**
  * The approvals inbox: the gates waiting for a decision, soonest deadline first, with who is asked and how
@@ -11,13 +12,15 @@ export function gateInbox(stores: { gates: Pick<GateStore, 'listOpen'>; waits: P
       .sort((a, b) => a.deadline.localeCompare(b.deadline))
       .map((g) => {
         const parked = waits.filter((w) => w.condition.kind === 'GATE' && w.condition.gateId === g.id).length;
+        // names reach the page as text (textContent), shown visibly (no control or reordering character); the
+        // suggested command quotes the gate id as one shell word, so a name with a quote cannot break out
         return {
-          id: g.id,
-          title: `${g.gate} for ${g.application}`,
-          approvers: g.approvers?.length ? g.approvers : ['approvals topic'],
+          id: visible(g.id),
+          title: visible(`${g.gate} for ${g.application}`),
+          approvers: g.approvers?.length ? g.approvers.map(visible) : ['approvals topic'],
           deadline: g.deadline,
           openedAt: g.openedAt,
-          summary: `wave ${g.wave}: ${parked} of ${g.servers.length} server(s) at the gate; choices ${g.allowed.join(', ')}. From a terminal: mgn-flow approvals ${g.allowed.includes('approve') ? 'approve' : 'decide'} '${g.id}'`,
+          summary: `wave ${visible(g.wave)}: ${parked} of ${g.servers.length} server(s) at the gate; choices ${g.allowed.join(', ')}. From a terminal: mgn-flow approvals ${g.allowed.includes('approve') ? 'approve' : 'decide'} ${shellQuote(g.id)}`,
         };
       });
   };

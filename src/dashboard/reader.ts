@@ -139,6 +139,8 @@ export function gateApprovers(node: Pick<GraphNode, 'gate' | 'approversPath'>, i
   const list = (v: unknown): string[] | undefined => {
     if (typeof v === 'string' && v) return [v];
     if (Array.isArray(v) && v.length && v.every((x) => typeof x === 'string')) return v as string[];
+    // a gate's policy ({people, quorum, ...}): its people
+    if (v && typeof v === 'object' && !Array.isArray(v) && 'people' in v) return list((v as { people: unknown }).people);
     return undefined;
   };
   if (node.approversPath) {

@@ -10,6 +10,8 @@ export interface LinkDecision {
   quiesced?: boolean;
   acceptMissing?: string[];
   terminateInstances?: boolean;
+  /** The change id, where the plan requires one. */
+  changeRef?: string;
 }
 
 export interface LinkOutcome {
@@ -27,6 +29,7 @@ export function formBody(sig: string, d: LinkDecision): string {
   if (d.comment) f.set('comment', d.comment);
   if (d.quiesced) f.set('quiesced', 'true');
   if (d.terminateInstances) f.set('terminateInstances', 'true');
+  if (d.changeRef) f.set('changeRef', d.changeRef);
   for (const s of d.acceptMissing ?? []) f.append('acceptMissing', s);
   return f.toString();
 }

@@ -49,6 +49,8 @@ export interface DemoOptions {
   canary?: boolean;
   /** Called once the local cloud runs (the bench samples it). */
   onCloud?: (cloud: LocalCloud) => void;
+  /** Called when the wave has ended, before the local cloud closes (e.g. to write its evidence pack). */
+  onFinished?: (cloud: LocalCloud, wave: string) => Promise<void>;
 }
 
 interface ServerSummary {
@@ -354,6 +356,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       ...summary.totals,
       perServer: summary.perServer,
     };
+    await opts.onFinished?.(cloud, wave.name);
     if (opts.summaryFile) writeFileSync(opts.summaryFile, `${JSON.stringify(report, null, 2)}\n`);
     if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else process.stdout.write(`${table(report)}\n`);

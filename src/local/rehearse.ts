@@ -33,6 +33,8 @@ export interface RehearseOptions {
   faults?: Partial<Faults>;
   /** How long a person takes to decide once asked (ms). */
   approverDelayMs: number;
+  /** The change id approvers give where the wave requires one (changeRef). */
+  changeRef?: string;
   /** When people decide; 'always' for a 24x7 change board. */
   workingHours: WorkingHours | 'always';
   /** Simulated start (ms since epoch); default: now, to the minute. */
@@ -259,28 +261,31 @@ export async function rehearse(opts: RehearseOptions): Promise<Forecast> {
         perApprover[m.endpoint] = (perApprover[m.endpoint] ?? 0) + 1;
         const day = formatZoned(askedAt, zone).slice(0, 10);
         perDay[day] = (perDay[day] ?? 0) + 1;
-        const known = gates.get(gateId);
-        if (known) {
-          if (!known.approvers.includes(m.endpoint)) known.approvers.push(m.endpoint);
-          return;
+        // every approver asked decides (a quorum needs several); the gate's forecast is the first request's
+        let g = gates.get(gateId);
+        if (g) {
+          if (!g.approvers.includes(m.endpoint)) g.approvers.push(m.endpoint);
+        } else {
+          g = { application, gate, askedAt, approvers: [m.endpoint] } as GateForecast & { application: string };
+          gates.set(gateId, g);
         }
-        const g = { application, gate, askedAt, approvers: [m.endpoint] } as GateForecast & { application: string };
-        gates.set(gateId, g);
+        const forecast = g;
         if (!url) return;
         const ready = gate === 'SIGNOFF' ? askedAt + soakMs : askedAt;
         const at = nextWorkingMoment(ready + opts.approverDelayMs, zone, opts.workingHours);
         const decision = gate.endsWith('FAILURE') ? 'retry' : 'approve';
         const decide = async (attempt: number): Promise<void> => {
-          const r = await openAndDecide(url, { decision, name: m.endpoint, comment: 'rehearsal', quiesced: true }, 'mgn-flow-rehearsal', cloud.fetch);
+          const r = await openAndDecide(url, { decision, name: m.endpoint, comment: 'rehearsal', quiesced: true, ...(opts.changeRef ? { changeRef: opts.changeRef } : {}) }, 'mgn-flow-rehearsal', cloud.fetch);
           const status = r.post?.status ?? r.get.status;
           // 400: some of the application's servers are not at the gate yet; look again in a quarter of an hour
           if (status === 400 && attempt < 200) {
             cloud.clock.after(15 * 60_000, () => void decide(attempt + 1));
             return;
           }
-          if (status === 200) {
-            g.decidedAt = cloud.clock.now();
-            g.decision = decision;
+          // the gate is decided once its quorum is met: this approver's decision is the one that did
+          if (status === 200 && !/Your decision is recorded/.test(r.post?.body ?? '') && forecast.decidedAt === undefined) {
+            forecast.decidedAt = cloud.clock.now();
+            forecast.decision = decision;
           }
         };
         cloud.clock.at(Math.max(at, cloud.clock.now()), () => void decide(0));

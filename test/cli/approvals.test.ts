@@ -6,6 +6,7 @@ import type { LocalCloud } from '../../src/local/cloud/index.ts';
 import { mgnCalls, repoRoot, serverIds, startServers, statePath, until } from '../statemachines/lifecycle-helpers.ts';
 import { type CliCloud, cliCloud } from './cloud-helpers.ts';
 import { run } from './helpers.ts';
+import { linksIn } from '../../src/local/approver.ts';
 import { deadlineText } from '../../src/core/gates.ts';
 
 interface ListedGate {
@@ -178,5 +179,46 @@ describe('mgn-flow approvals list|approve|reject|decide on the local cloud', () 
     const wrong = await run(['approvals', 'approve', fin.id, '--as', 'Olga Ops', '--terminate-instances']);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/unknown option '--terminate-instances'/);
+  });
+  it('lists the audit as JSON and CSV: approver and typed name apart, only each gate kind\'s fields, refusals counted', { timeout: 30_000 }, async () => {
+    // two refused page requests: the used sign-off link (409, its gate known) and a forged one (403, no gate)
+    const request = cloud.sns.outbox().find((m) => m.attributes.kind?.StringValue === 'request' && m.attributes.gate?.StringValue === 'SIGNOFF');
+    const url = linksIn(request?.message ?? '')[0] as string;
+    expect((await fetch(url)).status).toBe(409);
+    expect((await fetch(url)).status).toBe(409);
+    expect((await fetch(url.replace(/sig=./, 'sig=Z'))).status).toBe(403);
+
+    const r = await run(['approvals', 'audit', '--json', '--wave', 'wave-1']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { decisions: Record<string, unknown>[]; refusals: { gateId: string; status: number; count: number }[] };
+    expect(report.decisions.map((e) => [e.gate, e.decision, e.approver, e.name])).toEqual([
+      ['SIGNOFF', 'approve', 'local:Alice Admin', 'Alice Admin'],
+      ['GO_NO_GO', 'approve', 'local:Carol CAB', 'Carol CAB'],
+      ['FINALIZE', 'reject', 'local:Olga Ops', 'Olga Ops'],
+    ]);
+    // each gate kind records only its own fields
+    const [signedOff, go, fin] = report.decisions as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
+    expect(Object.keys(signedOff)).not.toContain('quiesced');
+    expect(Object.keys(signedOff)).not.toContain('terminateInstances');
+    expect(go).toMatchObject({ quiesced: true });
+    expect(Object.keys(go)).not.toContain('terminateInstances');
+    expect(fin).toMatchObject({ terminateInstances: true, comment: 'smoke tests failed on the cutover' });
+    expect(Object.keys(fin)).not.toContain('quiesced');
+    // the 403 names no gate (the wave filter leaves it out); the 409s are counted on the sign-off
+    expect(report.refusals).toEqual([expect.objectContaining({ gateId: signoff.id, status: 409, count: 2 })]);
+    const all = JSON.parse((await run(['--json', 'approvals', 'audit'])).stdout) as typeof report;
+    expect(all.refusals).toContainEqual(expect.objectContaining({ gateId: '-', status: 403, count: 1 }));
+
+    const csv = await run(['approvals', 'audit', '--csv']);
+    expect(csv.code).toBe(0);
+    const lines = csv.stdout.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('at,wave,application,gate,gateId,decision,approver,name,changeRef,comment,quorum,channel,linkId,sourceIp,userAgent,quiesced,acceptMissing,terminateInstances,released');
+    expect(lines).toHaveLength(4);
+    expect(lines[3]).toMatch(/,FINALIZE,wave-1#app-1#FINALIZE#[\d-]+,reject,local:Olga Ops,Olga Ops,,smoke tests failed on the cutover,,cli,,,mgn-flow-cli,,,true,s-/);
+
+    const human = await run(['approvals', 'audit']);
+    expect(human.stdout).toContain('SIGNOFF: approve; approver local:Alice Admin, name Alice Admin; via cli');
+    expect(human.stdout).toContain('refused requests: 3');
+    expect((await run(['approvals', 'audit', '--csv', '--json'])).code).toBe(2);
   });
 });

@@ -164,6 +164,8 @@ describe('approval links', () => {
         wave: 'wave-1',
         application: 'billing',
         decision: 'approve',
+        approver: '*',
+        name: 'Alice Admin',
         by: 'Alice Admin',
         at: '2026-12-01T00:00:00.000Z',
         comment: 'smoke tests green',
@@ -173,6 +175,8 @@ describe('approval links', () => {
         userAgent: 'Mozilla/5.0 test',
         quiesced: true,
         released: members,
+        // the evidence as it was when decided
+        evidence: expect.objectContaining({ collectedAt: '2026-12-01T00:00:00.000Z', missing: [] }),
       },
     ]);
   });

@@ -77,7 +77,7 @@ describe('one schema for every bound, from the wave file to the plan', () => {
   it('says what is allowed', () => {
     expect(both(file({ soakDays: 0 })).file).toBe("w.yaml:defaults.soakDays: 0: a whole number of days from 1 to 90 (MGN's free replication period is 90 days; a sign-off ends the soak earlier)");
     expect(both(file({ approvers: 21 })).file).toMatch(/^w\.yaml:approvers\.goNoGo: \[.*: at most 20 e-mail addresses per gate \(one link each\); ask a distribution list for more$/);
-    expect(both(file({ name: 'a'.repeat(129) })).file).toMatch(/^w\.yaml:applications\[0\]\.name: "a+\.\.\.: a name of 1 to 128 characters without leading or trailing blanks$/);
+    expect(both(file({ name: 'a'.repeat(129) })).file).toMatch(/^w\.yaml:applications\[0\]\.name: "a+\.\.\.: a name of 1 to 128 characters without leading or trailing blanks or control characters$/);
   });
 
   it('refuses a standalone server whose hostname is too long to name its application', () => {

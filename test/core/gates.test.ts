@@ -120,7 +120,7 @@ describe('evidence MGN cannot give (issue 13)', () => {
     deps.mgn.failNext('describeServers', Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     await expect(decide(deps, id, { decision: 'approve', by: 'ops', at: deps.clock.iso(), quiesced: true })).rejects.toThrow(`${IDS[1]} is not at the go/no-go`);
     deps.mgn.failNext('describeServers', Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-    expect(await decide(deps, id, { decision: 'approve', by: 'ops', at: deps.clock.iso(), quiesced: true, acceptMissing: [IDS[1] as string] })).toEqual({ released: [IDS[0]] });
+    expect(await decide(deps, id, { decision: 'approve', by: 'ops', at: deps.clock.iso(), quiesced: true, acceptMissing: [IDS[1] as string] })).toEqual({ released: [IDS[0]], decided: true });
   });
 
   it('the evidence says MGN could not be read', async () => {

@@ -227,6 +227,14 @@ describe('tables and topics', () => {
   });
 });
 
+describe('the approval pages API', () => {
+  it('throttles every route of the HTTP API stage', () => {
+    const stage = ofType('AWS::ApiGatewayV2::Stage');
+    expect(stage).toHaveLength(1);
+    expect(stage[0]?.[1].Properties.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 });
+  });
+});
+
 describe('cfn-lint', () => {
   const has = spawnSync('sh', ['-c', 'command -v cfn-lint'], { encoding: 'utf8' }).status === 0;
   it.skipIf(!has)('finds nothing in the packaged template (skipped where cfn-lint is not installed: it cannot be installed offline)', () => {

@@ -17,6 +17,8 @@ import type {
   ApprovalNotifier,
   AuditEntry,
   AuditLog,
+  GateVote,
+  RefusalCount,
   Clock,
   LinkStore,
   SigningKeys,
@@ -565,6 +567,20 @@ export class FakeGateStore implements GateStore {
     return true;
   }
 
+  async forWave(wave: string): Promise<Gate[]> {
+    await this.latency();
+    return [...this.gates.values()].filter((g) => g.wave === wave).map(copy);
+  }
+
+  async vote(id: string, vote: GateVote): Promise<{ recorded: boolean; gate: Gate }> {
+    await this.latency();
+    const g = this.gates.get(id);
+    if (!g) throw namedError('StoreNotFoundError', `Gate ${id} does not exist`);
+    if (g.status !== 'OPEN' || (g.votes ?? []).some((v) => v.approver === vote.approver)) return { recorded: false, gate: copy(g) };
+    g.votes = [...(g.votes ?? []), copy(vote)];
+    return { recorded: true, gate: copy(g) };
+  }
+
   async expire(id: string): Promise<boolean> {
     await this.latency();
     const g = this.gates.get(id);
@@ -653,6 +669,17 @@ export class FakeAuditLog implements AuditLog {
   async list(gateId?: string): Promise<AuditEntry[]> {
     await Promise.resolve();
     return this.entries.filter((e) => !gateId || e.gateId === gateId).map(copy);
+  }
+  readonly refusalCounts = new Map<string, RefusalCount>();
+  async refused(r: { status: RefusalCount['status']; wave?: string; gateId?: string; at: string }): Promise<void> {
+    await Promise.resolve();
+    const key = `${r.wave ?? '-'}#${r.gateId ?? '-'}#${r.status}`;
+    const was = this.refusalCounts.get(key);
+    this.refusalCounts.set(key, { wave: r.wave ?? '-', gateId: r.gateId ?? '-', status: r.status, count: (was?.count ?? 0) + 1, firstAt: was?.firstAt ?? r.at, lastAt: r.at });
+  }
+  async refusals(): Promise<RefusalCount[]> {
+    await Promise.resolve();
+    return [...this.refusalCounts.values()].map(copy);
   }
 }
 

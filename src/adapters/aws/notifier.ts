@@ -1,6 +1,7 @@
 import { type MessageAttributeValue, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { ApprovalNotifier, Notifier } from '../../ports.ts';
 import type { Dedupe } from './stores.ts';
+import { visibleLines } from '../../core/text.ts';
 
 /** SNS Subject: printable ASCII, at most 100 characters, no line breaks or control characters. */
 export const SUBJECT_MAX = 100;
@@ -54,7 +55,8 @@ export function createNotifier(opts: NotifierOptions): Notifier {
         await opts.client.send(
           new PublishCommand({
             TopicArn: opts.opsTopicArn,
-            Message: message.text === '' ? subject || message.key : message.text,
+            // an e-mail body is read in terminals and mail clients: names in it show control characters escaped
+            Message: message.text === '' ? subject || message.key : visibleLines(message.text),
             ...(subject ? { Subject: subject } : {}),
             ...(attributes ? { MessageAttributes: attributes } : {}),
           }),
@@ -84,7 +86,7 @@ export function createApprovalNotifier(opts: NotifierOptions & { approvalTopicAr
         await opts.client.send(
           new PublishCommand({
             TopicArn: opts.approvalTopicArn ?? opts.opsTopicArn,
-            Message: message.text,
+            Message: visibleLines(message.text),
             ...(subject ? { Subject: subject } : {}),
             ...(attributes ? { MessageAttributes: attributes } : {}),
           }),

@@ -9,7 +9,7 @@ import {
   paginateQuery,
   paginateScan,
 } from '@aws-sdk/lib-dynamodb';
-import type { ApprovalLink, AuditEntry, AuditLog, Clock, Gate, GateStore, HoldRecord, LaunchPoint, LinkStore, OpenWait, RendezvousStore, ServerOutcome, WaitStore, WaveStore } from '../../ports.ts';
+import type { ApprovalLink, AuditEntry, AuditLog, Clock, Gate, GateStore, HoldRecord, LaunchPoint, LinkStore, OpenWait, RefusalCount, RendezvousStore, ServerOutcome, WaitStore, WaveStore } from '../../ports.ts';
 import type { Wave } from '../../core/wave-file.ts';
 
 /**
@@ -20,6 +20,7 @@ import type { Wave } from '../../core/wave-file.ts';
  *   ONCE#<key>        a dedupe marker with a `ttl` (epoch seconds)
  *   LINK#<id>         an approval link (gate, approver, signed choices, single use); no secret in it
  *   AUDIT#<gate>#<at>#<link or channel>   one decision in the audit log
+ *   REFUSAL#<wave>#<gate>#<status>        refused approval requests, counted
  * Every exactly-once step is a single conditional write: the condition is the lock.
  */
 
@@ -29,6 +30,7 @@ export const GATE_PREFIX = 'GATE#';
 export const ONCE_PREFIX = 'ONCE#';
 export const LINK_PREFIX = 'LINK#';
 export const AUDIT_PREFIX = 'AUDIT#';
+export const REFUSAL_PREFIX = 'REFUSAL#';
 
 /** A state transition the item's current state does not allow (e.g. `launched` on a point nobody claimed). */
 export class StoreConflictError extends Error {
@@ -303,7 +305,7 @@ export function createRendezvousStore(doc: DynamoDBDocumentClient, table: string
 // ------------------------------------------------------------------------------------------------ gates
 
 function toGate(item: Item): Gate {
-  const { arrivedSet, ...rest } = withoutKey(item);
+  const { arrivedSet, voterSet: _voters, ...rest } = withoutKey(item);
   const gate = rest as unknown as Gate;
   if (arrivedSet instanceof Set) {
     gate.arrived = [...(arrivedSet as Set<string>)].sort();
@@ -358,6 +360,29 @@ export function createGateStore(doc: DynamoDBDocumentClient, table: string): Gat
       if (!ok && !(await get(id))) throw new StoreNotFoundError(`Gate ${id} does not exist`);
       return ok;
     },
+    async vote(id, vote) {
+      // one atomic write: the approver joins the set of voters only while the gate is open and they have not
+      // voted; the vote goes on the list in the same write (the list and the set never disagree)
+      try {
+        const r = await doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: key(id),
+            UpdateExpression: 'ADD #voters :voter SET #votes = list_append(if_not_exists(#votes, :none), :vote)',
+            ConditionExpression: 'attribute_exists(#pk) AND #status = :open AND (attribute_not_exists(#voters) OR NOT contains(#voters, :approver))',
+            ExpressionAttributeNames: { '#pk': 'pk', '#status': 'status', '#voters': 'voterSet', '#votes': 'votes' },
+            ExpressionAttributeValues: { ':voter': new Set([vote.approver]), ':approver': vote.approver, ':none': [], ':vote': [vote], ':open': 'OPEN' },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return { recorded: true, gate: toGate(r.Attributes as Item) };
+      } catch (err) {
+        if (!isConditionFailed(err)) throw err;
+        const gate = await get(id);
+        if (!gate) throw new StoreNotFoundError(`Gate ${id} does not exist`);
+        return { recorded: false, gate };
+      }
+    },
     expire(id) {
       return conditional(() =>
         doc.send(
@@ -389,6 +414,11 @@ export function createGateStore(doc: DynamoDBDocumentClient, table: string): Gat
     async listOpen() {
       const items = await queryKind(doc, table, 'GATE', GATE_PREFIX, { filter: '#status = :open', names: { '#status': 'status' }, values: { ':open': 'OPEN' } });
       return items.map(toGate);
+    },
+    async forWave(wave) {
+      // gate ids start with the wave's name (`<wave>#<application>#<gate>#<round>`)
+      const items = await queryKind(doc, table, 'GATE', `${GATE_PREFIX}${wave}#`);
+      return items.map(toGate).sort((a, b) => a.openedAt.localeCompare(b.openedAt) || a.id.localeCompare(b.id));
     },
     async arrive(id, serverId) {
       const r = await doc.send(
@@ -511,6 +541,24 @@ export function createAuditLog(doc: DynamoDBDocumentClient, table: string): Audi
     async list(gateId) {
       const items = await scanPrefix(doc, table, gateId ? `${AUDIT_PREFIX}${gateId}#` : AUDIT_PREFIX);
       return items.map((i) => withoutKey(i) as unknown as AuditEntry).sort((a, b) => a.at.localeCompare(b.at));
+    },
+    async refused(r) {
+      // one counter item per (wave, gate, status): an attacker's thousand probes are one item, not a thousand
+      const wave = r.wave ?? '-';
+      const gateId = r.gateId ?? '-';
+      await doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { pk: `${REFUSAL_PREFIX}${wave}#${gateId}#${r.status}` },
+          UpdateExpression: 'ADD #count :one SET #wave = :wave, #gate = :gate, #status = :status, #kind = :kind, #first = if_not_exists(#first, :at), #last = :at',
+          ExpressionAttributeNames: { '#count': 'count', '#wave': 'wave', '#gate': 'gateId', '#status': 'status', '#kind': 'kind', '#first': 'firstAt', '#last': 'lastAt' },
+          ExpressionAttributeValues: { ':one': 1, ':wave': wave, ':gate': gateId, ':status': r.status, ':kind': 'REFUSAL', ':at': r.at },
+        }),
+      );
+    },
+    async refusals() {
+      const items = await scanPrefix(doc, table, REFUSAL_PREFIX);
+      return items.map((i) => withoutKey(i) as unknown as RefusalCount).sort((a, b) => a.lastAt.localeCompare(b.lastAt));
     },
   };
 }

@@ -5,6 +5,8 @@ import { ConflictError, NotFoundError, UsageError } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { TargetFlags } from '../target.ts';
 import type { Decision, Gate } from '../../ports.ts';
+import { cleanComment, cleanName, visible } from '../../core/text.ts';
+import { tallyText } from '../../core/gates.ts';
 
 interface DecideFlags extends TargetFlags {
   as?: string;
@@ -12,10 +14,15 @@ interface DecideFlags extends TargetFlags {
   quiesced?: boolean;
   acceptMissing?: string[];
   terminateInstances?: boolean;
+  changeRef?: string;
 }
 
 interface ListFlags extends TargetFlags {
   wave?: string;
+}
+
+interface AuditFlags extends ListFlags {
+  csv?: boolean;
 }
 
 const FAILURE_CHOICES = ['retry', 'rollback', 'stop'] as const;
@@ -24,8 +31,9 @@ const FAILURE_CHOICES = ['retry', 'rollback', 'stop'] as const;
 function decideOptions(c: Command): Command {
   return targetOptions(
     c
-      .option('--as <name>', 'who decides (local cloud only; on AWS the caller identity from STS is used)')
-      .option('--comment <text>', 'a comment for the audit log (at most 2,000 characters)'),
+      .option('--as <name>', 'your name for the audit (required on the local cloud; on AWS the approver is your caller identity from STS and --as adds your name)')
+      .option('--comment <text>', 'a comment for the audit log (at most 2,000 characters)')
+      .option('--change-ref <id>', "the change id, where the plan requires one at this gate (e.g. CHG0001234; 'approvals list' shows the pattern)"),
   );
 }
 
@@ -36,6 +44,13 @@ export function register(program: Command, ctx: CliContext): void {
   targetOptions(approvals.command('list').description('the open gates: what is decided, for which servers, by whom, until when').option('--wave <wave>', 'only this wave')).action(
     handler(ctx, (flags: ListFlags) => list(ctx, flags)),
   );
+  targetOptions(
+    approvals
+      .command('audit')
+      .description('every decision (approver and typed name apart, change id, comment, quorum) and the refused requests, counted')
+      .option('--wave <wave>', 'only this wave')
+      .option('--csv', 'the decisions as CSV (RFC 4180), for a change record; --json gives decisions and refusals'),
+  ).action(handler(ctx, (flags: AuditFlags) => audit(ctx, flags)));
   decideOptions(
     approvals
       .command('approve <gate-id>')
@@ -58,8 +73,9 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 function describeGate(g: Gate, parked: number, deadline: string): string {
-  const who = g.approvers?.length ? g.approvers.join(', ') : 'the approvals topic';
-  return `${g.id}\n  ${g.gate} for ${g.application} (wave ${g.wave}): ${parked} of ${g.servers.length} server(s) at the gate; choices ${g.allowed.join(', ')}; asked ${who}; decide by ${deadline}`;
+  const who = `${g.approvers?.length ? g.approvers.map(visible).join(', ') : 'the approvals topic'}${g.quorum ? ` (${tallyText(g)})` : ''}${g.changeRef ? `; change id required (${visible(g.changeRef)})` : ''}`;
+  // names reach the terminal with control characters shown escaped (no window title, no hidden text)
+  return `${visible(g.id)}\n  ${g.gate} for ${visible(g.application)} (wave ${visible(g.wave)}): ${parked} of ${g.servers.length} server(s) at the gate; choices ${g.allowed.join(', ')}; asked ${who}; decide by ${deadline}`;
 }
 
 async function list(ctx: CliContext, flags: ListFlags): Promise<number> {
@@ -68,7 +84,7 @@ async function list(ctx: CliContext, flags: ListFlags): Promise<number> {
     const gates = (await deps.gates.listOpen()).filter((g) => !flags.wave || g.wave === flags.wave).sort((a, b) => a.deadline.localeCompare(b.deadline));
     const rows = gates.map((g) => ({ gate: g, parked: waits.filter((w) => w.condition.kind === 'GATE' && w.condition.gateId === g.id).length }));
     if (ctx.json) {
-      ctx.stdout.write(`${JSON.stringify(rows.map(({ gate: g, parked }) => ({ id: g.id, gate: g.gate, wave: g.wave, application: g.application, servers: g.servers, atGate: parked, choices: g.allowed, approvers: g.approvers ?? [], openedAt: g.openedAt, deadline: g.deadline })))}\n`);
+      ctx.stdout.write(`${JSON.stringify(rows.map(({ gate: g, parked }) => ({ id: g.id, gate: g.gate, wave: g.wave, application: g.application, servers: g.servers, atGate: parked, choices: g.allowed, approvers: g.approvers ?? [], ...(g.quorum ? { quorum: g.quorum, votes: g.votes ?? [] } : {}), ...(g.changeRef ? { changeRef: g.changeRef } : {}), openedAt: g.openedAt, deadline: g.deadline })))}\n`);
     } else if (rows.length === 0) {
       ctx.stdout.write(`no gate waits for a decision${flags.wave ? ` in wave ${flags.wave}` : ''}\n`);
     } else {
@@ -79,30 +95,45 @@ async function list(ctx: CliContext, flags: ListFlags): Promise<number> {
   });
 }
 
-/** Who decides: STS's caller identity on AWS; `--as` on the local cloud (there is no identity there). */
-async function decider(flags: DecideFlags): Promise<string> {
+async function audit(ctx: CliContext, flags: AuditFlags): Promise<number> {
+  if (flags.csv && ctx.json) throw new UsageError('--csv and --json each give the whole audit: choose one');
+  return withDeps(flags, async (deps) => {
+    const { auditCsv, auditLines, auditReport } = await import('../../core/audit.ts');
+    const report = await auditReport(deps, flags.wave ? { wave: flags.wave } : {});
+    if (ctx.json) ctx.stdout.write(`${JSON.stringify(report)}\n`);
+    else if (flags.csv) ctx.stdout.write(auditCsv(report));
+    else for (const line of auditLines(report)) ctx.stdout.write(`${line}\n`);
+    return ExitCode.Ok;
+  });
+}
+
+/**
+ * Who decides. The approver is the caller identity: STS's ARN on AWS; on the local cloud (no identity there)
+ * `local:<--as>`. The name is what `--as` says (on AWS optional: the ARN then).
+ */
+async function decider(flags: DecideFlags): Promise<{ approver: string; name: string }> {
   const aws = flags.stage !== undefined || flags.profile !== undefined;
+  const as = cleanName(flags.as ?? '');
+  if (as.length > 100) throw new UsageError('--as: at most 100 characters');
   if (aws) {
-    if (flags.as !== undefined) throw new UsageError('--as works on the local cloud only: on AWS the decider is your caller identity (STS), so drop --as');
     const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
     const sts = new STSClient({});
     try {
       const me = await sts.send(new GetCallerIdentityCommand({}));
-      return String(me.Arn);
+      return { approver: String(me.Arn), name: as || String(me.Arn) };
     } finally {
       sts.destroy();
     }
   }
-  const as = flags.as?.trim();
   if (!as) throw new UsageError('say who decides with --as <name> (on the local cloud there is no caller identity), e.g. --as "Alice Admin"');
-  if (as.length > 100) throw new UsageError('--as: at most 100 characters');
-  return as;
+  return { approver: `local:${as}`, name: as };
 }
 
 async function decideCommand(ctx: CliContext, gateId: string, decision: Decision, flags: DecideFlags): Promise<number> {
+  if (flags.comment !== undefined) flags.comment = cleanComment(flags.comment);
   if ((flags.comment ?? '').length > 2000) throw new UsageError('--comment: at most 2,000 characters');
   for (const s of flags.acceptMissing ?? []) if (!/^s-[0-9a-zA-Z]{17}$/.test(s)) throw new UsageError(`--accept-missing ${s}: a source server id such as s-1234567890abcdef0`);
-  const by = await decider(flags);
+  const who = await decider(flags);
   return withDeps(flags, async (deps) => {
     const { recordDecision } = await import('../../core/approvals.ts');
     try {
@@ -111,16 +142,21 @@ async function decideCommand(ctx: CliContext, gateId: string, decision: Decision
         {
           gateId,
           decision,
-          by,
+          by: who.approver,
+          name: who.name,
           ...(flags.comment ? { comment: flags.comment } : {}),
           ...(flags.quiesced ? { quiesced: true } : {}),
           ...(flags.acceptMissing?.length ? { acceptMissing: flags.acceptMissing } : {}),
           ...(flags.terminateInstances ? { terminateInstances: true } : {}),
+          ...(flags.changeRef !== undefined ? { changeRef: cleanName(flags.changeRef) } : {}),
         },
         { channel: 'cli', userAgent: 'mgn-flow-cli' },
       );
       if (ctx.json) ctx.stdout.write(`${JSON.stringify(entry)}\n`);
-      else ctx.stdout.write(`${gateId}: ${decision} by ${by}; ${entry.released.length} server(s) move on${entry.released.length ? `: ${entry.released.join(', ')}` : ''}\n`);
+      else if (entry.quorum && !entry.quorum.decided) {
+        const q = entry.quorum;
+        ctx.stdout.write(`${visible(gateId)}: ${decision} by ${visible(entry.by)} recorded; ${q.approvals} of ${q.of} approved, ${q.rejections} rejected; the gate decides when ${q.needed} approve\n`);
+      } else ctx.stdout.write(`${visible(gateId)}: ${decision} by ${visible(entry.by)}${entry.changeRef ? ` (change ${visible(entry.changeRef)})` : ''}; ${entry.released.length} server(s) move on${entry.released.length ? `: ${entry.released.join(', ')}` : ''}\n`);
       return ExitCode.Ok;
     } catch (err) {
       const e = err as Error & { reason?: string };
@@ -131,7 +167,7 @@ async function decideCommand(ctx: CliContext, gateId: string, decision: Decision
       if (e.reason === 'conflict') {
         const g = await deps.gates.get(gateId);
         const d = g?.decision;
-        throw new ConflictError(d ? `${gateId} is already decided: ${d.decision} by ${d.by} at ${d.at}` : e.message);
+        throw new ConflictError(d ? `${visible(gateId)} is already decided: ${d.decision} by ${visible(d.by)} at ${d.at}` : visible(e.message));
       }
       throw new UsageError(e.message);
     }

@@ -9,6 +9,7 @@ import { wholeNumber, positiveNumber } from '../parse.ts';
 interface RehearseFlags {
   faults?: string;
   approverDelay: string;
+  changeRef?: string;
   workingHours: string;
   start?: string;
   replication: 'caught-up' | 'from-scratch';
@@ -28,6 +29,7 @@ export function registerRehearse(wave: Command, ctx: CliContext): void {
     .description('rehearse a wave file on the local cloud in simulated time (MGN durations, people in working hours) and print a forecast: gates, launches, window fit, quotas, approvals, cost, what would break')
     .option('--faults <file-or-json>', 'MGN faults to rehearse under: a JSON file or inline JSON, e.g. \'{"launchFailRate":0.1}\'')
     .option('--approver-delay <duration>', 'how long approvers take once asked, e.g. 4h, 30m, 1d', '4h')
+    .option('--change-ref <id>', 'the change id approvers give where the wave requires one (changeRef), e.g. CHG0001234')
     .option('--working-hours <hours>', 'when approvers decide, in the wave\'s time zone: "09:00-17:00 Mon-Fri", "08:00-20:00 Mon-Sat" or "always"', '09:00-17:00 Mon-Fri')
     .option('--start <local-time>', 'when the wave starts, YYYY-MM-DDTHH:mm in the wave\'s time zone (default: now)')
     .addOption(new Option('--replication <state>', 'replication when the wave starts: caught up, or starting now (initial sync from disk sizes)').choices(['caught-up', 'from-scratch']).default('caught-up'))
@@ -61,11 +63,19 @@ async function run(ctx: CliContext, file: string, flags: RehearseFlags): Promise
   // the wave's own time zone for --start, from the file (a file that does not parse is refused with its errors)
   const { parseWaveFile, WaveFileError } = await import('../../core/wave-file.ts');
   let zone: string;
+  let rules: ReturnType<typeof parseWaveFile>['rules'];
   try {
-    zone = parseWaveFile(readFileSync(file, 'utf8'), file).wave.timeZone;
+    const parsed = parseWaveFile(readFileSync(file, 'utf8'), file);
+    zone = parsed.wave.timeZone;
+    rules = parsed.rules;
   } catch (err) {
     if (err instanceof WaveFileError) throw new UsageError(err.message);
     throw err;
+  }
+  // approvals that need a change id need one in the rehearsal too
+  const ref = rules?.changeRef;
+  if (ref && (flags.changeRef === undefined || !new RegExp(ref.pattern, 'u').test(flags.changeRef))) {
+    throw new UsageError(`${file} requires a change id matching ${ref.pattern} at ${ref.gates.join(', ')}: pass --change-ref <id> for the rehearsal's approvers${flags.changeRef !== undefined ? ` (${JSON.stringify(flags.changeRef)} does not match)` : ''}`);
   }
   let startAt: number | undefined;
   if (flags.start !== undefined) {
@@ -80,6 +90,7 @@ async function run(ctx: CliContext, file: string, flags: RehearseFlags): Promise
   const forecast = await r.rehearse({
     waveFile: file,
     approverDelayMs,
+    ...(flags.changeRef !== undefined ? { changeRef: flags.changeRef } : {}),
     workingHours,
     replication: flags.replication,
     ...(flags.bandwidth !== undefined ? { bandwidthMiBps: flags.bandwidth } : {}),

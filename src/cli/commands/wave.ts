@@ -57,6 +57,12 @@ export function register(program: Command, ctx: CliContext): void {
       }),
   ).action(handler(ctx, (name: string, flags: TargetFlags & { interval?: number }) => watch(ctx, name, flags)));
   registerRehearse(wave, ctx);
+  targetOptions(
+    wave
+      .command('report <wave>')
+      .description('the evidence pack for the change record: plan, timeline, gate decisions with their evidence, launches, holds, outcome per server')
+      .requiredOption('--html <file>', 'write the pack as one self-contained HTML page (no script, nothing loaded from elsewhere)'),
+  ).action(handler(ctx, (name: string, flags: TargetFlags & { html: string }) => report(ctx, name, flags)));
   targetOptions(wave.command('status <wave>').description('where every server of the wave is: result, attempt, why; what it waited for')).action(
     handler(ctx, (name: string, flags: TargetFlags) => status(ctx, name, flags)),
   );
@@ -291,6 +297,25 @@ async function status(ctx: CliContext, name: string, flags: TargetFlags): Promis
     ctx.stdout.write(`${s.bold(name)}: ${summary(wave)}\n`);
     for (const r of rows) ctx.stdout.write(`  ${r.application.padEnd(20)} ${(r.hostname || r.serverId).padEnd(24)} ${colour(r.status.padEnd(11))} #${r.attempt}${r.why ? `  ${r.why}` : ''}${r.waited.length ? `  waited: ${r.waited.join('; ')}` : ''}${r.stalled ? `  replication: ${r.stalled}` : ''}\n`);
     if (report) ctx.stdout.write(`report ${report.at}: ${Object.entries(report.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')}${report.holding ? `; ${report.holding}` : ''}\n`);
+    return ExitCode.Ok;
+  });
+}
+
+async function report(ctx: CliContext, name: string, flags: TargetFlags & { html: string }): Promise<number> {
+  return withDeps(flags, async (deps) => {
+    const { collectEvidencePack, evidencePackHtml } = await import('../../core/evidence-pack.ts');
+    let pack;
+    try {
+      pack = await collectEvidencePack(deps, name);
+    } catch (err) {
+      if ((err as Error).name === 'WaveNotStoredError') throw new NotFoundError((err as Error).message);
+      throw err;
+    }
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(flags.html, evidencePackHtml(pack));
+    const summary = { wave: name, file: flags.html, servers: pack.servers.length, gates: pack.gates.length, decisions: pack.decisions.length, launches: pack.launches.length, holds: pack.holds.length };
+    if (ctx.json) ctx.stdout.write(`${JSON.stringify(summary)}\n`);
+    else ctx.stdout.write(`${name}: evidence pack written to ${flags.html} (${summary.servers} servers, ${summary.gates} gates, ${summary.decisions} decisions, ${summary.launches} jobs, ${summary.holds} holds)\n`);
     return ExitCode.Ok;
   });
 }

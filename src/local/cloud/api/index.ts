@@ -161,10 +161,21 @@ function sendJson(res: ServerResponse, status: number, body: unknown, requestId:
   res.end(text);
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
+/**
+ * The largest request payload an HTTP API takes: 10 MB, not adjustable (API Gateway quotas for HTTP APIs). A
+ * larger body is answered 413 by the stand-in, as by API Gateway, and never reaches the handler.
+ */
+export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+/** The body, or undefined once it is larger than MAX_PAYLOAD_BYTES (the rest is drained, not kept). */
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size <= MAX_PAYLOAD_BYTES) chunks.push(chunk as Buffer);
+  }
+  return size > MAX_PAYLOAD_BYTES ? undefined : Buffer.concat(chunks);
 }
 
 /** Build the payload format 2.0 event of a request. */
@@ -270,6 +281,7 @@ export async function startApi(opts: ApiOptions): Promise<LocalApi> {
     res.once('close', () => end());
     void (async () => {
       const body = await readBody(req);
+      if (!body) return sendJson(res, 413, { message: 'Request Entity Too Large' }, requestId);
       const rawUrl = req.url ?? '/';
       const method = (req.method ?? 'GET').toUpperCase();
       const path = rawUrl.split('?')[0] as string;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type HttpApiEventV2, type LocalApi, apiGatewayTime, isTextContentType, startApi } from '../../../../src/local/cloud/api/index.ts';
+import { type HttpApiEventV2, type LocalApi, MAX_PAYLOAD_BYTES, apiGatewayTime, isTextContentType, startApi } from '../../../../src/local/cloud/api/index.ts';
 import type { LambdaInvoker } from '../../../../src/local/cloud/lambda-types.ts';
 
 const NOW = Date.parse('2026-06-13T02:03:04.567Z');
@@ -153,6 +153,16 @@ describe('local HTTP API (API Gateway v2, payload format 2.0)', () => {
     const wrongMethod = await fetch(`${api.endpoint}/approvals/ap-1`, { method: 'DELETE' });
     expect(wrongMethod.status).toBe(404);
     expect(calls).toEqual([]);
+  });
+
+  it('answers 413 to a body over the HTTP API payload quota (10 MB), as API Gateway does, without calling the handler', async () => {
+    const over = await fetch(`${api.endpoint}/approvals/ap-1`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a'.repeat(MAX_PAYLOAD_BYTES + 1) });
+    expect(over.status).toBe(413);
+    expect(await over.json()).toEqual({ message: 'Request Entity Too Large' });
+    expect(calls).toEqual([]);
+    const at = await fetch(`${api.endpoint}/approvals/ap-1`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'a'.repeat(MAX_PAYLOAD_BYTES) });
+    expect(at.status).toBe(200);
+    expect(calls[0]?.event.body).toHaveLength(MAX_PAYLOAD_BYTES);
   });
 
   it('answers 500 {"message":"Internal Server Error"} when the handler throws or returns a bad statusCode', async () => {
