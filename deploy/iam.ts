@@ -91,7 +91,7 @@ export const PORTS: Record<string, Statement[]> = {
   'mgn.markAsArchived': [allow(['mgn:MarkAsArchived'], [SOURCE_SERVERS])],
   'mgn.retryDataReplication': [allow(['mgn:RetryDataReplication'], [SOURCE_SERVERS])],
   'mgn.listServers': [allow(['mgn:DescribeSourceServers'], [ANY])],
-  'mgn.applyLaunchSettings': [allow(['mgn:UpdateLaunchConfiguration', 'mgn:PutSourceServerAction', 'mgn:ListSourceServerActions', 'mgn:RemoveSourceServerAction'], [SOURCE_SERVERS])],
+  'mgn.applyLaunchSettings': [allow(['mgn:GetLaunchConfiguration', 'mgn:UpdateLaunchConfiguration', 'mgn:PutSourceServerAction', 'mgn:ListSourceServerActions', 'mgn:RemoveSourceServerAction'], [SOURCE_SERVERS])],
 };
 
 // What AWS does with the caller's rights behind a command --------------------------------------------------------

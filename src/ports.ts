@@ -22,6 +22,8 @@ export interface ServerView {
   isArchived: boolean;
   applicationId?: string;
   lifeCycle: LifeCycleState;
+  /** MGN's replicationType: AGENT_BASED (continuous, the default when MGN says nothing) or SNAPSHOT_SHIPPING (agentless). */
+  replicationType?: 'AGENT_BASED' | 'SNAPSHOT_SHIPPING';
   replication: {
     state: string;
     /** null when MGN reports no lag (not launchable). */

@@ -42,6 +42,8 @@ export interface LaunchSettings {
   copyPrivateIp?: boolean;
   copyTags?: boolean;
   launchDisposition?: 'STOPPED' | 'STARTED';
+  /** Which launches run the post-launch actions (MGN's postLaunchActions.deployment): TEST_ONLY limits them to test launches. */
+  postLaunchActionsDeployment?: 'TEST_AND_CUTOVER' | 'TEST_ONLY' | 'CUTOVER_ONLY';
 }
 
 export interface SsmParameter {
@@ -245,7 +247,7 @@ const MSG = {
   serverEntry: 'an id (s-...) or a hostname, or {server, launch, postLaunchActions}',
   launchUnknown:
     'not a launch setting mgn-flow applies: EC2 launch template fields (instance type, subnet, security groups, ...) are out of scope and set in the EC2 launch template; ' +
-    'launch takes targetInstanceTypeRightSizingMethod, licensing, bootMode, copyPrivateIp, copyTags and launchDisposition (MGN UpdateLaunchConfiguration)',
+    'launch takes targetInstanceTypeRightSizingMethod, licensing, bootMode, copyPrivateIp, copyTags, launchDisposition and postLaunchActionsDeployment (MGN UpdateLaunchConfiguration)',
 } as const;
 
 const LocalTime = z.string({ error: MSG.localTime });
@@ -259,6 +261,9 @@ const Launch = strict(
     copyPrivateIp: bool('give the launched instance the private IP of the source server').optional(),
     copyTags: bool("copy the source server's tags to the launched instance").optional(),
     launchDisposition: z.enum(['STOPPED', 'STARTED'], { error: 'STOPPED or STARTED' }).optional(),
+    postLaunchActionsDeployment: z
+      .enum(['TEST_AND_CUTOVER', 'TEST_ONLY', 'CUTOVER_ONLY'], { error: 'TEST_AND_CUTOVER, TEST_ONLY or CUTOVER_ONLY: which launches run the post-launch actions' })
+      .optional(),
   },
   'launch',
   { unknownKey: MSG.launchUnknown },

@@ -289,6 +289,15 @@ export const operations: { [O in OperationName]: Handler<O> } = {
     e.resume(s);
   }),
 
+  UpdateSourceServerReplicationType: (e, input) => {
+    const s = server(e, input.sourceServerID);
+    notArchived(s);
+    if (s.activeJobID) throw conflict(`Source server ${s.id} is in active job ${s.activeJobID}`, 'SOURCE_SERVER_IN_ACTIVE_JOB', s.id);
+    if (s.repl.state === 'DISCONNECTED') throw conflict(`Source server ${s.id} is disconnected`, 'INVALID_REPLICATION_STATE', s.id);
+    e.setReplicationType(s, input.replicationType);
+    return { body: e.renderServer(s) };
+  },
+
   DescribeJobs: (e, input) => {
     const f = input.filters ?? {};
     const ids = f.jobIDs?.length ? new Set(f.jobIDs) : undefined;
