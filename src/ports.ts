@@ -81,6 +81,39 @@ export interface MgnPort {
   retryDataReplication(id: string): Promise<ServerView>;
 }
 
+/** An MGN Wave or Application as the plan mirror reads it (ListWaves / ListApplications). */
+export interface MgnPlanItem {
+  id: string;
+  arn: string;
+  name: string;
+  isArchived: boolean;
+  /** Applications: the wave it belongs to. */
+  waveId?: string;
+}
+
+/**
+ * MGN's own plan (Waves, Applications, server associations and tags), kept in step with the wave by
+ * src/core/mgn-plan.ts. Lists cover the archived ones too.
+ */
+export interface MgnPlanPort {
+  listWaves(): Promise<MgnPlanItem[]>;
+  listApplications(): Promise<MgnPlanItem[]>;
+  createWave(name: string, description: string, tags: Record<string, string>): Promise<MgnPlanItem>;
+  createApplication(name: string, description: string, tags: Record<string, string>): Promise<MgnPlanItem>;
+  unarchiveWave(id: string): Promise<void>;
+  unarchiveApplication(id: string): Promise<void>;
+  archiveWave(id: string): Promise<void>;
+  archiveApplication(id: string): Promise<void>;
+  associateApplications(waveId: string, applicationIds: readonly string[]): Promise<void>;
+  disassociateApplications(waveId: string, applicationIds: readonly string[]): Promise<void>;
+  associateServers(applicationId: string, serverIds: readonly string[]): Promise<void>;
+  disassociateServers(applicationId: string, serverIds: readonly string[]): Promise<void>;
+  /** The servers' ARN, application and tags (DescribeSourceServers). */
+  describeServers(ids: readonly string[]): Promise<{ id: string; arn: string; applicationId?: string; tags: Record<string, string> }[]>;
+  /** TagResource: adds or overwrites these tags. */
+  tag(arn: string, tags: Record<string, string>): Promise<void>;
+}
+
 /** What a wait is waiting for (docs/adr, "Waiting for MGN"). */
 export type WaitCondition =
   | { kind: 'READY_FOR_TEST' }

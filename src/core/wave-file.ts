@@ -30,6 +30,10 @@ export interface WaveDefaults {
   failurePolicy: FailurePolicy;
   /** Archive each server in MGN once its cutover is finalized. */
   archive: boolean;
+  /** Keep MGN's Waves and Applications in step with the wave and tag its servers (default true). */
+  syncMgnPlan?: boolean;
+  /** Archive the wave's MGN applications and MGN wave when the wave ends complete (default true). */
+  archiveMgnPlan?: boolean;
 }
 
 export const WAVE_DEFAULTS: Readonly<WaveDefaults> = Object.freeze({ soakDays: 14, concurrency: 10, failurePolicy: 'hold', archive: true });
@@ -349,6 +353,8 @@ const WaveFileSchema = strict(
         concurrency: int(1, 200, 'a whole number from 1 to 200: how many applications the wave migrates at once').optional(),
         failurePolicy: z.enum(['continue', 'hold', 'stop'], { error: 'continue, hold or stop' }).optional(),
         archive: bool('archive each server in MGN after its cutover is finalized').optional(),
+        syncMgnPlan: bool("create and update MGN's wave and applications for this wave, and tag its servers").optional(),
+        archiveMgnPlan: bool("archive MGN's wave and applications when the wave ends complete").optional(),
       },
       'defaults',
     ).optional(),

@@ -146,7 +146,8 @@ function parseArn(e: MgnEngine, arn: string): { tags: Record<string, string> } {
 
 function uniqueName<T extends { name: string; isArchived: boolean }>(items: Iterable<T>, name: string, kind: 'WAVE' | 'APPLICATION', except?: T): void {
   for (const x of items) {
-    if (x !== except && x.name === name && !x.isArchived) {
+    // MGN checks name uniqueness case-insensitively
+    if (x !== except && x.name.toLowerCase() === name.toLowerCase() && !x.isArchived) {
       throw conflict(`A ${kind.toLowerCase()} named '${name}' already exists`, `${kind}_NAME_ALREADY_EXISTS`, name, kind);
     }
   }
