@@ -19,6 +19,10 @@ export type LifeCycleState =
 export interface ServerView {
   id: string;
   hostname?: string;
+  /** The FQDN MGN knows the server by (fqdnForActionFramework, else the identification hints). */
+  fqdn?: string;
+  /** The id given when the agent was installed (--user-provided-id): MGN's import file names servers by it. */
+  userProvidedId?: string;
   isArchived: boolean;
   applicationId?: string;
   lifeCycle: LifeCycleState;

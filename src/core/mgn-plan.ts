@@ -70,7 +70,7 @@ async function sync(deps: MgnPlanDeps, wave: Wave, changes: string[], problems: 
   const p = deps.mgnPlan;
 
   // the wave: the one it was read from, or the one with its name (MGN's names are unique, case-insensitively)
-  const mgnWaveName = wave.source.kind === 'mgn' ? wave.source.name : wave.name;
+  const mgnWaveName = wave.source.kind === 'file' ? wave.name : wave.source.name;
   const waves = await p.listWaves();
   let mgnWave = wave.source.kind === 'mgn' ? waves.find((w) => w.id === (wave.source as { waveId: string }).waveId) : undefined;
   mgnWave ??= waves.find((w) => key(w.name) === key(mgnWaveName) && !w.isArchived) ?? waves.find((w) => key(w.name) === key(mgnWaveName));
@@ -164,7 +164,7 @@ export async function archiveMgnPlan(deps: MgnPlanDeps, waveName: string): Promi
   if (wave.defaults.syncMgnPlan === false || wave.defaults.archiveMgnPlan === false) return { wave: wave.name, skipped: true, changes: [], problems: [] };
   const p = deps.mgnPlan;
   const changes: string[] = [];
-  const mgnWaveName = wave.source.kind === 'mgn' ? wave.source.name : wave.name;
+  const mgnWaveName = wave.source.kind === 'file' ? wave.name : wave.source.name;
   const waves = await p.listWaves();
   const mgnWave = (wave.source.kind === 'mgn' ? waves.find((w) => w.id === (wave.source as { waveId: string }).waveId) : undefined) ?? waves.find((w) => key(w.name) === key(mgnWaveName) && !w.isArchived) ?? waves.find((w) => key(w.name) === key(mgnWaveName));
   if (!mgnWave) return { wave: wave.name, changes, problems: [] };

@@ -106,7 +106,8 @@ export interface WaveApplication {
 export interface Wave {
   name: string;
   timeZone: string;
-  source: { kind: 'file'; file: string } | { kind: 'mgn'; waveId: string; name: string };
+  /** mgn-import: MGN's import file (CSV), `name` the wave's name there (mgn:wave:name). */
+  source: { kind: 'file'; file: string } | { kind: 'mgn'; waveId: string; name: string } | { kind: 'mgn-import'; file: string; name: string };
   defaults: WaveDefaults;
   cutoverWindow: TimeWindow | null;
   approvers: Approvers;

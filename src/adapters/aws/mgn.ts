@@ -81,6 +81,9 @@ export function toServerView(s: SourceServer): ServerView {
   };
   const hostname = s.sourceProperties?.identificationHints?.hostname;
   if (hostname) view.hostname = hostname;
+  const fqdn = s.fqdnForActionFramework || s.sourceProperties?.identificationHints?.fqdn;
+  if (fqdn) view.fqdn = fqdn;
+  if (s.userProvidedID) view.userProvidedId = s.userProvidedID;
   if (s.applicationID) view.applicationId = s.applicationID;
   if (s.replicationType === 'SNAPSHOT_SHIPPING' || s.replicationType === 'AGENT_BASED') view.replicationType = s.replicationType;
   const started = repl?.dataReplicationInitiation?.startDateTime;

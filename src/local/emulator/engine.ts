@@ -747,6 +747,7 @@ export class MgnEngine {
       ...(withProperties ? { sourceProperties: structuredClone(s.properties) } : {}),
       replicationType: s.replicationType,
       ...(s.applicationID ? { applicationID: s.applicationID } : {}),
+      ...(s.userProvidedID ? { userProvidedID: s.userProvidedID } : {}),
     };
   }
 

@@ -117,6 +117,8 @@ export interface Server {
   isArchived: boolean;
   tags: Record<string, string>;
   applicationID?: string;
+  /** The id given at agent installation (--user-provided-id); MGN's import file names servers by it. */
+  userProvidedID?: string;
   /** AGENT_BASED: continuous block replication by the agent; SNAPSHOT_SHIPPING: agentless, periodic vCenter snapshots. */
   replicationType: 'AGENT_BASED' | 'SNAPSHOT_SHIPPING';
   properties: SourceProperties;

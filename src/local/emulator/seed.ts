@@ -48,6 +48,8 @@ export interface SeedSpec {
   windows?: boolean;
   /** Where its replication starts (default: the call's `start`). */
   start?: 'agent-installed' | 'ready-for-test';
+  /** The id its agent was installed with (--user-provided-id). */
+  userProvidedId?: string;
   /** SNAPSHOT_SHIPPING: an agentless server (vCenter), replicated by periodic snapshots (default AGENT_BASED). */
   replicationType?: 'AGENT_BASED' | 'SNAPSHOT_SHIPPING';
 }
@@ -107,6 +109,7 @@ export function seedServers(
       isArchived: false,
       tags: { Name: hostname },
       replicationType: spec?.replicationType ?? 'AGENT_BASED',
+      ...(spec?.userProvidedId ? { userProvidedID: spec.userProvidedId } : {}),
       osFamily: windows ? 'WINDOWS' : 'LINUX',
       properties: {
         lastUpdatedDateTime: iso(installedAt),
