@@ -246,6 +246,27 @@ export function loadMgnImport(text: string, ctx: ImportContext): Wave {
   return fail();
 }
 
+/**
+ * The servers the file's rows name, as they are written (for a rehearsal, which makes them up): an id, a
+ * user-provided id or an FQDN. A file that does not read gives none (loadMgnImport then says why).
+ */
+export function importServerRefs(text: string, wave?: string): { id?: string; userProvidedId?: string; fqdn?: string }[] {
+  let rows: string[][];
+  try {
+    rows = parse(text, { bom: true, skip_empty_lines: true }) as string[][];
+  } catch {
+    return [];
+  }
+  const [head = [], ...body] = rows;
+  const at = (name: string) => head.findIndex((h) => h.trim().toLowerCase() === name);
+  const [w, id, upid, fqdn] = ['mgn:wave:name', 'mgn:server:id', 'mgn:server:user-provided-id', 'mgn:server:fqdn-for-action-framework'].map(at) as [number, number, number, number];
+  const value = (r: string[], i: number) => (i >= 0 ? (r[i] ?? '').trim() : '');
+  return body
+    .filter((r) => wave === undefined || value(r, w) === wave || waveNameFor(value(r, w)) === wave)
+    .map((r) => (value(r, id) ? { id: value(r, id) } : value(r, upid) ? { userProvidedId: value(r, upid) } : value(r, fqdn) ? { fqdn: value(r, fqdn) } : {}))
+    .filter((x) => Object.keys(x).length > 0);
+}
+
 /** The import file is refused: every error, each `file:line:column: value: what is allowed`. */
 export class ImportFileError extends WaveFileError {
   constructor(issues: WaveFileIssue[]) {
