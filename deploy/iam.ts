@@ -41,6 +41,8 @@ export const EXECUTIONS: Cfn = sub('arn:${AWS::Partition}:states:${AWS::Region}:
 /** MGN supports resource-level permissions on source servers (and jobs) for every write; reads are List actions on "*". */
 export const SOURCE_SERVERS: Cfn = sub('arn:${AWS::Partition}:mgn:${AWS::Region}:${AWS::AccountId}:source-server/*');
 export const MGN_JOBS: Cfn = sub('arn:${AWS::Partition}:mgn:${AWS::Region}:${AWS::AccountId}:job/*');
+export const MGN_WAVES: Cfn = sub('arn:${AWS::Partition}:mgn:${AWS::Region}:${AWS::AccountId}:wave/*');
+export const MGN_APPLICATIONS: Cfn = sub('arn:${AWS::Partition}:mgn:${AWS::Region}:${AWS::AccountId}:application/*');
 const EC2 = (type: string): Cfn => sub(`arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:${type}/*`);
 /** Service Quotas and the MGN/EC2 reads have no resource-level permissions. */
 const ANY: Cfn = '*';
@@ -91,7 +93,14 @@ export const PORTS: Record<string, Statement[]> = {
   'mgn.markAsArchived': [allow(['mgn:MarkAsArchived'], [SOURCE_SERVERS])],
   'mgn.retryDataReplication': [allow(['mgn:RetryDataReplication'], [SOURCE_SERVERS])],
   'mgn.listServers': [allow(['mgn:DescribeSourceServers'], [ANY])],
-  'mgn.applyLaunchSettings': [allow(['mgn:UpdateLaunchConfiguration', 'mgn:PutSourceServerAction', 'mgn:ListSourceServerActions', 'mgn:RemoveSourceServerAction'], [SOURCE_SERVERS])],
+  // MGN's plan mirror: its waves and applications (created with tags), server associations, server tags
+  mgnPlan: [
+    allow(['mgn:ListWaves', 'mgn:ListApplications', 'mgn:DescribeSourceServers', 'mgn:CreateWave', 'mgn:CreateApplication'], [ANY]),
+    allow(['mgn:UnarchiveWave', 'mgn:ArchiveWave', 'mgn:AssociateApplications', 'mgn:DisassociateApplications'], [MGN_WAVES, MGN_APPLICATIONS]),
+    allow(['mgn:UnarchiveApplication', 'mgn:ArchiveApplication', 'mgn:AssociateSourceServers', 'mgn:DisassociateSourceServers'], [MGN_APPLICATIONS, SOURCE_SERVERS]),
+    allow(['mgn:TagResource'], [MGN_WAVES, MGN_APPLICATIONS, SOURCE_SERVERS]),
+  ],
+  'mgn.applyLaunchSettings': [allow(['mgn:GetLaunchConfiguration', 'mgn:UpdateLaunchConfiguration', 'mgn:PutSourceServerAction', 'mgn:ListSourceServerActions', 'mgn:RemoveSourceServerAction'], [SOURCE_SERVERS])],
 };
 
 // What AWS does with the caller's rights behind a command --------------------------------------------------------

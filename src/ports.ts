@@ -19,9 +19,15 @@ export type LifeCycleState =
 export interface ServerView {
   id: string;
   hostname?: string;
+  /** The FQDN MGN knows the server by (fqdnForActionFramework, else the identification hints). */
+  fqdn?: string;
+  /** The id given when the agent was installed (--user-provided-id): MGN's import file names servers by it. */
+  userProvidedId?: string;
   isArchived: boolean;
   applicationId?: string;
   lifeCycle: LifeCycleState;
+  /** MGN's replicationType: AGENT_BASED (continuous, the default when MGN says nothing) or SNAPSHOT_SHIPPING (agentless). */
+  replicationType?: 'AGENT_BASED' | 'SNAPSHOT_SHIPPING';
   replication: {
     state: string;
     /** null when MGN reports no lag (not launchable). */
@@ -77,6 +83,39 @@ export interface MgnPort {
   finalizeCutover(id: string): Promise<ServerView>;
   markAsArchived(id: string): Promise<ServerView>;
   retryDataReplication(id: string): Promise<ServerView>;
+}
+
+/** An MGN Wave or Application as the plan mirror reads it (ListWaves / ListApplications). */
+export interface MgnPlanItem {
+  id: string;
+  arn: string;
+  name: string;
+  isArchived: boolean;
+  /** Applications: the wave it belongs to. */
+  waveId?: string;
+}
+
+/**
+ * MGN's own plan (Waves, Applications, server associations and tags), kept in step with the wave by
+ * src/core/mgn-plan.ts. Lists cover the archived ones too.
+ */
+export interface MgnPlanPort {
+  listWaves(): Promise<MgnPlanItem[]>;
+  listApplications(): Promise<MgnPlanItem[]>;
+  createWave(name: string, description: string, tags: Record<string, string>): Promise<MgnPlanItem>;
+  createApplication(name: string, description: string, tags: Record<string, string>): Promise<MgnPlanItem>;
+  unarchiveWave(id: string): Promise<void>;
+  unarchiveApplication(id: string): Promise<void>;
+  archiveWave(id: string): Promise<void>;
+  archiveApplication(id: string): Promise<void>;
+  associateApplications(waveId: string, applicationIds: readonly string[]): Promise<void>;
+  disassociateApplications(waveId: string, applicationIds: readonly string[]): Promise<void>;
+  associateServers(applicationId: string, serverIds: readonly string[]): Promise<void>;
+  disassociateServers(applicationId: string, serverIds: readonly string[]): Promise<void>;
+  /** The servers' ARN, application and tags (DescribeSourceServers). */
+  describeServers(ids: readonly string[]): Promise<{ id: string; arn: string; applicationId?: string; tags: Record<string, string> }[]>;
+  /** TagResource: adds or overwrites these tags. */
+  tag(arn: string, tags: Record<string, string>): Promise<void>;
 }
 
 /** What a wait is waiting for (docs/adr, "Waiting for MGN"). */

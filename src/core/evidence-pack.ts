@@ -135,7 +135,7 @@ function planSection(p: EvidencePack, zone: string): string {
     return `<tr><td>${g}</td><td>${w.approvers[g].map(e).join(', ') || '<span class="meta">the approvals topic (one link)</span>'}</td><td>${q ? `${q.quorum} of ${w.approvers[g].length}${q.rejects > 1 ? `, ${q.rejects} rejections decide reject` : ', one rejection decides reject'}` : 'one decision decides'}</td><td>${ref ? `<code>${e(ref)}</code>` : '-'}</td></tr>`;
   });
   return `<h2 id="plan">Plan</h2>
-<dl><dt>Wave</dt><dd>${e(w.name)} (${w.source.kind === 'file' ? `wave file ${e(w.source.file)}` : `MGN wave ${e(w.source.waveId)}`})</dd>
+<dl><dt>Wave</dt><dd>${e(w.name)} (${w.source.kind === 'file' ? `wave file ${e(w.source.file)}` : w.source.kind === 'mgn' ? `MGN wave ${e(w.source.waveId)}` : `MGN import file ${e(w.source.file)}`})</dd>
 <dt>Time zone</dt><dd>${e(zone)}</dd>
 <dt>Applications</dt><dd>${w.applications.length} (${w.applications.reduce((n, a) => n + a.servers.length, 0)} servers)${w.applications.some((a) => a.canary) ? `; canaries first: ${w.applications.filter((a) => a.canary).map((a) => e(a.name)).join(', ')}` : ''}</dd>
 <dt>Soak</dt><dd>${w.defaults.soakDays} day(s)</dd>

@@ -18,7 +18,9 @@ const READY_OR_LATER = new Set(['READY_FOR_TEST', 'TESTING', 'READY_FOR_CUTOVER'
 /** Lifecycle states of a server MGN knows without an agent (imported, discovered, install pending). */
 export const NO_AGENT = new Set(['DISCOVERED', 'PENDING_INSTALLATION']);
 /** Replication states that mean an agent runs and replication has started. */
-const REPLICATING = new Set(['INITIATING', 'INITIAL_SYNC', 'BACKLOG', 'CREATING_SNAPSHOT', 'CONTINUOUS', 'RESCAN', 'STALLED', 'PAUSED']);
+const REPLICATING = new Set(['INITIATING', 'INITIAL_SYNC', 'BACKLOG', 'CREATING_SNAPSHOT', 'CONTINUOUS', 'RESCAN', 'STALLED', 'PAUSED', 'PENDING_SNAPSHOT_SHIPPING', 'SHIPPING_SNAPSHOT']);
+/** Healthy agentless (SNAPSHOT_SHIPPING) replication: between snapshots, or shipping one. There is no CONTINUOUS. */
+const SNAPSHOT_SHIPPING_HEALTHY = new Set(['PENDING_SNAPSHOT_SHIPPING', 'SHIPPING_SNAPSHOT']);
 
 /** Launch states of a participant whose launch may still fail, or did: it relaunches with the others. */
 const MAY_FAIL = new Set(['FAILED', 'PENDING', 'IN_PROGRESS']);
@@ -80,7 +82,13 @@ export function evaluate(condition: WaitCondition, serverId: string, server: Ser
     case 'POST_LAUNCH': {
       const p = job?.servers.find((s) => s.id === serverId);
       if (!job || !p || !server) return undefined;
-      if (server.launchedInstance?.jobId !== job.id || server.launchedInstance.firstBoot !== 'SUCCEEDED') return undefined;
+      if (server.launchedInstance?.jobId !== job.id) return undefined;
+      // launchDisposition STOPPED: the instance never boots, so there is no first boot to wait for and MGN
+      // runs no post-launch action on it; the launch is verified as launched and stopped
+      if (server.launchedInstance.firstBoot === 'STOPPED' && p.launchStatus === 'LAUNCHED') {
+        return { output: { jobId: job.id, firstBoot: 'STOPPED', actions: [], mustSucceedFailed: [], otherFailed: [], note: 'launched stopped (launchDisposition STOPPED): no boot, no post-launch actions' } };
+      }
+      if (server.launchedInstance.firstBoot !== 'SUCCEEDED') return undefined;
       const actions = p.postLaunch?.actions ?? [];
       if (actions.some((a) => a.status === 'IN_PROGRESS')) return undefined;
       if (p.postLaunch && !p.postLaunch.discovered && actions.length === 0) return undefined;
@@ -112,13 +120,21 @@ export function evaluate(condition: WaitCondition, serverId: string, server: Ser
   }
 }
 
-/** Right before StartCutover: CONTINUOUS, not stalled, lag under the threshold, no backlog. */
+/**
+ * Right before StartCutover. Agent-based: CONTINUOUS, not stalled, lag under the threshold, no backlog.
+ * Agentless (SNAPSHOT_SHIPPING, no continuous data protection): between snapshots or shipping one, not
+ * stalled, and the last shipped snapshot (the lag) no older than the threshold: the cutover instance is made
+ * from that snapshot, so writes after it are lost. Backlog does not apply.
+ */
 export function readiness(server: ServerView, maxLagSeconds: number): { ready: boolean; reasons: string[] } {
   const reasons: string[] = [];
-  if (server.replication.state !== 'CONTINUOUS') reasons.push(`replication is ${server.replication.state}, not CONTINUOUS`);
+  const agentless = server.replicationType === 'SNAPSHOT_SHIPPING';
+  if (agentless) {
+    if (!SNAPSHOT_SHIPPING_HEALTHY.has(server.replication.state)) reasons.push(`agentless replication is ${server.replication.state}, not PENDING_SNAPSHOT_SHIPPING or SHIPPING_SNAPSHOT`);
+  } else if (server.replication.state !== 'CONTINUOUS') reasons.push(`replication is ${server.replication.state}, not CONTINUOUS`);
   if (server.replication.lagSeconds === null) reasons.push('no launchable snapshot (lag unknown)');
-  else if (server.replication.lagSeconds > maxLagSeconds) reasons.push(`lag ${server.replication.lagSeconds}s is over ${maxLagSeconds}s`);
-  if (server.replication.backlogBytes > 0) reasons.push(`backlog ${server.replication.backlogBytes} bytes`);
+  else if (server.replication.lagSeconds > maxLagSeconds) reasons.push(agentless ? `last snapshot shipped ${server.replication.lagSeconds}s ago, over ${maxLagSeconds}s` : `lag ${server.replication.lagSeconds}s is over ${maxLagSeconds}s`);
+  if (!agentless && server.replication.backlogBytes > 0) reasons.push(`backlog ${server.replication.backlogBytes} bytes`);
   return { ready: reasons.length === 0, reasons };
 }
 

@@ -30,6 +30,10 @@ export interface WaveDefaults {
   failurePolicy: FailurePolicy;
   /** Archive each server in MGN once its cutover is finalized. */
   archive: boolean;
+  /** Keep MGN's Waves and Applications in step with the wave and tag its servers (default true). */
+  syncMgnPlan?: boolean;
+  /** Archive the wave's MGN applications and MGN wave when the wave ends complete (default true). */
+  archiveMgnPlan?: boolean;
 }
 
 export const WAVE_DEFAULTS: Readonly<WaveDefaults> = Object.freeze({ soakDays: 14, concurrency: 10, failurePolicy: 'hold', archive: true });
@@ -42,6 +46,8 @@ export interface LaunchSettings {
   copyPrivateIp?: boolean;
   copyTags?: boolean;
   launchDisposition?: 'STOPPED' | 'STARTED';
+  /** Which launches run the post-launch actions (MGN's postLaunchActions.deployment): TEST_ONLY limits them to test launches. */
+  postLaunchActionsDeployment?: 'TEST_AND_CUTOVER' | 'TEST_ONLY' | 'CUTOVER_ONLY';
 }
 
 export interface SsmParameter {
@@ -108,7 +114,8 @@ export interface WaveApplication {
 export interface Wave {
   name: string;
   timeZone: string;
-  source: { kind: 'file'; file: string } | { kind: 'mgn'; waveId: string; name: string };
+  /** mgn-import: MGN's import file (CSV), `name` the wave's name there (mgn:wave:name). */
+  source: { kind: 'file'; file: string } | { kind: 'mgn'; waveId: string; name: string } | { kind: 'mgn-import'; file: string; name: string };
   defaults: WaveDefaults;
   cutoverWindow: TimeWindow | null;
   approvers: Approvers;
@@ -260,7 +267,7 @@ const MSG = {
   serverEntry: 'an id (s-...) or a hostname, or {server, launch, postLaunchActions}',
   launchUnknown:
     'not a launch setting mgn-flow applies: EC2 launch template fields (instance type, subnet, security groups, ...) are out of scope and set in the EC2 launch template; ' +
-    'launch takes targetInstanceTypeRightSizingMethod, licensing, bootMode, copyPrivateIp, copyTags and launchDisposition (MGN UpdateLaunchConfiguration)',
+    'launch takes targetInstanceTypeRightSizingMethod, licensing, bootMode, copyPrivateIp, copyTags, launchDisposition and postLaunchActionsDeployment (MGN UpdateLaunchConfiguration)',
 } as const;
 
 const LocalTime = z.string({ error: MSG.localTime });
@@ -274,6 +281,9 @@ const Launch = strict(
     copyPrivateIp: bool('give the launched instance the private IP of the source server').optional(),
     copyTags: bool("copy the source server's tags to the launched instance").optional(),
     launchDisposition: z.enum(['STOPPED', 'STARTED'], { error: 'STOPPED or STARTED' }).optional(),
+    postLaunchActionsDeployment: z
+      .enum(['TEST_AND_CUTOVER', 'TEST_ONLY', 'CUTOVER_ONLY'], { error: 'TEST_AND_CUTOVER, TEST_ONLY or CUTOVER_ONLY: which launches run the post-launch actions' })
+      .optional(),
   },
   'launch',
   { unknownKey: MSG.launchUnknown },
@@ -379,6 +389,8 @@ const WaveFileSchema = strict(
         concurrency: int(1, 200, 'a whole number from 1 to 200: how many applications the wave migrates at once').optional(),
         failurePolicy: z.enum(['continue', 'hold', 'stop'], { error: 'continue, hold or stop' }).optional(),
         archive: bool('archive each server in MGN after its cutover is finalized').optional(),
+        syncMgnPlan: bool("create and update MGN's wave and applications for this wave, and tag its servers").optional(),
+        archiveMgnPlan: bool("archive MGN's wave and applications when the wave ends complete").optional(),
       },
       'defaults',
     ).optional(),

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { parseWaveFile, type Wave } from '../core/wave-file.ts';
+import { importServerRefs } from '../core/mgn-import.ts';
 import { formatZoned, wallTimeIn } from '../core/zoned-time.ts';
 import { linksIn, openAndDecide } from './approver.ts';
 import { startLocalCloud, type LocalCloud } from './cloud/index.ts';
@@ -29,6 +30,8 @@ export interface WorkingHours {
 
 export interface RehearseOptions {
   waveFile: string;
+  /** The file is MGN's import file (CSV); `wave` chooses one of its waves. */
+  mgnImport?: { wave?: string };
   seed?: number;
   faults?: Partial<Faults>;
   /** How long a person takes to decide once asked (ms). */
@@ -166,6 +169,14 @@ function specsFromWaveFile(text: string, file: string, start: SeedSpec['start'])
   return refs.map((ref, i) => (/^s-[0-9a-f]{17}$/.test(ref) ? { hostname: `server-${String(i + 1).padStart(4, '0')}`, id: ref, start } : { hostname: ref, start }));
 }
 
+/** The servers MGN's import file names, made up: by id, by the user-provided id, or with the FQDN as hostname. */
+function specsFromImport(text: string, start: SeedSpec['start'], wave?: string): SeedSpec[] {
+  return importServerRefs(text, wave).map((r, i) => {
+    const hostname = r.fqdn ?? `server-${String(i + 1).padStart(4, '0')}`;
+    return { hostname, start, ...(r.id && /^s-[0-9a-f]{17}$/.test(r.id) ? { id: r.id } : {}), ...(r.userProvidedId ? { userProvidedId: r.userProvidedId } : {}) };
+  });
+}
+
 /** A source server as DescribeSourceServers shows it, to seed the emulator with (`--from-stage`). */
 export function seedSpecFromMgn(s: {
   sourceServerID?: string;
@@ -197,7 +208,7 @@ export async function rehearse(opts: RehearseOptions): Promise<Forecast> {
   const start = opts.replication === 'caught-up' ? 'ready-for-test' : 'agent-installed';
   // the servers the wave names, made up (or the account's, as read), before anything else: a wave file that
   // does not parse is refused here with its own errors, as `wave start` refuses it
-  const specs = opts.servers ?? specsFromWaveFile(text, file, start);
+  const specs = opts.servers ?? (opts.mgnImport ? specsFromImport(text, start, opts.mgnImport.wave) : specsFromWaveFile(text, file, start));
   const startAt = opts.startAt ?? Math.floor(Date.now() / 60_000) * 60_000;
   const cloud = await startLocalCloud({
     root: resolve(import.meta.dirname, '../..'),
@@ -226,7 +237,7 @@ export async function rehearse(opts: RehearseOptions): Promise<Forecast> {
     cleanups.push(() => {
       for (const c of Object.values(deps.clients)) c.destroy();
     });
-    const wave: Wave = await loadAndValidate(deps, file, undefined);
+    const wave: Wave = opts.mgnImport ? await loadAndValidate(deps, undefined, undefined, { file, ...(opts.mgnImport.wave !== undefined ? { wave: opts.mgnImport.wave } : {}) }) : await loadAndValidate(deps, file, undefined);
     await deps.waves.putDefinition(wave);
     const zone = wave.timeZone;
     const horizon = startAt + (opts.horizonDays ?? wave.defaults.soakDays + 60) * DAY;

@@ -150,6 +150,13 @@ const table: Record<WaitCondition['kind'], Row[]> = {
       },
     },
     {
+      when: 'the instance was launched stopped (launchDisposition STOPPED): no boot to wait for',
+      condition: { kind: 'POST_LAUNCH', jobId: JOB },
+      server: booted('STOPPED'),
+      job: launchJob('COMPLETED', participant('LAUNCHED', { ec2InstanceId: 'i-0abc' })),
+      then: { output: { jobId: JOB, firstBoot: 'STOPPED', actions: [], mustSucceedFailed: [], otherFailed: [], note: 'launched stopped (launchDisposition STOPPED): no boot, no post-launch actions' } },
+    },
+    {
       when: 'no post-launch action is configured and the instance booted',
       condition: { kind: 'POST_LAUNCH', jobId: JOB },
       server: booted('SUCCEEDED'),
@@ -176,6 +183,10 @@ const table: Record<WaitCondition['kind'], Row[]> = {
     { when: 'the lag is over the threshold', condition: { kind: 'READINESS', maxLagSeconds: 60 }, server: serverView(S, { replication: { lagSeconds: 61 } }), then: undefined },
     { when: 'there is a backlog', condition: { kind: 'READINESS', maxLagSeconds: 60 }, server: serverView(S, { replication: { backlogBytes: 1 } }), then: undefined },
     { when: 'replication is STALLED', condition: { kind: 'READINESS', maxLagSeconds: 60 }, server: serverView(S, { replication: { state: 'STALLED', error: 'UNSTABLE_NETWORK' } }), then: undefined },
+    { when: 'an agentless server is between snapshots, its last one recent enough', condition: { kind: 'READINESS', maxLagSeconds: 300 }, server: serverView(S, { replicationType: 'SNAPSHOT_SHIPPING', replication: { state: 'PENDING_SNAPSHOT_SHIPPING', lagSeconds: 120 } }), then: { output: { ready: true } } },
+    { when: 'an agentless server ships a snapshot, its last one recent enough', condition: { kind: 'READINESS', maxLagSeconds: 300 }, server: serverView(S, { replicationType: 'SNAPSHOT_SHIPPING', replication: { state: 'SHIPPING_SNAPSHOT', lagSeconds: 240 } }), then: { output: { ready: true } } },
+    { when: "an agentless server's last snapshot is older than the threshold", condition: { kind: 'READINESS', maxLagSeconds: 300 }, server: serverView(S, { replicationType: 'SNAPSHOT_SHIPPING', replication: { state: 'PENDING_SNAPSHOT_SHIPPING', lagSeconds: 301 } }), then: undefined },
+    { when: 'an agent-based server is in an agentless state', condition: { kind: 'READINESS', maxLagSeconds: 300 }, server: serverView(S, { replication: { state: 'PENDING_SNAPSHOT_SHIPPING', lagSeconds: 0 } }), then: undefined },
   ],
   LAUNCH_POINT: [
     {
@@ -217,6 +228,11 @@ describe('readiness', () => {
   it('names every reason it is not ready, in words for ops', () => {
     const server = serverView(S, { replication: { state: 'STALLED', lagSeconds: 600, backlogBytes: 1024 } });
     expect(readiness(server, 60)).toEqual({ ready: false, reasons: ['replication is STALLED, not CONTINUOUS', 'lag 600s is over 60s', 'backlog 1024 bytes'] });
+  });
+
+  it('holds an agentless server whose replication stalled, naming the age of its last snapshot; backlog does not apply', () => {
+    const server = serverView(S, { replicationType: 'SNAPSHOT_SHIPPING', replication: { state: 'STALLED', lagSeconds: 900, backlogBytes: 1024 } });
+    expect(readiness(server, 300).reasons).toEqual(['agentless replication is STALLED, not PENDING_SNAPSHOT_SHIPPING or SHIPPING_SNAPSHOT', 'last snapshot shipped 900s ago, over 300s']);
   });
 
   it('says there is no launchable snapshot when the lag is unknown', () => {

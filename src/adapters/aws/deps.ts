@@ -4,12 +4,13 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { ApprovalNotifier, AuditLog, Clock, ExecutionPort, GateStore, LinkStore, Lock, MgnPort, Notifier, QuotaPort, RendezvousStore, SigningKeys, StallStore, TaskCallbacks, WaitStore, WaveStore } from '../../ports.ts';
+import type { ApprovalNotifier, AuditLog, Clock, ExecutionPort, GateStore, LinkStore, Lock, MgnPlanPort, MgnPort, Notifier, QuotaPort, RendezvousStore, SigningKeys, StallStore, TaskCallbacks, WaitStore, WaveStore } from '../../ports.ts';
 import { createStallStore } from './stalls.ts';
 import { createTaskCallbacks } from './callbacks.ts';
 import { createExecutionPort } from './executions.ts';
 import type { Config } from './config.ts';
 import { createMgnPort, writeRetryStrategy } from './mgn.ts';
+import { createMgnPlanPort } from './mgn-plan.ts';
 import { createApprovalNotifier, createNotifier } from './notifier.ts';
 import { createQuotaPort } from './quotas.ts';
 import { createSigningKeys } from './signing-keys.ts';
@@ -35,6 +36,8 @@ export interface AwsClients {
 
 export interface Deps {
   mgn: MgnPort;
+  /** MGN's Waves and Applications, server associations and tags (the plan mirror). */
+  mgnPlan: MgnPlanPort;
   waits: WaitStore;
   points: RendezvousStore;
   gates: GateStore;
@@ -102,6 +105,7 @@ export function createDeps(config: Config, opts: { clients?: Partial<AwsClients>
   const dedupe = createDedupe(doc, config.stateTable, clock);
   return {
     mgn: createMgnPort(clients.mgn, { writeClient: clients.mgnWrite }),
+    mgnPlan: createMgnPlanPort(clients.mgn, clients.mgnWrite),
     waits: createWaitStore(doc, config.stateTable),
     points: createRendezvousStore(doc, config.stateTable),
     gates: createGateStore(doc, config.stateTable),

@@ -1,6 +1,7 @@
 import {
   ChangeServerLifeCycleStateCommand,
   FinalizeCutoverCommand,
+  GetLaunchConfigurationCommand,
   type Job,
   MarkAsArchivedCommand,
   type MgnClient,
@@ -80,7 +81,11 @@ export function toServerView(s: SourceServer): ServerView {
   };
   const hostname = s.sourceProperties?.identificationHints?.hostname;
   if (hostname) view.hostname = hostname;
+  const fqdn = s.fqdnForActionFramework || s.sourceProperties?.identificationHints?.fqdn;
+  if (fqdn) view.fqdn = fqdn;
+  if (s.userProvidedID) view.userProvidedId = s.userProvidedID;
   if (s.applicationID) view.applicationId = s.applicationID;
+  if (s.replicationType === 'SNAPSHOT_SHIPPING' || s.replicationType === 'AGENT_BASED') view.replicationType = s.replicationType;
   const started = repl?.dataReplicationInitiation?.startDateTime;
   if (started) view.replicationStartedAt = started;
   if (s.launchedInstance) {
@@ -197,7 +202,17 @@ export function createMgnPort(client: MgnClient, opts: MgnPortOptions = {}): Mgn
       return out;
     },
     async applyLaunchSettings(id, launch, actions, removeActionIds = []) {
-      if (launch && Object.keys(launch).length > 0) await write.send(new UpdateLaunchConfigurationCommand({ sourceServerID: id, ...launch } as UpdateLaunchConfigurationCommandInput));
+      if (launch && Object.keys(launch).length > 0) {
+        // the wave file's postLaunchActionsDeployment is MGN's postLaunchActions.deployment; the rest of the
+        // server's postLaunchActions (SSM documents, log destinations) is kept as MGN has it
+        const { postLaunchActionsDeployment: deployment, ...rest } = launch as { postLaunchActionsDeployment?: string };
+        const input: Record<string, unknown> = { sourceServerID: id, ...rest };
+        if (deployment) {
+          const current = await client.send(new GetLaunchConfigurationCommand({ sourceServerID: id }));
+          input.postLaunchActions = { ...current.postLaunchActions, deployment };
+        }
+        await write.send(new UpdateLaunchConfigurationCommand(input as unknown as UpdateLaunchConfigurationCommandInput));
+      }
       for (const a of actions ?? []) {
         // the wave file says actionId; MGN's member is actionID
         const { actionId, ...rest } = a as { actionId?: string };

@@ -7,6 +7,8 @@ import { NotFoundError, UsageError } from '../errors.ts';
 import { wholeNumber, positiveNumber } from '../parse.ts';
 
 interface RehearseFlags {
+  mgnImport?: string;
+  waveName?: string;
   faults?: string;
   approverDelay: string;
   changeRef?: string;
@@ -25,8 +27,10 @@ interface RehearseFlags {
 /** `mgn-flow wave rehearse <file>`: the wave on the local cloud in discrete-event time, and its forecast. */
 export function registerRehearse(wave: Command, ctx: CliContext): void {
   wave
-    .command('rehearse <file>')
+    .command('rehearse [file]')
     .description('rehearse a wave file on the local cloud in simulated time (MGN durations, people in working hours) and print a forecast: gates, launches, window fit, quotas, approvals, cost, what would break')
+    .option('--mgn-import <file.csv>', "rehearse the wave of MGN's import file (CSV) instead of a wave file")
+    .option('--wave-name <name>', 'with --mgn-import: the wave to rehearse when the file lists several (mgn:wave:name)')
     .option('--faults <file-or-json>', 'MGN faults to rehearse under: a JSON file or inline JSON, e.g. \'{"launchFailRate":0.1}\'')
     .option('--approver-delay <duration>', 'how long approvers take once asked, e.g. 4h, 30m, 1d', '4h')
     .option('--change-ref <id>', 'the change id approvers give where the wave requires one (changeRef), e.g. CHG0001234')
@@ -40,11 +44,15 @@ export function registerRehearse(wave: Command, ctx: CliContext): void {
     .addOption(new Option('--seed <n>', 'seed of the simulation (same seed, same forecast)').argParser(wholeNumber(0)))
     .option('--html <file>', 'also write the forecast as an HTML timeline (a Gantt chart) to FILE')
     .addOption(new Option('--horizon-days <n>', 'stop the rehearsal after this many simulated days (default: the soak + 60)').argParser(wholeNumber(1, 3650)))
-    .action(handler(ctx, (file: string, flags: RehearseFlags) => run(ctx, file, flags)));
+    .action(handler(ctx, (file: string | undefined, flags: RehearseFlags) => run(ctx, file, flags)));
 }
 
-async function run(ctx: CliContext, file: string, flags: RehearseFlags): Promise<number> {
-  if (!existsSync(file) || !statSync(file).isFile()) throw new NotFoundError(`${file}: no such file; give the path of a wave file (YAML or JSON), e.g. examples/wave.yaml`);
+async function run(ctx: CliContext, given: string | undefined, flags: RehearseFlags): Promise<number> {
+  if (given && flags.mgnImport) throw new UsageError('give a wave file or --mgn-import <file.csv>, not both');
+  if (flags.waveName !== undefined && !flags.mgnImport) throw new UsageError('--wave-name goes with --mgn-import (it chooses a wave of the import file)');
+  const file = flags.mgnImport ?? given;
+  if (!file) throw new UsageError('name the wave file (YAML or JSON), e.g. mgn-flow wave rehearse examples/wave.yaml, or use --mgn-import <file.csv>');
+  if (!existsSync(file) || !statSync(file).isFile()) throw new NotFoundError(`${file}: no such file; give the path of a wave file (YAML or JSON), e.g. examples/wave.yaml, or of MGN's import file (CSV)`);
   const r = await import('../../local/rehearse.ts');
   let approverDelayMs: number;
   let workingHours: ReturnType<typeof r.parseWorkingHours>;
@@ -58,16 +66,19 @@ async function run(ctx: CliContext, file: string, flags: RehearseFlags): Promise
     const dir = dirname(resolve(flags.html));
     if (!existsSync(dir)) throw new UsageError(`--html ${flags.html}: directory ${dir} does not exist`);
   }
+  if (flags.fromStage && flags.mgnImport) throw new UsageError('--from-stage reads the servers a wave file names; with --mgn-import the rehearsal makes up the servers the import file names');
   if ((flags.region || flags.profile) && !flags.fromStage) throw new UsageError('--region and --profile are for --from-stage (reading the account\'s source servers); the rehearsal itself runs locally');
   const faults = flags.faults === undefined ? undefined : parseFaultsArg(flags.faults);
   // the wave's own time zone for --start, from the file (a file that does not parse is refused with its errors)
   const { parseWaveFile, WaveFileError } = await import('../../core/wave-file.ts');
-  let zone: string;
-  let rules: ReturnType<typeof parseWaveFile>['rules'];
+  let zone = 'UTC'; // MGN's import file has no time zone: its waves run in UTC
+  let rules: ReturnType<typeof parseWaveFile>['rules'] | undefined;
   try {
-    const parsed = parseWaveFile(readFileSync(file, 'utf8'), file);
-    zone = parsed.wave.timeZone;
-    rules = parsed.rules;
+    if (!flags.mgnImport) {
+      const parsed = parseWaveFile(readFileSync(file, 'utf8'), file);
+      zone = parsed.wave.timeZone;
+      rules = parsed.rules;
+    }
   } catch (err) {
     if (err instanceof WaveFileError) throw new UsageError(err.message);
     throw err;
@@ -89,6 +100,7 @@ async function run(ctx: CliContext, file: string, flags: RehearseFlags): Promise
   const servers = flags.fromStage ? await r.readAccountServers(file, { ...(flags.region ? { region: flags.region } : {}), ...(flags.profile ? { profile: flags.profile } : {}) }) : undefined;
   const forecast = await r.rehearse({
     waveFile: file,
+    ...(flags.mgnImport ? { mgnImport: flags.waveName !== undefined ? { wave: flags.waveName } : {} } : {}),
     approverDelayMs,
     ...(flags.changeRef !== undefined ? { changeRef: flags.changeRef } : {}),
     workingHours,

@@ -14,9 +14,13 @@ import { registerRehearse } from './rehearse.ts';
 
 interface StartFlags extends TargetFlags {
   mgnWave?: string;
+  mgnImport?: string;
+  waveName?: string;
 }
 
 interface ScheduleFlags extends TargetFlags {
+  mgnImport?: string;
+  waveName?: string;
   at?: string;
   tz?: string;
   fold?: 'earlier' | 'later';
@@ -34,12 +38,16 @@ export function register(program: Command, ctx: CliContext): void {
     wave
       .command('start [file]')
       .description('validate a wave file (YAML or JSON) against MGN and start it; started again, it resumes (nothing runs twice)')
-      .option('--mgn-wave <id-or-name>', "start MGN's own wave (its applications and their servers) instead of a file"),
+      .option('--mgn-wave <id-or-name>', "start MGN's own wave (its applications and their servers) instead of a file")
+      .option('--mgn-import <file.csv>', "start the wave of MGN's import file (CSV, MGN's import template) instead of a wave file")
+      .option('--wave-name <name>', 'with --mgn-import: the wave to start when the file lists several (mgn:wave:name)'),
   ).action(handler(ctx, (file: string | undefined, flags: StartFlags) => start(ctx, file, flags)));
   targetOptions(
     wave
       .command('schedule [file]')
       .description('validate a wave file and schedule its start (EventBridge Scheduler, one time) at a local time in a time zone; --list, --cancel <wave>')
+      .option('--mgn-import <file.csv>', "schedule the wave of MGN's import file (CSV) instead of a wave file")
+      .option('--wave-name <name>', 'with --mgn-import: the wave to schedule when the file lists several (mgn:wave:name)')
       .option('--at <local-time>', 'when, as YYYY-MM-DDTHH:mm local time (or with an offset, +01:00)')
       .option('--tz <zone>', 'IANA time zone of --at, e.g. Europe/Berlin (default: the wave file\'s)')
       .addOption(new Option('--fold <which>', 'for a local time that happens twice (clocks go back): which one').choices(['earlier', 'later']))
@@ -84,11 +92,28 @@ async function waveMachineArn(flags: TargetFlags): Promise<string> {
 }
 
 /** Read, parse and validate the wave (file or MGN's own wave) against MGN and its quotas: nothing starts unless it is whole and valid. */
-export async function loadAndValidate(deps: Deps, file: string | undefined, mgnWave: string | undefined): Promise<Wave> {
+export async function loadAndValidate(deps: Deps, file: string | undefined, mgnWave: string | undefined, mgnImport?: { file: string; wave?: string }): Promise<Wave> {
   const { parseWaveFile, validateWave, waveFromMgn, checkWave, WaveFileError } = await import('../../core/wave-file.ts');
+  if (mgnImport && (file || mgnWave !== undefined)) throw new UsageError('give a wave file, --mgn-wave or --mgn-import, one of them');
   const limits = await deps.quotas.mgnLimits();
   const servers = await deps.mgn.listServers();
   const quotas = { replicatingServers: limits.replicatingServers, serversPerApplication: limits.serversPerApplication };
+  if (mgnImport) {
+    let text: string;
+    try {
+      text = readFileSync(mgnImport.file, 'utf8');
+    } catch {
+      throw new NotFoundError(`${mgnImport.file}: no such file; give the path of MGN's import file (CSV), e.g. the one MGN's console exports`);
+    }
+    const { loadMgnImport } = await import('../../core/mgn-import.ts');
+    const region = await deps.clients.mgn.config.region().catch(() => undefined);
+    try {
+      return loadMgnImport(text, { file: mgnImport.file, servers, quotas, now: deps.clock.now(), archived: 'keep', ...(region ? { region } : {}), ...(mgnImport.wave !== undefined ? { wave: mgnImport.wave } : {}) });
+    } catch (err) {
+      if (err instanceof WaveFileError) throw new UsageError(`${err.errors.join('\n')}\n${err.errors.length} error${err.errors.length === 1 ? '' : 's'}; the file is refused whole, nothing was started`);
+      throw err;
+    }
+  }
   if (mgnWave !== undefined) {
     if (file) throw new UsageError('give a wave file or --mgn-wave, not both');
     const { MgnClient, ListWavesCommand, ListApplicationsCommand } = await import('@aws-sdk/client-mgn');
@@ -106,7 +131,7 @@ export async function loadAndValidate(deps: Deps, file: string | undefined, mgnW
       mgn.destroy();
     }
   }
-  if (!file) throw new UsageError('name the wave file (YAML or JSON), e.g. mgn-flow wave start examples/wave.yaml, or use --mgn-wave <id>');
+  if (!file) throw new UsageError('name the wave file (YAML or JSON), e.g. mgn-flow wave start examples/wave.yaml, or use --mgn-wave <id> or --mgn-import <file.csv>');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -152,7 +177,8 @@ async function refuseHeld(deps: Deps, wave: Wave): Promise<void> {
 
 async function start(ctx: CliContext, file: string | undefined, flags: StartFlags): Promise<number> {
   return withDeps(flags, async (deps) => {
-    const wave = await loadAndValidate(deps, file, flags.mgnWave);
+    if (flags.waveName !== undefined && !flags.mgnImport) throw new UsageError('--wave-name goes with --mgn-import (it chooses a wave of the import file)');
+    const wave = await loadAndValidate(deps, file, flags.mgnWave, flags.mgnImport ? { file: flags.mgnImport, ...(flags.waveName !== undefined ? { wave: flags.waveName } : {}) } : undefined);
     await refuseHeld(deps, wave);
     const machine = await waveMachineArn(flags);
     await deps.waves.putDefinition(wave);
@@ -229,7 +255,7 @@ async function schedule(ctx: CliContext, arg: string | undefined, flags: Schedul
         return ExitCode.Ok;
       }
       if (!flags.at) throw new UsageError('say when with --at YYYY-MM-DDTHH:mm (local time) and --tz <zone>, e.g. --at 2026-12-05T02:00 --tz Europe/Berlin');
-      const wave = await loadAndValidate(deps, arg, undefined);
+      const wave = await loadAndValidate(deps, arg, undefined, flags.mgnImport ? { file: flags.mgnImport, ...(flags.waveName !== undefined ? { wave: flags.waveName } : {}) } : undefined);
       const tz = flags.tz ?? wave.timeZone;
       const { resolveLocalTime, LocalTimeError } = await import('../../core/zoned-time.ts');
       let when: Date;

@@ -31,7 +31,17 @@ const ACTIVE_STATES: ReadonlySet<DataReplicationState> = new Set([
   'CONTINUOUS',
   'RESCAN',
   'STALLED',
+  'PENDING_SNAPSHOT_SHIPPING',
+  'SHIPPING_SNAPSHOT',
 ]);
+
+/**
+ * Agentless (SNAPSHOT_SHIPPING) replication after its first snapshot: the vCenter client takes a snapshot of
+ * the VM every SNAPSHOT_PERIOD and ships it, which takes the last SNAPSHOT_SHIPPING of the period. There is no
+ * continuous data protection: the lag is the age of the last shipped snapshot (0 to one period).
+ */
+export const SNAPSHOT_PERIOD_MS = 10 * 60 * 1000;
+export const SNAPSHOT_SHIPPING_MS = 3 * 60 * 1000;
 
 /**
  * The emulated MGN account: source servers whose replication progresses on the virtual clock, jobs that
@@ -108,14 +118,28 @@ export class MgnEngine {
     return n;
   }
 
+  /** The healthy steady state of a server's replication type: CONTINUOUS (agent) or PENDING_SNAPSHOT_SHIPPING (agentless). */
+  steadyState(s: Server): DataReplicationState {
+    return s.replicationType === 'SNAPSHOT_SHIPPING' ? 'PENDING_SNAPSHOT_SHIPPING' : 'CONTINUOUS';
+  }
+
+  /** Agentless: when the last snapshot finished shipping, as of `now` (the cycle runs from continuousSince). */
+  lastShippedAt(s: Server, now = this.now()): number {
+    const start = s.repl.continuousSince ?? now;
+    return start + Math.floor(Math.max(0, now - start) / SNAPSHOT_PERIOD_MS) * SNAPSHOT_PERIOD_MS;
+  }
+
   private transition(s: Server, state: DataReplicationState): number {
     const r = s.repl;
-    const wasContinuous = r.state === 'CONTINUOUS';
+    const steady = this.steadyState(s);
+    const wasContinuous = r.state === steady;
     const wasStalled = r.state === 'STALLED';
+    // agentless: data since the last shipped snapshot is what a launch would miss from now on
+    if (wasContinuous && state !== steady && steady === 'PENDING_SNAPSHOT_SHIPPING') r.lastSnapshotAt = this.lastShippedAt(s);
     r.state = state;
     r.gen++;
-    if (wasContinuous && state !== 'CONTINUOUS') r.lagSince = this.now();
-    if (state === 'CONTINUOUS') {
+    if (wasContinuous && state !== steady) r.lagSince = steady === 'CONTINUOUS' ? this.now() : r.lastSnapshotAt;
+    if (state === steady) {
       r.lagSince = undefined;
       r.continuousSince = this.now();
     }
@@ -206,7 +230,8 @@ export class MgnEngine {
 
   private becomeContinuous(s: Server, stall?: ReturnType<MgnEngine['rollStall']>): void {
     const r = s.repl;
-    const gen = this.transition(s, 'CONTINUOUS');
+    // agentless: the first snapshot has shipped; the next ones follow every SNAPSHOT_PERIOD_MS
+    const gen = this.transition(s, this.steadyState(s));
     r.launchable = true;
     r.lastSnapshotAt = this.now();
     if (s.lifeCycle.state === 'NOT_READY') {
@@ -216,7 +241,8 @@ export class MgnEngine {
         this.emitServerEvent(s, 'MGN Source Server Lifecycle State Change', { state: 'READY_FOR_TEST' });
       }
     }
-    if (s.quiescedAt !== undefined) this.scheduleAgentNotSeen(s);
+    // no agent to go unseen when the source of an agentless server is shut down
+    if (s.quiescedAt !== undefined && s.replicationType === 'AGENT_BASED') this.scheduleAgentNotSeen(s);
     else if (stall?.phase === 'continuous') {
       this.schedule(s, gen, this.now() + stall.after, () =>
         this.stall(s, 'SNAPSHOTS_FAILURE', 'Snapshot creation failed', 'CONTINUOUS'),
@@ -319,6 +345,16 @@ export class MgnEngine {
       s.repl.backlogBytes = 0;
     }
     s.lifeCycle.state = agent;
+  }
+
+  /**
+   * UpdateSourceServerReplicationType: the server replicates the other way from now on. A server replicating
+   * starts again (initiation, then a resync of what changed); its launchable snapshot stays launchable.
+   */
+  setReplicationType(s: Server, type: Server['replicationType']): void {
+    if (s.replicationType === type) return;
+    s.replicationType = type;
+    if (s.repl.state !== 'STOPPED' && s.repl.state !== 'PAUSED' && s.lifeCycle.state !== 'DISCOVERED' && s.lifeCycle.state !== 'PENDING_INSTALLATION') this.startReplication(s);
   }
 
   retry(s: Server): void {
@@ -432,11 +468,16 @@ export class MgnEngine {
         if (s.launchedInstance?.ec2InstanceID === old) s.launchedInstance = undefined;
       });
     }
-    step(2 * S, () => this.log(job, 'SNAPSHOT_START', sid));
-    step((30 + rng.next() * 90) * S, () => {
-      this.log(job, 'SNAPSHOT_END', sid);
-      if (s.repl.launchable) s.repl.lastSnapshotAt = this.now();
-    });
+    if (s.replicationType === 'SNAPSHOT_SHIPPING') {
+      // agentless: the launch converts the last snapshot the vCenter client shipped; nothing newer exists
+      step(2 * S, () => this.log(job, 'USING_PREVIOUS_SNAPSHOT', sid));
+    } else {
+      step(2 * S, () => this.log(job, 'SNAPSHOT_START', sid));
+      step((30 + rng.next() * 90) * S, () => {
+        this.log(job, 'SNAPSHOT_END', sid);
+        if (s.repl.launchable) s.repl.lastSnapshotAt = this.now();
+      });
+    }
     const conversionServerID = this.ec2Id();
     step(5 * S, () => this.log(job, 'CONVERSION_START', { ...sid, conversionServerID }));
     const slow = this.slowLaunch(s);
@@ -487,7 +528,11 @@ export class MgnEngine {
     p.launchStatus = ok ? 'LAUNCHED' : 'FAILED';
     if (ok) p.launchedEc2InstanceID = instanceId;
     if (s.lastLaunch?.jobID === job.jobID) s.lastLaunch.status = ok ? 'LAUNCHED' : 'FAILED';
-    if (ok) {
+    if (ok && s.launchConfig.launchDisposition === 'STOPPED') {
+      // launchDisposition STOPPED: the instance is launched and left stopped. It never boots, so firstBoot
+      // says STOPPED and no post-launch action runs (they need the SSM agent of a running instance).
+      s.launchedInstance = { ec2InstanceID: instanceId, jobID: job.jobID, firstBoot: 'STOPPED' };
+    } else if (ok) {
       s.launchedInstance = { ec2InstanceID: instanceId, jobID: job.jobID, firstBoot: 'WAITING' };
       const rng = createRng(this.seed, `boot/${s.id}/${s.launches}`);
       this.clock.after((45 + rng.next() * 90) * S + slowBootMs, () => {
@@ -505,12 +550,11 @@ export class MgnEngine {
   /** Post-launch actions run after the launch (the job is already COMPLETED) and finish one by one. */
   private runPostLaunchActions(s: Server, p: Participant, kind: 'TEST' | 'CUTOVER', rng: Rng): void {
     const deployment = s.launchConfig.postLaunchActions.deployment ?? 'TEST_AND_CUTOVER';
+    // the deployment setting (test and cutover, test only, cutover only) covers every post-launch action of the server
+    const runs = deployment === 'TEST_AND_CUTOVER' || (deployment === 'TEST_ONLY') === (kind === 'TEST');
+    if (!runs) return;
     const docs: Record<string, unknown>[] = [];
-    const fromConfig =
-      deployment === 'TEST_AND_CUTOVER' || (deployment === 'TEST_ONLY') === (kind === 'TEST')
-        ? (s.launchConfig.postLaunchActions.ssmDocuments ?? [])
-        : [];
-    docs.push(...fromConfig);
+    docs.push(...(s.launchConfig.postLaunchActions.ssmDocuments ?? []));
     for (const a of [...s.actions.values()].sort((x, y) => x.order - y.order)) {
       if (a.active === false) continue;
       docs.push({
@@ -588,6 +632,7 @@ export class MgnEngine {
   lagDuration(s: Server, now = this.now()): string | undefined {
     const r = s.repl;
     if (!r.launchable) return undefined;
+    if (r.state === 'PENDING_SNAPSHOT_SHIPPING') return isoDuration(Math.max(0, now - this.lastShippedAt(s, now)));
     if (r.state === 'CONTINUOUS' || r.lagSince === undefined) return 'P0D';
     return isoDuration(Math.max(0, now - r.lagSince));
   }
@@ -649,8 +694,10 @@ export class MgnEngine {
       return { name, status };
     });
     const lag = this.lagDuration(s, now);
+    // agentless: the last part of each snapshot period is spent shipping the snapshot
+    const shipping = r.state === 'PENDING_SNAPSHOT_SHIPPING' && now - this.lastShippedAt(s, now) >= SNAPSHOT_PERIOD_MS - SNAPSHOT_SHIPPING_MS;
     const dataReplicationInfo: Record<string, unknown> = {
-      dataReplicationState: r.state,
+      dataReplicationState: shipping ? 'SHIPPING_SNAPSHOT' : r.state,
       replicatedDisks: disks,
       dataReplicationInitiation: {
         ...(r.initiationStart !== undefined ? { startDateTime: iso(r.initiationStart) } : {}),
@@ -665,9 +712,11 @@ export class MgnEngine {
     }
     if (r.lastSnapshotAt !== undefined && !r.disconnected) {
       // continuous replication takes a snapshot every 10 minutes
-      const last = r.state === 'CONTINUOUS' && r.continuousSince !== undefined
-        ? Math.max(r.lastSnapshotAt, r.continuousSince + Math.floor((now - r.continuousSince) / (10 * MIN)) * 10 * MIN)
-        : r.lastSnapshotAt;
+      const last = r.state === 'PENDING_SNAPSHOT_SHIPPING'
+        ? this.lastShippedAt(s, now)
+        : r.state === 'CONTINUOUS' && r.continuousSince !== undefined
+          ? Math.max(r.lastSnapshotAt, r.continuousSince + Math.floor((now - r.continuousSince) / (10 * MIN)) * 10 * MIN)
+          : r.lastSnapshotAt;
       dataReplicationInfo.lastSnapshotDateTime = iso(last);
     }
     if (r.state === 'STALLED' && r.error) dataReplicationInfo.dataReplicationError = { ...r.error };
@@ -700,6 +749,7 @@ export class MgnEngine {
       ...(withProperties ? { sourceProperties: structuredClone(s.properties) } : {}),
       replicationType: s.replicationType,
       ...(s.applicationID ? { applicationID: s.applicationID } : {}),
+      ...(s.userProvidedID ? { userProvidedID: s.userProvidedID } : {}),
     };
   }
 
@@ -741,7 +791,8 @@ export class MgnEngine {
     let health = 'HEALTHY';
     for (const s of servers) {
       if (s.repl.state === 'STALLED') health = 'ERROR';
-      else if (health === 'HEALTHY' && s.repl.launchable && this.lagDuration(s) !== 'P0D') health = 'LAGGING';
+      else if (health === 'HEALTHY' && s.repl.launchable && s.replicationType === 'AGENT_BASED' && this.lagDuration(s) !== 'P0D') health = 'LAGGING';
+      else if (health === 'HEALTHY' && s.repl.launchable && s.replicationType === 'SNAPSHOT_SHIPPING' && s.repl.state !== 'PENDING_SNAPSHOT_SHIPPING') health = 'LAGGING';
     }
     const started = servers.filter((s) => s.lifeCycle.state !== 'NOT_READY' && s.lifeCycle.state !== 'READY_FOR_TEST');
     const done = servers.filter((s) => s.lifeCycle.state === 'CUTOVER');

@@ -24,7 +24,11 @@ export type DataReplicationState =
   | 'PAUSED'
   | 'RESCAN'
   | 'STALLED'
-  | 'DISCONNECTED';
+  | 'DISCONNECTED'
+  /** Agentless (SNAPSHOT_SHIPPING): waiting for the next snapshot; the emulator's healthy agentless state. */
+  | 'PENDING_SNAPSHOT_SHIPPING'
+  /** Agentless: a snapshot is being shipped (rendered from the snapshot cycle, never stored). */
+  | 'SHIPPING_SNAPSHOT';
 
 export const INITIATION_STEPS = [
   ['WAIT', 30],
@@ -113,7 +117,10 @@ export interface Server {
   isArchived: boolean;
   tags: Record<string, string>;
   applicationID?: string;
-  replicationType: 'AGENT_BASED';
+  /** The id given at agent installation (--user-provided-id); MGN's import file names servers by it. */
+  userProvidedID?: string;
+  /** AGENT_BASED: continuous block replication by the agent; SNAPSHOT_SHIPPING: agentless, periodic vCenter snapshots. */
+  replicationType: 'AGENT_BASED' | 'SNAPSHOT_SHIPPING';
   properties: SourceProperties;
   /** Cache of JSON.stringify(properties): they never change after seeding. */
   propertiesJson?: string;

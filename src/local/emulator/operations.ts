@@ -146,7 +146,8 @@ function parseArn(e: MgnEngine, arn: string): { tags: Record<string, string> } {
 
 function uniqueName<T extends { name: string; isArchived: boolean }>(items: Iterable<T>, name: string, kind: 'WAVE' | 'APPLICATION', except?: T): void {
   for (const x of items) {
-    if (x !== except && x.name === name && !x.isArchived) {
+    // MGN checks name uniqueness case-insensitively
+    if (x !== except && x.name.toLowerCase() === name.toLowerCase() && !x.isArchived) {
       throw conflict(`A ${kind.toLowerCase()} named '${name}' already exists`, `${kind}_NAME_ALREADY_EXISTS`, name, kind);
     }
   }
@@ -288,6 +289,15 @@ export const operations: { [O in OperationName]: Handler<O> } = {
     checkActiveQuota(e, s);
     e.resume(s);
   }),
+
+  UpdateSourceServerReplicationType: (e, input) => {
+    const s = server(e, input.sourceServerID);
+    notArchived(s);
+    if (s.activeJobID) throw conflict(`Source server ${s.id} is in active job ${s.activeJobID}`, 'SOURCE_SERVER_IN_ACTIVE_JOB', s.id);
+    if (s.repl.state === 'DISCONNECTED') throw conflict(`Source server ${s.id} is disconnected`, 'INVALID_REPLICATION_STATE', s.id);
+    e.setReplicationType(s, input.replicationType);
+    return { body: e.renderServer(s) };
+  },
 
   DescribeJobs: (e, input) => {
     const f = input.filters ?? {};

@@ -112,6 +112,7 @@ export const inputSchemas = {
       .optional(),
   }),
   DescribeJobLogItems: z.object({ ...paged, jobID: JobID }),
+  UpdateSourceServerReplicationType: z.object({ ...base, sourceServerID: SourceServerID, replicationType: z.enum(['AGENT_BASED', 'SNAPSHOT_SHIPPING']) }),
   UpdateLaunchConfiguration: z.object({
     ...base,
     sourceServerID: SourceServerID,

@@ -48,6 +48,10 @@ export interface SeedSpec {
   windows?: boolean;
   /** Where its replication starts (default: the call's `start`). */
   start?: 'agent-installed' | 'ready-for-test';
+  /** The id its agent was installed with (--user-provided-id). */
+  userProvidedId?: string;
+  /** SNAPSHOT_SHIPPING: an agentless server (vCenter), replicated by periodic snapshots (default AGENT_BASED). */
+  replicationType?: 'AGENT_BASED' | 'SNAPSHOT_SHIPPING';
 }
 
 /**
@@ -104,7 +108,8 @@ export function seedServers(
       arn: engine.arn('source-server', id),
       isArchived: false,
       tags: { Name: hostname },
-      replicationType: 'AGENT_BASED',
+      replicationType: spec?.replicationType ?? 'AGENT_BASED',
+      ...(spec?.userProvidedId ? { userProvidedID: spec.userProvidedId } : {}),
       osFamily: windows ? 'WINDOWS' : 'LINUX',
       properties: {
         lastUpdatedDateTime: iso(installedAt),
@@ -164,7 +169,7 @@ export function seedServers(
     if (!withinQuota) continue; // stays STOPPED / NOT_READY until StartReplication within the quota
     if (starts.get(s) === 'ready-for-test') {
       const r = s.repl;
-      r.state = 'CONTINUOUS';
+      r.state = engine.steadyState(s);
       r.runs = 1;
       r.initiationStart = s.lifeCycle.addedToServiceAt;
       let t = r.initiationStart;

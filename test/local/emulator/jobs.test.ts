@@ -243,7 +243,7 @@ describe('emulator jobs', () => {
     expect(finished?.postLaunchActionsLaunchStatusList?.[0]?.failureReason).toBeUndefined();
   });
 
-  it('runs launch configuration ssmDocuments only in the launches their deployment names', async () => {
+  it('runs post-launch actions (ssmDocuments and source server actions) only in the launches their deployment names', async () => {
     const env = await ready(2);
     const [testOnly, cutoverOnly] = (await env.ids()) as [string, string];
     for (const [id, deployment] of [
@@ -278,13 +278,14 @@ describe('emulator jobs', () => {
       ['smoke-test', 'SUCCESS'],
       ['tag-it', 'SUCCESS'],
     ]);
-    expect(test(cutoverOnly)).toEqual([['tag-it', 'SUCCESS']]);
+    // MGN's post-launch settings: the deployment option covers every post-launch action of the server
+    expect(test(cutoverOnly)).toEqual([]);
 
     for (const id of [testOnly, cutoverOnly]) {
       await env.mgn.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: id, lifeCycle: { state: 'READY_FOR_CUTOVER' } }));
     }
     const cutover = await actionsAfter(new StartCutoverCommand({ sourceServerIDs: [testOnly, cutoverOnly] }));
-    expect(cutover(testOnly)).toEqual([['tag-it', 'SUCCESS']]);
+    expect(cutover(testOnly)).toEqual([]);
     expect(cutover(cutoverOnly)).toEqual([
       ['smoke-test', 'SUCCESS'],
       ['tag-it', 'SUCCESS'],
