@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEPENDENT, roleLogicalId, usesInSource } from '../../deploy/iam.ts';
 import { functionLogicalId, readServerlessConfig } from '../../src/local/cloud/serverless-config.ts';
 import { adapterActions } from './adapter-commands.ts';
+import { STACK_OUTPUTS } from '../../src/cli/stack.ts';
 
 /**
  * `npm run package` (osls package, offline, no credentials) and the CloudFormation template it writes: every
@@ -23,7 +24,7 @@ const config = readServerlessConfig(root);
 const rawYml = parse(readFileSync(resolve(root, 'serverless.yml'), 'utf8')) as Json;
 const functionKeys = Object.keys(config.functions).sort();
 
-let template: { Resources: Record<string, { Type: string; Properties: Json; DependsOn?: unknown }> };
+let template: { Resources: Record<string, { Type: string; Properties: Json; DependsOn?: unknown }>; Outputs: Record<string, { Value: unknown }> };
 const resources = () => Object.entries(template.Resources);
 const ofType = (type: string) => resources().filter(([, r]) => r.Type === type);
 
@@ -224,6 +225,16 @@ describe('tables and topics', () => {
     const policy = template.Resources.TopicsKey?.Properties.KeyPolicy as Json;
     const services = objects(policy).flatMap((o) => arr((o.Principal as Json | undefined)?.Service as string[] | undefined));
     expect(services).toEqual(expect.arrayContaining(['cloudwatch.amazonaws.com', 'events.amazonaws.com']));
+  });
+});
+
+describe('outputs: what the CLI finds through DescribeStacks', () => {
+  it.each(STACK_OUTPUTS.map((o) => [o.output, o.variable]))('%s (%s) is an output of the template, naming a resource of it', (output) => {
+    const value = template.Outputs[output]?.Value;
+    expect(value, output).toBeDefined();
+    const ids = objects(value).flatMap((o) => [o.Ref, (o['Fn::GetAtt'] as string[] | undefined)?.[0]]).filter((id): id is string => typeof id === 'string' && !id.startsWith('AWS::'));
+    expect(ids.length).toBeGreaterThan(0);
+    for (const id of ids) expect(template.Resources[id], `${output} -> ${id}`).toBeDefined();
   });
 });
 

@@ -76,7 +76,7 @@ async function list(ctx: CliContext, flags: ListFlags): Promise<number> {
       for (const r of rows) ctx.stdout.write(`${describeGate(r.gate, r.parked, deadlineText(r.gate))}\n`);
     }
     return ExitCode.Ok;
-  });
+  }, { env: ctx.env });
 }
 
 /** Who decides: STS's caller identity on AWS; `--as` on the local cloud (there is no identity there). */
@@ -135,6 +135,6 @@ async function decideCommand(ctx: CliContext, gateId: string, decision: Decision
       }
       throw new UsageError(e.message);
     }
-  });
+  }, { env: ctx.env, needs: ['STATE_TABLE', 'OPS_TOPIC_ARN'] });
 }
 

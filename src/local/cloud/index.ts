@@ -13,6 +13,7 @@ import { createDocumentClient, createGateStore, createWaitStore } from '../../ad
 import type { Faults, Quotas } from '../emulator/config.ts';
 import { startEmulator } from '../emulator/index.ts';
 import { type ApiRoute, type LocalApi, startApi } from './api/index.ts';
+import { createCloudFormation, isHttpApiUrl, type LocalCloudFormation, type LocalRefs, type LocalStackOutput, resolveLocal } from './cloudformation/index.ts';
 import { LocalBus, busService, installRules, loadRules } from './bus/index.ts';
 import { createTables, startDynamo, tablesFromResources, type LocalDynamo } from './dynamodb/index.ts';
 import { startGateway } from './gateway.ts';
@@ -85,6 +86,8 @@ export interface LocalEndpoints {
   dynamodb: string;
   servicequotas: string;
   secretsmanager: string;
+  /** CloudFormation: DescribeStacks of the local stack (the CLI finds its resources there, as on AWS). */
+  cloudformation: string;
   api: string;
 }
 
@@ -153,7 +156,8 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
     const sns: LocalSns = createSns({ clock, lambda, region, accountId, topics: topicNames(config) });
     const bus = new LocalBus({ clock, lambda, region, accountId });
     installRules(bus, await loadRules(root));
-    const scheduler: LocalScheduler = createScheduler({ clock, lambda, region, accountId });
+    // the stack's schedule groups exist from the start, as CloudFormation creates them
+    const scheduler: LocalScheduler = createScheduler({ clock, lambda, region, accountId, groups: scheduleGroups(config) });
     const quotas = createServiceQuotas({ quotas: () => emulator.engine.quotas, region, accountId });
     const secrets: LocalSecrets = createSecretsManager({ clock, region, accountId });
 
@@ -185,7 +189,17 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
     });
     emulator.onEvent((event) => bus.publish(event));
 
-    const gateway = await startGateway([stepFunctionsService(host), busService(bus), scheduler, sns, quotas, secrets], opts.port ?? 0);
+    // The stack as CloudFormation would answer for it: `<service>-<stage>` with serverless.yml's Outputs, each
+    // resolved to the local resource (an output a test deletes is gone from the next DescribeStacks).
+    const refs: { current?: LocalRefs } = {};
+    const stackOutputs = declaredOutputs(config);
+    const outputs = () =>
+      Object.entries(stackOutputs).flatMap(([key, o]): LocalStackOutput[] => {
+        const value = refs.current ? resolveLocal(o.Value, refs.current) : undefined;
+        return value === undefined ? [] : [{ OutputKey: key, OutputValue: value, ...(o.Description ? { Description: o.Description } : {}) }];
+      });
+    const cloudformation: LocalCloudFormation = createCloudFormation({ region, accountId, stack: { name: `${config.service}-${config.stage}`, createdAt: clock.now(), outputs } });
+    const gateway = await startGateway([stepFunctionsService(host), busService(bus), scheduler, sns, quotas, secrets, cloudformation], opts.port ?? 0);
     closers.push(() => gateway.close());
     serve(gateway.endpoint, gateway.server);
     const snsClient = new SNSClient({ region, endpoint: gateway.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
@@ -236,8 +250,12 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
 
     // The environment handlers get: what AWS gives a Lambda, the provider's variables, and the endpoints;
     // set before anything can invoke a handler (schedules, machines).
-    const awsEndpoints = { mgn: emulator.endpoint, sfn: gateway.endpoint, eventbridge: gateway.endpoint, scheduler: gateway.endpoint, sns: gateway.endpoint, dynamodb: dynamo.endpoint, servicequotas: gateway.endpoint, secretsmanager: gateway.endpoint, api: api.endpoint };
-    const env = handlerEnvironment(config, awsEndpoints, { region, tables: tableNames(config), topics: Object.fromEntries(topicLogicalIds(config).map(([id, name]) => [id, sns.topicArn(name)])), secrets: secretArns, stateMachines: Object.fromEntries(Object.values(config.stateMachines).filter((m) => m.logicalId).map((m) => [m.logicalId as string, `arn:aws:states:${region}:${accountId}:stateMachine:${m.name}`])) });
+    const awsEndpoints = { mgn: emulator.endpoint, sfn: gateway.endpoint, eventbridge: gateway.endpoint, scheduler: gateway.endpoint, sns: gateway.endpoint, dynamodb: dynamo.endpoint, servicequotas: gateway.endpoint, secretsmanager: gateway.endpoint, cloudformation: gateway.endpoint, api: api.endpoint };
+    const topicArns = Object.fromEntries(topicLogicalIds(config).map(([id, name]) => [id, sns.topicArn(name)]));
+    const machineArns = Object.fromEntries(Object.values(config.stateMachines).filter((m) => m.logicalId).map((m) => [m.logicalId as string, `arn:aws:states:${region}:${accountId}:stateMachine:${m.name}`]));
+    const env = handlerEnvironment(config, awsEndpoints, { region, tables: tableNames(config), topics: topicArns, secrets: secretArns, stateMachines: machineArns });
+    refs.current = localRefs(config, { region, accountId, tables: tableNames(config), topics: topicArns, secrets: secretArns, stateMachines: machineArns, lambda, apiUrl: api.endpoint });
+    const resolveRefs = refs.current;
     const previous = new Map<string, string | undefined>();
     for (const [k, v] of Object.entries(env)) {
       previous.set(k, process.env[k]);
@@ -259,13 +277,17 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
         if (spec === undefined) continue;
         const rates = typeof spec === 'string' ? [spec] : Array.isArray(spec.rate) ? spec.rate : spec.rate ? [spec.rate] : [];
         if (typeof spec === 'object' && spec.enabled === false) continue;
+        // `method: scheduler` with the stack's group and role, as osls compiles it
+        const group = typeof spec === 'object' ? resolveLocal((spec as Record<string, unknown>).groupName, resolveRefs) : undefined;
+        const role = typeof spec === 'object' ? resolveLocal((spec as Record<string, unknown>).roleArn, resolveRefs) : undefined;
         for (const expression of rates) {
           await schedulerClient.send(
             new CreateScheduleCommand({
               Name: `${f.key}-schedule-${++n}`,
+              ...(group ? { GroupName: group } : {}),
               ScheduleExpression: expression,
               FlexibleTimeWindow: { Mode: 'OFF' },
-              Target: { Arn: lambda.functionArn(f.key), RoleArn: `arn:aws:iam::${accountId}:role/local-scheduler`, Input: '{}' },
+              Target: { Arn: lambda.functionArn(f.key), RoleArn: role ?? `arn:aws:iam::${accountId}:role/local-scheduler`, Input: '{}' },
             }),
           );
         }
@@ -318,6 +340,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       dynamodb: dynamo.endpoint,
       servicequotas: gateway.endpoint,
       secretsmanager: gateway.endpoint,
+      cloudformation: gateway.endpoint,
       api: api.endpoint,
     };
     const info: LocalCloudInfo = {
@@ -380,6 +403,9 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       scheduler,
       sns,
       secrets,
+      cloudformation,
+      /** The stack's outputs by key, as DescribeStacks answers them. */
+      stackOutputs: (): Record<string, string> => Object.fromEntries(outputs().map((o) => [o.OutputKey, o.OutputValue])),
       lambda,
       env,
       /** Discrete mode with `holdClock`: let simulated time move from now on. */
@@ -403,6 +429,56 @@ function topicLogicalIds(config: ServerlessConfig): [string, string][] {
   return Object.entries(config.resources)
     .filter(([, r]) => r.Type === 'AWS::SNS::Topic')
     .map(([id, r]) => [id, String(r.Properties?.TopicName ?? id)]);
+}
+
+function scheduleGroups(config: ServerlessConfig): string[] {
+  return Object.entries(config.resources)
+    .filter(([, r]) => r.Type === 'AWS::Scheduler::ScheduleGroup')
+    .map(([id, r]) => String(r.Properties?.Name ?? id));
+}
+
+/** serverless.yml's `resources.Outputs`: the stack's outputs (key -> value and description). */
+function declaredOutputs(config: ServerlessConfig): Record<string, { Value: unknown; Description?: string }> {
+  const outputs = ((config.raw.resources ?? {}) as Record<string, unknown>).Outputs;
+  return (outputs ?? {}) as Record<string, { Value: unknown; Description?: string }>;
+}
+
+/**
+ * What Ref and Fn::GetAtt of the stack's logical ids are locally: tables by name, topics, secrets and state
+ * machines by ARN, schedule groups by name, functions (Ref: name, Arn), roles and queues by the ARN
+ * CloudFormation would give them.
+ */
+function localRefs(
+  config: ServerlessConfig,
+  o: { region: string; accountId: string; tables: Record<string, string>; topics: Record<string, string>; secrets: Record<string, string>; stateMachines: Record<string, string>; lambda: LocalLambda; apiUrl: string },
+): LocalRefs {
+  const stack = `${config.service}-${config.stage}`;
+  const resource = (id: string) => config.resources[id];
+  return {
+    apiUrl: o.apiUrl,
+    ref: (id) => {
+      const known = o.tables[id] ?? o.topics[id] ?? o.secrets[id] ?? o.stateMachines[id];
+      if (known !== undefined) return known;
+      const r = resource(id);
+      if (r?.Type === 'AWS::Scheduler::ScheduleGroup') return String(r.Properties?.Name ?? id);
+      if (r?.Type === 'AWS::SQS::Queue') return `http://sqs.${o.region}.localhost/${o.accountId}/${String(r.Properties?.QueueName ?? id)}`;
+      const fn = o.lambda.resolve({ Ref: id });
+      return fn ? o.lambda.functionName(fn) : undefined;
+    },
+    getAtt: (id, attribute) => {
+      const r = resource(id);
+      if (attribute === 'Arn') {
+        if (o.stateMachines[id]) return o.stateMachines[id];
+        if (r?.Type === 'AWS::DynamoDB::Table') return `arn:aws:dynamodb:${o.region}:${o.accountId}:table/${o.tables[id] ?? id}`;
+        if (r?.Type === 'AWS::IAM::Role') return `arn:aws:iam::${o.accountId}:role/${String(r.Properties?.RoleName ?? `${stack}-${id}`)}`;
+        if (r?.Type === 'AWS::SQS::Queue') return `arn:aws:sqs:${o.region}:${o.accountId}:${String(r.Properties?.QueueName ?? id)}`;
+        const fn = o.lambda.resolve({ 'Fn::GetAtt': [id, 'Arn'] });
+        if (fn) return o.lambda.functionArn(fn);
+      }
+      if (attribute === 'QueueName' && r?.Type === 'AWS::SQS::Queue') return String(r.Properties?.QueueName ?? id);
+      return undefined;
+    },
+  };
 }
 
 function topicNames(config: ServerlessConfig): string[] {
@@ -439,13 +515,6 @@ function httpRoutes(config: ServerlessConfig): ApiRoute[] {
  * (CloudFormation `Ref`s to tables, topics and secrets resolved to their local names and ARNs), credentials for the
  * stand-ins, and one `AWS_ENDPOINT_URL_<SERVICE>` per stand-in.
  */
-/** `Fn::Join` of 'https://', `Ref: HttpApi` (osls's name for the HTTP API) and '.execute-api.<region>.<suffix>'. */
-function isHttpApiUrl(v: unknown): boolean {
-  const join = (v as { 'Fn::Join'?: unknown } | null)?.['Fn::Join'];
-  if (!Array.isArray(join) || join[0] !== '' || !Array.isArray(join[1])) return false;
-  const parts = join[1] as unknown[];
-  return parts[0] === 'https://' && (parts[1] as { Ref?: unknown } | null)?.Ref === 'HttpApi' && parts[2] === '.execute-api.';
-}
 
 export function handlerEnvironment(
   config: ServerlessConfig,
