@@ -23,7 +23,9 @@ import { createScheduler, type LocalScheduler } from './scheduler/index.ts';
 import { createSecretsManager, secretsFromResources, type LocalSecrets } from './secrets/index.ts';
 import { readServerlessConfig, type ServerlessConfig } from './serverless-config.ts';
 import { installSimulatedDate } from './simulated-date.ts';
-import { inProcessFetch, serveInProcess, simulatedDateHeader, trackRequests, warmSdkConfig } from './in-process.ts';
+import { inProcessFetch, serveInProcess, setRequestGuard, simulatedDateHeader, trackRequests, warmSdkConfig } from './in-process.ts';
+import { LocalIam, outsideFunctions } from './iam/index.ts';
+import type { Statement } from '../../../deploy/iam.ts';
 import { installSeededRandom, installVirtualTimers, realTimers } from './virtual-timers.ts';
 import { createRng } from '../emulator/rng.ts';
 import { StepFunctionsHost } from './sfn/host.ts';
@@ -75,6 +77,12 @@ export interface LocalCloudOptions {
   lambdaOverrides?: Record<string, Handler>;
   /** Port of the dashboard (0 or absent picks a free one). */
   dashboardPort?: number;
+  /**
+   * Enforce each function's generated IAM role on its AWS calls (default true; in-process transport only).
+   * `rolePolicies` changes a role's statements first (tests: take one action away).
+   */
+  iam?: boolean;
+  rolePolicies?: (functionKey: string, statements: Statement[]) => Statement[];
 }
 
 export interface LocalEndpoints {
@@ -168,11 +176,13 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       region,
       accountId,
       integrations: {
-        snsPublish: async (params) => {
-          const r = await (snsRef.client as SNSClient).send(new PublishCommand(params as unknown as PublishCommandInput));
-          return { MessageId: r.MessageId as string };
-        },
-        putEvents: async (params) => bus.putEvents((params.Entries ?? []) as never),
+        // the state machine's own calls, whichever function's callback resumed it
+        snsPublish: (params) =>
+          outsideFunctions(async () => {
+            const r = await (snsRef.client as SNSClient).send(new PublishCommand(params as unknown as PublishCommandInput));
+            return { MessageId: r.MessageId as string };
+          }),
+        putEvents: (params) => outsideFunctions(async () => bus.putEvents((params.Entries ?? []) as never)),
       },
       onStatusChange: (e) => {
         bus.publish({
@@ -256,6 +266,12 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
     const env = handlerEnvironment(config, awsEndpoints, { region, tables: tableNames(config), topics: topicArns, secrets: secretArns, stateMachines: machineArns });
     refs.current = localRefs(config, { region, accountId, tables: tableNames(config), topics: topicArns, secrets: secretArns, stateMachines: machineArns, lambda, apiUrl: api.endpoint });
     const resolveRefs = refs.current;
+    // each function's role, generated as for the template, checked on every AWS call its handler makes
+    const iam = new LocalIam({ config, refs: resolveRefs, region, accountId, ...(opts.rolePolicies ? { rolePolicies: opts.rolePolicies } : {}) });
+    if (opts.iam !== false && inProcess) {
+      const undoGuard = setRequestGuard(iam.guard);
+      closers.unshift(async () => undoGuard());
+    }
     const previous = new Map<string, string | undefined>();
     for (const [k, v] of Object.entries(env)) {
       previous.set(k, process.env[k]);
@@ -404,6 +420,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       sns,
       secrets,
       cloudformation,
+      iam,
       /** The stack's outputs by key, as DescribeStacks answers them. */
       stackOutputs: (): Record<string, string> => Object.fromEntries(outputs().map((o) => [o.OutputKey, o.OutputValue])),
       lambda,
@@ -472,6 +489,7 @@ function localRefs(
         if (r?.Type === 'AWS::DynamoDB::Table') return `arn:aws:dynamodb:${o.region}:${o.accountId}:table/${o.tables[id] ?? id}`;
         if (r?.Type === 'AWS::IAM::Role') return `arn:aws:iam::${o.accountId}:role/${String(r.Properties?.RoleName ?? `${stack}-${id}`)}`;
         if (r?.Type === 'AWS::SQS::Queue') return `arn:aws:sqs:${o.region}:${o.accountId}:${String(r.Properties?.QueueName ?? id)}`;
+        if (r?.Type === 'AWS::KMS::Key') return `arn:aws:kms:${o.region}:${o.accountId}:key/${stack}-${id}`;
         const fn = o.lambda.resolve({ 'Fn::GetAtt': [id, 'Arn'] });
         if (fn) return o.lambda.functionArn(fn);
       }

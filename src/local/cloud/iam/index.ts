@@ -1,0 +1,192 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { roleLogicalId, statementsFor, usesInSource, type Statement } from '../../../../deploy/iam.ts';
+import type { LocalRefs } from '../cloudformation/index.ts';
+import type { ServerlessConfig } from '../serverless-config.ts';
+import { evaluate, type ResolvedStatement, resolvePattern } from './policy.ts';
+
+export { evaluate, globMatch, resolvePattern, type ResolvedStatement } from './policy.ts';
+
+/**
+ * IAM enforced on the local cloud: each function's role gets the policy deploy/iam.ts generates for the
+ * template from the ports its handler declares (the same function, the same `uses`), and every AWS call a
+ * handler makes is checked against it before its stand-in sees it. A call the role does not allow is answered
+ * as AWS answers it (AccessDeniedException; SNS: AuthorizationError), so a missing permission fails a local
+ * test instead of a production wave. Calls from outside a handler (the CLI, the cloud's own wiring) are not
+ * checked: they are the operator's, whose policy docs/deploy.md gives.
+ */
+
+/** Which function's code is running (set around each invocation by the local Lambda). */
+export const invocationContext = new AsyncLocalStorage<{ functionKey: string }>();
+
+/** Run `fn` outside any function's context (the cloud's own integrations: a state machine's SNS task is the state machine's, not the caller's). */
+export function outsideFunctions<T>(fn: () => T): T {
+  return invocationContext.exit(fn);
+}
+
+/** The request as the SDK's HTTP handler gets it. */
+export interface WireRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: unknown;
+}
+
+/** A denied call, as the service would answer it. */
+export interface WireResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+export interface LocalIamOptions {
+  config: Pick<ServerlessConfig, 'root' | 'service' | 'stage' | 'functions'>;
+  refs: LocalRefs;
+  region: string;
+  accountId: string;
+  /** Change a role's generated statements (tests: take one action away). */
+  rolePolicies?: (functionKey: string, statements: Statement[]) => Statement[];
+}
+
+export interface CallCheck {
+  functionKey: string;
+  action: string;
+  resource?: string;
+  allowed: boolean;
+}
+
+export class LocalIam {
+  /** Each function's role statements, resolved to local ARN patterns. */
+  readonly policies = new Map<string, ResolvedStatement[]>();
+  readonly roleArns = new Map<string, string>();
+  /** Every call refused (tests read it). */
+  readonly denied: CallCheck[] = [];
+  /** How many handler calls were checked. */
+  checked = 0;
+  private readonly stack: string;
+
+  constructor(private readonly opts: LocalIamOptions) {
+    this.stack = `${opts.config.service}-${opts.config.stage}`;
+    for (const [key, fn] of Object.entries(opts.config.functions)) {
+      const file = `${fn.handler.replace(/\.[^./]+$/, '')}.ts`;
+      const uses = usesInSource(readFileSync(resolve(opts.config.root, file), 'utf8'), file);
+      const name = `${this.stack}-${key}`;
+      let statements = statementsFor({ key, name, uses });
+      if (opts.rolePolicies) statements = opts.rolePolicies(key, structuredClone(statements));
+      this.policies.set(key, statements.map((s) => this.resolveStatement(s)));
+      this.roleArns.set(key, `arn:aws:iam::${opts.accountId}:role/${this.stack}-${roleLogicalId(key)}`);
+    }
+  }
+
+  private resolveStatement(s: Statement): ResolvedStatement {
+    const o = { refs: this.opts.refs, region: this.opts.region, accountId: this.opts.accountId, stack: this.stack };
+    return { actions: s.Action, resources: s.Resource.map((r) => resolvePattern(r, o)), ...(s.Condition ? { condition: s.Condition } : {}), ...(s.Sid ? { sid: s.Sid } : {}) };
+  }
+
+  /** The function whose role has this ARN. */
+  functionOfRole(roleArn: string): string | undefined {
+    for (const [key, arn] of this.roleArns) if (arn === roleArn) return key;
+    return undefined;
+  }
+
+  /** Is the call allowed for the function's role? */
+  check(functionKey: string, action: string, resource: string | undefined, context: Record<string, string> = {}): boolean {
+    const statements = this.policies.get(functionKey);
+    // a function the template does not declare (a test's stand-in handler) has no role to check against
+    if (!statements) return true;
+    return evaluate(statements, action, resource, context).allowed;
+  }
+
+  /**
+   * The guard the in-process transport asks before a stand-in sees a request: undefined to let it through,
+   * or the service's own access-denied answer.
+   */
+  guard = (request: WireRequest): WireResponse | undefined => {
+    const ctx = invocationContext.getStore();
+    if (!ctx) return undefined;
+    const call = describeCall(request, this.opts.region, this.opts.accountId);
+    if (!call) return undefined;
+    this.checked++;
+    const resources = call.resources.length ? call.resources : [undefined];
+    const bad = resources.filter((r) => !this.check(ctx.functionKey, call.action, r));
+    if (bad.length === 0) return undefined;
+    const refused = bad[0];
+    const roleArn = this.roleArns.get(ctx.functionKey) ?? 'unknown';
+    const user = `arn:aws:sts::${this.opts.accountId}:assumed-role/${roleArn.split('/').pop()}/${this.stack}-${ctx.functionKey}`;
+    const message = `User: ${user} is not authorized to perform: ${call.action}${refused ? ` on resource: ${refused}` : ''} because no identity-based policy allows the ${call.action} action`;
+    this.denied.push({ functionKey: ctx.functionKey, action: call.action, ...(refused ? { resource: refused } : {}), allowed: false });
+    return deniedResponse(call.protocol, message);
+  };
+}
+
+type Protocol = 'json' | 'query' | 'rest';
+
+/** IAM service prefixes by the request's signing name. */
+const PREFIX: Record<string, string> = { dynamodb: 'dynamodb', states: 'states', sns: 'sns', secretsmanager: 'secretsmanager', servicequotas: 'servicequotas', mgn: 'mgn', scheduler: 'scheduler', events: 'events', sts: 'sts', cloudformation: 'cloudformation', iam: 'iam' };
+
+function text(body: unknown): string {
+  if (body === undefined || body === null) return '';
+  if (typeof body === 'string') return body;
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  return '';
+}
+
+/** The IAM action and resources of an SDK request to a stand-in (undefined: not a service call this checks). */
+export function describeCall(request: WireRequest, region: string, accountId: string): { action: string; resources: string[]; protocol: Protocol } | undefined {
+  const h = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  const service = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(h.authorization ?? '')?.[1];
+  const prefix = service ? PREFIX[service] : undefined;
+  if (!prefix) return undefined;
+  const body = text(request.body);
+  const target = h['x-amz-target'];
+  if (target) {
+    const op = target.split('.').pop() as string;
+    const input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
+    const resources: string[] = [];
+    if (prefix === 'dynamodb' && typeof input.TableName === 'string') {
+      resources.push(`arn:aws:dynamodb:${region}:${accountId}:table/${input.TableName}${typeof input.IndexName === 'string' ? `/index/${input.IndexName}` : ''}`);
+    }
+    if (prefix === 'states') {
+      for (const k of ['stateMachineArn', 'executionArn']) if (typeof input[k] === 'string') resources.push(input[k] as string);
+    }
+    if (prefix === 'secretsmanager' && typeof input.SecretId === 'string') resources.push(input.SecretId);
+    return { action: `${prefix}:${op}`, resources, protocol: 'json' };
+  }
+  if ((h['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+    const p = new URLSearchParams(body);
+    const op = p.get('Action');
+    if (!op) return undefined;
+    const arn = p.get('TopicArn') ?? p.get('TargetArn');
+    return { action: `${prefix}:${op}`, resources: arn ? [arn] : [], protocol: 'query' };
+  }
+  if (prefix === 'mgn') {
+    const op = request.path.split('/').filter(Boolean)[0];
+    if (!op) return undefined;
+    const ids = new Set<string>();
+    const walk = (v: unknown) => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object') {
+        for (const [k, x] of Object.entries(v)) {
+          if (k === 'sourceServerID' && typeof x === 'string') ids.add(x);
+          else if (k === 'sourceServerIDs' && Array.isArray(x)) {
+            for (const id of x) if (typeof id === 'string') ids.add(id);
+          } else walk(x);
+        }
+      }
+    };
+    // reads name servers in filters; IAM authorizes them on "*" (List/Describe actions have no resource)
+    if (!/^(Describe|List|Get)/.test(op) && body) walk(JSON.parse(body));
+    return { action: `mgn:${op}`, resources: [...ids].map((id) => `arn:aws:mgn:${region}:${accountId}:source-server/${id}`), protocol: 'rest' };
+  }
+  return undefined;
+}
+
+function deniedResponse(protocol: Protocol, message: string): WireResponse {
+  if (protocol === 'query') {
+    const xml = `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>AuthorizationError</Code><Message>${message.replace(/[<&>]/g, '')}</Message></Error><RequestId>local</RequestId></ErrorResponse>`;
+    return { statusCode: 403, headers: { 'content-type': 'text/xml' }, body: Buffer.from(xml) };
+  }
+  const json = protocol === 'json' ? { __type: 'AccessDeniedException', message } : { message };
+  return { statusCode: protocol === 'json' ? 400 : 403, headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'AccessDeniedException' }, body: Buffer.from(JSON.stringify(json)) };
+}
