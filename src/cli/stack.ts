@@ -16,6 +16,7 @@ export const STACK_OUTPUTS = [
   { output: 'ScheduleGroupName', variable: 'SCHEDULE_GROUP', what: "the stack's schedule group" },
   { output: 'EventsDeadLetterQueueArn', variable: 'SCHEDULE_DLQ_ARN', what: 'the dead-letter queue of rules and schedules' },
   { output: 'ReconcileFunctionArn', variable: 'RECONCILE_FUNCTION_ARN', what: 'the reconciler function' },
+  { output: 'LauncherRoleArns', variable: 'LAUNCHER_ROLE_ARNS', what: 'the roles of the functions that launch' },
   { output: 'ApprovalApiUrl', variable: 'APPROVAL_BASE_URL', what: "the approval pages' HTTP API" },
 ] as const;
 

@@ -62,6 +62,9 @@ export function sdkEnvironment(flags: TargetFlags, cwd = process.cwd()): TargetB
       AWS_ENDPOINT_URL_SERVICE_QUOTAS: one ?? String(e.servicequotas),
       // the shared endpoint serves CloudFormation (absent from the local.json of an older cloud: its sfn endpoint is the same one)
       AWS_ENDPOINT_URL_CLOUDFORMATION: one ?? String(e.cloudformation ?? e.sfn),
+      AWS_ENDPOINT_URL_STS: one ?? String(e.sts ?? e.sfn),
+      AWS_ENDPOINT_URL_IAM: one ?? String(e.iam ?? e.sfn),
+      AWS_ENDPOINT_URL_CLOUDWATCH: one ?? String(e.cloudwatch ?? e.sfn),
       // absent from the local.json of a cloud started before Secrets Manager was served
       ...((one ?? e.secretsmanager) ? { AWS_ENDPOINT_URL_SECRETS_MANAGER: String(one ?? e.secretsmanager) } : {}),
     },

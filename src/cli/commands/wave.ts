@@ -72,7 +72,7 @@ function waveMachineArn(target: Target): string {
 }
 
 /** Read, parse and validate the wave (file or MGN's own wave) against MGN and its quotas: nothing starts unless it is whole and valid. */
-export async function loadAndValidate(deps: Deps, file: string | undefined, mgnWave: string | undefined): Promise<Wave> {
+export async function loadAndValidate(deps: Pick<Deps, 'quotas' | 'mgn' | 'clock'>, file: string | undefined, mgnWave: string | undefined): Promise<Wave> {
   const { parseWaveFile, validateWave, waveFromMgn, checkWave, WaveFileError } = await import('../../core/wave-file.ts');
   const limits = await deps.quotas.mgnLimits();
   const servers = await deps.mgn.listServers();
@@ -110,6 +110,28 @@ export async function loadAndValidate(deps: Deps, file: string | undefined, mgnW
   }
 }
 
+/**
+ * The approvers the wave names who have no confirmed subscription to the approvals topic would never get
+ * their links: say so (a warning: the gate still waits, and `approvals approve` still decides it).
+ */
+async function warnUnconfirmedApprovers(ctx: CliContext, target: Target, wave: Wave): Promise<void> {
+  const wanted = [...new Set(Object.values(wave.approvers ?? {}).flat())];
+  const topic = target.resources.APPROVAL_TOPIC_ARN;
+  if (!wanted.length || !topic) return;
+  const { confirmedEmails } = await import('../../adapters/aws/doctor-roles.ts');
+  let confirmed: string[];
+  try {
+    confirmed = (await confirmedEmails(topic)).confirmed.map((e) => e.toLowerCase());
+  } catch (err) {
+    ctx.stderr.write(`warning: could not read the approvals topic's subscriptions (${(err as Error).name}); 'mgn-flow doctor --wave <file>' checks them\n`);
+    return;
+  }
+  const missing = wanted.filter((e) => !confirmed.includes(e.toLowerCase()));
+  if (missing.length) {
+    ctx.stderr.write(`warning: ${missing.join(', ')}: no confirmed subscription to the approvals topic, so no approval link reaches them; add them to approverEmails and deploy, and each confirms the e-mail from AWS Notifications ('mgn-flow doctor --wave <file>' checks)\n`);
+  }
+}
+
 /** `<wave>-<n>`: the running one is attached to; otherwise the next number starts (resuming what is left). */
 async function startRun(deps: Deps, machineArn: string, wave: string): Promise<{ executionArn: string; name: string; started: boolean }> {
   const { createExecutionPort } = await import('../../adapters/aws/executions.ts');
@@ -143,6 +165,7 @@ async function start(ctx: CliContext, file: string | undefined, flags: StartFlag
     const wave = await loadAndValidate(deps, file, flags.mgnWave);
     await refuseHeld(deps, wave);
     const machine = waveMachineArn(target);
+    await warnUnconfirmedApprovers(ctx, target, wave);
     await deps.waves.putDefinition(wave);
     const run = await startRun(deps, machine, wave.name);
     if (ctx.json) ctx.stdout.write(`${JSON.stringify({ wave: wave.name, execution: run.name, executionArn: run.executionArn, started: run.started, applications: wave.applications.length })}\n`);

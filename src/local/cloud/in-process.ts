@@ -46,6 +46,7 @@ const CLIENT_PACKAGES = [
   '@aws-sdk/client-sts',
   '@aws-sdk/client-cloudformation',
   '@aws-sdk/client-iam',
+  '@aws-sdk/client-cloudwatch',
 ];
 
 const routes = new Map<string, { server: Server; clock: VirtualClock }>();

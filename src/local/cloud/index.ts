@@ -25,6 +25,8 @@ import { readServerlessConfig, type ServerlessConfig } from './serverless-config
 import { installSimulatedDate } from './simulated-date.ts';
 import { inProcessFetch, serveInProcess, setRequestGuard, simulatedDateHeader, trackRequests, warmSdkConfig } from './in-process.ts';
 import { LocalIam, outsideFunctions } from './iam/index.ts';
+import { createAccount, type LocalAccount } from './account/index.ts';
+import { createCloudWatch } from './cloudwatch/index.ts';
 import type { Statement } from '../../../deploy/iam.ts';
 import { installSeededRandom, installVirtualTimers, realTimers } from './virtual-timers.ts';
 import { createRng } from '../emulator/rng.ts';
@@ -96,6 +98,10 @@ export interface LocalEndpoints {
   secretsmanager: string;
   /** CloudFormation: DescribeStacks of the local stack (the CLI finds its resources there, as on AWS). */
   cloudformation: string;
+  /** STS (GetCallerIdentity), IAM (GetRole, SimulatePrincipalPolicy) and CloudWatch (GetMetricStatistics): what `doctor` asks. */
+  sts: string;
+  iam: string;
+  cloudwatch: string;
   api: string;
 }
 
@@ -209,7 +215,14 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
         return value === undefined ? [] : [{ OutputKey: key, OutputValue: value, ...(o.Description ? { Description: o.Description } : {}) }];
       });
     const cloudformation: LocalCloudFormation = createCloudFormation({ region, accountId, stack: { name: `${config.service}-${config.stage}`, createdAt: clock.now(), outputs } });
-    const gateway = await startGateway([stepFunctionsService(host), busService(bus), scheduler, sns, quotas, secrets, cloudformation], opts.port ?? 0);
+    // STS and IAM answer once the roles are known (below); until then nothing asks them
+    const accountRef: { current?: LocalAccount } = {};
+    const late = (name: 'sts' | 'iam') => ({
+      name,
+      matches: (req: Parameters<LocalAccount['sts']['matches']>[0]) => accountRef.current?.[name].matches(req) ?? false,
+      handle: (req: Parameters<LocalAccount['sts']['handle']>[0], res: Parameters<LocalAccount['sts']['handle']>[1]) => (accountRef.current as LocalAccount)[name].handle(req, res),
+    });
+    const gateway = await startGateway([stepFunctionsService(host), busService(bus), scheduler, sns, quotas, secrets, cloudformation, late('sts'), late('iam'), createCloudWatch({ lambda })], opts.port ?? 0);
     closers.push(() => gateway.close());
     serve(gateway.endpoint, gateway.server);
     const snsClient = new SNSClient({ region, endpoint: gateway.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
@@ -260,7 +273,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
 
     // The environment handlers get: what AWS gives a Lambda, the provider's variables, and the endpoints;
     // set before anything can invoke a handler (schedules, machines).
-    const awsEndpoints = { mgn: emulator.endpoint, sfn: gateway.endpoint, eventbridge: gateway.endpoint, scheduler: gateway.endpoint, sns: gateway.endpoint, dynamodb: dynamo.endpoint, servicequotas: gateway.endpoint, secretsmanager: gateway.endpoint, cloudformation: gateway.endpoint, api: api.endpoint };
+    const awsEndpoints = { mgn: emulator.endpoint, sfn: gateway.endpoint, eventbridge: gateway.endpoint, scheduler: gateway.endpoint, sns: gateway.endpoint, dynamodb: dynamo.endpoint, servicequotas: gateway.endpoint, secretsmanager: gateway.endpoint, cloudformation: gateway.endpoint, sts: gateway.endpoint, iam: gateway.endpoint, cloudwatch: gateway.endpoint, api: api.endpoint };
     const topicArns = Object.fromEntries(topicLogicalIds(config).map(([id, name]) => [id, sns.topicArn(name)]));
     const machineArns = Object.fromEntries(Object.values(config.stateMachines).filter((m) => m.logicalId).map((m) => [m.logicalId as string, `arn:aws:states:${region}:${accountId}:stateMachine:${m.name}`]));
     const env = handlerEnvironment(config, awsEndpoints, { region, tables: tableNames(config), topics: topicArns, secrets: secretArns, stateMachines: machineArns });
@@ -268,6 +281,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
     const resolveRefs = refs.current;
     // each function's role, generated as for the template, checked on every AWS call its handler makes
     const iam = new LocalIam({ config, refs: resolveRefs, region, accountId, ...(opts.rolePolicies ? { rolePolicies: opts.rolePolicies } : {}) });
+    accountRef.current = createAccount({ accountId, region, iam, mgnInitialized: () => emulator.engine.initialized });
     if (opts.iam !== false && inProcess) {
       const undoGuard = setRequestGuard(iam.guard);
       closers.unshift(async () => undoGuard());
@@ -357,6 +371,9 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       servicequotas: gateway.endpoint,
       secretsmanager: gateway.endpoint,
       cloudformation: gateway.endpoint,
+      sts: gateway.endpoint,
+      iam: gateway.endpoint,
+      cloudwatch: gateway.endpoint,
       api: api.endpoint,
     };
     const info: LocalCloudInfo = {
@@ -421,6 +438,8 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       secrets,
       cloudformation,
       iam,
+      /** STS and IAM stand-ins (tests: make credentials fail). */
+      account: accountRef.current,
       /** The stack's outputs by key, as DescribeStacks answers them. */
       stackOutputs: (): Record<string, string> => Object.fromEntries(outputs().map((o) => [o.OutputKey, o.OutputValue])),
       lambda,
@@ -489,6 +508,8 @@ function localRefs(
         if (r?.Type === 'AWS::DynamoDB::Table') return `arn:aws:dynamodb:${o.region}:${o.accountId}:table/${o.tables[id] ?? id}`;
         if (r?.Type === 'AWS::IAM::Role') return `arn:aws:iam::${o.accountId}:role/${String(r.Properties?.RoleName ?? `${stack}-${id}`)}`;
         if (r?.Type === 'AWS::SQS::Queue') return `arn:aws:sqs:${o.region}:${o.accountId}:${String(r.Properties?.QueueName ?? id)}`;
+        // the functions' roles, which deploy/serverless-plugin.js adds to the template (<Function>LambdaRole)
+        if (!r && /LambdaRole$/.test(id)) return `arn:aws:iam::${o.accountId}:role/${stack}-${id}`;
         if (r?.Type === 'AWS::KMS::Key') return `arn:aws:kms:${o.region}:${o.accountId}:key/${stack}-${id}`;
         const fn = o.lambda.resolve({ 'Fn::GetAtt': [id, 'Arn'] });
         if (fn) return o.lambda.functionArn(fn);

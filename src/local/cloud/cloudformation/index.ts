@@ -123,6 +123,11 @@ export function resolveLocal(v: unknown, refs: LocalRefs): string | undefined {
   if (isHttpApiUrl(v)) return refs.apiUrl;
   const o = v as Record<string, unknown> | null;
   if (typeof o?.Ref === 'string') return refs.ref(o.Ref);
+  const join = o?.['Fn::Join'];
+  if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1])) {
+    const parts = (join[1] as unknown[]).map((p) => resolveLocal(p, refs));
+    return parts.every((p) => p !== undefined) ? parts.join(join[0]) : undefined;
+  }
   const att = o?.['Fn::GetAtt'];
   const [id, attribute] = Array.isArray(att) ? att : typeof att === 'string' ? att.split('.') : [];
   if (typeof id === 'string' && typeof attribute === 'string') return refs.getAtt(id, attribute);

@@ -84,6 +84,21 @@ export class LocalIam {
     return { actions: s.Action, resources: s.Resource.map((r) => resolvePattern(r, o)), ...(s.Condition ? { condition: s.Condition } : {}), ...(s.Sid ? { sid: s.Sid } : {}) };
   }
 
+  /** Take an action out of a function's role (tests: a role deployed without it); `restore()` puts every role back. */
+  revoke(functionKey: string, action: string): void {
+    const statements = this.policies.get(functionKey);
+    if (!statements) throw new Error(`local IAM: no role for function ${functionKey}`);
+    if (!this.original.has(functionKey)) this.original.set(functionKey, statements);
+    this.policies.set(functionKey, statements.map((st) => ({ ...st, actions: st.actions.filter((a) => a !== action) })).filter((st) => st.actions.length > 0));
+  }
+
+  restore(): void {
+    for (const [key, statements] of this.original) this.policies.set(key, statements);
+    this.original.clear();
+  }
+
+  private readonly original = new Map<string, ResolvedStatement[]>();
+
   /** The function whose role has this ARN. */
   functionOfRole(roleArn: string): string | undefined {
     for (const [key, arn] of this.roleArns) if (arn === roleArn) return key;
