@@ -32,7 +32,9 @@ export async function withDeps<T>(flags: TargetFlags, run: (deps: Deps, target: 
   const { createDeps, loadConfig } = await import('../adapters/aws/index.ts');
   // the configuration comes from the target alone, never from variables this process happens to hold
   const config = loadConfig({ MAX_STALL_RETRIES: undefined, ...target.resources }, { optional: ['OPS_TOPIC_ARN'] });
-  const deps = createDeps(config, clock ? { clock } : {});
+  const { noMetrics } = await import('../adapters/aws/metrics.ts');
+  // the CLI's stdout is its output: no EMF there (the handlers record the metrics)
+  const deps = createDeps(config, { ...(clock ? { clock } : {}), metrics: noMetrics });
   try {
     return await run(deps, target);
   } finally {

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { metric } from './metrics.ts';
 import { InvalidDecisionError } from './errors.ts';
 import { type GateDeps, closesWithWindow, deadlineText, decide, expireGate, expiredReason, missingAt, MGN_READ_BUDGET_MS, within } from './gates.ts';
 import type { ApprovalLink, ApprovalNotifier, AuditEntry, AuditLog, Decision, Gate, GateKind, JobView, LinkStore, ServerView, SigningKeys, StallStore } from '../ports.ts';
@@ -237,6 +238,7 @@ export async function recordDecision(deps: ApprovalDeps, req: DecisionRequest, s
     ...(req.acceptMissing?.length ? { acceptMissing: req.acceptMissing } : {}),
     ...(req.terminateInstances !== undefined ? { terminateInstances: req.terminateInstances } : {}),
   });
+  metric(deps, 'GateWaitSeconds', Math.max(0, (Date.parse(at) - Date.parse(gate.openedAt)) / 1000), { gate: gate.gate }, { wave: gate.wave, application: gate.application, decision: req.decision });
   const entry: AuditEntry = {
     gateId: gate.id,
     gate: gate.gate,

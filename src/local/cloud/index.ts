@@ -84,6 +84,8 @@ export interface LocalCloudOptions {
    * `rolePolicies` changes a role's statements first (tests: take one action away).
    */
   iam?: boolean;
+  /** Let handlers write their metrics (EMF documents on stdout) as on AWS (default false: tests and demos stay readable). */
+  metrics?: boolean;
   rolePolicies?: (functionKey: string, statements: Statement[]) => Statement[];
 }
 
@@ -286,6 +288,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       const undoGuard = setRequestGuard(iam.guard);
       closers.unshift(async () => undoGuard());
     }
+    env.POWERTOOLS_METRICS_DISABLED = opts.metrics ? 'false' : 'true';
     const previous = new Map<string, string | undefined>();
     for (const [k, v] of Object.entries(env)) {
       previous.set(k, process.env[k]);
