@@ -7,7 +7,8 @@ import { SCHEDULE_RETRY_POLICY, STACK_OUTPUTS, discoverResources, stackName } fr
 import { loadConfig } from '../../src/adapters/aws/config.ts';
 import type { LocalCloud } from '../../src/local/cloud/index.ts';
 import { serverIds } from '../statemachines/lifecycle-helpers.ts';
-import { type CliCloud, cliCloud } from './cloud-helpers.ts';
+import { type CliCloud, asOperator, cliCloud } from './cloud-helpers.ts';
+import { OPERATOR } from '../../src/local/cloud/iam/index.ts';
 import { run } from './helpers.ts';
 
 /**
@@ -82,11 +83,17 @@ describe('every command on the local cloud, with no mgn-flow variable set: every
       ['version: 1', `wave: { name: ${name}, timeZone: Europe/Berlin }`, 'defaults: { soakDays: 14, concurrency: 2, failurePolicy: hold, archive: true }', 'applications:', '  - name: shop', `    servers: [${servers.join(', ')}]`, ''].join('\n'),
     );
 
-  /** Runs a command (the CLI's environment is empty: run() passes env {}) and checks it asked CloudFormation. */
+  /**
+   * Runs a command as the operator (the CLI's environment is empty: run() passes env {}; each AWS call is checked
+   * against the generated operator policy) and checks it asked CloudFormation and nothing was refused.
+   */
   const viaStack = async (argv: string[]) => {
     const before = describes();
-    const r = await run(argv);
+    const checked = cloud.iam.checkedBy.get(OPERATOR) ?? 0;
+    const r = await asOperator(() => run(argv));
     expect(describes(), `${argv.join(' ')} asked DescribeStacks`).toBeGreaterThan(before);
+    expect(cloud.iam.checkedBy.get(OPERATOR) ?? 0, `${argv.join(' ')}: its calls checked against the operator policy`).toBeGreaterThan(checked);
+    expect(cloud.iam.denied, `${argv.join(' ')}: refused by the operator policy`).toEqual([]);
     return r;
   };
 

@@ -4,8 +4,11 @@ import { GetScheduleCommand, ListSchedulesCommand, SchedulerClient, UpdateSchedu
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../src/local/cloud/index.ts';
 import { serverIds } from '../statemachines/lifecycle-helpers.ts';
-import { type CliCloud, cliCloud } from './cloud-helpers.ts';
-import { run } from './helpers.ts';
+import { type CliCloud, asOperator, cliCloud } from './cloud-helpers.ts';
+import { run as runCli } from './helpers.ts';
+
+/** The doctor runs as the operator, under the generated operator policy: a check it may not make would fail. */
+const run: typeof runCli = (argv, io) => asOperator(() => runCli(argv, io));
 
 /**
  * `mgn-flow doctor` on the local cloud: every check passes on a fresh cloud; each fails, with its fix, when
@@ -50,6 +53,7 @@ describe('mgn-flow doctor', () => {
     expect(failures(r.stdout)).toEqual([]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('ready: nothing failed');
+    expect(cloud.iam.denied).toEqual([]);
     const j = await run(['--json', 'doctor']);
     const doc = JSON.parse(j.stdout) as { ok: boolean; stack: string; checks: { id: string; status: string }[] };
     expect(doc.ok).toBe(true);
@@ -123,7 +127,8 @@ describe('mgn-flow doctor', () => {
   });
 
   it('signing secret: one that does not exist', async () => {
-    const r = await run(['doctor'], { env: { SIGNING_SECRET_ARN: `arn:aws:secretsmanager:us-east-1:${cloud.info.accountId}:secret:nope-AbCdEf` } });
+    // outside the operator policy, which allows only the stack's own secret (it would be AccessDenied, as on AWS)
+    const r = await runCli(['doctor'], { env: { SIGNING_SECRET_ARN: `arn:aws:secretsmanager:us-east-1:${cloud.info.accountId}:secret:nope-AbCdEf` } });
     expectOnlyFailure(r, 'approval link signing secret', /fix: deploy the stack again/);
   });
 

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { roleLogicalId, statementsFor, usesInSource, type Statement } from '../../../../deploy/iam.ts';
+import { operatorStatements } from '../../../../deploy/operator-policy.ts';
 import type { LocalRefs } from '../cloudformation/index.ts';
 import type { ServerlessConfig } from '../serverless-config.ts';
 import { evaluate, type ResolvedStatement, resolvePattern } from './policy.ts';
@@ -17,7 +18,10 @@ export { evaluate, globMatch, resolvePattern, type ResolvedStatement } from './p
  * checked: they are the operator's, whose policy docs/deploy.md gives.
  */
 
-/** Which function's code is running (set around each invocation by the local Lambda). */
+/** The principal of the operator running the CLI (deploy/operator-policy.ts): tests run the CLI as it. */
+export const OPERATOR = '(operator)';
+
+/** Which function's code is running (set around each invocation by the local Lambda), or the operator's CLI. */
 export const invocationContext = new AsyncLocalStorage<{ functionKey: string }>();
 
 /** Run `fn` outside any function's context (the cloud's own integrations: a state machine's SNS task is the state machine's, not the caller's). */
@@ -64,8 +68,9 @@ export class LocalIam {
   readonly denied: CallCheck[] = [];
   /** Functions without a `uses` declaration (not the convention of functions/_lib/runtime.ts): not checked. */
   readonly unenforced: string[] = [];
-  /** How many handler calls were checked. */
+  /** How many handler calls were checked, in all and by function (or OPERATOR). */
   checked = 0;
+  readonly checkedBy = new Map<string, number>();
   private readonly stack: string;
 
   constructor(private readonly opts: LocalIamOptions) {
@@ -86,6 +91,7 @@ export class LocalIam {
       this.policies.set(key, statements.map((s) => this.resolveStatement(s)));
       this.roleArns.set(key, `arn:aws:iam::${opts.accountId}:role/${this.stack}-${roleLogicalId(key)}`);
     }
+    this.policies.set(OPERATOR, operatorStatements().map((s) => this.resolveStatement(s)));
   }
 
   private resolveStatement(s: Statement): ResolvedStatement {
@@ -132,6 +138,7 @@ export class LocalIam {
     const call = describeCall(request, this.opts.region, this.opts.accountId);
     if (!call) return undefined;
     this.checked++;
+    this.checkedBy.set(ctx.functionKey, (this.checkedBy.get(ctx.functionKey) ?? 0) + 1);
     const resources = call.resources.length ? call.resources : [undefined];
     const bad = resources.filter((r) => !this.check(ctx.functionKey, call.action, r));
     if (bad.length === 0) return undefined;
@@ -147,7 +154,7 @@ export class LocalIam {
 type Protocol = 'json' | 'query' | 'rest';
 
 /** IAM service prefixes by the request's signing name. */
-const PREFIX: Record<string, string> = { dynamodb: 'dynamodb', states: 'states', sns: 'sns', secretsmanager: 'secretsmanager', servicequotas: 'servicequotas', mgn: 'mgn', scheduler: 'scheduler', events: 'events', sts: 'sts', cloudformation: 'cloudformation', iam: 'iam' };
+const PREFIX: Record<string, string> = { dynamodb: 'dynamodb', states: 'states', sns: 'sns', secretsmanager: 'secretsmanager', servicequotas: 'servicequotas', mgn: 'mgn', scheduler: 'scheduler', events: 'events', cloudformation: 'cloudformation', iam: 'iam', monitoring: 'cloudwatch' };
 
 function text(body: unknown): string {
   if (body === undefined || body === null) return '';
@@ -181,8 +188,23 @@ export function describeCall(request: WireRequest, region: string, accountId: st
     const p = new URLSearchParams(body);
     const op = p.get('Action');
     if (!op) return undefined;
-    const arn = p.get('TopicArn') ?? p.get('TargetArn');
-    return { action: `${prefix}:${op}`, resources: arn ? [arn] : [], protocol: 'query' };
+    const resources: string[] = [];
+    const arn = p.get('TopicArn') ?? p.get('TargetArn') ?? p.get('PolicySourceArn');
+    if (arn) resources.push(arn);
+    const stack = p.get('StackName');
+    if (prefix === 'cloudformation' && stack) resources.push(stack.startsWith('arn:') ? stack : `arn:aws:cloudformation:${region}:${accountId}:stack/${stack}/*`);
+    const role = p.get('RoleName');
+    if (prefix === 'iam' && role) resources.push(`arn:aws:iam::${accountId}:role/${role.startsWith('AWSApplicationMigration') ? 'service-role/' : ''}${role}`);
+    return { action: `${prefix}:${op}`, resources, protocol: 'query' };
+  }
+  if (prefix === 'scheduler') {
+    const [collection, name] = request.path.split('?')[0]?.split('/').filter(Boolean) ?? [];
+    if (collection !== 'schedules') return undefined;
+    if (!name) return { action: 'scheduler:ListSchedules', resources: [], protocol: 'rest' };
+    const input = body ? (JSON.parse(body) as { GroupName?: string }) : {};
+    const group = input.GroupName ?? new URLSearchParams(request.path.split('?')[1] ?? '').get('groupName') ?? queryOf(request).groupName ?? 'default';
+    const action = { GET: 'GetSchedule', POST: 'CreateSchedule', PUT: 'UpdateSchedule', DELETE: 'DeleteSchedule' }[request.method] ?? request.method;
+    return { action: `scheduler:${action}`, resources: [`arn:aws:scheduler:${region}:${accountId}:schedule/${group}/${decodeURIComponent(name)}`], protocol: 'rest' };
   }
   if (prefix === 'mgn') {
     const op = request.path.split('/').filter(Boolean)[0];
@@ -204,6 +226,11 @@ export function describeCall(request: WireRequest, region: string, accountId: st
     return { action: `mgn:${op}`, resources: [...ids].map((id) => `arn:aws:mgn:${region}:${accountId}:source-server/${id}`), protocol: 'rest' };
   }
   return undefined;
+}
+
+function queryOf(request: WireRequest): Record<string, string> {
+  const q = (request as { query?: Record<string, string | string[] | null> }).query ?? {};
+  return Object.fromEntries(Object.entries(q).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])));
 }
 
 function deniedResponse(protocol: Protocol, message: string): WireResponse {
