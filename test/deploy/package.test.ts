@@ -228,6 +228,21 @@ describe('tables and topics', () => {
   });
 });
 
+describe('the approval API and the dashboard', () => {
+  it('throttles the approval pages at the stage (custom.mgnFlow approvalApiRateLimit / approvalApiBurstLimit)', () => {
+    expect(template.Resources.HttpApiStage?.Properties.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 });
+  });
+
+  it('has the metrics dashboard, its body joined from the stack\'s own resources', () => {
+    const d = template.Resources.MetricsDashboard;
+    expect(d?.Type).toBe('AWS::CloudWatch::Dashboard');
+    const parts = ((d?.Properties.DashboardBody as Json)['Fn::Join'] as [string, unknown[]])[1];
+    const body = parts.map((p) => (typeof p === 'string' ? p : 'x')).join('');
+    expect((JSON.parse(body) as { widgets: unknown[] }).widgets.length).toBeGreaterThan(5);
+    expect(body).toContain('"mgn-flow-dev"');
+  });
+});
+
 describe('outputs: what the CLI finds through DescribeStacks', () => {
   it.each(STACK_OUTPUTS.map((o) => [o.output, o.variable]))('%s (%s) is an output of the template, naming a resource of it', (output) => {
     const value = template.Outputs[output]?.Value;
