@@ -41,13 +41,13 @@ beforeAll(() => {
   // offline: no credentials, no network; the stage and region are given so nothing is looked up
   const env = { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' };
   try {
-    execFileSync(process.execPath, [resolve(root, 'node_modules/osls/bin/serverless.js'), 'package', '--stage', 'dev', '--region', 'us-east-1'], { cwd: root, env, stdio: 'pipe', timeout: 240_000 });
+    execFileSync(process.execPath, [resolve(root, 'node_modules/osls/bin/serverless.js'), 'package', '--stage', 'dev', '--region', 'us-east-1'], { cwd: root, env, stdio: 'pipe', timeout: 600_000 });
   } catch (err) {
     const e = err as { stdout?: Buffer; stderr?: Buffer };
     throw new Error(`osls package failed:\n${String(e.stdout ?? '')}${String(e.stderr ?? '')}`.slice(0, 4000), { cause: err });
   }
   template = JSON.parse(readFileSync(TEMPLATE, 'utf8')) as typeof template;
-}, 240_000);
+}, 600_000);
 
 describe('npm run package', () => {
   it('writes the template and one zip per function to .serverless/', () => {
