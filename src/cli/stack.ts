@@ -37,13 +37,14 @@ export async function describeStackOutputs(stack: string): Promise<Record<string
     return Object.fromEntries((s.Outputs ?? []).filter((o) => o.OutputKey && o.OutputValue !== undefined).map((o) => [String(o.OutputKey), String(o.OutputValue)]));
   } catch (err) {
     const e = err as Error;
-    const region = await cfn.config.region().catch(() => process.env.AWS_REGION ?? '?');
+    const region = await cfn.config.region().catch(() => process.env.AWS_REGION ?? '(no region)');
     if (e.name === 'ValidationError' && /does not exist/.test(e.message)) {
       throw new NotFoundError(`no stack ${stack} in ${region}: deploy it (npx osls deploy --stage ${stack.replace(/^mgn-flow-/, '')} --region ${region}), or give the --region and --profile of the account it is in`, { cause: err });
     }
     if (e.name === 'AccessDenied' || e.name === 'AccessDeniedException') {
       throw new UsageError(`finding stack ${stack} needs cloudformation:DescribeStacks on it (docs/deploy.md: the operator policy), or set the variables it would give: ${STACK_OUTPUTS.map((o) => o.variable).join(', ')}`);
     }
+    if (/Region is missing/i.test(e.message)) throw new UsageError(`no AWS region: give --region <region> (or set AWS_REGION, or a region in the profile) to find stack ${stack}`);
     if (e.name === 'CredentialsProviderError' || /Could not load credentials/.test(e.message)) {
       throw new UsageError(`no AWS credentials: give --profile <name>, or set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (${e.message})`);
     }
