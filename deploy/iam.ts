@@ -64,6 +64,8 @@ const dedupe = table('PutItem', 'DeleteItem');
 export const PORTS: Record<string, Statement[]> = {
   clock: [],
   config: [],
+  // Embedded Metric Format on stdout: CloudWatch Logs makes the metrics, no API call
+  metrics: [],
   approvalBaseUrl: [],
   waits: [...table('GetItem', 'PutItem', 'DeleteItem', 'Scan'), allow(['dynamodb:Query'], [TABLE_INDEXES])],
   points: [...table('GetItem', 'UpdateItem'), allow(['dynamodb:Query'], [TABLE_INDEXES])],

@@ -9,6 +9,8 @@
  * - every state machine gets logging (level from `custom.mgnFlow.stateMachineLogLevel`, never the execution
  *   data: task tokens and inputs stay out of the logs), X-Ray tracing, and alarms on failed, timed out and
  *   aborted executions, unless serverless.yml sets them;
+ * - the approval pages' HTTP API stage is throttled (`custom.mgnFlow.approvalApiRateLimit` requests per second,
+ *   `approvalApiBurstLimit` burst): approvers are a handful of people, a flood is not;
  * - e-mail subscriptions from stage parameters: `custom.mgnFlow.opsEmails` (comma-separated) to the ops topic,
  *   `custom.mgnFlow.approverEmails` to the approvals topic, each approver filtered to their own links and to
  *   the gates that name nobody (`{"approver": [address, "any"]}`).
@@ -40,6 +42,8 @@ export default class MgnFlowDeploy {
       maximumEventAgeInSeconds: Number(s.maximumEventAgeInSeconds ?? 3600),
       stateMachineLogGroup: s.stateMachineLogGroup ?? 'StateMachineLogGroup',
       stateMachineLogLevel: s.stateMachineLogLevel || 'ERROR',
+      approvalApiRateLimit: Number(s.approvalApiRateLimit ?? 10),
+      approvalApiBurstLimit: Number(s.approvalApiBurstLimit ?? 20),
       opsEmails: emails(s.opsEmails),
       approverEmails: emails(s.approverEmails),
     };
@@ -96,7 +100,11 @@ export default class MgnFlowDeploy {
       if (kept.length > 0) r.DependsOn = kept;
       else delete r.DependsOn;
     }
-    const { opsEmails, approverEmails } = this.settings();
+    const { opsEmails, approverEmails, approvalApiRateLimit, approvalApiBurstLimit } = this.settings();
+    const stage = resources.HttpApiStage;
+    if (stage) {
+      stage.Properties.DefaultRouteSettings = { ...(stage.Properties.DefaultRouteSettings ?? {}), ThrottlingRateLimit: approvalApiRateLimit, ThrottlingBurstLimit: approvalApiBurstLimit };
+    }
     opsEmails.forEach((address, i) => {
       resources[`OpsEmailSubscription${i + 1}`] = { Type: 'AWS::SNS::Subscription', Properties: { TopicArn: { Ref: alarmTopic }, Protocol: 'email', Endpoint: address } };
     });

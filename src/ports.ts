@@ -514,3 +514,12 @@ export interface StallStore {
   /** End the open episode (started at `startedAt`): false if it is not open any more. */
   end(serverId: string, startedAt: string, at: string, by: NonNullable<StallEpisode['endedBy']>): Promise<boolean>;
 }
+
+/**
+ * Business metrics (CloudWatch, as Embedded Metric Format on AWS): counts and durations with a few
+ * low-cardinality dimensions; wave, application and server go in as metadata (searchable in the logs, not
+ * dimensions). The names are src/core/metrics.ts's.
+ */
+export interface MetricsPort {
+  add(name: string, unit: 'Count' | 'Seconds', value: number, dimensions?: Record<string, string>, metadata?: Record<string, string>): void;
+}

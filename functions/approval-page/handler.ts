@@ -79,7 +79,7 @@ async function answer(deps: ApprovalDeps, event: APIGatewayProxyEventV2): Promis
 /** Its own middy stack (no result logging: the page carries the link's signature). */
 const spec: HandlerSpec = {
   name: 'approvalPage',
-  uses: ['clock', 'waits', 'gates', 'callbacks', 'links', 'audit', 'keys', 'approvalBaseUrl', 'stalls', 'mgn.describeServers', 'mgn.describeJobs'],
+  uses: ['clock', 'metrics', 'waits', 'gates', 'callbacks', 'links', 'audit', 'keys', 'approvalBaseUrl', 'stalls', 'mgn.describeServers', 'mgn.describeJobs'],
 };
 
 export const handler = middy(async (event: APIGatewayProxyEventV2) => approvalPage(portView(spec, deps()) as unknown as ApprovalDeps, event));

@@ -6,7 +6,7 @@ import { handle } from '../_lib/runtime.ts';
 export const handler = handle(
   {
     name: 'arriveAtLaunchPoint',
-    uses: ['clock', 'waits', 'points', 'gates', 'callbacks', 'notifier', 'lock', 'quotas', 'waves', 'mgn.describeServers', 'mgn.describeJobs', 'mgn.jobsSince', 'mgn.startTest', 'mgn.startCutover'],
+    uses: ['clock', 'metrics', 'waits', 'points', 'gates', 'callbacks', 'notifier', 'lock', 'quotas', 'waves', 'mgn.describeServers', 'mgn.describeJobs', 'mgn.jobsSince', 'mgn.startTest', 'mgn.startCutover'],
   },
   ArriveAtLaunchPointInput,
   (i, d) => arriveAtLaunchPoint(d, i),

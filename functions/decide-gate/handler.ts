@@ -7,7 +7,7 @@ import { handle } from '../_lib/runtime.ts';
  * CLI: exactly once, releasing every parked server, written to the audit log.
  */
 export const handler = handle(
-  { name: 'decideGate', uses: ['clock', 'waits', 'gates', 'callbacks', 'audit', 'mgn.describeServers', 'mgn.describeJobs'] },
+  { name: 'decideGate', uses: ['clock', 'metrics', 'waits', 'gates', 'callbacks', 'audit', 'mgn.describeServers', 'mgn.describeJobs'] },
   DecideInput,
   ({ gateId, ...decision }, d) => recordDecision(d, { gateId, ...decision }, { channel: 'cli', userAgent: 'decideGate' }),
 );

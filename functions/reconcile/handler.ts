@@ -16,6 +16,7 @@ export const handler = handle(
     name: 'reconcile',
     uses: [
       'clock',
+      'metrics',
       'waits',
       'points',
       'quotas',

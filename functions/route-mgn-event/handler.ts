@@ -6,7 +6,7 @@ const MgnEvent = z.object({ source: z.literal('aws.mgn'), 'detail-type': z.strin
 
 /** MGN's three events resolve open waits (an event for an older job never resolves a newer wait). */
 export const handler = handle(
-  { name: 'routeMgnEvent', uses: ['clock', 'config', 'waits', 'callbacks', 'notifier', 'onceKey', 'stalls', 'mgn.describeServers', 'mgn.retryDataReplication'] },
+  { name: 'routeMgnEvent', uses: ['clock', 'metrics', 'config', 'waits', 'callbacks', 'notifier', 'onceKey', 'stalls', 'mgn.describeServers', 'mgn.retryDataReplication'] },
   MgnEvent,
   (e, d) => routeEvent(extend(d, { maxStallRetries: d.config.maxStallRetries }), e),
 );

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { LIMITS } from './contracts.ts';
+import { metric } from './metrics.ts';
 import { InvalidDecisionError } from './errors.ts';
 import { type GateDeps, changeRefProblem, closesWithWindow, deadlineText, decide, expireGate, expiredReason, missingAt, MGN_READ_BUDGET_MS, within } from './gates.ts';
 import type { ApprovalLink, ApprovalNotifier, AuditEntry, AuditLog, Decision, Gate, GateKind, JobView, LinkStore, ServerView, SigningKeys, StallStore } from '../ports.ts';
@@ -273,6 +274,8 @@ export async function recordDecision(deps: ApprovalDeps, given: DecisionRequest,
     ...(changeRef ? { changeRef } : {}),
     ...fields,
   });
+  // the gate's waiting time, once it is decided (a quorum vote that does not decide it yet is not counted)
+  if (decided) metric(deps, 'GateWaitSeconds', Math.max(0, (Date.parse(at) - Date.parse(gate.openedAt)) / 1000), { gate: gate.gate }, { wave: gate.wave, application: gate.application, decision: given.decision });
   const entry: AuditEntry = {
     gateId: gate.id,
     gate: gate.gate,

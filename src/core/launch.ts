@@ -3,6 +3,7 @@ import type { GateStore, LaunchPoint, Lock, Notifier, QuotaPort, RendezvousStore
 import { failureRound, gateId } from './gates.ts';
 import { activeFreeze } from './steps.ts';
 import { evaluate, failedTogether, parkAt, readiness, registerWait, resolve, type WaitDeps } from './waits.ts';
+import { metric } from './metrics.ts';
 
 /**
  * Launch points (docs/adr, "Applications move together"): the servers of an application arrive; when all
@@ -260,7 +261,9 @@ async function launchClaimed(deps: LaunchDeps, id: string, point: LaunchPoint, a
     }
     try {
       jobId = (point.launch === 'TEST' ? await deps.mgn.startTest(servers) : await deps.mgn.startCutover(servers)).jobId;
+      metric(deps, 'LaunchesStarted', servers.length, { launch: point.launch }, { application: point.application, jobId });
     } catch (err) {
+      metric(deps, 'LaunchesFailed', servers.length, { launch: point.launch }, { application: point.application, error: (err as Error).name });
       const applied = await alreadyLaunched(deps, point, servers);
       jobId = applied?.jobId;
       if (applied) servers = applied.servers;
@@ -322,6 +325,8 @@ async function checkGuard(deps: LaunchDeps, id: string, point: LaunchPoint, serv
     if (!r.ready) reasons.push(`${s.id}: ${r.reasons.join(', ')}`);
   }
   if (reasons.length === 0) return;
+  const why = reasons[0]?.startsWith('outside the cutover window') ? 'window' : freeze ? 'freeze' : 'readiness';
+  metric(deps, 'Holds', servers.length, { reason: why }, { wave: id.split('#')[0] as string, application: point.application });
   await deps.points.release(id);
   await deps.notifier.ops({
     subject: `Cutover held: ${point.application}`,

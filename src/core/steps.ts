@@ -1,4 +1,5 @@
 import type { Clock, MgnPort, Notifier, WaveStore } from '../ports.ts';
+import { metric } from './metrics.ts';
 import { readiness } from './waits.ts';
 
 /**
@@ -112,6 +113,7 @@ export async function finalizeCutover(
   if (f) {
     const reason = `finalize held by the freeze${f.reason ? ` "${f.reason}"` : ''}`;
     if (opts.wave && deps.waves) await deps.waves.recordHold({ wave: opts.wave, serverId: id, reason, from: deps.clock.now().toISOString(), until: f.end }).catch(() => undefined);
+    metric(deps, 'Holds', 1, { reason: 'freeze' }, { ...(opts.wave ? { wave: opts.wave } : {}), server: id });
     throw new FrozenError(`${reason} until ${f.end}`);
   }
   await deps.mgn.finalizeCutover(id);

@@ -1,4 +1,5 @@
 import type { Clock, GateStore, JobView, MgnPort, Notifier, OpenWait, RendezvousStore, ServerView, StallStore, TaskCallbacks, WaitCondition, WaitStore } from '../ports.ts';
+import { metric } from './metrics.ts';
 import { consoleDrift } from './drift.ts';
 import { observeReplication } from './stalls.ts';
 
@@ -248,6 +249,7 @@ export async function reconcile(deps: WaitDeps, watch?: ReconcileExtras): Promis
       done.add(w.token);
     }
   }
+  if (resolved > 0) metric(deps, 'ReconcilerResolutions', resolved);
   if (!watch) return { open: open.length, resolved, serverCalls, jobCalls, ...(failedCalls ? { failedCalls } : {}) };
   const stalls: Record<string, number> = {};
   const x = { ...watch, clock: deps.clock };
@@ -318,15 +320,20 @@ export async function routeEvent(
   const wait = await deps.waits.get(serverId);
   if (!wait) return { resolved: false };
   const c = wait.condition;
+  // how long from MGN's event to the execution it resumes (EventBridge delivery and this handler)
+  const resumed = (resolved: boolean) => {
+    if (resolved && event.time) metric(deps, 'EventToResumeSeconds', Math.max(0, (deps.clock.now().getTime() - Date.parse(event.time)) / 1000), { event: type }, { server: serverId, execution: wait.executionArn });
+    return { resolved };
+  };
   if (type === 'MGN Source Server Lifecycle State Change' && event.detail.state === 'READY_FOR_TEST' && c.kind === 'READY_FOR_TEST') {
-    return { resolved: await resolve(deps, wait, { output: { lifeCycle: 'READY_FOR_TEST', via: 'event' } }) };
+    return resumed(await resolve(deps, wait, { output: { lifeCycle: 'READY_FOR_TEST', via: 'event' } }));
   }
   if (type === 'MGN Source Server Launch Result' && c.kind === 'LAUNCH_RESULT') {
     const state = String(event.detail.state ?? '');
     const jobId = String(event.detail['job-id'] ?? '');
     if (jobId !== c.jobId || !state.startsWith(c.launch)) return { resolved: false };
     const ok = state.endsWith('_SUCCEEDED');
-    return { resolved: await resolve(deps, wait, { output: { jobId, status: ok ? 'LAUNCHED' : 'FAILED', via: 'event' } }) };
+    return resumed(await resolve(deps, wait, { output: { jobId, status: ok ? 'LAUNCHED' : 'FAILED', via: 'event' } }));
   }
   return { resolved: false };
 }

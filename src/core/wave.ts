@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { APPROVAL_GATES, type ApprovalGate, type GatePolicy, Plan, type ServerRun } from './contracts.ts';
+import { metric } from './metrics.ts';
 import { ServerBusyError } from './errors.ts';
 import { type Wave, WaveFileError, checkWave } from './wave-file.ts';
 import type { Clock, ExecutionPort, ExecutionStatus, HoldRecord, MgnPort, Notifier, QuotaPort, ServerOutcome, TaskCallbacks, WaveStore } from '../ports.ts';
@@ -396,6 +397,7 @@ export async function waveReport(deps: Pick<WaveDeps, 'waves' | 'clock' | 'notif
     }
   }
   const report: WaveReport = { wave: wave.name, at: deps.clock.now().toISOString(), counts, servers, ...(input.holding ? { holding: input.holding } : {}) };
+  for (const [phase, n] of Object.entries(counts)) metric(deps, 'ServersInPhase', n, { phase }, { wave: wave.name });
   await deps.waves.putReport(wave.name, report);
   const summary = Object.entries(counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
   await deps.notifier.ops({

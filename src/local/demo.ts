@@ -217,7 +217,16 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     simStart = cloud.clock.now();
     const when = new Date(Math.ceil((simStart + SCHEDULE_AHEAD_MS) / 60_000) * 60_000);
     const waveMachine = cloud.stateMachineArn('wave');
-    const { input, executionName } = waveScheduleInput({ wave: wave.name, when, machineArn: waveMachine, local: `${formatZoned(when.getTime(), TIME_ZONE)} ${TIME_ZONE}` });
+    const stack = cloud.stackOutputs();
+    const { input, executionName } = waveScheduleInput({
+      wave: wave.name,
+      when,
+      machineArn: waveMachine,
+      local: `${formatZoned(when.getTime(), TIME_ZONE)} ${TIME_ZONE}`,
+      group: String(stack.ScheduleGroupName),
+      roleArn: String(stack.SchedulerRoleArn),
+      deadLetterArn: String(stack.EventsDeadLetterQueueArn),
+    });
     const scheduler = new SchedulerClient({ region, endpoint: cloud.endpoints.scheduler, credentials });
     try {
       await scheduler.send(new CreateScheduleCommand(input));

@@ -3,6 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalCloud, LocalCloudOptions } from '../../src/local/cloud/index.ts';
 import { lifecycleCloud } from '../statemachines/lifecycle-helpers.ts';
+import { OPERATOR, invocationContext } from '../../src/local/cloud/iam/index.ts';
+
+/**
+ * Run `fn` (a CLI command, in process) as the operator: the local cloud checks each of its AWS calls against the
+ * generated operator policy (deploy/operator-policy.ts), as AWS would with that policy attached.
+ */
+export function asOperator<T>(fn: () => Promise<T>): Promise<T> {
+  return invocationContext.run({ functionKey: OPERATOR }, fn);
+}
 
 /**
  * A real local cloud for CLI tests, found as a person's shell finds it: the commands read

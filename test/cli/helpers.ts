@@ -82,7 +82,7 @@ export function fakeDemo(result: number | Error = 0) {
 export function fakeCloud() {
   const calls: { started?: LocalCloudOptions; closed: boolean } = { closed: false };
   const info: LocalCloudInfo = {
-    endpoints: { mgn: 'http://127.0.0.1:1', sfn: 'http://127.0.0.1:2', eventbridge: 'http://127.0.0.1:2', scheduler: 'http://127.0.0.1:2', sns: 'http://127.0.0.1:2', dynamodb: 'http://127.0.0.1:3', servicequotas: 'http://127.0.0.1:2', secretsmanager: 'http://127.0.0.1:2', api: 'http://127.0.0.1:4' },
+    endpoints: { mgn: 'http://127.0.0.1:1', sfn: 'http://127.0.0.1:2', eventbridge: 'http://127.0.0.1:2', scheduler: 'http://127.0.0.1:2', sns: 'http://127.0.0.1:2', dynamodb: 'http://127.0.0.1:3', servicequotas: 'http://127.0.0.1:2', secretsmanager: 'http://127.0.0.1:2', cloudformation: 'http://127.0.0.1:2', sts: 'http://127.0.0.1:2', iam: 'http://127.0.0.1:2', cloudwatch: 'http://127.0.0.1:2', api: 'http://127.0.0.1:4' },
     dashboard: 'http://127.0.0.1:4/_local',
     region: 'us-east-1',
     accountId: '111122223333',

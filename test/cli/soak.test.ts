@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { targetEnvironment } from '../../src/cli/target.ts';
+import { sdkEnvironment } from '../../src/cli/target.ts';
 import { run } from './helpers.ts';
 
 describe('mgn-flow soak extend', () => {
@@ -14,21 +14,16 @@ describe('mgn-flow soak extend', () => {
 
   it('returns 3 with how to start one when no local cloud is running and no stage is given', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mgn-flow-'));
-    expect(() => targetEnvironment({}, dir)).toThrow(/no local cloud is running here .*npx mgn-flow local/);
+    expect(() => sdkEnvironment({}, dir)).toThrow(/no local cloud is running here .*npx mgn-flow local/);
     try {
-      targetEnvironment({}, dir);
+      sdkEnvironment({}, dir);
     } catch (err) {
       expect((err as Error).name).toBe('NotFoundError');
     }
   });
 
-  it('targets AWS with --stage, the stage default table and the ops topic from the environment', () => {
-    expect(targetEnvironment({ stage: 'prod', region: 'eu-central-1' }, '/nowhere', { OPS_TOPIC_ARN: 'arn:aws:sns:eu-central-1:123456789012:ops' })).toEqual({
-      AWS_REGION: 'eu-central-1',
-      STATE_TABLE: 'mgn-flow-prod-state',
-      OPS_TOPIC_ARN: 'arn:aws:sns:eu-central-1:123456789012:ops',
-    });
-    expect(() => targetEnvironment({ stage: 'prod' }, '/nowhere', {})).toThrow(/OPS_TOPIC_ARN/);
-    expect(() => targetEnvironment({ stage: 'Prod!' }, '/nowhere', { OPS_TOPIC_ARN: 'x' })).toThrow(/--stage/);
+  it('targets AWS with --stage: the region and profile, nothing else from the environment; a bad stage is 2', () => {
+    expect(sdkEnvironment({ stage: 'prod', region: 'eu-central-1', profile: 'ops' }, '/nowhere')).toEqual({ stage: 'prod', local: false, env: { AWS_REGION: 'eu-central-1', AWS_PROFILE: 'ops' } });
+    expect(() => sdkEnvironment({ stage: 'Prod!' }, '/nowhere')).toThrow(/--stage/);
   });
 });

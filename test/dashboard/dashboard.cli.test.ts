@@ -40,6 +40,7 @@ describe('dashboardTarget', () => {
       region: 'eu-central-1',
       profile: 'ops',
       stateMachineNames: ['mgn-flow-prod-server-lifecycle'],
+      stage: 'prod',
       title: 'prod · eu-central-1',
     });
     expect(dashboardTarget({ stage: 'dev' }, dir, { AWS_REGION: 'us-west-2' }).region).toBe('us-west-2');

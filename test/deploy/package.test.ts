@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEPENDENT, roleLogicalId, usesInSource } from '../../deploy/iam.ts';
 import { functionLogicalId, readServerlessConfig } from '../../src/local/cloud/serverless-config.ts';
 import { adapterActions } from './adapter-commands.ts';
+import { STACK_OUTPUTS } from '../../src/cli/stack.ts';
 
 /**
  * `npm run package` (osls package, offline, no credentials) and the CloudFormation template it writes: every
@@ -23,7 +24,7 @@ const config = readServerlessConfig(root);
 const rawYml = parse(readFileSync(resolve(root, 'serverless.yml'), 'utf8')) as Json;
 const functionKeys = Object.keys(config.functions).sort();
 
-let template: { Resources: Record<string, { Type: string; Properties: Json; DependsOn?: unknown }> };
+let template: { Resources: Record<string, { Type: string; Properties: Json; DependsOn?: unknown }>; Outputs: Record<string, { Value: unknown }> };
 const resources = () => Object.entries(template.Resources);
 const ofType = (type: string) => resources().filter(([, r]) => r.Type === type);
 
@@ -40,13 +41,13 @@ beforeAll(() => {
   // offline: no credentials, no network; the stage and region are given so nothing is looked up
   const env = { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' };
   try {
-    execFileSync(process.execPath, [resolve(root, 'node_modules/osls/bin/serverless.js'), 'package', '--stage', 'dev', '--region', 'us-east-1'], { cwd: root, env, stdio: 'pipe', timeout: 240_000 });
+    execFileSync(process.execPath, [resolve(root, 'node_modules/osls/bin/serverless.js'), 'package', '--stage', 'dev', '--region', 'us-east-1'], { cwd: root, env, stdio: 'pipe', timeout: 600_000 });
   } catch (err) {
     const e = err as { stdout?: Buffer; stderr?: Buffer };
     throw new Error(`osls package failed:\n${String(e.stdout ?? '')}${String(e.stderr ?? '')}`.slice(0, 4000), { cause: err });
   }
   template = JSON.parse(readFileSync(TEMPLATE, 'utf8')) as typeof template;
-}, 240_000);
+}, 600_000);
 
 describe('npm run package', () => {
   it('writes the template and one zip per function to .serverless/', () => {
@@ -227,11 +228,28 @@ describe('tables and topics', () => {
   });
 });
 
-describe('the approval pages API', () => {
-  it('throttles every route of the HTTP API stage', () => {
-    const stage = ofType('AWS::ApiGatewayV2::Stage');
-    expect(stage).toHaveLength(1);
-    expect(stage[0]?.[1].Properties.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 });
+describe('the approval API and the dashboard', () => {
+  it('throttles the approval pages at the stage (custom.mgnFlow approvalApiRateLimit / approvalApiBurstLimit)', () => {
+    expect(template.Resources.HttpApiStage?.Properties.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 });
+  });
+
+  it('has the metrics dashboard, its body joined from the stack\'s own resources', () => {
+    const d = template.Resources.MetricsDashboard;
+    expect(d?.Type).toBe('AWS::CloudWatch::Dashboard');
+    const parts = ((d?.Properties.DashboardBody as Json)['Fn::Join'] as [string, unknown[]])[1];
+    const body = parts.map((p) => (typeof p === 'string' ? p : 'x')).join('');
+    expect((JSON.parse(body) as { widgets: unknown[] }).widgets.length).toBeGreaterThan(5);
+    expect(body).toContain('"mgn-flow-dev"');
+  });
+});
+
+describe('outputs: what the CLI finds through DescribeStacks', () => {
+  it.each(STACK_OUTPUTS.map((o) => [o.output, o.variable]))('%s (%s) is an output of the template, naming a resource of it', (output) => {
+    const value = template.Outputs[output]?.Value;
+    expect(value, output).toBeDefined();
+    const ids = objects(value).flatMap((o) => [o.Ref, (o['Fn::GetAtt'] as string[] | undefined)?.[0]]).filter((id): id is string => typeof id === 'string' && !id.startsWith('AWS::'));
+    expect(ids.length).toBeGreaterThan(0);
+    for (const id of ids) expect(template.Resources[id], `${output} -> ${id}`).toBeDefined();
   });
 });
 

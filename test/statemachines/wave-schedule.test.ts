@@ -89,10 +89,10 @@ describe('wave schedule: clocks go forward (Europe/Berlin, 2026-03-29 02:00 CET 
   it('starts a wave scheduled for 03:30 Berlin time at 01:30Z (the new offset, +02:00), not at 02:30Z, with its deterministic name', { timeout: 60_000 }, async () => {
     const { cloud, dir } = env;
     const r = await cli(dir, ['wave', 'schedule', env.waveFile('spring'), '--at', '2026-03-29T03:30', '--tz', 'Europe/Berlin']);
-    expect(r).toMatchObject({ code: 0, out: { wave: 'spring', at: '2026-03-29T01:30:00.000Z', local: '2026-03-29T03:30', timeZone: 'Europe/Berlin', execution: 'spring-at-20260329t013000' } });
-    // the schedule as `--list` shows it
+    expect(r).toMatchObject({ code: 0, out: { wave: 'spring', at: '2026-03-29T01:30:00.000Z', local: '2026-03-29T03:30+02:00', timeZone: 'Europe/Berlin', execution: 'spring-at-20260329t013000' } });
+    // the schedule as `--list` shows it: in the wave's zone, with the offset of that night
     const list = await cli(dir, ['wave', 'schedule', '--list']);
-    expect(list.out).toEqual([{ wave: 'spring', name: `${SCHEDULE_PREFIX}spring`, expression: 'at(2026-03-29T01:30:00)', timeZone: 'UTC', state: 'ENABLED' }]);
+    expect(list.out).toEqual([{ wave: 'spring', at: '2026-03-29T01:30:00.000Z', local: '2026-03-29T03:30+02:00', timeZone: 'Europe/Berlin', state: 'pending', execution: 'spring-at-20260329t013000' }]);
 
     // across the change (01:00Z) and up to a second before: nothing starts
     await clockTo(cloud, '2026-03-29T01:00:00Z');
@@ -113,6 +113,8 @@ describe('wave schedule: clocks go forward (Europe/Berlin, 2026-03-29 02:00 CET 
     // an hour later (02:30Z, what a fixed +01:00 would have given): still the one execution
     await clockTo(cloud, '2026-03-29T02:30:00Z');
     expect(waveRuns(cloud).map((w) => w.name)).toEqual(['spring-at-20260329t013000']);
+    // fired: Scheduler deleted it (ActionAfterCompletion DELETE); --list shows it from its execution
+    expect((await cli(dir, ['wave', 'schedule', '--list'])).out).toEqual([expect.objectContaining({ wave: 'spring', state: 'fired', local: '2026-03-29T03:30+02:00', execution: 'spring-at-20260329t013000' })]);
   });
 });
 

@@ -54,9 +54,12 @@ const schema = z.object({
   MAX_STALL_RETRIES: z.preprocess(blank, z.coerce.number().int().min(0).max(10).default(2)),
 });
 
-/** Parse the configuration; throws ConfigError naming every variable to set and what to set it to. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = schema.safeParse(env);
+/**
+ * Parse the configuration; throws ConfigError naming every variable to set and what to set it to. `optional`
+ * (the CLI's read-only commands) lets the ops topic be missing: it is then '' and nothing may publish to it.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, opts: { optional?: readonly 'OPS_TOPIC_ARN'[] } = {}): Config {
+  const parsed = (opts.optional?.includes('OPS_TOPIC_ARN') ? schema.extend({ OPS_TOPIC_ARN: z.preprocess(blank, z.string().regex(snsArn).optional()) }) : schema).safeParse(env);
   if (!parsed.success) {
     const variables = [...new Set(parsed.error.issues.map((i) => String(i.path[0])))];
     const lines = variables.map((name) => {
@@ -69,7 +72,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const v = parsed.data;
   return {
     stateTable: v.STATE_TABLE,
-    opsTopicArn: v.OPS_TOPIC_ARN,
+    opsTopicArn: v.OPS_TOPIC_ARN ?? '',
     ...(v.APPROVAL_TOPIC_ARN ? { approvalTopicArn: v.APPROVAL_TOPIC_ARN } : {}),
     ...(v.STATE_MACHINE_ARN ? { stateMachineArn: v.STATE_MACHINE_ARN } : {}),
     ...(v.APPROVAL_BASE_URL ? { approvalBaseUrl: v.APPROVAL_BASE_URL } : {}),

@@ -4,7 +4,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { ApprovalNotifier, AuditLog, Clock, ExecutionPort, GateStore, LinkStore, Lock, MgnPlanPort, MgnPort, Notifier, QuotaPort, RendezvousStore, SigningKeys, StallStore, TaskCallbacks, WaitStore, WaveStore } from '../../ports.ts';
+import type { ApprovalNotifier, AuditLog, Clock, ExecutionPort, GateStore, LinkStore, Lock, MetricsPort, MgnPlanPort, MgnPort, Notifier, QuotaPort, RendezvousStore, SigningKeys, StallStore, TaskCallbacks, WaitStore, WaveStore } from '../../ports.ts';
 import { createStallStore } from './stalls.ts';
 import { createTaskCallbacks } from './callbacks.ts';
 import { createExecutionPort } from './executions.ts';
@@ -13,6 +13,7 @@ import { createMgnPort, writeRetryStrategy } from './mgn.ts';
 import { createMgnPlanPort } from './mgn-plan.ts';
 import { createApprovalNotifier, createNotifier } from './notifier.ts';
 import { createQuotaPort } from './quotas.ts';
+import { createMetricsPort } from './metrics.ts';
 import { createSigningKeys } from './signing-keys.ts';
 import { type Dedupe, createAuditLog, createLeaseLock, createDedupe, createDocumentClient, createGateStore, createLinkStore, createRendezvousStore, createWaitStore, createWaveStore } from './stores.ts';
 
@@ -55,6 +56,8 @@ export interface Deps {
   waves: WaveStore;
   executions: ExecutionPort;
   quotas: QuotaPort;
+  /** Business metrics (EMF on stdout). */
+  metrics: MetricsPort;
   clock: Clock;
   /** Leases on the state table (the launch job-slot limiter). */
   lock: Lock;
@@ -98,7 +101,7 @@ export function createClients(overrides: Partial<AwsClients> = {}): AwsClients {
  * Every port on AWS. Call it once per Lambda container, at module scope (`const deps = createDeps(loadConfig())`),
  * so each SDK client and its connections are built once and reused by every invocation.
  */
-export function createDeps(config: Config, opts: { clients?: Partial<AwsClients>; clock?: Clock } = {}): Deps {
+export function createDeps(config: Config, opts: { clients?: Partial<AwsClients>; clock?: Clock; metrics?: MetricsPort } = {}): Deps {
   const clients = createClients(opts.clients);
   const clock = opts.clock ?? systemClock;
   const doc = createDocumentClient(clients.dynamodb);
@@ -120,6 +123,7 @@ export function createDeps(config: Config, opts: { clients?: Partial<AwsClients>
     waves: createWaveStore(doc, config.stateTable),
     executions: config.stateMachineArn ? createExecutionPort(clients.sfn, config.stateMachineArn) : noExecutions,
     quotas: createQuotaPort(clients.quotas, { clock }),
+    metrics: opts.metrics ?? createMetricsPort(),
     clock,
     lock: createLeaseLock(dedupe, clock),
     onceKey: (key, ttlSeconds) => dedupe.once(key, ttlSeconds),

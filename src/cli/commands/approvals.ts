@@ -92,7 +92,7 @@ async function list(ctx: CliContext, flags: ListFlags): Promise<number> {
       for (const r of rows) ctx.stdout.write(`${describeGate(r.gate, r.parked, deadlineText(r.gate))}\n`);
     }
     return ExitCode.Ok;
-  });
+  }, { env: ctx.env });
 }
 
 async function audit(ctx: CliContext, flags: AuditFlags): Promise<number> {
@@ -171,6 +171,6 @@ async function decideCommand(ctx: CliContext, gateId: string, decision: Decision
       }
       throw new UsageError(e.message);
     }
-  });
+  }, { env: ctx.env, needs: ['STATE_TABLE', 'OPS_TOPIC_ARN'] });
 }
 

@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import { handler, type CliContext } from '../context.ts';
 import { NotFoundError, UsageError } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
+import type { StackResources } from '../stack.ts';
 import { type Env, styleFor } from '../output.ts';
 import { positiveNumber, wholeNumber } from '../parse.ts';
 
@@ -27,6 +28,8 @@ export interface DashboardTarget {
   /** Local cloud: the state machines from .mgn-flow/local.json; AWS: the names to find with ListStateMachines. */
   stateMachineArns?: string[];
   stateMachineNames?: string[];
+  /** AWS: the stage, whose stack's outputs name the machine and the state table (found by name without it). */
+  stage?: string;
   title: string;
 }
 
@@ -58,6 +61,7 @@ export function dashboardTarget(flags: Omit<DashboardFlags, 'port'>, cwd = proce
       region,
       ...(flags.profile ? { profile: flags.profile } : {}),
       stateMachineNames: [`mgn-flow-${stage}-server-lifecycle`],
+      stage,
       title: `${stage} · ${region}`,
     };
   }
@@ -90,8 +94,16 @@ async function runDashboard(ctx: CliContext, flags: DashboardFlags): Promise<num
   const sfn = new SFNClient({ region: target.region, ...(target.sfnEndpoint ? { endpoint: target.sfnEndpoint } : {}), ...local });
   const mgn = new MgnClient({ region: target.region, ...(target.mgnEndpoint ? { endpoint: target.mgnEndpoint } : {}), ...local });
   try {
-    let arns = target.stateMachineArns ?? [];
-    if (!target.stateMachineArns) {
+    // AWS: the stack's outputs give the lifecycle machine and the state table (the approvals inbox); a stack
+    // without them (or no right to read it) falls back to the machine's name and STATE_TABLE
+    let stack: StackResources = {};
+    if (target.kind === 'aws' && target.stage) {
+      process.env.AWS_REGION ??= target.region;
+      const { discoverResources, stackName } = await import('../stack.ts');
+      stack = await discoverResources(stackName(target.stage), [], ctx.env).catch(() => ({}));
+    }
+    let arns = target.stateMachineArns ?? (stack.STATE_MACHINE_ARN ? [stack.STATE_MACHINE_ARN] : []);
+    if (!target.stateMachineArns && !stack.STATE_MACHINE_ARN) {
       // by name (AWS), or every lifecycle machine the endpoint has (--endpoint-url)
       const wanted = new Set(target.stateMachineNames ?? []);
       for await (const page of paginateListStateMachines({ client: sfn }, {})) {
@@ -110,7 +122,7 @@ async function runDashboard(ctx: CliContext, flags: DashboardFlags): Promise<num
       clients: { sfn, mgn },
       stateMachineArns: arns,
       title: target.title,
-      ...(process.env.STATE_TABLE ? { inbox: await stateTableInbox(process.env.STATE_TABLE) } : {}),
+      ...((stack.STATE_TABLE ?? process.env.STATE_TABLE) ? { inbox: await stateTableInbox(String(stack.STATE_TABLE ?? process.env.STATE_TABLE)) } : {}),
       reader: { historyReadsPerSecond: flags.historyReads ?? (target.kind === 'aws' ? 4 : 100), ...(target.kind === 'aws' ? { historyBurst: 50 } : {}) },
     });
     if (ctx.json) ctx.stdout.write(`${JSON.stringify({ url: dashboard.url, target: target.kind, region: target.region, stateMachineArns: arns })}\n`);

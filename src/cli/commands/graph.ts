@@ -4,7 +4,7 @@ import { targetOptions } from '../with-deps.ts';
 import { NotFoundError } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { styleFor } from '../output.ts';
-import { targetEnvironment, useTarget, type TargetFlags } from '../target.ts';
+import { resolveTarget, type TargetFlags } from '../target.ts';
 
 /**
  * `mgn-flow graph <execution>`: an execution's state machine as text, each state marked from the execution's
@@ -22,12 +22,13 @@ export function register(program: Command, ctx: CliContext): void {
 const MARK: Record<string, string> = { succeeded: '✓', current: '●', entered: '●', failed: '✗', caught: '↷', aborted: '■' };
 
 async function graph(ctx: CliContext, execution: string, flags: TargetFlags): Promise<number> {
-  useTarget(targetEnvironment(flags));
+  // the server-lifecycle machine turns a name into an ARN; with an ARN nothing of the stack is needed
+  const target = await resolveTarget(flags, { env: ctx.env, needs: execution.startsWith('arn:') ? [] : ['STATE_MACHINE_ARN'] });
   const { SFNClient, DescribeExecutionCommand, DescribeStateMachineForExecutionCommand, GetExecutionHistoryCommand } = await import('@aws-sdk/client-sfn');
   const { parseDefinition } = await import('../../dashboard/asl.ts');
   const { layoutGraph } = await import('../../dashboard/layout.ts');
   const { stateStatuses } = await import('../../dashboard/history.ts');
-  const machine = process.env.STATE_MACHINE_ARN;
+  const machine = target.resources.STATE_MACHINE_ARN;
   const arn = execution.startsWith('arn:') ? execution : machine ? `${machine.replace(':stateMachine:', ':execution:')}:${execution}` : execution;
   const sfn = new SFNClient({});
   try {

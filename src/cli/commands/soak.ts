@@ -38,5 +38,5 @@ async function extend(ctx: CliContext, application: string, flags: SoakFlags): P
       if ((err as Error).name === 'InvalidDecisionError') throw new UsageError((err as Error).message);
       throw err;
     }
-  });
+  }, { env: ctx.env });
 }

@@ -5,11 +5,12 @@ import { targetOptions, withDeps } from '../with-deps.ts';
 import { ConflictError, NotFoundError, UsageError } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { styleFor } from '../output.ts';
-import type { TargetFlags } from '../target.ts';
+import type { Target, TargetFlags } from '../target.ts';
 import type { Deps } from '../../adapters/aws/deps.ts';
 import type { Wave } from '../../core/wave-file.ts';
 import type { StallEpisode } from '../../ports.ts';
-import type { CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
+import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SCHEDULE_RETRY_POLICY, type StackVariable } from '../stack.ts';
 import { registerRehearse } from './rehearse.ts';
 
 interface StartFlags extends TargetFlags {
@@ -77,22 +78,15 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 
-/** The wave state machine: from .mgn-flow/local.json, WAVE_STATE_MACHINE_ARN, or the stage's name and the caller's account. */
-async function waveMachineArn(flags: TargetFlags): Promise<string> {
-  if (process.env.WAVE_STATE_MACHINE_ARN) return process.env.WAVE_STATE_MACHINE_ARN;
-  const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-  const sts = new STSClient({});
-  try {
-    const me = await sts.send(new GetCallerIdentityCommand({}));
-    const region = process.env.AWS_REGION ?? flags.region ?? 'us-east-1';
-    return `arn:aws:states:${region}:${me.Account}:stateMachine:mgn-flow-${flags.stage ?? 'dev'}-wave`;
-  } finally {
-    sts.destroy();
-  }
+/** The wave state machine, from the stack's outputs (WaveStateMachineArn) or WAVE_STATE_MACHINE_ARN. */
+function waveMachineArn(target: Target): string {
+  const arn = target.resources.WAVE_STATE_MACHINE_ARN;
+  if (!arn) throw new UsageError(`stack ${target.stack} has no output WaveStateMachineArn: deploy this version of mgn-flow to it again, or set WAVE_STATE_MACHINE_ARN`);
+  return arn;
 }
 
 /** Read, parse and validate the wave (file or MGN's own wave) against MGN and its quotas: nothing starts unless it is whole and valid. */
-export async function loadAndValidate(deps: Deps, file: string | undefined, mgnWave: string | undefined, mgnImport?: { file: string; wave?: string }): Promise<Wave> {
+export async function loadAndValidate(deps: Pick<Deps, 'quotas' | 'mgn' | 'clock'> & Partial<Pick<Deps, 'clients'>>, file: string | undefined, mgnWave: string | undefined, mgnImport?: { file: string; wave?: string }): Promise<Wave> {
   const { parseWaveFile, validateWave, waveFromMgn, checkWave, WaveFileError } = await import('../../core/wave-file.ts');
   if (mgnImport && (file || mgnWave !== undefined)) throw new UsageError('give a wave file, --mgn-wave or --mgn-import, one of them');
   const limits = await deps.quotas.mgnLimits();
@@ -106,7 +100,7 @@ export async function loadAndValidate(deps: Deps, file: string | undefined, mgnW
       throw new NotFoundError(`${mgnImport.file}: no such file; give the path of MGN's import file (CSV), e.g. the one MGN's console exports`);
     }
     const { loadMgnImport } = await import('../../core/mgn-import.ts');
-    const region = await deps.clients.mgn.config.region().catch(() => undefined);
+    const region = deps.clients ? await deps.clients.mgn.config.region().catch(() => undefined) : undefined;
     try {
       return loadMgnImport(text, { file: mgnImport.file, servers, quotas, now: deps.clock.now(), archived: 'keep', ...(region ? { region } : {}), ...(mgnImport.wave !== undefined ? { wave: mgnImport.wave } : {}) });
     } catch (err) {
@@ -147,6 +141,28 @@ export async function loadAndValidate(deps: Deps, file: string | undefined, mgnW
   }
 }
 
+/**
+ * The approvers the wave names who have no confirmed subscription to the approvals topic would never get
+ * their links: say so (a warning: the gate still waits, and `approvals approve` still decides it).
+ */
+async function warnUnconfirmedApprovers(ctx: CliContext, target: Target, wave: Wave): Promise<void> {
+  const wanted = [...new Set(Object.values(wave.approvers ?? {}).flat())];
+  const topic = target.resources.APPROVAL_TOPIC_ARN;
+  if (!wanted.length || !topic) return;
+  const { confirmedEmails } = await import('../../adapters/aws/doctor-roles.ts');
+  let confirmed: string[];
+  try {
+    confirmed = (await confirmedEmails(topic)).confirmed.map((e) => e.toLowerCase());
+  } catch (err) {
+    ctx.stderr.write(`warning: could not read the approvals topic's subscriptions (${(err as Error).name}); 'mgn-flow doctor --wave <file>' checks them\n`);
+    return;
+  }
+  const missing = wanted.filter((e) => !confirmed.includes(e.toLowerCase()));
+  if (missing.length) {
+    ctx.stderr.write(`warning: ${missing.join(', ')}: no confirmed subscription to the approvals topic, so no approval link reaches them; add them to approverEmails and deploy, and each confirms the e-mail from AWS Notifications ('mgn-flow doctor --wave <file>' checks)\n`);
+  }
+}
+
 /** `<wave>-<n>`: the running one is attached to; otherwise the next number starts (resuming what is left). */
 async function startRun(deps: Deps, machineArn: string, wave: string): Promise<{ executionArn: string; name: string; started: boolean }> {
   const { createExecutionPort } = await import('../../adapters/aws/executions.ts');
@@ -176,11 +192,12 @@ async function refuseHeld(deps: Deps, wave: Wave): Promise<void> {
 }
 
 async function start(ctx: CliContext, file: string | undefined, flags: StartFlags): Promise<number> {
-  return withDeps(flags, async (deps) => {
+  return withDeps(flags, async (deps, target) => {
     if (flags.waveName !== undefined && !flags.mgnImport) throw new UsageError('--wave-name goes with --mgn-import (it chooses a wave of the import file)');
     const wave = await loadAndValidate(deps, file, flags.mgnWave, flags.mgnImport ? { file: flags.mgnImport, ...(flags.waveName !== undefined ? { wave: flags.waveName } : {}) } : undefined);
     await refuseHeld(deps, wave);
-    const machine = await waveMachineArn(flags);
+    const machine = waveMachineArn(target);
+    await warnUnconfirmedApprovers(ctx, target, wave);
     await deps.waves.putDefinition(wave);
     const run = await startRun(deps, machine, wave.name);
     if (ctx.json) ctx.stdout.write(`${JSON.stringify({ wave: wave.name, execution: run.name, executionArn: run.executionArn, started: run.started, applications: wave.applications.length })}\n`);
@@ -191,63 +208,138 @@ async function start(ctx: CliContext, file: string | undefined, flags: StartFlag
       ctx.stdout.write(`follow it with: mgn-flow wave status ${wave.name}\n`);
     }
     return ExitCode.Ok;
-  });
+  }, { env: ctx.env, needs: ['STATE_TABLE', 'WAVE_STATE_MACHINE_ARN', 'STATE_MACHINE_ARN'] });
 }
 
 /**
  * The one-time schedule that starts a wave (EventBridge Scheduler, universal target
- * `aws-sdk:sfn:startExecution`): `at(...)` in UTC, the local time it was asked as in the description.
+ * `aws-sdk:sfn:startExecution`), in the stack's group, run as the stack's scheduler role, retried as the
+ * stack's other schedules are and dead-lettered to its queue, deleted by Scheduler once it has fired:
+ * `at(...)` in UTC, the local time it was asked as in the description.
  */
-export function waveScheduleInput(o: { wave: string; when: Date; machineArn: string; local: string }): { input: CreateScheduleCommandInput; executionName: string } {
+export function waveScheduleInput(o: { wave: string; when: Date; machineArn: string; local: string; group: string; roleArn: string; deadLetterArn: string }): { input: CreateScheduleCommandInput; executionName: string } {
   // the instant in UTC: a local time that happens twice was disambiguated before, so the schedule is exact
   const at = o.when.toISOString().slice(0, 19);
-  const stamp = at.replace(/[-:]/g, '').replace('T', 't');
-  const executionName = `${o.wave}-at-${stamp}`;
-  const account = o.machineArn.split(':')[4];
-  const role = process.env.SCHEDULER_ROLE_ARN ?? `arn:aws:iam::${account}:role/mgn-flow-scheduler`;
+  const executionName = scheduledExecutionName(o.wave, o.when);
   return {
     executionName,
     input: {
       Name: `${SCHEDULE_PREFIX}${o.wave}`,
+      GroupName: o.group,
       ScheduleExpression: `at(${at})`,
       ScheduleExpressionTimezone: 'UTC',
       FlexibleTimeWindow: { Mode: 'OFF' },
+      ActionAfterCompletion: 'DELETE',
       Description: `mgn-flow: start wave ${o.wave} at ${o.local}`,
       Target: {
         Arn: 'arn:aws:scheduler:::aws-sdk:sfn:startExecution',
-        RoleArn: role,
+        RoleArn: o.roleArn,
         Input: JSON.stringify({ StateMachineArn: o.machineArn, Name: executionName, Input: JSON.stringify({ wave: o.wave }) }),
-        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
-        ...(process.env.SCHEDULE_DLQ_ARN ? { DeadLetterConfig: { Arn: process.env.SCHEDULE_DLQ_ARN } } : {}),
+        RetryPolicy: { ...SCHEDULE_RETRY_POLICY },
+        DeadLetterConfig: { Arn: o.deadLetterArn },
       },
     },
   };
 }
 
+/** `<wave>-at-<yyyymmdd>t<hhmmss>` (UTC): the execution a schedule starts, so a fired schedule is known by its execution. */
+export function scheduledExecutionName(wave: string, when: Date): string {
+  return `${wave}-at-${when.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', 't')}`;
+}
+
+/** `2026-12-05T01:00:00Z` from the stamp of a scheduled execution's name. */
+function stampInstant(stamp: string): Date {
+  const m = /^(\d{4})(\d{2})(\d{2})t(\d{2})(\d{2})(\d{2})$/.exec(stamp);
+  return m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))) : new Date(NaN);
+}
+
+interface ScheduleRow {
+  wave: string;
+  /** The start, UTC. */
+  at: string;
+  /** The start in the wave's time zone (with its offset). */
+  local: string;
+  timeZone: string;
+  /** pending: not yet fired; fired: its execution started (status given); missed: gone without an execution (dead-lettered or deleted outside mgn-flow). */
+  state: 'pending' | 'fired' | 'disabled';
+  execution: string;
+  executionStatus?: string;
+}
+
+/** The wave's time zone (its stored definition), else UTC. */
+async function waveZone(deps: Deps, wave: string): Promise<string> {
+  return (await deps.waves.getDefinition(wave))?.timeZone ?? 'UTC';
+}
+
+/**
+ * The scheduled waves: the schedules still waiting in the stack's group, and those that fired (Scheduler
+ * deleted them; their execution `<wave>-at-<stamp>` shows when and how it went), with local times in each
+ * wave's zone.
+ */
+async function listSchedules(deps: Deps, target: Target, scheduler: SchedulerClient): Promise<ScheduleRow[]> {
+  const { ListSchedulesCommand, GetScheduleCommand } = await import('@aws-sdk/client-scheduler');
+  const { formatZoned, resolveLocalTime } = await import('../../core/zoned-time.ts');
+  const group = target.resources.SCHEDULE_GROUP as string;
+  const rows: ScheduleRow[] = [];
+  let token: string | undefined;
+  do {
+    const page = await scheduler.send(new ListSchedulesCommand({ GroupName: group, NamePrefix: SCHEDULE_PREFIX, ...(token ? { NextToken: token } : {}) }));
+    for (const i of page.Schedules ?? []) {
+      const g = await scheduler.send(new GetScheduleCommand({ Name: String(i.Name), GroupName: group }));
+      const wave = String(i.Name).slice(SCHEDULE_PREFIX.length);
+      const m = /^at\((.+)\)$/.exec(String(g.ScheduleExpression));
+      const when = m ? resolveLocalTime(String(m[1]), g.ScheduleExpressionTimezone ?? 'UTC', { fold: 'earlier' }) : new Date(NaN);
+      const zone = await waveZone(deps, wave);
+      const execution = (JSON.parse(String(g.Target?.Input ?? '{}')) as { Name?: string }).Name ?? '';
+      rows.push({ wave, at: when.toISOString(), local: formatZoned(when.getTime(), zone), timeZone: zone, state: g.State === 'DISABLED' ? 'disabled' : 'pending', execution });
+    }
+    token = page.NextToken;
+  } while (token);
+  const machine = target.resources.WAVE_STATE_MACHINE_ARN;
+  if (machine) {
+    const { ListExecutionsCommand } = await import('@aws-sdk/client-sfn');
+    let next: string | undefined;
+    do {
+      const page = await deps.clients.sfn.send(new ListExecutionsCommand({ stateMachineArn: machine, maxResults: 1000, ...(next ? { nextToken: next } : {}) }));
+      for (const e of page.executions ?? []) {
+        const m = /^(.+)-at-(\d{8}t\d{6})$/.exec(String(e.name));
+        if (!m) continue;
+        const wave = String(m[1]);
+        const when = stampInstant(String(m[2]));
+        const zone = await waveZone(deps, wave);
+        rows.push({ wave, at: when.toISOString(), local: formatZoned(when.getTime(), zone), timeZone: zone, state: 'fired', execution: String(e.name), executionStatus: String(e.status) });
+      }
+      next = page.nextToken;
+    } while (next);
+  }
+  return rows.sort((a, b) => a.at.localeCompare(b.at) || a.wave.localeCompare(b.wave));
+}
+
 async function schedule(ctx: CliContext, arg: string | undefined, flags: ScheduleFlags): Promise<number> {
-  const { SchedulerClient, CreateScheduleCommand, DeleteScheduleCommand, ListSchedulesCommand, GetScheduleCommand } = await import('@aws-sdk/client-scheduler');
+  const { SchedulerClient, CreateScheduleCommand, DeleteScheduleCommand } = await import('@aws-sdk/client-scheduler');
   if (flags.list && flags.cancel) throw new UsageError('--list and --cancel exclude each other');
-  return withDeps(flags, async (deps) => {
+  const needs: StackVariable[] = flags.list
+    ? ['SCHEDULE_GROUP', 'STATE_TABLE', 'WAVE_STATE_MACHINE_ARN']
+    : flags.cancel
+      ? ['SCHEDULE_GROUP', 'STATE_TABLE']
+      : ['SCHEDULE_GROUP', 'STATE_TABLE', 'WAVE_STATE_MACHINE_ARN', 'SCHEDULER_ROLE_ARN', 'SCHEDULE_DLQ_ARN'];
+  return withDeps(flags, async (deps, target) => {
     const scheduler = new SchedulerClient({});
+    const group = target.resources.SCHEDULE_GROUP as string;
     try {
       if (flags.list) {
-        const items = (await scheduler.send(new ListSchedulesCommand({ NamePrefix: SCHEDULE_PREFIX }))).Schedules ?? [];
-        const rows = [];
-        for (const i of items) {
-          const g = await scheduler.send(new GetScheduleCommand({ Name: String(i.Name), ...(i.GroupName ? { GroupName: i.GroupName } : {}) }));
-          rows.push({ wave: String(i.Name).slice(SCHEDULE_PREFIX.length), name: i.Name, expression: g.ScheduleExpression, timeZone: g.ScheduleExpressionTimezone ?? 'UTC', state: g.State });
-        }
+        const rows = await listSchedules(deps, target, scheduler);
         if (ctx.json) ctx.stdout.write(`${JSON.stringify(rows)}\n`);
         else if (rows.length === 0) ctx.stdout.write('no wave is scheduled\n');
-        else for (const r of rows) ctx.stdout.write(`${r.wave}: ${r.expression} ${r.timeZone} (${r.state})\n`);
+        else for (const r of rows) ctx.stdout.write(`${r.wave}: ${r.local} ${r.timeZone} (${r.at.slice(0, 16)}Z) ${r.state === 'fired' ? `fired: ${r.execution} ${r.executionStatus ?? ''}`.trimEnd() : r.state === 'disabled' ? 'disabled: will not fire' : `pending, will start ${r.execution}`}\n`);
         return ExitCode.Ok;
       }
       if (flags.cancel) {
         if (!arg) throw new UsageError('name the wave whose schedule to cancel: mgn-flow wave schedule <wave> --cancel');
         try {
-          await scheduler.send(new DeleteScheduleCommand({ Name: `${SCHEDULE_PREFIX}${arg}` }));
+          await scheduler.send(new DeleteScheduleCommand({ Name: `${SCHEDULE_PREFIX}${arg}`, GroupName: group }));
         } catch (err) {
-          if ((err as Error).name === 'ResourceNotFoundException') throw new NotFoundError(`no schedule for wave ${arg}: 'mgn-flow wave schedule --list' shows the scheduled waves`);
+          if ((err as Error).name === 'ResourceNotFoundException') throw new NotFoundError(`no schedule for wave ${arg} (or it has fired): 'mgn-flow wave schedule --list' shows the scheduled waves`);
           throw err;
         }
         if (ctx.json) ctx.stdout.write(`${JSON.stringify({ wave: arg, cancelled: true })}\n`);
@@ -257,7 +349,7 @@ async function schedule(ctx: CliContext, arg: string | undefined, flags: Schedul
       if (!flags.at) throw new UsageError('say when with --at YYYY-MM-DDTHH:mm (local time) and --tz <zone>, e.g. --at 2026-12-05T02:00 --tz Europe/Berlin');
       const wave = await loadAndValidate(deps, arg, undefined, flags.mgnImport ? { file: flags.mgnImport, ...(flags.waveName !== undefined ? { wave: flags.waveName } : {}) } : undefined);
       const tz = flags.tz ?? wave.timeZone;
-      const { resolveLocalTime, LocalTimeError } = await import('../../core/zoned-time.ts');
+      const { resolveLocalTime, LocalTimeError, formatZoned } = await import('../../core/zoned-time.ts');
       let when: Date;
       try {
         when = resolveLocalTime(flags.at, tz, flags.fold ? { fold: flags.fold } : {});
@@ -266,22 +358,35 @@ async function schedule(ctx: CliContext, arg: string | undefined, flags: Schedul
         throw err;
       }
       if (when.getTime() <= deps.clock.now().getTime()) throw new UsageError(`--at ${flags.at} ${tz} is in the past (${when.toISOString()}); give a time to come`);
-      const machine = await waveMachineArn(flags);
+      const w = wave.cutoverWindow;
+      if (w && when.getTime() >= Date.parse(w.end)) {
+        throw new UsageError(`--at ${flags.at} ${tz} is after the wave's cutover window ends (${formatZoned(Date.parse(w.end), w.timeZone)} ${w.timeZone}): no server could cut over; start earlier or move the window in the wave file`);
+      }
+      const machine = waveMachineArn(target);
       await deps.waves.putDefinition(wave);
-      const { input, executionName } = waveScheduleInput({ wave: wave.name, when, machineArn: machine, local: `${flags.at} ${tz}` });
+      const { input, executionName } = waveScheduleInput({
+        wave: wave.name,
+        when,
+        machineArn: machine,
+        local: `${flags.at} ${tz}`,
+        group,
+        roleArn: target.resources.SCHEDULER_ROLE_ARN as string,
+        deadLetterArn: target.resources.SCHEDULE_DLQ_ARN as string,
+      });
       try {
         await scheduler.send(new CreateScheduleCommand(input));
       } catch (err) {
         if ((err as Error).name === 'ConflictException') throw new ConflictError(`wave ${wave.name} is already scheduled: cancel it first (mgn-flow wave schedule ${wave.name} --cancel)`);
         throw err;
       }
-      if (ctx.json) ctx.stdout.write(`${JSON.stringify({ wave: wave.name, at: when.toISOString(), local: flags.at, timeZone: tz, execution: executionName })}\n`);
-      else ctx.stdout.write(`${wave.name}: ${summary(wave)}; starts at ${flags.at} ${tz} (${when.toISOString()}) as ${executionName}\n`);
+      const local = formatZoned(when.getTime(), wave.timeZone);
+      if (ctx.json) ctx.stdout.write(`${JSON.stringify({ wave: wave.name, at: when.toISOString(), local, timeZone: wave.timeZone, execution: executionName, group })}\n`);
+      else ctx.stdout.write(`${wave.name}: ${summary(wave)}; starts at ${local} ${wave.timeZone} (${when.toISOString()}) as ${executionName}\n`);
       return ExitCode.Ok;
     } finally {
       scheduler.destroy();
     }
-  });
+  }, { env: ctx.env, needs });
 }
 
 async function status(ctx: CliContext, name: string, flags: TargetFlags): Promise<number> {
@@ -324,7 +429,7 @@ async function status(ctx: CliContext, name: string, flags: TargetFlags): Promis
     for (const r of rows) ctx.stdout.write(`  ${r.application.padEnd(20)} ${(r.hostname || r.serverId).padEnd(24)} ${colour(r.status.padEnd(11))} #${r.attempt}${r.why ? `  ${r.why}` : ''}${r.waited.length ? `  waited: ${r.waited.join('; ')}` : ''}${r.stalled ? `  replication: ${r.stalled}` : ''}\n`);
     if (report) ctx.stdout.write(`report ${report.at}: ${Object.entries(report.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')}${report.holding ? `; ${report.holding}` : ''}\n`);
     return ExitCode.Ok;
-  });
+  }, { env: ctx.env });
 }
 
 async function report(ctx: CliContext, name: string, flags: TargetFlags & { html: string }): Promise<number> {
@@ -368,10 +473,10 @@ function bar(done: number, total: number, width = 30): string {
 }
 
 async function watch(ctx: CliContext, name: string, flags: TargetFlags & { interval?: number }): Promise<number> {
-  return withDeps(flags, async (deps) => {
+  return withDeps(flags, async (deps, target) => {
     const wave = await deps.waves.getDefinition(name);
     if (!wave) throw new NotFoundError(`no wave ${name} is stored here: start one with 'mgn-flow wave start <file>'`);
-    const machine = await waveMachineArn(flags);
+    const machine = waveMachineArn(target);
     const total = wave.applications.reduce((n, a) => n + a.servers.length, 0);
     const tty = ctx.stdout.isTTY === true && !ctx.json;
     const s = styleFor(ctx.stdout, ctx.env);
@@ -405,5 +510,5 @@ async function watch(ctx: CliContext, name: string, flags: TargetFlags & { inter
       }
       await new Promise((r) => setTimeout(r, (flags.interval ?? 2) * 1000));
     }
-  });
+  }, { env: ctx.env, needs: ['STATE_TABLE', 'WAVE_STATE_MACHINE_ARN'] });
 }

@@ -44,6 +44,9 @@ const CLIENT_PACKAGES = [
   '@aws-sdk/client-service-quotas',
   '@aws-sdk/client-secrets-manager',
   '@aws-sdk/client-sts',
+  '@aws-sdk/client-cloudformation',
+  '@aws-sdk/client-iam',
+  '@aws-sdk/client-cloudwatch',
 ];
 
 const routes = new Map<string, { server: Server; clock: VirtualClock }>();
@@ -108,7 +111,20 @@ function flatHeaders(raw: Record<string, unknown>): Record<string, string> {
   return headers;
 }
 
+/** Asked before a request reaches its stand-in: a response refuses it (the local IAM: src/local/cloud/iam). */
+export type RequestGuard = (request: SmithyRequest) => { statusCode: number; headers: Record<string, string>; body: Uint8Array } | undefined;
+let guard: RequestGuard | undefined;
+/** Install the guard; returns the undo. */
+export function setRequestGuard(g: RequestGuard): () => void {
+  guard = g;
+  return () => {
+    if (guard === g) guard = undefined;
+  };
+}
+
 async function dispatch(route: { server: Server; clock: VirtualClock }, request: SmithyRequest): Promise<{ response: unknown }> {
+  const refused = guard?.(request);
+  if (refused) return { response: { statusCode: refused.statusCode, reason: 'Forbidden', headers: refused.headers, body: refused.body } };
   // held from the hand-over until the server's listeners take the request (they track it themselves, and may
   // release it while it waits on simulated time); the response returns through nextTicks and microtasks
   const end = route.clock.begin();

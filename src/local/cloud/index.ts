@@ -13,6 +13,7 @@ import { createDocumentClient, createGateStore, createWaitStore } from '../../ad
 import type { Faults, Quotas } from '../emulator/config.ts';
 import { startEmulator } from '../emulator/index.ts';
 import { type ApiRoute, type LocalApi, startApi } from './api/index.ts';
+import { createCloudFormation, isHttpApiUrl, type LocalCloudFormation, type LocalRefs, type LocalStackOutput, resolveLocal } from './cloudformation/index.ts';
 import { LocalBus, busService, installRules, loadRules } from './bus/index.ts';
 import { createTables, startDynamo, tablesFromResources, type LocalDynamo } from './dynamodb/index.ts';
 import { startGateway } from './gateway.ts';
@@ -22,7 +23,11 @@ import { createScheduler, type LocalScheduler } from './scheduler/index.ts';
 import { createSecretsManager, secretsFromResources, type LocalSecrets } from './secrets/index.ts';
 import { readServerlessConfig, type ServerlessConfig } from './serverless-config.ts';
 import { installSimulatedDate } from './simulated-date.ts';
-import { inProcessFetch, serveInProcess, simulatedDateHeader, trackRequests, warmSdkConfig } from './in-process.ts';
+import { inProcessFetch, serveInProcess, setRequestGuard, simulatedDateHeader, trackRequests, warmSdkConfig } from './in-process.ts';
+import { LocalIam, outsideFunctions } from './iam/index.ts';
+import { createAccount, type LocalAccount } from './account/index.ts';
+import { createCloudWatch } from './cloudwatch/index.ts';
+import type { Statement } from '../../../deploy/iam.ts';
 import { installSeededRandom, installVirtualTimers, realTimers } from './virtual-timers.ts';
 import { createRng } from '../emulator/rng.ts';
 import { StepFunctionsHost } from './sfn/host.ts';
@@ -74,6 +79,14 @@ export interface LocalCloudOptions {
   lambdaOverrides?: Record<string, Handler>;
   /** Port of the dashboard (0 or absent picks a free one). */
   dashboardPort?: number;
+  /**
+   * Enforce each function's generated IAM role on its AWS calls (default true; in-process transport only).
+   * `rolePolicies` changes a role's statements first (tests: take one action away).
+   */
+  iam?: boolean;
+  /** Let handlers write their metrics (EMF documents on stdout) as on AWS (default false: tests and demos stay readable). */
+  metrics?: boolean;
+  rolePolicies?: (functionKey: string, statements: Statement[]) => Statement[];
 }
 
 export interface LocalEndpoints {
@@ -85,6 +98,12 @@ export interface LocalEndpoints {
   dynamodb: string;
   servicequotas: string;
   secretsmanager: string;
+  /** CloudFormation: DescribeStacks of the local stack (the CLI finds its resources there, as on AWS). */
+  cloudformation: string;
+  /** STS (GetCallerIdentity), IAM (GetRole, SimulatePrincipalPolicy) and CloudWatch (GetMetricStatistics): what `doctor` asks. */
+  sts: string;
+  iam: string;
+  cloudwatch: string;
   api: string;
 }
 
@@ -153,7 +172,8 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
     const sns: LocalSns = createSns({ clock, lambda, region, accountId, topics: topicNames(config) });
     const bus = new LocalBus({ clock, lambda, region, accountId });
     installRules(bus, await loadRules(root));
-    const scheduler: LocalScheduler = createScheduler({ clock, lambda, region, accountId });
+    // the stack's schedule groups exist from the start, as CloudFormation creates them
+    const scheduler: LocalScheduler = createScheduler({ clock, lambda, region, accountId, groups: scheduleGroups(config) });
     const quotas = createServiceQuotas({ quotas: () => emulator.engine.quotas, region, accountId });
     const secrets: LocalSecrets = createSecretsManager({ clock, region, accountId });
 
@@ -164,11 +184,13 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       region,
       accountId,
       integrations: {
-        snsPublish: async (params) => {
-          const r = await (snsRef.client as SNSClient).send(new PublishCommand(params as unknown as PublishCommandInput));
-          return { MessageId: r.MessageId as string };
-        },
-        putEvents: async (params) => bus.putEvents((params.Entries ?? []) as never),
+        // the state machine's own calls, whichever function's callback resumed it
+        snsPublish: (params) =>
+          outsideFunctions(async () => {
+            const r = await (snsRef.client as SNSClient).send(new PublishCommand(params as unknown as PublishCommandInput));
+            return { MessageId: r.MessageId as string };
+          }),
+        putEvents: (params) => outsideFunctions(async () => bus.putEvents((params.Entries ?? []) as never)),
       },
       onStatusChange: (e) => {
         bus.publish({
@@ -185,7 +207,24 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
     });
     emulator.onEvent((event) => bus.publish(event));
 
-    const gateway = await startGateway([stepFunctionsService(host), busService(bus), scheduler, sns, quotas, secrets], opts.port ?? 0);
+    // The stack as CloudFormation would answer for it: `<service>-<stage>` with serverless.yml's Outputs, each
+    // resolved to the local resource (an output a test deletes is gone from the next DescribeStacks).
+    const refs: { current?: LocalRefs } = {};
+    const stackOutputs = declaredOutputs(config);
+    const outputs = () =>
+      Object.entries(stackOutputs).flatMap(([key, o]): LocalStackOutput[] => {
+        const value = refs.current ? resolveLocal(o.Value, refs.current) : undefined;
+        return value === undefined ? [] : [{ OutputKey: key, OutputValue: value, ...(o.Description ? { Description: o.Description } : {}) }];
+      });
+    const cloudformation: LocalCloudFormation = createCloudFormation({ region, accountId, stack: { name: `${config.service}-${config.stage}`, createdAt: clock.now(), outputs } });
+    // STS and IAM answer once the roles are known (below); until then nothing asks them
+    const accountRef: { current?: LocalAccount } = {};
+    const late = (name: 'sts' | 'iam') => ({
+      name,
+      matches: (req: Parameters<LocalAccount['sts']['matches']>[0]) => accountRef.current?.[name].matches(req) ?? false,
+      handle: (req: Parameters<LocalAccount['sts']['handle']>[0], res: Parameters<LocalAccount['sts']['handle']>[1]) => (accountRef.current as LocalAccount)[name].handle(req, res),
+    });
+    const gateway = await startGateway([stepFunctionsService(host), busService(bus), scheduler, sns, quotas, secrets, cloudformation, late('sts'), late('iam'), createCloudWatch({ lambda })], opts.port ?? 0);
     closers.push(() => gateway.close());
     serve(gateway.endpoint, gateway.server);
     const snsClient = new SNSClient({ region, endpoint: gateway.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
@@ -236,8 +275,20 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
 
     // The environment handlers get: what AWS gives a Lambda, the provider's variables, and the endpoints;
     // set before anything can invoke a handler (schedules, machines).
-    const awsEndpoints = { mgn: emulator.endpoint, sfn: gateway.endpoint, eventbridge: gateway.endpoint, scheduler: gateway.endpoint, sns: gateway.endpoint, dynamodb: dynamo.endpoint, servicequotas: gateway.endpoint, secretsmanager: gateway.endpoint, api: api.endpoint };
-    const env = handlerEnvironment(config, awsEndpoints, { region, tables: tableNames(config), topics: Object.fromEntries(topicLogicalIds(config).map(([id, name]) => [id, sns.topicArn(name)])), secrets: secretArns, stateMachines: Object.fromEntries(Object.values(config.stateMachines).filter((m) => m.logicalId).map((m) => [m.logicalId as string, `arn:aws:states:${region}:${accountId}:stateMachine:${m.name}`])) });
+    const awsEndpoints = { mgn: emulator.endpoint, sfn: gateway.endpoint, eventbridge: gateway.endpoint, scheduler: gateway.endpoint, sns: gateway.endpoint, dynamodb: dynamo.endpoint, servicequotas: gateway.endpoint, secretsmanager: gateway.endpoint, cloudformation: gateway.endpoint, sts: gateway.endpoint, iam: gateway.endpoint, cloudwatch: gateway.endpoint, api: api.endpoint };
+    const topicArns = Object.fromEntries(topicLogicalIds(config).map(([id, name]) => [id, sns.topicArn(name)]));
+    const machineArns = Object.fromEntries(Object.values(config.stateMachines).filter((m) => m.logicalId).map((m) => [m.logicalId as string, `arn:aws:states:${region}:${accountId}:stateMachine:${m.name}`]));
+    const env = handlerEnvironment(config, awsEndpoints, { region, tables: tableNames(config), topics: topicArns, secrets: secretArns, stateMachines: machineArns });
+    refs.current = localRefs(config, { region, accountId, tables: tableNames(config), topics: topicArns, secrets: secretArns, stateMachines: machineArns, lambda, apiUrl: api.endpoint });
+    const resolveRefs = refs.current;
+    // each function's role, generated as for the template, checked on every AWS call its handler makes
+    const iam = new LocalIam({ config, refs: resolveRefs, region, accountId, ...(opts.rolePolicies ? { rolePolicies: opts.rolePolicies } : {}) });
+    accountRef.current = createAccount({ accountId, region, iam, mgnInitialized: () => emulator.engine.initialized });
+    if (opts.iam !== false && inProcess) {
+      const undoGuard = setRequestGuard(iam.guard);
+      closers.unshift(async () => undoGuard());
+    }
+    env.POWERTOOLS_METRICS_DISABLED = opts.metrics ? 'false' : 'true';
     const previous = new Map<string, string | undefined>();
     for (const [k, v] of Object.entries(env)) {
       previous.set(k, process.env[k]);
@@ -259,13 +310,17 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
         if (spec === undefined) continue;
         const rates = typeof spec === 'string' ? [spec] : Array.isArray(spec.rate) ? spec.rate : spec.rate ? [spec.rate] : [];
         if (typeof spec === 'object' && spec.enabled === false) continue;
+        // `method: scheduler` with the stack's group and role, as osls compiles it
+        const group = typeof spec === 'object' ? resolveLocal((spec as Record<string, unknown>).groupName, resolveRefs) : undefined;
+        const role = typeof spec === 'object' ? resolveLocal((spec as Record<string, unknown>).roleArn, resolveRefs) : undefined;
         for (const expression of rates) {
           await schedulerClient.send(
             new CreateScheduleCommand({
               Name: `${f.key}-schedule-${++n}`,
+              ...(group ? { GroupName: group } : {}),
               ScheduleExpression: expression,
               FlexibleTimeWindow: { Mode: 'OFF' },
-              Target: { Arn: lambda.functionArn(f.key), RoleArn: `arn:aws:iam::${accountId}:role/local-scheduler`, Input: '{}' },
+              Target: { Arn: lambda.functionArn(f.key), RoleArn: role ?? `arn:aws:iam::${accountId}:role/local-scheduler`, Input: '{}' },
             }),
           );
         }
@@ -318,6 +373,10 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       dynamodb: dynamo.endpoint,
       servicequotas: gateway.endpoint,
       secretsmanager: gateway.endpoint,
+      cloudformation: gateway.endpoint,
+      sts: gateway.endpoint,
+      iam: gateway.endpoint,
+      cloudwatch: gateway.endpoint,
       api: api.endpoint,
     };
     const info: LocalCloudInfo = {
@@ -380,6 +439,12 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       scheduler,
       sns,
       secrets,
+      cloudformation,
+      iam,
+      /** STS and IAM stand-ins (tests: make credentials fail). */
+      account: accountRef.current,
+      /** The stack's outputs by key, as DescribeStacks answers them. */
+      stackOutputs: (): Record<string, string> => Object.fromEntries(outputs().map((o) => [o.OutputKey, o.OutputValue])),
       lambda,
       env,
       /** Discrete mode with `holdClock`: let simulated time move from now on. */
@@ -403,6 +468,59 @@ function topicLogicalIds(config: ServerlessConfig): [string, string][] {
   return Object.entries(config.resources)
     .filter(([, r]) => r.Type === 'AWS::SNS::Topic')
     .map(([id, r]) => [id, String(r.Properties?.TopicName ?? id)]);
+}
+
+function scheduleGroups(config: ServerlessConfig): string[] {
+  return Object.entries(config.resources)
+    .filter(([, r]) => r.Type === 'AWS::Scheduler::ScheduleGroup')
+    .map(([id, r]) => String(r.Properties?.Name ?? id));
+}
+
+/** serverless.yml's `resources.Outputs`: the stack's outputs (key -> value and description). */
+function declaredOutputs(config: ServerlessConfig): Record<string, { Value: unknown; Description?: string }> {
+  const outputs = ((config.raw.resources ?? {}) as Record<string, unknown>).Outputs;
+  return (outputs ?? {}) as Record<string, { Value: unknown; Description?: string }>;
+}
+
+/**
+ * What Ref and Fn::GetAtt of the stack's logical ids are locally: tables by name, topics, secrets and state
+ * machines by ARN, schedule groups by name, functions (Ref: name, Arn), roles and queues by the ARN
+ * CloudFormation would give them.
+ */
+function localRefs(
+  config: ServerlessConfig,
+  o: { region: string; accountId: string; tables: Record<string, string>; topics: Record<string, string>; secrets: Record<string, string>; stateMachines: Record<string, string>; lambda: LocalLambda; apiUrl: string },
+): LocalRefs {
+  const stack = `${config.service}-${config.stage}`;
+  const resource = (id: string) => config.resources[id];
+  return {
+    apiUrl: o.apiUrl,
+    ref: (id) => {
+      const known = o.tables[id] ?? o.topics[id] ?? o.secrets[id] ?? o.stateMachines[id];
+      if (known !== undefined) return known;
+      const r = resource(id);
+      if (r?.Type === 'AWS::Scheduler::ScheduleGroup') return String(r.Properties?.Name ?? id);
+      if (r?.Type === 'AWS::SQS::Queue') return `http://sqs.${o.region}.localhost/${o.accountId}/${String(r.Properties?.QueueName ?? id)}`;
+      const fn = o.lambda.resolve({ Ref: id });
+      return fn ? o.lambda.functionName(fn) : undefined;
+    },
+    getAtt: (id, attribute) => {
+      const r = resource(id);
+      if (attribute === 'Arn') {
+        if (o.stateMachines[id]) return o.stateMachines[id];
+        if (r?.Type === 'AWS::DynamoDB::Table') return `arn:aws:dynamodb:${o.region}:${o.accountId}:table/${o.tables[id] ?? id}`;
+        if (r?.Type === 'AWS::IAM::Role') return `arn:aws:iam::${o.accountId}:role/${String(r.Properties?.RoleName ?? `${stack}-${id}`)}`;
+        if (r?.Type === 'AWS::SQS::Queue') return `arn:aws:sqs:${o.region}:${o.accountId}:${String(r.Properties?.QueueName ?? id)}`;
+        // the functions' roles, which deploy/serverless-plugin.js adds to the template (<Function>LambdaRole)
+        if (!r && /LambdaRole$/.test(id)) return `arn:aws:iam::${o.accountId}:role/${stack}-${id}`;
+        if (r?.Type === 'AWS::KMS::Key') return `arn:aws:kms:${o.region}:${o.accountId}:key/${stack}-${id}`;
+        const fn = o.lambda.resolve({ 'Fn::GetAtt': [id, 'Arn'] });
+        if (fn) return o.lambda.functionArn(fn);
+      }
+      if (attribute === 'QueueName' && r?.Type === 'AWS::SQS::Queue') return String(r.Properties?.QueueName ?? id);
+      return undefined;
+    },
+  };
 }
 
 function topicNames(config: ServerlessConfig): string[] {
@@ -439,13 +557,6 @@ function httpRoutes(config: ServerlessConfig): ApiRoute[] {
  * (CloudFormation `Ref`s to tables, topics and secrets resolved to their local names and ARNs), credentials for the
  * stand-ins, and one `AWS_ENDPOINT_URL_<SERVICE>` per stand-in.
  */
-/** `Fn::Join` of 'https://', `Ref: HttpApi` (osls's name for the HTTP API) and '.execute-api.<region>.<suffix>'. */
-function isHttpApiUrl(v: unknown): boolean {
-  const join = (v as { 'Fn::Join'?: unknown } | null)?.['Fn::Join'];
-  if (!Array.isArray(join) || join[0] !== '' || !Array.isArray(join[1])) return false;
-  const parts = join[1] as unknown[];
-  return parts[0] === 'https://' && (parts[1] as { Ref?: unknown } | null)?.Ref === 'HttpApi' && parts[2] === '.execute-api.';
-}
 
 export function handlerEnvironment(
   config: ServerlessConfig,

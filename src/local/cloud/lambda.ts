@@ -1,3 +1,4 @@
+import { invocationContext } from './iam/index.ts';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -144,7 +145,8 @@ export class LocalLambda implements LambdaInvoker {
     // the event crosses a JSON boundary on AWS: handlers never share objects with their caller
     const payload = event === undefined ? undefined : (JSON.parse(JSON.stringify(event)) as unknown);
     try {
-      const result = await handler(payload, context);
+      // the function's role decides what its AWS calls may do (src/local/cloud/iam)
+      const result = await invocationContext.run({ functionKey: key }, () => handler(payload, context));
       this.record({ functionKey: key, requestId, startedAt: start, durationMs: performance.now() - t0, ok: true });
       return result === undefined ? null : (JSON.parse(JSON.stringify(result)) as unknown);
     } catch (err) {
