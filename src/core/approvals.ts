@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { LIMITS } from './contracts.ts';
 import { InvalidDecisionError } from './errors.ts';
-import { type GateDeps, changeRefProblem, closesWithWindow, deadlineText, decide, expireGate, expiredReason, missingAt, MGN_READ_BUDGET_MS, within } from './gates.ts';
+import { type GateDeps, changeRefProblem, closesWithWindow, tallyText, deadlineText, decide, expireGate, expiredReason, missingAt, MGN_READ_BUDGET_MS, within } from './gates.ts';
 import type { ApprovalLink, ApprovalNotifier, AuditEntry, AuditLog, Decision, Gate, GateKind, JobView, LinkStore, ServerView, SigningKeys, StallStore } from '../ports.ts';
 import { stallSummary } from './stalls.ts';
 import { cleanComment, cleanName } from './text.ts';
@@ -464,6 +464,8 @@ function requestText(gate: Gate, ev: GateEvidence, link: { approver: string; url
     ...evidenceLines(ev),
     '',
     `Choices: ${gate.allowed.join(', ')}.`,
+    ...(gate.quorum ? [`This gate needs ${gate.quorum.needed} of ${gate.approvers?.length ?? 0} approvals; ${gate.quorum.rejects > 1 ? `${gate.quorum.rejects} rejections decide reject` : 'one rejection decides reject'}. So far: ${tallyText(gate)}.`] : []),
+    ...(gate.changeRef ? [`Approving needs the change id (pattern ${gate.changeRef}).`] : []),
     'Open this link to see the evidence again and decide (opening it decides nothing; you confirm on the page):',
     `  ${link.url}`,
     '',

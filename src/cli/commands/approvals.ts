@@ -169,7 +169,8 @@ async function decideCommand(ctx: CliContext, gateId: string, decision: Decision
         const d = g?.decision;
         throw new ConflictError(d ? `${visible(gateId)} is already decided: ${d.decision} by ${visible(d.by)} at ${d.at}` : visible(e.message));
       }
-      throw new UsageError(e.message);
+      // a change id missing or not matching: say how to give it
+      throw new UsageError(/change id/.test(e.message) ? `${e.message}: give it with --change-ref <id>` : e.message);
     }
   });
 }
