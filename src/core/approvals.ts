@@ -264,6 +264,9 @@ export async function recordDecision(deps: ApprovalDeps, given: DecisionRequest,
   const by = displayBy(name, approver);
   const fields = kindFields(gate.gate, given.decision, given);
   const changeRef = given.changeRef?.trim();
+  // the evidence as it is at the moment of deciding (before the servers move on), kept with the decision; MGN
+  // within the page's budget (it says so when it could not be read), so the audit entry follows the decision at once
+  const evidence = await gatherEvidence(deps, gate);
   const { released, decided, tally: t } = await decide(deps, given.gateId, {
     decision: given.decision,
     by,
@@ -293,8 +296,6 @@ export async function recordDecision(deps: ApprovalDeps, given: DecisionRequest,
     ...(t ? { quorum: { needed: t.needed, of: t.of, approvals: t.approvals, rejections: t.rejections, decided } } : {}),
     ...fields,
   };
-  // what the decider had before them, kept with the decision (MGN within the page's budget; says so when it could not be read)
-  const evidence = await gatherEvidence(deps, gate);
   await deps.audit.record({ ...entry, evidence });
   return { released, entry };
 }
