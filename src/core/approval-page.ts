@@ -108,8 +108,8 @@ ${go ? '<label><input type="checkbox" name="quiesced" value="true"> The sources 
 ${finalize ? '<label><input type="checkbox" name="terminateInstances" value="true"> If I reject: also terminate the cutover instances (otherwise they are kept)</label>' : ''}
 ${gate.quorum ? `<div class="warn" role="status"><strong>${gate.quorum.needed} of ${gate.approvers?.length ?? 0} approvers must approve.</strong> ${escapeHtml(tallyText(gate))}.</div>` : ''}
 ${gate.changeRef ? `<label>Change id (required to approve; pattern <code>${escapeHtml(gate.changeRef)}</code>) <input type="text" name="changeRef" maxlength="${LIMITS.changeRefChars}" autocomplete="off" value="${escapeHtml(v.form?.changeRef ?? '')}"></label>` : ''}
-<label>Your name (goes into the audit log) <input type="text" name="name" required maxlength="100" autocomplete="name" value="${escapeHtml(v.form?.name ?? '')}"></label>
-<label>Comment (optional) <textarea name="comment" rows="3" maxlength="2000">${escapeHtml(v.form?.comment ?? '')}</textarea></label>
+<label>Your name (goes into the audit log) <input type="text" name="name" required maxlength="${LIMITS.typedNameChars}" autocomplete="name" value="${escapeHtml(v.form?.name ?? '')}"></label>
+<label>Comment (optional) <textarea name="comment" rows="3" maxlength="${LIMITS.commentChars}">${escapeHtml(v.form?.comment ?? '')}</textarea></label>
 ${buttons}
 </form>
 <p class="meta">Opening this page decided nothing. The link works once and expires with the gate.</p>`;

@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { LIMITS } from './contracts.ts';
 import { metric } from './metrics.ts';
 import { InvalidDecisionError } from './errors.ts';
-import { type GateDeps, changeRefProblem, closesWithWindow, deadlineText, decide, expireGate, expiredReason, missingAt, MGN_READ_BUDGET_MS, within } from './gates.ts';
+import { type GateDeps, changeRefProblem, closesWithWindow, tallyText, deadlineText, decide, expireGate, expiredReason, missingAt, MGN_READ_BUDGET_MS, within } from './gates.ts';
 import type { ApprovalLink, ApprovalNotifier, AuditEntry, AuditLog, Decision, Gate, GateKind, JobView, LinkStore, ServerView, SigningKeys, StallStore } from '../ports.ts';
 import { stallSummary } from './stalls.ts';
 import { cleanComment, cleanName } from './text.ts';
@@ -265,6 +265,9 @@ export async function recordDecision(deps: ApprovalDeps, given: DecisionRequest,
   const by = displayBy(name, approver);
   const fields = kindFields(gate.gate, given.decision, given);
   const changeRef = given.changeRef?.trim();
+  // the evidence as it is at the moment of deciding (before the servers move on), kept with the decision; MGN
+  // within the page's budget (it says so when it could not be read), so the audit entry follows the decision at once
+  const evidence = await gatherEvidence(deps, gate);
   const { released, decided, tally: t } = await decide(deps, given.gateId, {
     decision: given.decision,
     by,
@@ -296,8 +299,6 @@ export async function recordDecision(deps: ApprovalDeps, given: DecisionRequest,
     ...(t ? { quorum: { needed: t.needed, of: t.of, approvals: t.approvals, rejections: t.rejections, decided } } : {}),
     ...fields,
   };
-  // what the decider had before them, kept with the decision (MGN within the page's budget; says so when it could not be read)
-  const evidence = await gatherEvidence(deps, gate);
   await deps.audit.record({ ...entry, evidence });
   return { released, entry };
 }
@@ -467,6 +468,8 @@ function requestText(gate: Gate, ev: GateEvidence, link: { approver: string; url
     ...evidenceLines(ev),
     '',
     `Choices: ${gate.allowed.join(', ')}.`,
+    ...(gate.quorum ? [`This gate needs ${gate.quorum.needed} of ${gate.approvers?.length ?? 0} approvals; ${gate.quorum.rejects > 1 ? `${gate.quorum.rejects} rejections decide reject` : 'one rejection decides reject'}. So far: ${tallyText(gate)}.`] : []),
+    ...(gate.changeRef ? [`Approving needs the change id (pattern ${gate.changeRef}).`] : []),
     'Open this link to see the evidence again and decide (opening it decides nothing; you confirm on the page):',
     `  ${link.url}`,
     '',

@@ -230,7 +230,7 @@ export async function arriveAtGate(deps: GateDeps, a: GateArrival): Promise<{ ga
 
 function decisionOutput(gate: Gate): Record<string, unknown> {
   const d = gate.decision as NonNullable<Gate['decision']>;
-  return { gateId: gate.id, gate: gate.gate, decision: d.decision, by: d.by, at: d.at, ...(d.comment ? { comment: d.comment } : {}), quiesced: d.quiesced === true, acceptMissing: d.acceptMissing ?? [], terminateInstances: d.terminateInstances === true };
+  return { gateId: gate.id, gate: gate.gate, decision: d.decision, by: d.by, at: d.at, ...(d.comment ? { comment: d.comment } : {}), quiesced: d.quiesced === true, acceptMissing: d.acceptMissing ?? [], terminateInstances: d.terminateInstances === true, ...(d.changeRef ? { changeRef: d.changeRef } : {}) };
 }
 
 /** Where a quorum gate stands: the votes so far and the outcome once it is reached. */

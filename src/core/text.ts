@@ -14,12 +14,6 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u20
 // eslint-disable-next-line no-control-regex
 const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/gu;
 
-/** True when `s` holds a character `visible` would show escaped. */
-export function hasControl(s: string): boolean {
-  CONTROL.lastIndex = 0;
-  return CONTROL.test(s);
-}
-
 /** A one-line name as typed: control and format characters removed, blanks collapsed, trimmed. */
 export function cleanName(s: string): string {
   return s.replace(CONTROL, '').replace(/\s+/g, ' ').trim();

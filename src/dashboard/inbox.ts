@@ -1,5 +1,6 @@
 import type { GateStore, WaitStore } from '../ports.ts';
 import { shellQuote, visible } from '../core/text.ts';
+import { tallyText } from '../core/gates.ts';
 
 /**
  * The approvals inbox: the gates waiting for a decision, soonest deadline first, with who is asked and how
@@ -20,7 +21,7 @@ export function gateInbox(stores: { gates: Pick<GateStore, 'listOpen'>; waits: P
           approvers: g.approvers?.length ? g.approvers.map(visible) : ['approvals topic'],
           deadline: g.deadline,
           openedAt: g.openedAt,
-          summary: `wave ${visible(g.wave)}: ${parked} of ${g.servers.length} server(s) at the gate; choices ${g.allowed.join(', ')}. From a terminal: mgn-flow approvals ${g.allowed.includes('approve') ? 'approve' : 'decide'} ${shellQuote(g.id)}`,
+          summary: `wave ${visible(g.wave)}: ${parked} of ${g.servers.length} server(s) at the gate; choices ${g.allowed.join(', ')}.${g.quorum ? ` ${visible(tallyText(g))}.` : ''}${g.changeRef ? ` Approving needs a change id (${visible(g.changeRef)}).` : ''} From a terminal: mgn-flow approvals ${g.allowed.includes('approve') ? 'approve' : 'decide'} ${shellQuote(g.id)}`,
         };
       });
   };

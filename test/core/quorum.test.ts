@@ -36,6 +36,8 @@ describe('a quorum at a gate', () => {
 
   it('2 of 3: the first approval is recorded and shown, the second decides once and releases the servers', async () => {
     const { d, gateId, links } = await at('GO_NO_GO', { people, quorum: 2 });
+    // each approver's request says what the gate needs
+    expect(d.approvals.messages[0]?.text).toContain('This gate needs 2 of 3 approvals; one rejection decides reject. So far: 0 of 3 approved');
     const first = await decideByLink(d, { ...links['alice@example.com']!, decision: 'approve', name: 'Alice', quiesced: true });
     expect(first.status === 200 && first.released).toEqual([]);
     expect(d.callbacks.succeeded).toHaveLength(0);
@@ -90,6 +92,7 @@ describe('a change id at a gate', () => {
   it('refuses an approval without a matching change id (page: 400, CLI: the reason), then records and shows it', async () => {
     const { d, gateId, links } = await at('FINALIZE', { people: ['ops@example.com'], changeRef: '^CHG[0-9]{7}$' });
     const link = links['ops@example.com']!;
+    expect(d.approvals.messages[0]?.text).toContain('Approving needs the change id (pattern ^CHG[0-9]{7}$).');
     const none = await decideByLink(d, { ...link, decision: 'approve', name: 'Olga' });
     expect(none.status).toBe(400);
     expect(none.status === 400 && none.problems.join(' ')).toContain('needs a change id matching ^CHG[0-9]{7}$');

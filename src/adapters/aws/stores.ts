@@ -19,7 +19,7 @@ import type { Wave } from '../../core/wave-file.ts';
  *   GATE#<id>         an application's gate and its decision
  *   ONCE#<key>        a dedupe marker with a `ttl` (epoch seconds)
  *   LINK#<id>         an approval link (gate, approver, signed choices, single use); no secret in it
- *   AUDIT#<gate>#<at>#<link or channel>   one decision in the audit log
+ *   AUDIT#<gate>#<at>#<link, or channel#approver>   one decision in the audit log
  *   REFUSAL#<wave>#<gate>#<status>        refused approval requests, counted
  * Every exactly-once step is a single conditional write: the condition is the lock.
  */
@@ -532,7 +532,8 @@ export function createAuditLog(doc: DynamoDBDocumentClient, table: string): Audi
       await doc.send(
         new PutCommand({
           TableName: table,
-          Item: { ...entry, pk: `${AUDIT_PREFIX}${entry.gateId}#${entry.at}#${entry.linkId ?? entry.channel}`, kind: 'AUDIT' },
+          // two people deciding in the same millisecond (a quorum) are two entries: the link, or channel and approver
+          Item: { ...entry, pk: `${AUDIT_PREFIX}${entry.gateId}#${entry.at}#${entry.linkId ?? `${entry.channel}#${entry.approver}`}`, kind: 'AUDIT' },
           ConditionExpression: 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: { '#pk': 'pk' },
         }),

@@ -7,6 +7,7 @@ import type { TargetFlags } from '../target.ts';
 import type { Decision, Gate } from '../../ports.ts';
 import { cleanComment, cleanName, visible } from '../../core/text.ts';
 import { tallyText } from '../../core/gates.ts';
+import { LIMITS } from '../../core/contracts.ts';
 
 interface DecideFlags extends TargetFlags {
   as?: string;
@@ -32,7 +33,7 @@ function decideOptions(c: Command): Command {
   return targetOptions(
     c
       .option('--as <name>', 'your name for the audit (required on the local cloud; on AWS the approver is your caller identity from STS and --as adds your name)')
-      .option('--comment <text>', 'a comment for the audit log (at most 2,000 characters)')
+      .option('--comment <text>', `a comment for the audit log (at most ${LIMITS.commentChars} characters)`)
       .option('--change-ref <id>', "the change id, where the plan requires one at this gate (e.g. CHG0001234; 'approvals list' shows the pattern)"),
   );
 }
@@ -114,7 +115,7 @@ async function audit(ctx: CliContext, flags: AuditFlags): Promise<number> {
 async function decider(flags: DecideFlags): Promise<{ approver: string; name: string }> {
   const aws = flags.stage !== undefined || flags.profile !== undefined;
   const as = cleanName(flags.as ?? '');
-  if (as.length > 100) throw new UsageError('--as: at most 100 characters');
+  if (as.length > LIMITS.typedNameChars) throw new UsageError(`--as: at most ${LIMITS.typedNameChars} characters`);
   if (aws) {
     const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
     const sts = new STSClient({});
@@ -131,7 +132,8 @@ async function decider(flags: DecideFlags): Promise<{ approver: string; name: st
 
 async function decideCommand(ctx: CliContext, gateId: string, decision: Decision, flags: DecideFlags): Promise<number> {
   if (flags.comment !== undefined) flags.comment = cleanComment(flags.comment);
-  if ((flags.comment ?? '').length > 2000) throw new UsageError('--comment: at most 2,000 characters');
+  if ((flags.comment ?? '').length > LIMITS.commentChars) throw new UsageError(`--comment: at most ${LIMITS.commentChars} characters`);
+  if (flags.changeRef !== undefined && cleanName(flags.changeRef).length > LIMITS.changeRefChars) throw new UsageError(`--change-ref: at most ${LIMITS.changeRefChars} characters`);
   for (const s of flags.acceptMissing ?? []) if (!/^s-[0-9a-zA-Z]{17}$/.test(s)) throw new UsageError(`--accept-missing ${s}: a source server id such as s-1234567890abcdef0`);
   const who = await decider(flags);
   return withDeps(flags, async (deps) => {
@@ -169,7 +171,8 @@ async function decideCommand(ctx: CliContext, gateId: string, decision: Decision
         const d = g?.decision;
         throw new ConflictError(d ? `${visible(gateId)} is already decided: ${d.decision} by ${visible(d.by)} at ${d.at}` : visible(e.message));
       }
-      throw new UsageError(e.message);
+      // a change id missing or not matching: say how to give it
+      throw new UsageError(/change id/.test(e.message) ? `${e.message}: give it with --change-ref <id>` : e.message);
     }
   }, { env: ctx.env, needs: ['STATE_TABLE', 'OPS_TOPIC_ARN'] });
 }

@@ -8,6 +8,7 @@ import { styleFor } from '../output.ts';
 import type { Target, TargetFlags } from '../target.ts';
 import type { Deps } from '../../adapters/aws/deps.ts';
 import type { Wave } from '../../core/wave-file.ts';
+import { visible } from '../../core/text.ts';
 import type { StallEpisode } from '../../ports.ts';
 import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SCHEDULE_RETRY_POLICY, type StackVariable } from '../stack.ts';
@@ -426,7 +427,8 @@ async function status(ctx: CliContext, name: string, flags: TargetFlags): Promis
     const s = styleFor(ctx.stdout, ctx.env);
     const colour = (st: string) => (st === 'SUCCEEDED' ? s.green(st) : st === 'RUNNING' ? s.cyan(st) : st === 'NOT_STARTED' ? s.dim(st) : s.red(st));
     ctx.stdout.write(`${s.bold(name)}: ${summary(wave)}\n`);
-    for (const r of rows) ctx.stdout.write(`  ${r.application.padEnd(20)} ${(r.hostname || r.serverId).padEnd(24)} ${colour(r.status.padEnd(11))} #${r.attempt}${r.why ? `  ${r.why}` : ''}${r.waited.length ? `  waited: ${r.waited.join('; ')}` : ''}${r.stalled ? `  replication: ${r.stalled}` : ''}\n`);
+    // names from MGN reach the terminal with control characters escaped
+    for (const r of rows) ctx.stdout.write(`  ${visible(r.application).padEnd(20)} ${visible(r.hostname || r.serverId).padEnd(24)} ${colour(r.status.padEnd(11))} #${r.attempt}${r.why ? `  ${r.why}` : ''}${r.waited.length ? `  waited: ${r.waited.join('; ')}` : ''}${r.stalled ? `  replication: ${r.stalled}` : ''}\n`);
     if (report) ctx.stdout.write(`report ${report.at}: ${Object.entries(report.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')}${report.holding ? `; ${report.holding}` : ''}\n`);
     return ExitCode.Ok;
   }, { env: ctx.env });

@@ -163,6 +163,22 @@ describe('DynamoDB stores on one table', () => {
       expect((await stores.gates.get('g-3'))?.decision).toEqual({ decision: 'stop', by: 'ops', at: '2026-01-05T09:00:00.000Z', acceptMissing: ['s-2'] });
       await expect(stores.gates.decide('g-missing', { decision: 'approve', by: 'x', at: 'y' })).rejects.toBeInstanceOf(StoreNotFoundError);
     });
+
+    it('records each approver\'s vote once under concurrency, only while the gate is open, and lists a wave\'s gates', async () => {
+      await stores.gates.open({ ...gate('w1#app-1#GO_NO_GO#1'), quorum: { needed: 2, rejects: 1 }, approvers: ['a@x.io', 'b@x.io', 'c@x.io'] });
+      const vote = (approver: string, i: number) => stores.gates.vote('w1#app-1#GO_NO_GO#1', { approver, decision: 'approve', by: `${approver} #${i}`, at: '2026-01-05T09:00:00.000Z' });
+      // 10 concurrent tries each by three approvers: three votes stored, one per approver
+      const results = await Promise.all(Array.from({ length: 30 }, (_, i) => vote(['a@x.io', 'b@x.io', 'c@x.io'][i % 3] as string, i)));
+      expect(results.filter((r) => r.recorded)).toHaveLength(3);
+      const stored = await stores.gates.get('w1#app-1#GO_NO_GO#1');
+      expect(stored?.votes?.map((v) => v.approver).sort()).toEqual(['a@x.io', 'b@x.io', 'c@x.io']);
+      expect(stored).not.toHaveProperty('voterSet');
+      // once decided, no vote is taken
+      expect(await stores.gates.decide('w1#app-1#GO_NO_GO#1', { decision: 'approve', by: '2 of 3', at: '2026-01-05T09:00:00.000Z' })).toBe(true);
+      expect((await vote('d@x.io', 0)).recorded).toBe(false);
+      await expect(stores.gates.vote('g-missing', { approver: 'a', decision: 'approve', by: 'a', at: 'y' })).rejects.toBeInstanceOf(StoreNotFoundError);
+      expect((await stores.gates.forWave('w1')).map((g) => g.id)).toEqual(['w1#app-1#GO_NO_GO#1']);
+    });
   });
 
   describe('Dedupe', () => {
