@@ -1,8 +1,8 @@
 import { CommanderError, type Command } from 'commander';
 import { createContext, type CliContext, type CliIo } from './context.ts';
-import { exitCodeFor, UsageError } from './errors.ts';
-import { styleFor } from './output.ts';
-import { createProgram, usageHint } from './program.ts';
+import { exitCodeFor, jsonError, UsageError } from './errors.ts';
+import { styleFor, writeJson } from './output.ts';
+import { createProgram, refusedCommand, usageHint } from './program.ts';
 
 /**
  * The `mgn-flow` command. Returns the exit code (never calls process.exit); `io` lets tests capture
@@ -10,6 +10,8 @@ import { createProgram, usageHint } from './program.ts';
  */
 export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
   const ctx = createContext(io);
+  // known before commander parses anything, so that a flag error is answered in JSON too
+  ctx.json = wantsJson(argv);
   let active: Command | undefined;
   try {
     const program = createProgram(ctx);
@@ -21,8 +23,17 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
     return ctx.exitCode;
   } catch (err) {
     report(ctx, err, active);
-    return exitCodeFor(err);
+    const code = exitCodeFor(err);
+    const where = refusedCommand(ctx) ?? active;
+    if (ctx.json && code !== 0) writeJson(ctx.stdout, jsonError(err, where ? usageHint(where) : undefined));
+    return code;
   }
+}
+
+/** `--json` anywhere before a `--` (commander takes the global flag after the command too). */
+export function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
 }
 
 function report(ctx: CliContext, err: unknown, active: Command | undefined): void {
