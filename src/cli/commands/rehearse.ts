@@ -59,9 +59,10 @@ async function run(ctx: CliContext, file: string, flags: RehearseFlags): Promise
   if ((flags.region || flags.profile) && !flags.fromStage) throw new UsageError('--region and --profile are for --from-stage (reading the account\'s source servers); the rehearsal itself runs locally');
   const faults = flags.faults === undefined ? undefined : parseFaultsArg(flags.faults);
   // the wave's own time zone for --start, from the file (a file that does not parse is refused with its errors)
-  const { parseWaveFile, WaveFileError } = await import('../../core/wave-file.ts');
+  const { parseWaveFile, checkWaveFileSize, WaveFileError } = await import('../../core/wave-file.ts');
   let zone: string;
   try {
+    checkWaveFileSize(file, statSync(file).size);
     zone = parseWaveFile(readFileSync(file, 'utf8'), file).wave.timeZone;
   } catch (err) {
     if (err instanceof WaveFileError) throw new UsageError(err.message);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { handler, type CliContext } from '../context.ts';
 import { targetOptions, withDeps } from '../with-deps.ts';
@@ -79,7 +79,7 @@ async function waveMachineArn(flags: TargetFlags): Promise<string> {
 
 /** Read, parse and validate the wave (file or MGN's own wave) against MGN and its quotas: nothing starts unless it is whole and valid. */
 export async function loadAndValidate(deps: Deps, file: string | undefined, mgnWave: string | undefined): Promise<Wave> {
-  const { parseWaveFile, validateWave, waveFromMgn, checkWave, WaveFileError } = await import('../../core/wave-file.ts');
+  const { parseWaveFile, validateWave, waveFromMgn, checkWave, checkWaveFileSize, WaveFileError } = await import('../../core/wave-file.ts');
   const limits = await deps.quotas.mgnLimits();
   const servers = await deps.mgn.listServers();
   const quotas = { replicatingServers: limits.replicatingServers, serversPerApplication: limits.serversPerApplication };
@@ -103,17 +103,24 @@ export async function loadAndValidate(deps: Deps, file: string | undefined, mgnW
   if (!file) throw new UsageError('name the wave file (YAML or JSON), e.g. mgn-flow wave start examples/wave.yaml, or use --mgn-wave <id>');
   let text: string;
   try {
+    checkWaveFileSize(file, statSync(file).size);
     text = readFileSync(file, 'utf8');
-  } catch {
+  } catch (err) {
+    if (err instanceof WaveFileError) throw waveFileUsage(err);
     throw new NotFoundError(`${file}: no such file; give the path of a wave file (YAML or JSON), e.g. examples/wave.yaml`);
   }
   try {
     // archived servers are kept: a wave started again after some servers finished reports them done
     return validateWave(parseWaveFile(text, file), { file, servers, quotas, now: deps.clock.now(), archived: 'keep' });
   } catch (err) {
-    if (err instanceof WaveFileError) throw new UsageError(`${err.errors.join('\n')}\n${err.errors.length} error${err.errors.length === 1 ? '' : 's'}; nothing was started`);
+    if (err instanceof WaveFileError) throw waveFileUsage(err);
     throw err;
   }
+}
+
+/** Every error listed (at most 50, the rest counted), then the count: exit 2. */
+export function waveFileUsage(err: { lines: string[]; total: number }): UsageError {
+  return new UsageError(`${err.lines.join('\n')}\n${err.total} error${err.total === 1 ? '' : 's'}; nothing was started`);
 }
 
 /** `<wave>-<n>`: the running one is attached to; otherwise the next number starts (resuming what is left). */
