@@ -345,6 +345,17 @@ export interface WaveReport {
 const ROLLED_BACK = new Set(['RolledBack', 'SignoffRejected', 'FinalizeRejected']);
 const STOPPED = new Set(['StoppedByDecision', 'GateExpired']);
 
+/** How a server's latest execution ended, in the report's terms, and why (one definition: the report and `wave status`). */
+export function serverResult(o: ServerOutcome | undefined, holding?: string): { result: ServerResult; why?: string } {
+  if (!o) return { result: 'notStarted', why: holding || 'not admitted' };
+  if (o.status === 'SUCCEEDED') return { result: 'succeeded' };
+  if (o.status === 'RUNNING') return { result: 'running' };
+  if (o.status === 'ABORTED') return { result: 'stopped', why: o.cause ?? 'execution stopped' };
+  if (o.error && ROLLED_BACK.has(o.error)) return { result: 'rolledBack', why: `${o.error}: ${o.cause ?? ''}`.trim() };
+  if (o.error && STOPPED.has(o.error)) return { result: 'stopped', why: `${o.error}: ${o.cause ?? ''}`.trim() };
+  return { result: 'failed', why: `${o.error ?? o.status}${o.cause ? `: ${o.cause}` : ''}` };
+}
+
 /** The report per server: succeeded, rolled back, stopped or failed, and why; and why it waited. */
 export async function waveReport(deps: Pick<WaveDeps, 'waves' | 'clock' | 'notifier'>, input: { wave: string; holding?: string }): Promise<WaveReport> {
   const wave = await deps.waves.getDefinition(input.wave);
@@ -356,26 +367,7 @@ export async function waveReport(deps: Pick<WaveDeps, 'waves' | 'clock' | 'notif
   for (const app of admissionOrder(wave)) {
     for (const s of app.servers) {
       const o = outcomes.get(s.id);
-      let result: ServerResult;
-      let why: string | undefined;
-      if (!o) {
-        result = 'notStarted';
-        why = input.holding || 'not admitted';
-      } else if (o.status === 'SUCCEEDED') result = 'succeeded';
-      else if (o.status === 'RUNNING') result = 'running';
-      else if (o.status === 'ABORTED') {
-        result = 'stopped';
-        why = o.cause ?? 'execution stopped';
-      } else if (o.error && ROLLED_BACK.has(o.error)) {
-        result = 'rolledBack';
-        why = `${o.error}: ${o.cause ?? ''}`.trim();
-      } else if (o.error && STOPPED.has(o.error)) {
-        result = 'stopped';
-        why = `${o.error}: ${o.cause ?? ''}`.trim();
-      } else {
-        result = 'failed';
-        why = `${o.error ?? o.status}${o.cause ? `: ${o.cause}` : ''}`;
-      }
+      const { result, why } = serverResult(o, input.holding);
       counts[result]++;
       const waited = holds.filter((h) => h.serverId === s.id).map((h) => `${h.reason} (from ${h.from}${h.until ? ` until ${h.until}` : ''})`);
       servers.push({ serverId: s.id, ...(s.hostname ? { hostname: s.hostname } : {}), application: app.name, result, ...(o ? { attempt: o.attempt } : {}), ...(why ? { why } : {}), ...(waited.length ? { waited } : {}) });

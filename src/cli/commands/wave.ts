@@ -8,7 +8,7 @@ import { styleFor } from '../output.ts';
 import type { TargetFlags } from '../target.ts';
 import type { Deps } from '../../adapters/aws/deps.ts';
 import type { Wave } from '../../core/wave-file.ts';
-import type { StallEpisode } from '../../ports.ts';
+import type { Gate, LaunchPoint, StallEpisode } from '../../ports.ts';
 import type { CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
 import { registerRehearse } from './rehearse.ts';
 
@@ -57,9 +57,12 @@ export function register(program: Command, ctx: CliContext): void {
       }),
   ).action(handler(ctx, (name: string, flags: TargetFlags & { interval?: number }) => watch(ctx, name, flags)));
   registerRehearse(wave, ctx);
-  targetOptions(wave.command('status <wave>').description('where every server of the wave is: result, attempt, why; what it waited for')).action(
-    handler(ctx, (name: string, flags: TargetFlags) => status(ctx, name, flags)),
-  );
+  targetOptions(
+    wave
+      .command('status <wave>')
+      .description('where every server of the wave is and why, since when, waiting for whom or what and until when; its execution; the outcome')
+      .option('--utc', "times in UTC instead of the wave's time zone"),
+  ).action(handler(ctx, (name: string, flags: TargetFlags & { utc?: boolean }) => status(ctx, name, flags)));
 }
 
 
@@ -259,45 +262,79 @@ async function schedule(ctx: CliContext, arg: string | undefined, flags: Schedul
   });
 }
 
-async function status(ctx: CliContext, name: string, flags: TargetFlags): Promise<number> {
+async function status(ctx: CliContext, name: string, flags: TargetFlags & { utc?: boolean }): Promise<number> {
   return withDeps(flags, async (deps) => {
     const wave = await deps.waves.getDefinition(name);
     if (!wave) throw new NotFoundError(`no wave ${name} is stored here: start one with 'mgn-flow wave start <file>'`);
-    const { admissionOrder } = await import('../../core/wave.ts');
     const { stallSummary } = await import('../../core/stalls.ts');
-    const outcomes = new Map((await deps.waves.outcomes(name)).map((o) => [o.serverId, o]));
+    const { whereabouts, minuteIn } = await import('../../core/whereabouts.ts');
+    const outcomes = await deps.waves.outcomes(name);
     const holds = await deps.waves.holds(name);
     const report = (await deps.waves.getReport(name)) as { at: string; counts: Record<string, number>; holding?: string } | undefined;
     const now = deps.clock.now();
+    const zone = flags.utc ? 'UTC' : wave.timeZone;
+    const at = (iso: string | undefined) => (iso ? minuteIn(iso, zone) : undefined);
+    // what each running server waits for: its open wait, and the gate or launch point it is parked at
+    const members = new Set(wave.applications.flatMap((a) => a.servers.map((s) => s.id)));
+    const waits = (await deps.waits.list({ consistent: true })).filter((w) => members.has(w.serverId));
+    const gates = new Map<string, Gate>();
+    const points = new Map<string, LaunchPoint>();
+    for (const w of waits) {
+      if (w.condition.kind === 'GATE' && !gates.has(w.condition.gateId)) {
+        const g = await deps.gates.get(w.condition.gateId);
+        if (g) gates.set(g.id, g);
+      }
+      if (w.condition.kind === 'LAUNCH_POINT' && !points.has(w.condition.pointId)) {
+        const p = await deps.points.get(w.condition.pointId);
+        if (p) points.set(p.id, p);
+      }
+    }
+    const where = whereabouts({ wave, outcomes, waits, gates, points, holds, ...(report?.holding ? { holding: report.holding } : {}) });
     // the stall history of each server (episodes, time stalled, MGN's error and failing step)
     const stalls = new Map<string, StallEpisode[]>();
-    for (const a of wave.applications) for (const s of a.servers) stalls.set(s.id, await deps.stalls.list(s.id));
-    const rows = admissionOrder(wave).flatMap((a) =>
-      a.servers.map((s) => {
-        const o = outcomes.get(s.id);
-        const history = stalls.get(s.id) ?? [];
-        return {
-          application: a.name,
-          serverId: s.id,
-          hostname: s.hostname ?? '',
-          status: o ? o.status : 'NOT_STARTED',
-          attempt: o?.attempt ?? 0,
-          why: o?.error ? `${o.error}${o.cause ? `: ${o.cause}` : ''}` : '',
-          waited: holds.filter((h) => h.serverId === s.id).map((h) => `${h.reason} until ${h.until ?? '?'}`),
-          stalls: history,
-          stalled: stallSummary(history, now) ?? '',
-        };
-      }),
-    );
+    for (const id of members) stalls.set(id, await deps.stalls.list(id));
+    const byId = new Map(outcomes.map((o) => [o.serverId, o]));
+    const rows = where.map((w) => {
+      const o = byId.get(w.serverId);
+      const history = stalls.get(w.serverId) ?? [];
+      return {
+        ...w,
+        hostname: w.hostname ?? '',
+        status: o ? o.status : 'NOT_STARTED',
+        why: w.reason,
+        sinceLocal: at(w.since) ?? null,
+        deadline: w.deadline ?? null,
+        deadlineLocal: at(w.deadline) ?? null,
+        waited: holds.filter((h) => h.serverId === w.serverId).map((h) => `${h.reason} (from ${at(h.from)}${h.until ? ` until ${at(h.until)}` : ''})`),
+        stalls: history,
+        stalled: stallSummary(history, now) ?? '',
+      };
+    });
     if (ctx.json) {
-      ctx.stdout.write(`${JSON.stringify({ wave: name, servers: rows, report: report ?? null })}\n`);
+      ctx.stdout.write(`${JSON.stringify({ wave: name, timeZone: zone, now: now.toISOString(), servers: rows, report: report ?? null })}\n`);
       return ExitCode.Ok;
     }
     const s = styleFor(ctx.stdout, ctx.env);
-    const colour = (st: string) => (st === 'SUCCEEDED' ? s.green(st) : st === 'RUNNING' ? s.cyan(st) : st === 'NOT_STARTED' ? s.dim(st) : s.red(st));
-    ctx.stdout.write(`${s.bold(name)}: ${summary(wave)}\n`);
-    for (const r of rows) ctx.stdout.write(`  ${r.application.padEnd(20)} ${(r.hostname || r.serverId).padEnd(24)} ${colour(r.status.padEnd(11))} #${r.attempt}${r.why ? `  ${r.why}` : ''}${r.waited.length ? `  waited: ${r.waited.join('; ')}` : ''}${r.stalled ? `  replication: ${r.stalled}` : ''}\n`);
-    if (report) ctx.stdout.write(`report ${report.at}: ${Object.entries(report.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')}${report.holding ? `; ${report.holding}` : ''}\n`);
+    const colour = (r: string, text: string) => (r === 'succeeded' ? s.green(text) : r === 'running' ? s.cyan(text) : r === 'notStarted' ? s.dim(text) : s.red(text));
+    ctx.stdout.write(`${s.bold(name)}: ${summary(wave)}; now ${minuteIn(now.toISOString(), zone)} (times in ${zone})\n`);
+    for (const r of rows) {
+      const host = r.hostname || r.serverId;
+      ctx.stdout.write(`  ${r.application.padEnd(20)} ${host.padEnd(24)} ${colour(r.result, r.outcome.padEnd(11))} #${r.attempt}  ${r.where}${r.sinceLocal ? ` since ${r.sinceLocal}` : ''}\n`);
+      const detail = [
+        r.reason ? `why: ${r.reason}` : '',
+        r.waitingFor ? `waiting for: ${r.waitingFor}` : '',
+        r.deadlineLocal ? `until ${r.deadlineLocal}${r.atDeadline ? ` (then ${r.atDeadline})` : ''}` : '',
+      ].filter(Boolean);
+      if (detail.length) ctx.stdout.write(`      ${detail.join('; ')}\n`);
+      if (r.execution) ctx.stdout.write(`      ${s.dim(`execution ${r.execution}`)}\n`);
+      if (r.waited.length) ctx.stdout.write(`      waited: ${r.waited.join('; ')}\n`);
+      if (r.stalled) ctx.stdout.write(`      replication: ${r.stalled}\n`);
+    }
+    if (report) {
+      const { OUTCOME_WORDS } = await import('../../core/whereabouts.ts');
+      const words = (k: string) => (OUTCOME_WORDS as Record<string, string>)[k] ?? k;
+      ctx.stdout.write(`report ${minuteIn(report.at, zone)}: ${Object.entries(report.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${words(k)}`).join(', ')}${report.holding ? `; ${report.holding}` : ''}\n`);
+    }
     return ExitCode.Ok;
   });
 }
