@@ -1,5 +1,6 @@
 import { type Checked, FREE_REPLICATION_DAYS, GATE_QUESTIONS, GATE_TITLES, type GateEvidence, type Refusal, deadlineSentence } from './approvals.ts';
 import { deadlineText, zonedMinute } from './gates.ts';
+import { minuteIn } from './zoned-time.ts';
 import type { AuditEntry, Decision, Gate } from '../ports.ts';
 
 /**
@@ -95,7 +96,7 @@ ${v.problems?.length ? `<div class="problems" role="alert"><strong>Nothing was d
 <h2>Evidence <span class="meta">(${ev.unavailable ? 'MGN could not be read at' : 'read from MGN at'} ${escapeHtml(zonedMinute(ev.collectedAt, gate.timeZone))})</span></h2>
 ${evidenceTable(ev)}
 ${ev.soakElapsedHours !== undefined ? `<p>Soak elapsed: ${ev.soakElapsedHours} h (${(ev.soakElapsedHours / 24).toFixed(1)} days).</p>` : ''}
-<p>Cutover window: ${ev.window ? `${escapeHtml(ev.window.start)} to ${escapeHtml(ev.window.end)}` : 'none set (any time)'}.</p>
+<p>Cutover window: ${ev.window ? `${escapeHtml(minuteIn(ev.window.start, gate.timeZone))} to ${escapeHtml(zonedMinute(ev.window.end, gate.timeZone))}` : 'none set (any time)'}.</p>
 <form method="post" action="${escapeHtml(link.id)}">
 <input type="hidden" name="sig" value="${escapeHtml(v.sig)}">
 ${missing}

@@ -1,7 +1,9 @@
 import type { Gate, HoldRecord, LaunchPoint, OpenWait, ServerOutcome } from '../ports.ts';
 import { type ServerResult, admissionOrder, executionName, serverPlan, serverResult } from './wave.ts';
 import type { Wave } from './wave-file.ts';
-import { formatZoned, isTimeZone } from './zoned-time.ts';
+import { minuteIn } from './zoned-time.ts';
+
+export { minuteIn };
 
 /**
  * Where each server of a wave is, as an operator asks it: in which state, why, since when, waiting for whom
@@ -65,13 +67,6 @@ const GATE_WORDS: Record<string, string> = {
   TEST_FAILURE: 'test failure',
   CUTOVER_FAILURE: 'cutover failure',
 };
-
-/** Time as people read it: in the wave's zone (or UTC), to the minute, with the offset. */
-export function minuteIn(iso: string | number, zone: string): string {
-  const ms = typeof iso === 'number' ? iso : Date.parse(iso);
-  if (!Number.isFinite(ms)) return String(iso);
-  return formatZoned(Math.floor(ms / 60_000) * 60_000, isTimeZone(zone) ? zone : 'UTC');
-}
 
 const plus = (iso: string, seconds: number | undefined): string | undefined =>
   seconds === undefined ? undefined : new Date(Date.parse(iso) + seconds * 1000).toISOString();

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Gate, LaunchPoint, OpenWait, ServerOutcome } from '../../src/ports.ts';
 import type { Wave } from '../../src/core/wave-file.ts';
 import { minuteIn, whereabouts, type WhereaboutsInput } from '../../src/core/whereabouts.ts';
+import { evidenceLines } from '../../src/core/approvals.ts';
 
 const ID = (n: number) => `s-${String(n).padStart(17, '0')}`;
 const ARN = (n: number) => `arn:aws:states:us-east-1:111122223333:execution:mgn-flow-dev-serverLifecycle:w1-${ID(n)}-1`;
@@ -92,5 +93,18 @@ describe('whereabouts', () => {
   it('ignores a wait of another execution of the same server', () => {
     const w = whereabouts(input({ outcomes: [running(1)], waits: [{ ...wait(1, 'GoNoGo', { kind: 'GATE', gateId: gate.id }), executionArn: 'arn:other' }], gates: new Map([[gate.id, gate]]) }))[0];
     expect(w?.where).toBe('working');
+  });
+});
+
+describe('times people read', () => {
+  it('are in the wave zone to the minute, UTC when asked', () => {
+    expect(minuteIn('2026-12-05T01:00:59.999Z', 'Europe/Berlin')).toBe('2026-12-05T02:00+01:00');
+    expect(minuteIn('2026-07-05T01:00:00.000Z', 'Europe/Berlin')).toBe('2026-07-05T03:00+02:00');
+    expect(minuteIn('2026-12-05T01:00:30.000Z', 'UTC')).toBe('2026-12-05T01:00+00:00');
+  });
+
+  it('include the cutover window of an approval request', () => {
+    const lines = evidenceLines({ collectedAt: '2026-12-04T09:30:12.345Z', servers: [], missing: [], window: { start: '2026-12-05T01:00:00.000Z', end: '2026-12-05T05:00:00.000Z' } }, 'Europe/Berlin');
+    expect(lines).toContain('Cutover window: 2026-12-05T02:00+01:00 to 2026-12-05T06:00+01:00 (Europe/Berlin).');
   });
 });
