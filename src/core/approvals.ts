@@ -389,7 +389,7 @@ function requestText(gate: Gate, ev: GateEvidence, link: { approver: string; url
     '',
     GATE_QUESTIONS[gate.gate],
     '',
-    `Evidence (as of ${zonedMinute(ev.collectedAt, gate.timeZone)}):`,
+    `Evidence as of ${zonedMinute(ev.collectedAt, gate.timeZone)}:`,
     ...evidenceLines(ev, gate.timeZone),
     '',
     `Choices: ${gate.allowed.join(', ')}.`,

@@ -104,6 +104,8 @@ export interface Wave {
   defaults: WaveDefaults;
   cutoverWindow: TimeWindow | null;
   approvers: Approvers;
+  /** Who gets the ops messages of this wave (holds, failures, escalations); the local cloud subscribes them. */
+  ops?: string[];
   freeze: FreezeWindow[];
   applications: WaveApplication[];
 }
@@ -383,6 +385,7 @@ const WaveFileSchema = strict(
     ).optional(),
     cutoverWindow: Window('cutoverWindow').optional(),
     approvers: strict({ testSignoff: Emails.optional(), goNoGo: Emails.optional(), finalize: Emails.optional() }, 'approvers').optional(),
+    ops: Emails.optional(),
     freeze: z
       .array(
         strict(
@@ -417,7 +420,7 @@ const WaveFileSchema = strict(
   },
   'the wave file',
   {
-    unknownKey: 'not a wave file key; the keys are version, wave, defaults, cutoverWindow, approvers, freeze, applications and servers',
+    unknownKey: 'not a wave file key; the keys are version, wave, defaults, cutoverWindow, approvers, ops, freeze, applications and servers',
     notObject: 'a wave file: a mapping with version, wave, applications and/or servers (see examples/wave.yaml)',
   },
 );
@@ -446,6 +449,7 @@ export interface ParsedWaveFile {
   defaults: WaveDefaults;
   cutoverWindow: TimeWindow | null;
   approvers: Approvers;
+  ops: string[];
   freeze: FreezeWindow[];
   applications: { name: string; canary: boolean; launch?: LaunchSettings; postLaunchActions?: PostLaunchAction[]; servers: ServerRef[] }[];
   servers: ServerRef[];
@@ -579,6 +583,7 @@ export function parseWaveFile(text: string, file: string): ParsedWaveFile {
       goNoGo: unique(raw.approvers?.goNoGo ?? []),
       finalize: unique(raw.approvers?.finalize ?? []),
     },
+    ops: unique(raw.ops ?? []),
     freeze: times.freeze,
     applications: (raw.applications ?? []).map((a, i) => ({
       name: a.name,
@@ -864,6 +869,7 @@ export function validateWave(parsed: ParsedWaveFile, ctx: WaveContext): Wave {
     defaults: parsed.defaults,
     cutoverWindow: parsed.cutoverWindow,
     approvers: parsed.approvers,
+    ...(parsed.ops.length ? { ops: parsed.ops } : {}),
     freeze: parsed.freeze,
     applications,
   };

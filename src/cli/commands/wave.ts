@@ -160,11 +160,16 @@ async function start(ctx: CliContext, file: string | undefined, flags: StartFlag
     await refuseHeld(deps, wave);
     const machine = await waveMachineArn(flags);
     await deps.waves.putDefinition(wave);
+    // who receives the gates' requests: subscribed here on the local cloud, checked on any target
+    const { prepareRecipients } = await import('../recipients.ts');
+    const recipients = await prepareRecipients(wave, { local: !flags.stage });
+    for (const w of recipients.warnings) ctx.stderr.write(`${styleFor(ctx.stderr, ctx.env).yellow('warning:')} ${w}\n`);
     const run = await startRun(deps, machine, wave.name);
-    if (ctx.json) ctx.stdout.write(`${JSON.stringify({ wave: wave.name, execution: run.name, executionArn: run.executionArn, started: run.started, applications: wave.applications.length })}\n`);
+    if (ctx.json) ctx.stdout.write(`${JSON.stringify({ wave: wave.name, execution: run.name, executionArn: run.executionArn, started: run.started, applications: wave.applications.length, subscribed: recipients.subscribed, warnings: recipients.warnings })}\n`);
     else {
       const s = styleFor(ctx.stdout, ctx.env);
       ctx.stdout.write(`${s.green('✓')} ${wave.name}: ${summary(wave)}\n`);
+      if (recipients.subscribed.length) ctx.stdout.write(`subscribed on the local cloud (e-mail, with the deployed stack's filter policies): ${recipients.subscribed.join(', ')}; their messages are in the outbox (the dashboard, or GET <api>/_outbox)\n`);
       ctx.stdout.write(run.started ? `started ${run.name} (${run.executionArn})\n` : `${run.name} is already running: attached to it, nothing started twice (${run.executionArn})\n`);
       ctx.stdout.write(`follow it with: mgn-flow wave status ${wave.name}\n`);
     }
