@@ -79,5 +79,8 @@ export function exitCodeFor(err: unknown): ExitCode {
   if (err instanceof UsageError) return ExitCode.Usage;
   if (err instanceof NotFoundError) return ExitCode.NotFound;
   if (err instanceof ConflictError) return ExitCode.Conflict;
+  // an error of another layer that names its exit code (the local cloud's "already running": 4)
+  const own = (err as { exitCode?: unknown } | null)?.exitCode;
+  if (own === ExitCode.Usage || own === ExitCode.NotFound || own === ExitCode.Conflict) return own;
   return ExitCode.Failed;
 }
