@@ -344,6 +344,8 @@ export interface HoldRecord {
 export interface WaveStore {
   putDefinition(wave: import('./core/wave-file.ts').Wave): Promise<void>;
   getDefinition(name: string): Promise<import('./core/wave-file.ts').Wave | undefined>;
+  /** Every stored wave (the dashboard shows each application of each, started or not). */
+  listDefinitions(): Promise<import('./core/wave-file.ts').Wave[]>;
   /** Record a server's outcome; an older attempt never overwrites a newer one, RUNNING never overwrites an end. */
   recordOutcome(o: ServerOutcome): Promise<void>;
   outcomes(wave: string): Promise<ServerOutcome[]>;

@@ -117,7 +117,8 @@ export const WindowInput = z.object({
   wave: Name.optional(),
 });
 export const FinalizeInput = z.object({ serverId: ServerId, wave: Name.optional(), freeze: z.array(FreezeWindow).max(LIMITS.freezeWindows).default([]) });
-export const NotifyInput = z.object({ serverId: ServerId, application: Name, wave: Name, event: z.string().min(1).max(200), detail: z.string().max(2000) });
+/** `timeZone`: the wave's; a detail that is a time (a window opening) is written in it, to the minute. */
+export const NotifyInput = z.object({ serverId: ServerId, application: Name, wave: Name, event: z.string().min(1).max(200), detail: z.string().max(2000), timeZone: z.string().max(64).optional() });
 export const DecideInput = z.object({
   gateId: z.string().min(1),
   decision: z.enum(['approve', 'reject', 'retry', 'rollback', 'stop']),

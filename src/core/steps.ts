@@ -1,5 +1,6 @@
 import type { Clock, MgnPort, Notifier, WaveStore } from '../ports.ts';
 import { readiness } from './waits.ts';
+import { zonedMinute } from './gates.ts';
 
 /**
  * The lifecycle's one-shot steps. Each reads MGN first and returns "already done" rather than acting twice
@@ -126,10 +127,12 @@ export async function archiveServer(deps: Pick<Deps, 'mgn'>, id: string): Promis
 }
 
 /** Ops notification for a hold, a failure or a timeout: one message per event (deduplicated by key). */
-export async function notifyOps(deps: Pick<Deps, 'notifier'>, n: { serverId: string; application: string; wave: string; event: string; detail: string; key?: string }): Promise<void> {
+export async function notifyOps(deps: Pick<Deps, 'notifier'>, n: { serverId: string; application: string; wave: string; event: string; detail: string; key?: string; timeZone?: string }): Promise<void> {
+  // a time (the window opens, closes) reads in the wave's zone, to the minute
+  const detail = n.timeZone && /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?Z$/.test(n.detail) ? zonedMinute(n.detail, n.timeZone) : n.detail;
   await deps.notifier.ops({
     subject: `${n.event}: ${n.application}/${n.serverId}`,
-    text: `${n.event} for ${n.serverId} (application ${n.application}, wave ${n.wave}): ${n.detail}`,
+    text: `${n.event} for ${n.serverId} (application ${n.application}, wave ${n.wave}): ${detail}`,
     key: n.key ?? `${n.event}#${n.wave}#${n.serverId}#${n.detail}`,
     attributes: { event: n.event, application: n.application, wave: n.wave },
   });

@@ -3,6 +3,7 @@ import type { Gate, LaunchPoint, OpenWait, ServerOutcome } from '../../src/ports
 import type { Wave } from '../../src/core/wave-file.ts';
 import { minuteIn, whereabouts, type WhereaboutsInput } from '../../src/core/whereabouts.ts';
 import { evidenceLines } from '../../src/core/approvals.ts';
+import { notifyOps } from '../../src/core/steps.ts';
 
 const ID = (n: number) => `s-${String(n).padStart(17, '0')}`;
 const ARN = (n: number) => `arn:aws:states:us-east-1:111122223333:execution:mgn-flow-dev-serverLifecycle:w1-${ID(n)}-1`;
@@ -106,5 +107,16 @@ describe('times people read', () => {
   it('include the cutover window of an approval request', () => {
     const lines = evidenceLines({ collectedAt: '2026-12-04T09:30:12.345Z', servers: [], missing: [], window: { start: '2026-12-05T01:00:00.000Z', end: '2026-12-05T05:00:00.000Z' } }, 'Europe/Berlin');
     expect(lines).toContain('Cutover window: 2026-12-05T02:00+01:00 to 2026-12-05T06:00+01:00 (Europe/Berlin).');
+  });
+
+  it('include the time in an ops hold message, in the wave zone', async () => {
+    const sent: { text: string }[] = [];
+    const notifier = { ops: (m: { text: string }) => Promise.resolve(void sent.push(m)) };
+    await notifyOps({ notifier }, { serverId: ID(1), application: 'shop', wave: 'w1', event: 'Held until the cutover window opens', detail: '2026-12-05T01:00:00.000Z', timeZone: 'Europe/Berlin' });
+    await notifyOps({ notifier }, { serverId: ID(1), application: 'shop', wave: 'w1', event: 'Refused', detail: 'lag 900 s' , timeZone: 'Europe/Berlin' });
+    expect(sent.map((m) => m.text)).toEqual([
+      `Held until the cutover window opens for ${ID(1)} (application shop, wave w1): 2026-12-05T02:00+01:00 (Europe/Berlin)`,
+      `Refused for ${ID(1)} (application shop, wave w1): lag 900 s`,
+    ]);
   });
 });

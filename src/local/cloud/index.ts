@@ -10,7 +10,8 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { gateInbox } from '../../dashboard/inbox.ts';
 import { seedServers, type SeedSpec } from '../emulator/seed.ts';
 import { startDashboard } from '../../dashboard/server.ts';
-import { createDocumentClient, createGateStore, createWaitStore } from '../../adapters/aws/stores.ts';
+import { createDocumentClient, createGateStore, createRendezvousStore, createWaitStore, createWaveStore } from '../../adapters/aws/stores.ts';
+import { wavePlans } from '../../dashboard/waves.ts';
 import type { Faults, Quotas } from '../emulator/config.ts';
 import { startEmulator } from '../emulator/index.ts';
 import { type ApiRoute, type LocalApi, startApi } from './api/index.ts';
@@ -349,6 +350,12 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       stateMachineArns: Object.values(stateMachines),
       outbox: async () => sns.outbox(),
       inbox: gateInbox({ gates: createGateStore(inboxDoc, String(env.STATE_TABLE)), waits: createWaitStore(inboxDoc, String(env.STATE_TABLE)) }),
+      plans: wavePlans({
+        waves: createWaveStore(inboxDoc, String(env.STATE_TABLE)),
+        waits: createWaitStore(inboxDoc, String(env.STATE_TABLE)),
+        gates: createGateStore(inboxDoc, String(env.STATE_TABLE)),
+        points: createRendezvousStore(inboxDoc, String(env.STATE_TABLE)),
+      }),
       title: `local (${config.stage}, ${region})`,
       clock,
     });
