@@ -107,7 +107,7 @@ describe('README.md, as a new user follows it', () => {
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/^wave-2026-12-shop: 3 application\(s\) and 2 standalone server\(s\), 10 server\(s\) in all; now .* \(times in Europe\/Berlin\)$/m);
     expect(status.stdout).toMatch(/shop-frontend\s+fra-prd-web-01\s+running/);
-    expect(status.stdout).toMatch(/shop-orders\s+fra-prd-app-11\s+not started\s+#0 {2}not started\n {6}why: not admitted yet: canaries first \(shop-frontend must succeed\)/);
+    expect(status.stdout).toMatch(/shop-orders\s+fra-prd-app-11\s+not started\s+#0\n {6}why: not admitted yet: canaries first \(shop-frontend must succeed\)/);
 
     const graph = await run(['graph', 'fra-prd-web-01']);
     expect(graph.code, graph.stderr).toBe(0);

@@ -16,7 +16,7 @@ export function register(program: Command, ctx: CliContext): void {
     servers
       .command('list')
       .description('every source server: hostname, id, MGN state, replication and lag, and the wave and application that run it')
-      .option('--wave <wave>', 'name the applications of this stored wave too (not only running waves)')
+      .option('--wave <wave>', 'the applications of this stored wave (default: the wave running each server, else a stored wave naming it)')
       .option('--archived', 'include archived servers'),
   ).action(handler(ctx, (flags: TargetFlags & { wave?: string; archived?: boolean }) => list(ctx, flags)));
 }
@@ -34,13 +34,17 @@ export function lagText(seconds: number | null): string {
 async function list(ctx: CliContext, flags: TargetFlags & { wave?: string; archived?: boolean }): Promise<number> {
   return withDeps(flags, async (deps) => {
     const all = await deps.mgn.listServers();
+    // the wave and application of each server: a running wave first, else the newest stored wave naming it
     const member = new Map<string, { wave: string; application: string }>();
     if (flags.wave) {
       const wave = await deps.waves.getDefinition(flags.wave);
       if (!wave) throw new NotFoundError(`no wave ${flags.wave} is stored here: start one with 'mgn-flow wave start <file>'`);
-      for (const a of wave.applications) for (const s of a.servers) member.set(s.id, { wave: wave.name, application: a.name });
     }
-    for (const o of await deps.waves.runningOutcomes()) member.set(o.serverId, { wave: o.wave, application: o.application });
+    const stored = await deps.waves.listDefinitions();
+    for (const wave of stored.filter((w) => !flags.wave || w.name === flags.wave)) {
+      for (const a of wave.applications) for (const s of a.servers) if (!member.has(s.id) || wave.name === flags.wave) member.set(s.id, { wave: wave.name, application: a.name });
+    }
+    if (!flags.wave) for (const o of await deps.waves.runningOutcomes()) member.set(o.serverId, { wave: o.wave, application: o.application });
     const rows = all
       .filter((s) => flags.archived || !s.isArchived)
       .map((s) => ({

@@ -324,7 +324,7 @@ async function status(ctx: CliContext, name: string, flags: TargetFlags & { utc?
     ctx.stdout.write(`${s.bold(name)}: ${summary(wave)}; now ${minuteIn(now.toISOString(), zone)} (times in ${zone})\n`);
     for (const r of rows) {
       const host = r.hostname || r.serverId;
-      ctx.stdout.write(`  ${r.application.padEnd(20)} ${host.padEnd(24)} ${colour(r.result, r.outcome.padEnd(11))} #${r.attempt}  ${r.where}${r.sinceLocal ? ` since ${r.sinceLocal}` : ''}\n`);
+      ctx.stdout.write(`  ${r.application.padEnd(20)} ${host.padEnd(24)} ${colour(r.result, r.outcome.padEnd(11))} #${r.attempt}${r.where !== r.outcome ? `  ${r.where}` : ''}${r.sinceLocal ? ` since ${r.sinceLocal}` : ''}\n`);
       const detail = [
         r.reason ? `why: ${r.reason}` : '',
         r.waitingFor ? `waiting for: ${r.waitingFor}` : '',

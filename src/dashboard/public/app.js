@@ -1,4 +1,4 @@
-/* global document, window, fetch, CSS */
+/* global document, window, fetch, CSS, URLSearchParams */
 // The mgn-flow dashboard page: plain JS, no build step. It polls the dashboard server's JSON (the board
 // and the simulated clock every 2 s, the open execution's states every second) and redraws in place; text
 // goes in through textContent only. Its one control paces the local cloud's simulated clock.
@@ -107,7 +107,8 @@ function renderBoard(b) {
   document.getElementById('title').textContent = b.title || 'dashboard';
   const plans = new Map((b.plans || []).map((p) => [p.wave, p]));
   const zones = [...new Set((b.plans || []).map((p) => p.timeZone))];
-  view.zone = zones.length === 1 ? zones[0] : 'UTC';
+  // ?utc in the address shows every time in UTC
+  view.zone = new URLSearchParams(window.location.search).has('utc') || zones.length !== 1 ? 'UTC' : zones[0];
   const shown = new Set(b.waves.flatMap((w) => w.applications.flatMap((a) => a.servers.map((s) => s.serverId))));
   const planned = new Map();
   for (const p of b.plans || []) for (const a of p.applications) for (const s of a.servers) planned.set(`${p.wave}\u0000${s.serverId}`, s);
