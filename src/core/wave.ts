@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { Plan, type ServerRun } from './contracts.ts';
 import { ServerBusyError } from './errors.ts';
 import { type Wave, WaveFileError, checkWave } from './wave-file.ts';
+import { minuteIn } from './zoned-time.ts';
 import type { Clock, ExecutionPort, ExecutionStatus, HoldRecord, MgnPort, Notifier, QuotaPort, ServerOutcome, TaskCallbacks, WaveStore } from '../ports.ts';
 
 /**
@@ -334,6 +335,16 @@ export async function stopWave(deps: Pick<WaveDeps, 'waves' | 'executions' | 'cl
 
 export type ServerResult = 'succeeded' | 'rolledBack' | 'stopped' | 'failed' | 'running' | 'notStarted';
 
+/** The results in words, as people read them (the report's e-mail, `wave status`, the dashboard). */
+export const OUTCOME_WORDS: Record<ServerResult, string> = {
+  succeeded: 'succeeded',
+  rolledBack: 'rolled back',
+  stopped: 'stopped',
+  failed: 'failed',
+  running: 'running',
+  notStarted: 'not started',
+};
+
 export interface WaveReport {
   wave: string;
   at: string;
@@ -369,16 +380,16 @@ export async function waveReport(deps: Pick<WaveDeps, 'waves' | 'clock' | 'notif
       const o = outcomes.get(s.id);
       const { result, why } = serverResult(o, input.holding);
       counts[result]++;
-      const waited = holds.filter((h) => h.serverId === s.id).map((h) => `${h.reason} (from ${h.from}${h.until ? ` until ${h.until}` : ''})`);
+      const waited = holds.filter((h) => h.serverId === s.id).map((h) => `${h.reason} (from ${minuteIn(h.from, wave.timeZone)}${h.until ? ` until ${minuteIn(h.until, wave.timeZone)}` : ''})`);
       servers.push({ serverId: s.id, ...(s.hostname ? { hostname: s.hostname } : {}), application: app.name, result, ...(o ? { attempt: o.attempt } : {}), ...(why ? { why } : {}), ...(waited.length ? { waited } : {}) });
     }
   }
   const report: WaveReport = { wave: wave.name, at: deps.clock.now().toISOString(), counts, servers, ...(input.holding ? { holding: input.holding } : {}) };
   await deps.waves.putReport(wave.name, report);
-  const summary = Object.entries(counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
+  const summary = Object.entries(counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${OUTCOME_WORDS[k as ServerResult]}`).join(', ');
   await deps.notifier.ops({
     subject: `Wave ${wave.name} ended: ${summary}`,
-    text: [`Wave ${wave.name}: ${summary}.`, ...(input.holding ? [`Held: ${input.holding}`] : []), '', ...servers.map((s) => `${s.hostname ?? s.serverId} (${s.serverId}, ${s.application}): ${s.result}${s.why ? `: ${s.why}` : ''}${s.waited ? `; waited: ${s.waited.join('; ')}` : ''}`)].join('\n').slice(0, 200_000),
+    text: [`Wave ${wave.name}: ${summary}.`, ...(input.holding ? [`Held: ${input.holding}`] : []), '', ...servers.map((s) => `${s.hostname ?? s.serverId} (${s.serverId}, ${s.application}): ${OUTCOME_WORDS[s.result]}${s.why ? `: ${s.why}` : ''}${s.waited ? `; waited: ${s.waited.join('; ')}` : ''}`)].join('\n').slice(0, 200_000),
     key: `wave-report#${wave.name}#${report.at}`,
     attributes: { wave: wave.name, kind: 'wave-report' },
   });

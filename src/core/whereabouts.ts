@@ -1,5 +1,7 @@
 import type { Gate, HoldRecord, LaunchPoint, OpenWait, ServerOutcome } from '../ports.ts';
-import { type ServerResult, admissionOrder, executionName, serverPlan, serverResult } from './wave.ts';
+import { OUTCOME_WORDS, type ServerResult, admissionOrder, executionName, serverPlan, serverResult } from './wave.ts';
+
+export { OUTCOME_WORDS };
 import type { Wave } from './wave-file.ts';
 import { minuteIn } from './zoned-time.ts';
 
@@ -51,14 +53,6 @@ export interface WhereaboutsInput {
   holding?: string;
 }
 
-export const OUTCOME_WORDS: Record<ServerResult, string> = {
-  succeeded: 'succeeded',
-  rolledBack: 'rolled back',
-  stopped: 'stopped',
-  failed: 'failed',
-  running: 'running',
-  notStarted: 'not started',
-};
 
 const GATE_WORDS: Record<string, string> = {
   SIGNOFF: 'test sign-off',
