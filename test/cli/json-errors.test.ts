@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/cli/exit-codes.ts';
 import { run } from './helpers.ts';
@@ -50,5 +53,24 @@ describe('mgn-flow --json errors', () => {
     const r = await run(['--json', '--help']);
     expect(r.code).toBe(ExitCode.Ok);
     expect(r.stdout).not.toContain('"error"');
+  });
+
+  it('lists every problem of an invalid wave file, one entry each', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mgn-flow-json-'));
+    try {
+      const file = join(dir, 'bad.yaml');
+      writeFileSync(file, 'version: 1\nwave: { name: w, timeZone: Mars/Olympus }\ndefaults: { soakDays: -1 }\nservers: [a-01]\n');
+      const r = await run(['--json', 'wave', 'rehearse', file]);
+      expect(r.code).toBe(ExitCode.Usage);
+      const doc = parsed(r.stdout);
+      expect(doc.error.exitCode).toBe(2);
+      expect(doc.error.problems).toHaveLength(2);
+      expect(doc.error.problems?.[0]).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:wave\\.timeZone: "Mars/Olympus": `));
+      expect(doc.error.problems?.[1]).toMatch(/:defaults\.soakDays: -1: /);
+      expect(doc.error.message).toBe('2 errors; nothing was rehearsed');
+      expect(doc.error.fix).toBe('correct the wave file where each problem says (file:path: value: what is allowed), then run the command again');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -74,9 +74,10 @@ describe('mgn-flow --json wave rehearse on hostile input', () => {
     writeFileSync(file, aliasBomb());
     const r = await run(['--json', 'wave', 'rehearse', file]);
     expect(r.code).toBe(ExitCode.Usage);
-    const doc = JSON.parse(r.stdout) as { error: { message: string; exitCode: number; fix: string } };
+    const doc = JSON.parse(r.stdout) as { error: { message: string; problems: string[]; exitCode: number; fix: string } };
     expect(doc.error.exitCode).toBe(2);
-    expect(doc.error.message).toContain(`${file}:line 5, column 10: *a: YAML aliases expand`);
+    expect(doc.error.message).toBe('1 error; nothing was rehearsed');
+    expect(doc.error.problems).toEqual([expect.stringContaining(`${file}:line 5, column 10: *a: YAML aliases expand`)]);
     expect(doc.error.fix).toBe('write the values out instead of aliasing them');
   });
 

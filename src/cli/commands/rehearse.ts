@@ -65,7 +65,7 @@ async function run(ctx: CliContext, file: string, flags: RehearseFlags): Promise
     checkWaveFileSize(file, statSync(file).size);
     zone = parseWaveFile(readFileSync(file, 'utf8'), file).wave.timeZone;
   } catch (err) {
-    if (err instanceof WaveFileError) throw new UsageError(err.message);
+    if (err instanceof WaveFileError) throw (await import('./wave.ts')).waveFileUsage(err, 'nothing was rehearsed');
     throw err;
   }
   let startAt: number | undefined;

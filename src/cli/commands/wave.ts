@@ -122,8 +122,11 @@ export async function loadAndValidate(deps: Deps, file: string | undefined, mgnW
 }
 
 /** Every error listed (at most 50, the rest counted), then the count: exit 2. */
-export function waveFileUsage(err: { lines: string[]; total: number }): UsageError {
-  return new UsageError(`${err.lines.join('\n')}\n${err.total} error${err.total === 1 ? '' : 's'}; nothing was started`);
+export function waveFileUsage(err: { lines: string[]; total: number }, outcome = 'nothing was started'): UsageError {
+  const e = new UsageError(`${err.lines.join('\n')}\n${err.total} error${err.total === 1 ? '' : 's'}; ${outcome}`);
+  // one problem: its own "what to do" when it says one; several: fix them where they say
+  const own = err.total === 1 ? err.lines[0]?.split('; ').slice(1).join('; ') : undefined;
+  return Object.assign(e, { fix: own || 'correct the wave file where each problem says (file:path: value: what is allowed), then run the command again' });
 }
 
 /** `<wave>-<n>`: the running one is attached to; otherwise the next number starts (resuming what is left). */
