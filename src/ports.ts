@@ -151,7 +151,7 @@ export interface LaunchPoint {
   jobId?: string;
   launched?: string[];
   /** Cutover only: checked again right before StartCutover (readiness of every server, the window). */
-  guard?: { maxLagSeconds: number; window: { start: string; end: string } | null; freeze?: { start: string; end: string; reason?: string }[] };
+  guard?: { maxLagSeconds: number; window: { start: string; end: string } | null; freeze?: { start: string; end: string; reason?: string }[]; timeZone?: string };
 }
 
 export interface RendezvousStore {

@@ -75,7 +75,7 @@ export const ArriveAtLaunchPointInput = z.object({
   members: z.array(ServerId).min(1).max(200),
   arrivalTimeoutSeconds: z.number().int().positive(),
   guard: z
-    .object({ maxLagSeconds: z.number().nonnegative(), window: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable(), freeze: z.array(FreezeWindow).max(LIMITS.freezeWindows).default([]) })
+    .object({ maxLagSeconds: z.number().nonnegative(), window: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable(), freeze: z.array(FreezeWindow).max(LIMITS.freezeWindows).default([]), timeZone: z.string().min(1).max(64).optional() })
     .optional(),
 });
 
