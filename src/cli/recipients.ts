@@ -13,6 +13,9 @@ export function approverFilterPolicy(address: string): { approver: string[] } {
   return { approver: [address, 'any'] };
 }
 
+/** The gates each list of approvers decides (the failure gates ask the approvers of the launch that failed). */
+const LIST_GATES: Record<keyof Wave['approvers'], string[]> = { testSignoff: ['SIGNOFF', 'TEST_FAILURE'], goNoGo: ['GO_NO_GO', 'CUTOVER_FAILURE'], finalize: ['FINALIZE'] };
+
 /** The gates each list of approvers decides, in words. */
 const LIST_WORDS: Record<keyof Wave['approvers'], string> = { testSignoff: 'test sign-off (and test failure)', goNoGo: 'go/no-go (and cutover failure)', finalize: 'finalize' };
 
@@ -43,7 +46,9 @@ export function unreachedGates(
   for (const list of Object.keys(LIST_WORDS) as (keyof Wave['approvers'])[]) {
     const asked = wave.approvers[list];
     for (const approver of asked.length ? asked : ['any']) {
-      if (live.some((s) => matches(s.filterPolicy, { approver }))) continue;
+      // the attributes a request carries (approvals.ts): a policy may filter on any of them
+      const messages = LIST_GATES[list].flatMap((gate) => wave.applications.map((a) => ({ approver, gate, application: a.name, wave: wave.name, kind: 'request' })));
+      if (messages.every((m) => live.some((s) => matches(s.filterPolicy, m)))) continue;
       const pending = subscriptions.filter((s) => !s.confirmed && matches(s.filterPolicy, { approver })).map((s) => s.endpoint);
       const what = approver === 'any' ? `the ${LIST_WORDS[list]} requests (the wave names no ${list} approver: they go out as approver=any)` : `the ${LIST_WORDS[list]} requests for ${approver}`;
       out.push({

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../../src/local/cloud/index.ts';
 import { serverIds, until } from '../statemachines/lifecycle-helpers.ts';
 import { run } from './helpers.ts';
+import { unreachedGates } from '../../src/cli/recipients.ts';
 
 const repoRoot = new URL('../..', import.meta.url).pathname;
 
@@ -70,5 +71,43 @@ describe('mgn-flow wave start: who receives the requests, on the local cloud', (
     const again = await run(['--json', 'wave', 'start', file]);
     expect(JSON.parse(again.stdout)).toMatchObject({ started: false, warnings: [] });
     expect(cloud.sns.outbox({ endpoint: 'qa@example.com' }).filter((m) => m.subject === `Decision needed: SIGNOFF for ${hosts[1]}`)).toHaveLength(1);
+  });
+});
+
+describe('unreachedGates', () => {
+  const wave = {
+    name: 'w',
+    timeZone: 'UTC',
+    source: { kind: 'file', file: 'w.yaml' },
+    defaults: { soakDays: 1, concurrency: 1, failurePolicy: 'hold', archive: true },
+    cutoverWindow: null,
+    approvers: { testSignoff: ['qa@example.com'], goNoGo: ['cab@example.com'], finalize: [] },
+    freeze: [],
+    applications: [{ name: 'shop', canary: false, standalone: false, servers: [{ id: 's-00000000000000001' }] }],
+  } as const satisfies Parameters<typeof unreachedGates>[0];
+  const policy = (address: string) => ({ approver: [address, 'any'] });
+  // SNS's matching for these policies: every key's value is one of the listed strings
+  const matches = (p: Record<string, unknown> | undefined, a: Record<string, string>) => !p || Object.entries(p).every(([k, v]) => (v as string[]).includes(a[k] ?? ''));
+
+  it('is empty when each approver has a confirmed subscription (finalize, naming nobody, reaches both through "any")', () => {
+    const subs = ['qa@example.com', 'cab@example.com'].map((e) => ({ endpoint: e, protocol: 'email', confirmed: true, filterPolicy: policy(e) }));
+    expect(unreachedGates(wave, subs, matches)).toEqual([]);
+  });
+
+  it('names an approver whose subscription waits for its confirmation, and one with none', () => {
+    const subs = [{ endpoint: 'qa@example.com', protocol: 'email', confirmed: false, filterPolicy: policy('qa@example.com') }];
+    expect(unreachedGates(wave, subs, matches).map((u) => u.message)).toEqual([
+      'nobody would receive the test sign-off (and test failure) requests for qa@example.com yet: qa@example.com has not confirmed the subscription (the "Confirm subscription" e-mail)',
+      'nobody would receive the go/no-go (and cutover failure) requests for cab@example.com: no subscription to the approvals topic lets approver=cab@example.com through; subscribe cab@example.com with the filter policy {"approver":["cab@example.com","any"]} (the approverEmails stage parameter)',
+      expect.stringMatching(/^nobody would receive the finalize requests \(the wave names no finalize approver: they go out as approver=any\)/),
+    ]);
+  });
+
+  it('reads the other attributes a request carries: a policy on the gate lets only that gate through', () => {
+    const subs = [
+      { endpoint: 'qa@example.com', protocol: 'email', confirmed: true, filterPolicy: { approver: ['qa@example.com', 'any'], gate: ['SIGNOFF'] } },
+      { endpoint: 'cab@example.com', protocol: 'email', confirmed: true, filterPolicy: policy('cab@example.com') },
+    ];
+    expect(unreachedGates(wave, subs, matches).map((u) => u.list)).toEqual(['testSignoff']);
   });
 });
