@@ -1,7 +1,7 @@
 import { CommanderError, type Command } from 'commander';
 import { createContext, type CliContext, type CliIo } from './context.ts';
 import { exitCodeFor, jsonError, UsageError } from './errors.ts';
-import { styleFor, writeJson } from './output.ts';
+import { styleFor } from './output.ts';
 import { createProgram, refusedCommand, usageHint } from './program.ts';
 
 /**
@@ -25,7 +25,8 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
     report(ctx, err, active);
     const code = exitCodeFor(err);
     const where = refusedCommand(ctx) ?? active;
-    if (ctx.json && code !== 0) writeJson(ctx.stdout, jsonError(err, where ? usageHint(where) : undefined));
+    // one line, as the commands' own --json output: a script may read the last line
+    if (ctx.json && code !== 0) ctx.stdout.write(`${JSON.stringify(jsonError(err, where ? usageHint(where) : undefined))}\n`);
     return code;
   }
 }

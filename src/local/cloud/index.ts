@@ -149,7 +149,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
     const other = runningLocalCloud(root);
     if (other) {
       throw new LocalCloudRunningError(
-        `another local cloud runs from ${root} (process ${other.pid}, started ${other.startedAt}, dashboard ${other.dashboard}): its ${LOCAL_JSON} stays; stop it first (Ctrl-C where it runs) or start this one from another folder`,
+        `another local cloud runs from ${root} (process ${other.pid}, started ${other.startedAt}, dashboard ${other.dashboard}): its ${LOCAL_JSON} stays; stop it first (Ctrl-C where it runs) or start this one from another folder (if process ${other.pid} is no local cloud, delete ${LOCAL_JSON})`,
       );
     }
   }
