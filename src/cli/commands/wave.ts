@@ -284,7 +284,8 @@ async function status(ctx: CliContext, name: string, flags: TargetFlags & { utc?
     const at = (iso: string | undefined) => (iso ? minuteIn(iso, zone) : undefined);
     // what each running server waits for: its open wait, and the gate or launch point it is parked at
     const members = new Set(wave.applications.flatMap((a) => a.servers.map((s) => s.id)));
-    const waits = (await deps.waits.list({ consistent: true })).filter((w) => members.has(w.serverId));
+    // the index (one query, not a scan of the table): a wait written a moment ago may show on the next look
+    const waits = (await deps.waits.list({ consistent: false })).filter((w) => members.has(w.serverId));
     const gates = new Map<string, Gate>();
     const points = new Map<string, LaunchPoint>();
     for (const w of waits) {
