@@ -105,7 +105,7 @@ export class FrozenError extends Error {
 export async function finalizeCutover(
   deps: Pick<Deps, 'mgn' | 'clock'> & { waves?: Pick<WaveStore, 'recordHold'> },
   id: string,
-  opts: { wave?: string; freeze?: readonly Freeze[] } = {},
+  opts: { wave?: string; freeze?: readonly Freeze[]; timeZone?: string } = {},
 ): Promise<{ changed: boolean }> {
   const s = await server(deps, id);
   if (s.lifeCycle === 'CUTOVER') return { changed: false };
@@ -113,7 +113,7 @@ export async function finalizeCutover(
   if (f) {
     const reason = `finalize held by the freeze${f.reason ? ` "${f.reason}"` : ''}`;
     if (opts.wave && deps.waves) await deps.waves.recordHold({ wave: opts.wave, serverId: id, reason, from: deps.clock.now().toISOString(), until: f.end }).catch(() => undefined);
-    throw new FrozenError(`${reason} until ${f.end}`);
+    throw new FrozenError(`${reason} until ${opts.timeZone ? zonedMinute(f.end, opts.timeZone) : f.end}`);
   }
   await deps.mgn.finalizeCutover(id);
   return { changed: true };

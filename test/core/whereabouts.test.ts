@@ -3,7 +3,8 @@ import type { Gate, LaunchPoint, OpenWait, ServerOutcome } from '../../src/ports
 import type { Wave } from '../../src/core/wave-file.ts';
 import { minuteIn, whereabouts, type WhereaboutsInput } from '../../src/core/whereabouts.ts';
 import { evidenceLines } from '../../src/core/approvals.ts';
-import { notifyOps } from '../../src/core/steps.ts';
+import { finalizeCutover, notifyOps } from '../../src/core/steps.ts';
+import { FakeMgn, ManualClock, serverView } from '../helpers/fakes.ts';
 
 const ID = (n: number) => `s-${String(n).padStart(17, '0')}`;
 const ARN = (n: number) => `arn:aws:states:us-east-1:111122223333:execution:mgn-flow-dev-serverLifecycle:w1-${ID(n)}-1`;
@@ -118,5 +119,12 @@ describe('times people read', () => {
       `Held until the cutover window opens for ${ID(1)} (application shop, wave w1): 2026-12-05T02:00+01:00 (Europe/Berlin)`,
       `Refused for ${ID(1)} (application shop, wave w1): lag 900 s`,
     ]);
+  });
+
+  it('include the end of the freeze that holds a finalize, in the wave zone', async () => {
+    const clock = new ManualClock('2026-12-20T10:00:00.000Z');
+    const mgn = new FakeMgn({ clock, servers: [serverView(ID(1), { lifeCycle: 'CUTTING_OVER' })] });
+    const freeze = [{ start: '2026-12-18T17:00:00.000Z', end: '2027-01-04T07:00:00.000Z', reason: 'year-end' }];
+    await expect(finalizeCutover({ mgn, clock }, ID(1), { freeze, timeZone: 'Europe/Berlin' })).rejects.toThrow('finalize held by the freeze "year-end" until 2027-01-04T08:00+01:00 (Europe/Berlin)');
   });
 });
