@@ -195,7 +195,7 @@ export interface LaunchPoint {
    */
   job?: string;
   /** Cutover only: checked again right before StartCutover (readiness of every server, the window). */
-  guard?: { maxLagSeconds: number; window: { start: string; end: string } | null; freeze?: { start: string; end: string; reason?: string }[] };
+  guard?: { maxLagSeconds: number; window: { start: string; end: string } | null; freeze?: { start: string; end: string; reason?: string }[]; timeZone?: string };
 }
 
 export interface RendezvousStore {
@@ -460,6 +460,8 @@ export interface HoldRecord {
 export interface WaveStore {
   putDefinition(wave: import('./core/wave-file.ts').Wave): Promise<void>;
   getDefinition(name: string): Promise<import('./core/wave-file.ts').Wave | undefined>;
+  /** Every stored wave (the dashboard shows each application of each, started or not). */
+  listDefinitions(): Promise<import('./core/wave-file.ts').Wave[]>;
   /** Record a server's outcome; an older attempt never overwrites a newer one, RUNNING never overwrites an end. */
   recordOutcome(o: ServerOutcome): Promise<void>;
   outcomes(wave: string): Promise<ServerOutcome[]>;

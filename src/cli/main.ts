@@ -1,8 +1,8 @@
 import { CommanderError, type Command } from 'commander';
 import { createContext, type CliContext, type CliIo } from './context.ts';
-import { exitCodeFor, UsageError } from './errors.ts';
+import { exitCodeFor, jsonError, UsageError } from './errors.ts';
 import { styleFor } from './output.ts';
-import { createProgram, usageHint } from './program.ts';
+import { createProgram, refusedCommand, usageHint } from './program.ts';
 import { visible } from '../core/text.ts';
 
 /**
@@ -11,6 +11,8 @@ import { visible } from '../core/text.ts';
  */
 export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
   const ctx = createContext(io);
+  // known before commander parses anything, so that a flag error is answered in JSON too
+  ctx.json = wantsJson(argv);
   let active: Command | undefined;
   try {
     const program = createProgram(ctx);
@@ -22,8 +24,18 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
     return ctx.exitCode;
   } catch (err) {
     report(ctx, err, active);
-    return exitCodeFor(err);
+    const code = exitCodeFor(err);
+    const where = refusedCommand(ctx) ?? active;
+    // one line, as the commands' own --json output: a script may read the last line
+    if (ctx.json && code !== 0) ctx.stdout.write(`${JSON.stringify(jsonError(err, where ? usageHint(where) : undefined))}\n`);
+    return code;
   }
+}
+
+/** `--json` anywhere before a `--` (commander takes the global flag after the command too). */
+export function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
 }
 
 function report(ctx: CliContext, err: unknown, active: Command | undefined): void {

@@ -28,7 +28,10 @@ export function createProgram(ctx: CliContext): Command {
       .configureOutput({
         writeOut: (s) => void ctx.stdout.write(s),
         writeErr: (s) => void ctx.stderr.write(s),
-        outputError: (s, write) => write(formatError(s, cmd, ctx)),
+        outputError: (s, write) => {
+          failedCommand.set(ctx, cmd);
+          write(formatError(s, cmd, ctx));
+        },
         getOutHelpWidth: () => ctx.stdout.columns ?? 80,
         getErrHelpWidth: () => ctx.stderr.columns ?? 80,
         getOutHasColors: () => colorEnabled(ctx.stdout, ctx.env),
@@ -36,6 +39,12 @@ export function createProgram(ctx: CliContext): Command {
       });
   }
   return program;
+}
+
+/** The command whose flags or arguments commander refused last (for the `--json` error's fix). */
+const failedCommand = new WeakMap<CliContext, Command>();
+export function refusedCommand(ctx: CliContext): Command | undefined {
+  return failedCommand.get(ctx);
 }
 
 /** `Run 'mgn-flow emulator --help' for usage.` */

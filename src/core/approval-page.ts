@@ -1,6 +1,7 @@
 import { type Checked, FREE_REPLICATION_DAYS, GATE_QUESTIONS, GATE_TITLES, type GateEvidence, type Refusal, deadlineSentence } from './approvals.ts';
 import { deadlineText, tallyText, zonedMinute } from './gates.ts';
 import { LIMITS } from './contracts.ts';
+import { minuteIn } from './zoned-time.ts';
 import type { AuditEntry, Decision, Gate } from '../ports.ts';
 import { visibleLines } from './text.ts';
 
@@ -31,7 +32,9 @@ h1{font-size:1.4rem}table{border-collapse:collapse;width:100%;margin:1rem 0}th,t
 th{background:#f2f3f3}.warn{background:#fff7e6;border:2px solid #e07941;padding:.75rem 1rem;margin:1rem 0}.danger{background:#fdf3f1;border:2px solid #d13212;padding:.75rem 1rem;margin:1rem 0;font-weight:600}
 .missing td{background:#fdf3f1}.ok{color:#1d8102}.bad{color:#d13212}label{display:block;margin:.5rem 0}input[type=text],textarea{width:100%;max-width:32rem;padding:.35rem;font:inherit}
 button{font:inherit;padding:.5rem 1.2rem;margin:.5rem .5rem 0 0;border-radius:4px;border:1px solid #545b64;background:#fff;cursor:pointer}button.primary{background:#ec7211;border-color:#ec7211;color:#fff}
-.problems{background:#fdf3f1;border-left:4px solid #d13212;padding:.5rem 1rem}.meta{color:#545b64}`;
+.problems{background:#fdf3f1;border-left:4px solid #d13212;padding:.5rem 1rem}.meta{color:#545b64}
+input[type=text],textarea{box-sizing:border-box}p,li,h1,h2,label{overflow-wrap:anywhere}td{overflow-wrap:break-word}h2 .meta{font-size:.85rem;font-weight:400}
+@media (max-width:40rem){body{margin:1rem auto;font-size:16px}table{display:block;overflow-x:auto;-webkit-overflow-scrolling:touch}th,td{font-size:.85rem;min-width:6rem}button{width:100%;margin:.5rem 0 0;padding:.75rem}input[type=text],textarea{max-width:none;font-size:16px}}`;
 
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex,nofollow"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>${body}</body></html>`;
@@ -100,7 +103,7 @@ ${v.problems?.length ? `<div class="problems" role="alert"><strong>Nothing was d
 <h2>Evidence <span class="meta">(${ev.unavailable ? 'MGN could not be read at' : 'read from MGN at'} ${escapeHtml(zonedMinute(ev.collectedAt, gate.timeZone))})</span></h2>
 ${evidenceTable(ev)}
 ${ev.soakElapsedHours !== undefined ? `<p>Soak elapsed: ${ev.soakElapsedHours} h (${(ev.soakElapsedHours / 24).toFixed(1)} days).</p>` : ''}
-<p>Cutover window: ${ev.window ? `${escapeHtml(ev.window.start)} to ${escapeHtml(ev.window.end)}` : 'none set (any time)'}.</p>
+<p>Cutover window: ${ev.window ? `${escapeHtml(minuteIn(ev.window.start, gate.timeZone))} to ${escapeHtml(zonedMinute(ev.window.end, gate.timeZone))}` : 'none set (any time)'}.</p>
 <form method="post" action="${escapeHtml(link.id)}">
 <input type="hidden" name="sig" value="${escapeHtml(v.sig)}">
 ${missing}

@@ -2,7 +2,8 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { LIMITS } from './contracts.ts';
 import { metric } from './metrics.ts';
 import { InvalidDecisionError } from './errors.ts';
-import { type GateDeps, changeRefProblem, closesWithWindow, tallyText, deadlineText, decide, expireGate, expiredReason, missingAt, MGN_READ_BUDGET_MS, within } from './gates.ts';
+import { type GateDeps, changeRefProblem, closesWithWindow, tallyText, deadlineText, decide, expireGate, expiredReason, missingAt, MGN_READ_BUDGET_MS, within, zonedMinute } from './gates.ts';
+import { minuteIn } from './zoned-time.ts';
 import type { ApprovalLink, ApprovalNotifier, AuditEntry, AuditLog, Decision, Gate, GateKind, JobView, LinkStore, ServerView, SigningKeys, StallStore } from '../ports.ts';
 import { stallSummary } from './stalls.ts';
 import { cleanComment, cleanName } from './text.ts';
@@ -425,7 +426,8 @@ export const GATE_QUESTIONS: Record<GateKind, string> = {
 
 const fmtBytes = (b: number) => (b < 1024 ? `${b} B` : b < 1024 ** 2 ? `${(b / 1024).toFixed(1)} KiB` : b < 1024 ** 3 ? `${(b / 1024 ** 2).toFixed(1)} MiB` : `${(b / 1024 ** 3).toFixed(1)} GiB`);
 
-export function evidenceLines(ev: GateEvidence): string[] {
+/** The evidence as text; times in the wave's zone (`timeZone`, else UTC) to the minute. */
+export function evidenceLines(ev: GateEvidence, timeZone?: string): string[] {
   const lines = ev.servers.map((s) => {
     const parts = [
       `${s.hostname ?? s.id} (${s.id}): ${s.lifeCycle}`,
@@ -441,7 +443,7 @@ export function evidenceLines(ev: GateEvidence): string[] {
   return [
     ...lines,
     ...(ev.soakElapsedHours !== undefined ? [`Soak elapsed: ${ev.soakElapsedHours} h (${(ev.soakElapsedHours / 24).toFixed(1)} days).`] : []),
-    `Cutover window: ${ev.window ? `${ev.window.start} to ${ev.window.end}` : 'none set (any time)'}.`,
+    `Cutover window: ${ev.window ? `${minuteIn(ev.window.start, timeZone)} to ${zonedMinute(ev.window.end, timeZone)}` : 'none set (any time)'}.`,
     ...(ev.unavailable ? [`Evidence unavailable: ${ev.unavailable}.`] : []),
   ];
 }
@@ -464,8 +466,8 @@ function requestText(gate: Gate, ev: GateEvidence, link: { approver: string; url
     '',
     GATE_QUESTIONS[gate.gate],
     '',
-    `Evidence (as of ${ev.collectedAt}):`,
-    ...evidenceLines(ev),
+    `Evidence as of ${zonedMinute(ev.collectedAt, gate.timeZone)}:`,
+    ...evidenceLines(ev, gate.timeZone),
     '',
     `Choices: ${gate.allowed.join(', ')}.`,
     ...(gate.quorum ? [`This gate needs ${gate.quorum.needed} of ${gate.approvers?.length ?? 0} approvals; ${gate.quorum.rejects > 1 ? `${gate.quorum.rejects} rejections decide reject` : 'one rejection decides reject'}. So far: ${tallyText(gate)}.`] : []),

@@ -128,7 +128,7 @@ export const ArriveAtLaunchPointInput = z.object({
    */
   regroup: z.object({ job: z.string().min(1).nullable() }).optional(),
   guard: z
-    .object({ maxLagSeconds: z.number().nonnegative(), window: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable(), freeze: z.array(FreezeWindow).max(LIMITS.freezeWindows).default([]) })
+    .object({ maxLagSeconds: z.number().nonnegative(), window: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable(), freeze: z.array(FreezeWindow).max(LIMITS.freezeWindows).default([]), timeZone: z.string().min(1).max(64).optional() })
     .optional(),
 });
 
@@ -183,8 +183,9 @@ export const WindowInput = z.object({
   serverId: ServerId.optional(),
   wave: Name.optional(),
 });
-export const FinalizeInput = z.object({ serverId: ServerId, wave: Name.optional(), freeze: z.array(FreezeWindow).max(LIMITS.freezeWindows).default([]) });
-export const NotifyInput = z.object({ serverId: ServerId, application: Name, wave: Name, event: z.string().min(1).max(200), detail: z.string().max(2000) });
+export const FinalizeInput = z.object({ serverId: ServerId, wave: Name.optional(), freeze: z.array(FreezeWindow).max(LIMITS.freezeWindows).default([]), timeZone: z.string().min(1).max(64).optional() });
+/** `timeZone`: the wave's; a detail that is a time (a window opening) is written in it, to the minute. */
+export const NotifyInput = z.object({ serverId: ServerId, application: Name, wave: Name, event: z.string().min(1).max(200), detail: z.string().max(2000), timeZone: z.string().max(64).optional() });
 export const DecideInput = z.object({
   gateId: z.string().min(1),
   decision: z.enum(['approve', 'reject', 'retry', 'rollback', 'stop']),

@@ -2,7 +2,7 @@ import { LIMITS } from './contracts.ts';
 import { InvalidDecisionError } from './errors.ts';
 import type { Decision, Gate, GateKind, GateStore, Notifier, OpenWait } from '../ports.ts';
 import { failedTogether, parkAt, resolve, type WaitDeps } from './waits.ts';
-import { formatZoned, isTimeZone } from './zoned-time.ts';
+import { isTimeZone, minuteIn } from './zoned-time.ts';
 
 /**
  * Gates (docs/adr): one approval request per application and gate; the servers of the application park
@@ -70,8 +70,7 @@ export const GATE_EXPIRED = 'GateExpired';
 /** A time people read: in the gate's (the wave's) time zone, to the minute (rounded down: never later than it is). */
 export function zonedMinute(iso: string, timeZone: string | undefined): string {
   const zone = timeZone && isTimeZone(timeZone) ? timeZone : 'UTC';
-  const ms = Math.floor(Date.parse(iso) / 60_000) * 60_000;
-  return `${formatZoned(ms, zone)} (${zone})`;
+  return `${minuteIn(iso, zone)} (${zone})`;
 }
 
 /** Until when the gate takes a decision, as people read it. */

@@ -1,9 +1,10 @@
 import { JobSlotBusyError, LaunchDeferredError } from './errors.ts';
 import type { GateStore, LaunchPoint, Lock, Notifier, QuotaPort, RendezvousStore, WaveStore } from '../ports.ts';
-import { failureRound, gateId } from './gates.ts';
+import { failureRound, gateId, zonedMinute } from './gates.ts';
 import { activeFreeze } from './steps.ts';
 import { evaluate, failedTogether, parkAt, readiness, registerWait, resolve, type WaitDeps } from './waits.ts';
 import { metric } from './metrics.ts';
+import { minuteIn } from './zoned-time.ts';
 
 /**
  * Launch points (docs/adr, "Applications move together"): the servers of an application arrive; when all
@@ -308,12 +309,12 @@ async function checkGuard(deps: LaunchDeps, id: string, point: LaunchPoint, serv
   const reasons: string[] = [];
   const now = deps.clock.now().getTime();
   if (guard.window && (now < Date.parse(guard.window.start) || now > Date.parse(guard.window.end))) {
-    reasons.push(`outside the cutover window ${guard.window.start} - ${guard.window.end}`);
+    reasons.push(`outside the cutover window ${minuteIn(guard.window.start, guard.timeZone)} - ${zonedMinute(guard.window.end, guard.timeZone)}`);
   }
   const freeze = activeFreeze(now, guard.freeze);
   if (freeze) {
     const reason = `cutover held by the freeze${freeze.reason ? ` "${freeze.reason}"` : ''}`;
-    reasons.push(`${reason} until ${freeze.end}`);
+    reasons.push(`${reason} until ${zonedMinute(freeze.end, guard.timeZone)}`);
     if (deps.waves) {
       const waves = deps.waves;
       const wave = id.split('#')[0] as string;

@@ -217,6 +217,7 @@ export function loadMgnImport(text: string, ctx: ImportContext): Wave {
     defaults: { ...WAVE_DEFAULTS },
     cutoverWindow: null,
     approvers: { testSignoff: [], goNoGo: [], finalize: [] },
+    ops: [],
     freeze: [],
     applications: [...apps.values()].map((a) => ({ name: a.name, canary: false, servers: a.servers })),
     servers: standalone,

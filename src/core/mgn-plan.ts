@@ -2,7 +2,7 @@ import type { MgnPlanPort, Notifier, WaveStore } from '../ports.ts';
 import type { Wave } from './wave-file.ts';
 
 /**
- * MGN's own plan in step with the wave (docs/adr/0009-mgn-plan.md): MGN's console shows Waves and
+ * MGN's own plan in step with the wave (docs/adr/0009-mgn-plan-import-agentless.md): MGN's console shows Waves and
  * Applications, so the wave and its applications are created (or unarchived) in MGN, the applications
  * associated with the wave and the servers with their application, and each source server tagged with its
  * wave and application. Every step reads MGN first and changes only what differs: a second run makes no

@@ -1,6 +1,7 @@
 import type { Clock, MgnPort, Notifier, WaveStore } from '../ports.ts';
 import { metric } from './metrics.ts';
 import { readiness } from './waits.ts';
+import { zonedMinute } from './gates.ts';
 
 /**
  * The lifecycle's one-shot steps. Each reads MGN first and returns "already done" rather than acting twice
@@ -105,7 +106,7 @@ export class FrozenError extends Error {
 export async function finalizeCutover(
   deps: Pick<Deps, 'mgn' | 'clock'> & { waves?: Pick<WaveStore, 'recordHold'> },
   id: string,
-  opts: { wave?: string; freeze?: readonly Freeze[] } = {},
+  opts: { wave?: string; freeze?: readonly Freeze[]; timeZone?: string } = {},
 ): Promise<{ changed: boolean }> {
   const s = await server(deps, id);
   if (s.lifeCycle === 'CUTOVER') return { changed: false };
@@ -114,7 +115,7 @@ export async function finalizeCutover(
     const reason = `finalize held by the freeze${f.reason ? ` "${f.reason}"` : ''}`;
     if (opts.wave && deps.waves) await deps.waves.recordHold({ wave: opts.wave, serverId: id, reason, from: deps.clock.now().toISOString(), until: f.end }).catch(() => undefined);
     metric(deps, 'Holds', 1, { reason: 'freeze' }, { ...(opts.wave ? { wave: opts.wave } : {}), server: id });
-    throw new FrozenError(`${reason} until ${f.end}`);
+    throw new FrozenError(`${reason} until ${opts.timeZone ? zonedMinute(f.end, opts.timeZone) : f.end}`);
   }
   await deps.mgn.finalizeCutover(id);
   return { changed: true };
@@ -128,10 +129,12 @@ export async function archiveServer(deps: Pick<Deps, 'mgn'>, id: string): Promis
 }
 
 /** Ops notification for a hold, a failure or a timeout: one message per event (deduplicated by key). */
-export async function notifyOps(deps: Pick<Deps, 'notifier'>, n: { serverId: string; application: string; wave: string; event: string; detail: string; key?: string }): Promise<void> {
+export async function notifyOps(deps: Pick<Deps, 'notifier'>, n: { serverId: string; application: string; wave: string; event: string; detail: string; key?: string; timeZone?: string }): Promise<void> {
+  // a time (the window opens, closes) reads in the wave's zone, to the minute
+  const detail = n.timeZone && /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?Z$/.test(n.detail) ? zonedMinute(n.detail, n.timeZone) : n.detail;
   await deps.notifier.ops({
     subject: `${n.event}: ${n.application}/${n.serverId}`,
-    text: `${n.event} for ${n.serverId} (application ${n.application}, wave ${n.wave}): ${n.detail}`,
+    text: `${n.event} for ${n.serverId} (application ${n.application}, wave ${n.wave}): ${detail}`,
     key: n.key ?? `${n.event}#${n.wave}#${n.serverId}#${n.detail}`,
     attributes: { event: n.event, application: n.application, wave: n.wave },
   });

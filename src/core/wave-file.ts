@@ -1,4 +1,4 @@
-import { LineCounter, isNode, parseAllDocuments, type Document } from 'yaml';
+import { LineCounter, isNode, parseAllDocuments, visit, type Document } from 'yaml';
 import { z } from 'zod';
 import type { ServerView } from '../ports.ts';
 import { APPROVAL_GATES, type ApprovalGate, EMAIL_PATTERN, GatePolicy, LIMITS, compiles } from './contracts.ts';
@@ -121,6 +121,8 @@ export interface Wave {
   approvers: Approvers;
   /** Quorums and change ids, when the wave file sets any. */
   rules?: ApprovalRules;
+  /** Who gets the ops messages of this wave (holds, failures, escalations); the local cloud subscribes them. */
+  ops?: string[];
   freeze: FreezeWindow[];
   applications: WaveApplication[];
 }
@@ -141,17 +143,42 @@ export interface WaveFileIssue {
   column?: number;
 }
 
-/** The wave file is invalid: every error found, each `file:path: value: what is allowed`. */
+/**
+ * Hostile or runaway input is refused before it costs much: the file's size, YAML aliases (an alias bomb
+ * expands a few lines into millions of nodes), and how many errors are listed (a wrong 7 MB file once printed
+ * 300,001 lines). A 1,000-server wave with launch settings on every server is about 200 KB.
+ */
+export const WAVE_FILE_LIMITS = Object.freeze({
+  bytes: 2 * 1024 * 1024,
+  /** yaml's `maxAliasCount`: how many nodes aliases may expand to, in all. */
+  aliasNodes: 100,
+  /** Errors listed; the rest are counted. */
+  errorsShown: 50,
+  /** Errors collected before the rest are only counted (bounds the memory a broken file costs). */
+  errorsCollected: 1000,
+});
+
+/** The wave file is invalid: the errors found (the first `WAVE_FILE_LIMITS.errorsShown`), each `file:path: value: what is allowed`. */
 export class WaveFileError extends Error {
   readonly errors: string[];
   readonly issues: WaveFileIssue[];
+  /** Every error found, the ones not listed included. */
+  readonly total: number;
 
-  constructor(issues: WaveFileIssue[]) {
-    const errors = issues.map((i) => `${i.file}:${i.path}: ${i.value}: ${i.allowed}`);
-    super(errors.join('\n'));
+  constructor(issues: WaveFileIssue[], total = issues.length) {
+    const shown = issues.slice(0, WAVE_FILE_LIMITS.errorsShown);
+    const errors = shown.map((i) => `${i.file}:${i.path}: ${i.value}: ${i.allowed}`);
+    const more = total - shown.length;
+    super([...errors, ...(more > 0 ? [`... and ${more} more error${more === 1 ? '' : 's'} not listed: fix these first`] : [])].join('\n'));
     this.name = 'WaveFileError';
     this.errors = errors;
-    this.issues = issues;
+    this.issues = shown;
+    this.total = total;
+  }
+
+  /** The errors as a person reads them: the listed ones, then how many more there are. */
+  get lines(): string[] {
+    return this.message.split('\n');
   }
 }
 
@@ -187,6 +214,8 @@ function at(data: unknown, path: readonly Seg[]): unknown {
 
 class Issues {
   readonly list: (WaveFileIssue & { order: number })[] = [];
+  /** Errors found beyond `WAVE_FILE_LIMITS.errorsCollected`: counted, not kept. */
+  private uncollected = 0;
 
   constructor(
     readonly file: string,
@@ -194,6 +223,10 @@ class Issues {
   ) {}
 
   add(path: readonly Seg[], value: string, allowed: string): void {
+    if (this.list.length >= WAVE_FILE_LIMITS.errorsCollected) {
+      this.uncollected++;
+      return;
+    }
     const pos = this.locate(path);
     this.list.push({
       file: this.file,
@@ -206,13 +239,16 @@ class Issues {
   }
 
   get empty(): boolean {
-    return this.list.length === 0;
+    return this.list.length === 0 && this.uncollected === 0;
   }
 
   /** In the order they appear in the file (those without a position last, in the order found). */
   error(): WaveFileError {
     const sorted = this.list.map((issue, i) => ({ issue, i })).sort((a, b) => a.issue.order - b.issue.order || a.i - b.i);
-    return new WaveFileError(sorted.map(({ issue: { order: _order, ...rest } }) => rest));
+    return new WaveFileError(
+      sorted.map(({ issue: { order: _order, ...rest } }) => rest),
+      this.list.length + this.uncollected,
+    );
   }
 }
 
@@ -407,6 +443,7 @@ const WaveFileSchema = strict(
       },
       'changeRef',
     ).optional(),
+    ops: Emails.optional(),
     freeze: z
       .array(
         strict(
@@ -441,7 +478,7 @@ const WaveFileSchema = strict(
   },
   'the wave file',
   {
-    unknownKey: 'not a wave file key; the keys are version, wave, defaults, cutoverWindow, approvers, changeRef, freeze, applications and servers',
+    unknownKey: 'not a wave file key; the keys are version, wave, defaults, cutoverWindow, approvers, ops, changeRef, freeze, applications and servers',
     notObject: 'a wave file: a mapping with version, wave, applications and/or servers (see examples/wave.yaml)',
   },
 );
@@ -471,6 +508,7 @@ export interface ParsedWaveFile {
   cutoverWindow: TimeWindow | null;
   approvers: Approvers;
   rules?: ApprovalRules;
+  ops: string[];
   freeze: FreezeWindow[];
   applications: { name: string; canary: boolean; launch?: LaunchSettings; postLaunchActions?: PostLaunchAction[]; servers: ServerRef[] }[];
   servers: ServerRef[];
@@ -480,11 +518,24 @@ export interface ParsedWaveFile {
 
 const MAX_ACTIONS = 100;
 
+function tooLarge(file: string, bytes: number): WaveFileError {
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return new WaveFileError([
+    { file, path: '(root)', value: mb(bytes), allowed: `a wave file is at most ${mb(WAVE_FILE_LIMITS.bytes)}; split the servers into several waves (a wave of 1,000 servers is about 0.2 MB)` },
+  ]);
+}
+
+/** Before reading a file from disk: refuse one larger than a wave file can be, without reading it. */
+export function checkWaveFileSize(file: string, bytes: number): void {
+  if (bytes > WAVE_FILE_LIMITS.bytes) throw tooLarge(file, bytes);
+}
+
 /**
  * Pass 1: YAML or JSON (JSON is YAML), the shape, and the local times of the windows. Throws a WaveFileError
  * with every error found.
  */
 export function parseWaveFile(text: string, file: string): ParsedWaveFile {
+  if (text.length > WAVE_FILE_LIMITS.bytes) throw tooLarge(file, text.length);
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const docList: Document.Parsed[] = Array.isArray(docs) ? docs : [];
@@ -523,7 +574,31 @@ export function parseWaveFile(text: string, file: string): ParsedWaveFile {
     issues.add([], `${docList.length} documents`, 'one YAML document per wave file (remove the --- separators)');
     throw issues.error();
   }
-  const data: unknown = doc?.toJS() ?? undefined;
+  let data: unknown;
+  try {
+    data = doc?.toJS({ maxAliasCount: WAVE_FILE_LIMITS.aliasNodes }) ?? undefined;
+  } catch (err) {
+    if (!(err instanceof ReferenceError) || !doc) throw err;
+    // yaml names no place: point at the first alias, which is where the expansion starts
+    let first: { source: string; offset: number } | undefined;
+    visit(doc, {
+      Alias(_key, node) {
+        if (node.range) first = { source: node.source, offset: node.range[0] };
+        return visit.BREAK;
+      },
+    });
+    const { line, col } = lines.linePos(first?.offset ?? 0);
+    issues.list.push({
+      file,
+      path: `line ${line}, column ${col}`,
+      value: first ? `*${first.source}` : '(aliases)',
+      allowed: `YAML aliases expand beyond ${WAVE_FILE_LIMITS.aliasNodes} nodes (${err.message.toLowerCase()}); write the values out instead of aliasing them`,
+      line,
+      column: col,
+      order: first?.offset ?? 0,
+    });
+    throw issues.error();
+  }
   if (data === undefined || data === null) {
     issues.add([], '(empty)', 'a wave file: version, wave, applications and/or servers (see examples/wave.yaml)');
     throw issues.error();
@@ -568,6 +643,7 @@ export function parseWaveFile(text: string, file: string): ParsedWaveFile {
       finalize: unique(peopleOf(raw.approvers?.finalize)),
     },
     ...rulesOf(raw),
+    ops: unique(raw.ops ?? []),
     freeze: times.freeze,
     applications: (raw.applications ?? []).map((a, i) => ({
       name: a.name,
@@ -880,6 +956,7 @@ export function validateWave(parsed: ParsedWaveFile, ctx: WaveContext): Wave {
     cutoverWindow: parsed.cutoverWindow,
     approvers: parsed.approvers,
     ...(parsed.rules ? { rules: parsed.rules } : {}),
+    ...(parsed.ops.length ? { ops: parsed.ops } : {}),
     freeze: parsed.freeze,
     applications,
   };

@@ -3,6 +3,7 @@ import { APPROVAL_GATES, type ApprovalGate, type GatePolicy, Plan, type ServerRu
 import { metric } from './metrics.ts';
 import { ServerBusyError } from './errors.ts';
 import { type Wave, WaveFileError, checkWave } from './wave-file.ts';
+import { minuteIn } from './zoned-time.ts';
 import type { Clock, ExecutionPort, ExecutionStatus, HoldRecord, MgnPort, Notifier, QuotaPort, ServerOutcome, TaskCallbacks, WaveStore } from '../ports.ts';
 
 /**
@@ -349,6 +350,16 @@ export async function stopWave(deps: Pick<WaveDeps, 'waves' | 'executions' | 'cl
 
 export type ServerResult = 'succeeded' | 'rolledBack' | 'stopped' | 'failed' | 'running' | 'notStarted';
 
+/** The results in words, as people read them (the report's e-mail, `wave status`, the dashboard). */
+export const OUTCOME_WORDS: Record<ServerResult, string> = {
+  succeeded: 'succeeded',
+  rolledBack: 'rolled back',
+  stopped: 'stopped',
+  failed: 'failed',
+  running: 'running',
+  notStarted: 'not started',
+};
+
 export interface WaveReport {
   wave: string;
   at: string;
@@ -359,6 +370,17 @@ export interface WaveReport {
 
 const ROLLED_BACK = new Set(['RolledBack', 'SignoffRejected', 'FinalizeRejected']);
 const STOPPED = new Set(['StoppedByDecision', 'GateExpired']);
+
+/** How a server's latest execution ended, in the report's terms, and why (one definition: the report and `wave status`). */
+export function serverResult(o: ServerOutcome | undefined, holding?: string): { result: ServerResult; why?: string } {
+  if (!o) return { result: 'notStarted', why: holding || 'not admitted' };
+  if (o.status === 'SUCCEEDED') return { result: 'succeeded' };
+  if (o.status === 'RUNNING') return { result: 'running' };
+  if (o.status === 'ABORTED') return { result: 'stopped', why: o.cause ?? 'execution stopped' };
+  if (o.error && ROLLED_BACK.has(o.error)) return { result: 'rolledBack', why: `${o.error}: ${o.cause ?? ''}`.trim() };
+  if (o.error && STOPPED.has(o.error)) return { result: 'stopped', why: `${o.error}: ${o.cause ?? ''}`.trim() };
+  return { result: 'failed', why: `${o.error ?? o.status}${o.cause ? `: ${o.cause}` : ''}` };
+}
 
 /** The report per server: succeeded, rolled back, stopped or failed, and why; and why it waited. */
 export async function waveReport(deps: Pick<WaveDeps, 'waves' | 'clock' | 'notifier'>, input: { wave: string; holding?: string }): Promise<WaveReport> {
@@ -371,38 +393,19 @@ export async function waveReport(deps: Pick<WaveDeps, 'waves' | 'clock' | 'notif
   for (const app of admissionOrder(wave)) {
     for (const s of app.servers) {
       const o = outcomes.get(s.id);
-      let result: ServerResult;
-      let why: string | undefined;
-      if (!o) {
-        result = 'notStarted';
-        why = input.holding || 'not admitted';
-      } else if (o.status === 'SUCCEEDED') result = 'succeeded';
-      else if (o.status === 'RUNNING') result = 'running';
-      else if (o.status === 'ABORTED') {
-        result = 'stopped';
-        why = o.cause ?? 'execution stopped';
-      } else if (o.error && ROLLED_BACK.has(o.error)) {
-        result = 'rolledBack';
-        why = `${o.error}: ${o.cause ?? ''}`.trim();
-      } else if (o.error && STOPPED.has(o.error)) {
-        result = 'stopped';
-        why = `${o.error}: ${o.cause ?? ''}`.trim();
-      } else {
-        result = 'failed';
-        why = `${o.error ?? o.status}${o.cause ? `: ${o.cause}` : ''}`;
-      }
+      const { result, why } = serverResult(o, input.holding);
       counts[result]++;
-      const waited = holds.filter((h) => h.serverId === s.id).map((h) => `${h.reason} (from ${h.from}${h.until ? ` until ${h.until}` : ''})`);
+      const waited = holds.filter((h) => h.serverId === s.id).map((h) => `${h.reason} (from ${minuteIn(h.from, wave.timeZone)}${h.until ? ` until ${minuteIn(h.until, wave.timeZone)}` : ''})`);
       servers.push({ serverId: s.id, ...(s.hostname ? { hostname: s.hostname } : {}), application: app.name, result, ...(o ? { attempt: o.attempt } : {}), ...(why ? { why } : {}), ...(waited.length ? { waited } : {}) });
     }
   }
   const report: WaveReport = { wave: wave.name, at: deps.clock.now().toISOString(), counts, servers, ...(input.holding ? { holding: input.holding } : {}) };
   for (const [phase, n] of Object.entries(counts)) metric(deps, 'ServersInPhase', n, { phase }, { wave: wave.name });
   await deps.waves.putReport(wave.name, report);
-  const summary = Object.entries(counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
+  const summary = Object.entries(counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${OUTCOME_WORDS[k as ServerResult]}`).join(', ');
   await deps.notifier.ops({
     subject: `Wave ${wave.name} ended: ${summary}`,
-    text: [`Wave ${wave.name}: ${summary}.`, ...(input.holding ? [`Held: ${input.holding}`] : []), '', ...servers.map((s) => `${s.hostname ?? s.serverId} (${s.serverId}, ${s.application}): ${s.result}${s.why ? `: ${s.why}` : ''}${s.waited ? `; waited: ${s.waited.join('; ')}` : ''}`)].join('\n').slice(0, 200_000),
+    text: [`Wave ${wave.name}: ${summary}.`, ...(input.holding ? [`Held: ${input.holding}`] : []), '', ...servers.map((s) => `${s.hostname ?? s.serverId} (${s.serverId}, ${s.application}): ${OUTCOME_WORDS[s.result]}${s.why ? `: ${s.why}` : ''}${s.waited ? `; waited: ${s.waited.join('; ')}` : ''}`)].join('\n').slice(0, 200_000),
     key: `wave-report#${wave.name}#${report.at}`,
     attributes: { wave: wave.name, kind: 'wave-report' },
   });

@@ -152,6 +152,16 @@ export function formatZoned(ms: number, zone: string, opts: { seconds?: boolean 
   return `${formatWall(w, opts.seconds === true || w.second !== 0)}${formatOffset(zoneOffsetMs(ms, zone))}`;
 }
 
+/**
+ * A time as people read it: in `zone` (UTC when it is not a zone), to the minute, with the offset:
+ * `2026-12-05T02:00+01:00`. Every time shown to a person goes through this (or `zonedMinute`, which adds the zone).
+ */
+export function minuteIn(iso: string | number, zone: string | undefined): string {
+  const ms = typeof iso === 'number' ? iso : Date.parse(iso);
+  if (!Number.isFinite(ms)) return String(iso);
+  return formatZoned(Math.floor(ms / 60_000) * 60_000, zone && isTimeZone(zone) ? zone : 'UTC');
+}
+
 /** `2026-10-25T00:30Z` (seconds when asked or not zero): UTC, short. */
 function formatUtc(ms: number, seconds: boolean): string {
   const iso = new Date(ms).toISOString();

@@ -262,11 +262,11 @@ export class DashboardReader {
       },
     );
 
-    // 3. the latest execution per (wave, server)
+    // 3. the latest execution per server: a server run again in a later wave is shown (and counted) once, there
     const latest = new Map<string, ExecutionEntry>();
     for (const e of current) {
       if (!e.input) continue;
-      const key = `${e.input.wave}\u0000${e.input.serverId}`;
+      const key = e.input.serverId;
       const have = latest.get(key);
       if (!have || (e.startDate?.getTime() ?? 0) > (have.startDate?.getTime() ?? 0)) latest.set(key, e);
     }

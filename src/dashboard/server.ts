@@ -58,6 +58,8 @@ export interface DashboardOptions {
   stateMachineArns: string[];
   /** Approvals waiting for a decision (the lead wires it later). */
   inbox?: () => Promise<unknown[]>;
+  /** The stored waves: every application (started or not), each server's whereabouts in words (the state table). */
+  plans?: () => Promise<unknown[]>;
   /** Notifications sent (locally: the SNS outbox). */
   outbox?: () => Promise<unknown[]>;
   /** A title for the page (stage, region or "local"). */
@@ -92,7 +94,8 @@ export const SECURITY_HEADERS: Record<string, string> = {
   'cross-origin-resource-policy': 'same-origin',
 };
 
-const PROVIDER_LIMIT = 200;
+/** The newest items of the inbox and the outbox the page gets (it says how many there are in all). */
+const PROVIDER_LIMIT = 500;
 
 export async function startDashboard(opts: DashboardOptions): Promise<RunningDashboard> {
   const reader = new DashboardReader({ sfn: opts.clients.sfn, mgn: opts.clients.mgn, stateMachineArns: opts.stateMachineArns, ...opts.reader });
@@ -121,7 +124,11 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
       res.end(req.method === 'HEAD' ? undefined : files.get(path));
       return;
     }
-    if (path === '/api/board') return sendJson(res, 200, { title: opts.title ?? 'mgn-flow', ...(await reader.getBoard()) });
+    if (path === '/api/board') {
+      const [board, plans] = await Promise.all([reader.getBoard(), opts.plans ? opts.plans().catch((err: unknown) => ({ error: (err as Error).message })) : Promise.resolve(undefined)]);
+      const planError = plans && !Array.isArray(plans) ? [`waves from the state table: ${(plans as { error: string }).error}`] : [];
+      return sendJson(res, 200, { title: opts.title ?? 'mgn-flow', ...board, problems: [...board.problems, ...planError], plans: Array.isArray(plans) ? plans : [] });
+    }
     if (path === '/api/inbox' || path === '/api/outbox') {
       const provider = path === '/api/inbox' ? opts.inbox : opts.outbox;
       if (!provider) return sendJson(res, 200, { available: false, items: [] });

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
@@ -182,6 +182,8 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       apps.set(app, [...(apps.get(app) ?? []), hostOf(s.id)]);
     }
     const dir = opts.waveDir ?? mkdtempSync(join(tmpdir(), 'mgn-flow-demo-'));
+    // a folder of our own is removed with the run (one given by the caller is the caller's)
+    if (!opts.waveDir) cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const waveFile = join(dir, 'demo-wave.yaml');
     writeFileSync(waveFile, demoWaveFile({ seed, applications: [...apps].map(([name, hostnames]) => ({ name, hostnames })), standalone: standalone.map((s) => hostOf(s.id)), canary: opts.canary !== false }));
 

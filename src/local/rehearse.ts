@@ -9,6 +9,7 @@ import { startLocalCloud, type LocalCloud } from './cloud/index.ts';
 import { type Faults, QUOTAS, type Quotas } from './emulator/config.ts';
 import type { Disk } from './emulator/model.ts';
 import { seedServers, type SeedSpec } from './emulator/seed.ts';
+import { specsFromWaveTexts } from './seed-from-waves.ts';
 
 /**
  * `mgn-flow wave rehearse`: the wave, run by the product itself on the local cloud in discrete-event time,
@@ -162,13 +163,6 @@ export function nextWorkingMoment(t: number, zone: string, hours: WorkingHours |
   return t;
 }
 
-/** The servers the wave file names, as the emulator will know them (a hostname, or an id and a hostname). */
-function specsFromWaveFile(text: string, file: string, start: SeedSpec['start']): SeedSpec[] {
-  const parsed = parseWaveFile(text, file);
-  const refs = [...parsed.applications.flatMap((a) => a.servers), ...parsed.servers].map((s) => s.ref);
-  return refs.map((ref, i) => (/^s-[0-9a-f]{17}$/.test(ref) ? { hostname: `server-${String(i + 1).padStart(4, '0')}`, id: ref, start } : { hostname: ref, start }));
-}
-
 /** The servers MGN's import file names, made up: by id, by the user-provided id, or with the FQDN as hostname. */
 function specsFromImport(text: string, start: SeedSpec['start'], wave?: string): SeedSpec[] {
   return importServerRefs(text, wave).map((r, i) => {
@@ -208,7 +202,7 @@ export async function rehearse(opts: RehearseOptions): Promise<Forecast> {
   const start = opts.replication === 'caught-up' ? 'ready-for-test' : 'agent-installed';
   // the servers the wave names, made up (or the account's, as read), before anything else: a wave file that
   // does not parse is refused here with its own errors, as `wave start` refuses it
-  const specs = opts.servers ?? (opts.mgnImport ? specsFromImport(text, start, opts.mgnImport.wave) : specsFromWaveFile(text, file, start));
+  const specs = opts.servers ?? (opts.mgnImport ? specsFromImport(text, start, opts.mgnImport.wave) : specsFromWaveTexts([{ file, text }], start));
   const startAt = opts.startAt ?? Math.floor(Date.now() / 60_000) * 60_000;
   const cloud = await startLocalCloud({
     root: resolve(import.meta.dirname, '../..'),

@@ -40,7 +40,41 @@ describe('mgn-flow graph <execution> and wave watch <wave>', () => {
 
     const unknown = await run(['graph', 'wave-g-s-00000000000000000-1']);
     expect(unknown.code).toBe(3);
-    expect(unknown.stderr).toContain("no execution wave-g-s-00000000000000000-1: give its ARN or its name");
+    expect(unknown.stderr).toContain("no execution wave-g-s-00000000000000000-1: give its ARN, its name");
+  });
+
+  it("graph <hostname>: the server's latest execution; an unknown hostname is 3", async () => {
+    const id = /-(s-[0-9a-zA-Z]{17})-\d+$/.exec(serverExecution)?.[1] as string;
+    const host = cloud.emulator.engine.servers.get(id)?.properties.identificationHints.hostname as string;
+    const byHost = await run(['graph', host]);
+    expect(byHost.code, byHost.stderr).toBe(0);
+    expect(byHost.stdout.split('\n')[0]).toMatch(new RegExp(`^${serverExecution}: SUCCEEDED`));
+    expect((await run(['graph', id])).stdout.split('\n')[0]).toMatch(new RegExp(`^${serverExecution}: SUCCEEDED`));
+    const none = await run(['graph', 'no-such-host-01']);
+    expect(none.code).toBe(3);
+    expect(none.stderr).toContain("no execution or source server no-such-host-01");
+  });
+
+  it('servers list: every source server with its state, replication and lag; the wave and application with --wave; --json', async () => {
+    const human = await run(['servers', 'list', '--wave', 'wave-g', '--archived']);
+    expect(human.code, human.stderr).toBe(0);
+    const lines = human.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^HOSTNAME\s+ID\s+MGN STATE\s+REPLICATION\s+LAG\s+WAVE \/ APPLICATION$/);
+    expect(lines[1]).toMatch(/^[a-z]{3}-\S+\s+s-[0-9a-f]{17}\s+CUTOVER \(archived\)\s+\S+\s+\S+( \S+)?\s+wave-g \/ \S+$/);
+    expect((await run(['servers', 'list'])).stdout).toBe('every source server here is archived (2): --archived lists them\n');
+    const json = await run(['--json', 'servers', 'list', '--wave', 'wave-g', '--archived']);
+    const doc = JSON.parse(json.stdout) as { servers: { hostname: string; serverId: string; lifeCycle: string; archived: boolean; replication: string; lagSeconds: number | null; wave: string | null; application: string | null }[] };
+    const inWave = doc.servers.filter((s) => s.wave === 'wave-g');
+    expect(inWave).toHaveLength(2);
+    for (const s of inWave) {
+      expect(s).toMatchObject({ lifeCycle: 'CUTOVER', archived: true });
+      expect(s.application).toBeTruthy();
+      expect(s.hostname).toMatch(/^[a-z]{3}-/);
+    }
+    // archived servers are left out unless asked for
+    const plain = JSON.parse((await run(['--json', 'servers', 'list'])).stdout) as { servers: { archived: boolean }[] };
+    expect(plain.servers.every((s) => !s.archived)).toBe(true);
+    expect(plain.servers.length).toBe(doc.servers.length - 2);
   });
 
   it('wave watch: ends with the wave (exit 0 when every server succeeded); --json lines; 3 unknown, 2 bad --interval', async () => {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { fakeCloud, run } from './helpers.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fakeCloud, run, TextSink } from './helpers.ts';
 
 describe('mgn-flow local', () => {
   it('starts the local cloud with the given flags, prints its endpoints and closes it on a signal', async () => {
@@ -45,5 +48,44 @@ describe('mgn-flow local', () => {
       expect(r.stderr, argv.join(' ')).toMatch(/error/i);
     }
     expect(calls.started).toBeUndefined();
+  });
+
+  it('seeds the servers the README and examples name by default, a wave file\'s with --servers-from, none with --no-examples', async () => {
+    const plain = fakeCloud();
+    expect((await run(['local'], { load: plain.load })).code).toBe(0);
+    const hosts = (plain.calls.started?.serverSpecs ?? []).map((s) => s.hostname);
+    for (const h of ['fra-prd-web-01', 'fra-prd-web-02', 'fra-prd-jump-01', 'fra-prd-file-07']) expect(hosts).toContain(h);
+    expect(plain.calls.started?.serverSpecs?.map((s) => s.id).filter(Boolean)).toEqual(['s-3c0ffee0000000017', 's-0123456789abcdef0']);
+    expect(plain.calls.started).toMatchObject({ applications: 3, servers: 12 });
+
+    const dir = mkdtempSync(join(tmpdir(), 'mgn-flow-local-'));
+    try {
+      const file = join(dir, 'mine.yaml');
+      writeFileSync(file, 'version: 1\nwave: { name: mine, timeZone: UTC }\nservers: [my-host-01, my-host-02]\n');
+      const own = fakeCloud();
+      const r = await run(['local', '--servers-from', file], { load: own.load });
+      expect(r.code, r.stderr).toBe(0);
+      expect(own.calls.started?.serverSpecs).toEqual([
+        { hostname: 'my-host-01', start: 'ready-for-test' },
+        { hostname: 'my-host-02', start: 'ready-for-test' },
+      ]);
+      expect(r.stdout).toContain(`seeded servers    2 named by ${file} (my-host-01, my-host-02), replication caught up; 12 more made up`);
+      const missing = await run(['local', '--servers-from', join(dir, 'nope.yaml')], { load: own.load });
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain('nope.yaml: no such file');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const none = fakeCloud();
+    await run(['local', '--no-examples'], { load: none.load });
+    expect(none.calls.started?.serverSpecs).toBeUndefined();
+  });
+
+  it('shows the simulated time live on a terminal', async () => {
+    const { load } = fakeCloud();
+    const stderr = new TextSink(true);
+    const r = await run(['local'], { load, stderr, waitForShutdown: () => new Promise((res) => setTimeout(() => res('SIGINT'), 1300)) });
+    expect(r.code).toBe(0);
+    expect(stderr.text).toContain('\r  simulated 2026-01-05 08:00 UTC (60x)');
   });
 });

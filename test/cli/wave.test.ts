@@ -120,8 +120,13 @@ describe('mgn-flow wave start|schedule|status on the local cloud', () => {
     expect(human.code).toBe(0);
     expect(human.stderr).toBe('');
     const lines = human.stdout.split('\n');
-    expect(lines[0]).toBe('wave-a: 1 application(s) and 1 standalone server(s), 3 server(s) in all');
-    for (const h of hosts) expect(human.stdout).toMatch(new RegExp(`^  \\S+\\s+${h}\\s+(RUNNING|NOT_STARTED)\\s+#\\d`, 'm'));
+    expect(lines[0]).toMatch(/^wave-a: 1 application\(s\) and 1 standalone server\(s\), 3 server\(s\) in all; now \d{4}-\d\d-\d\dT\d\d:\d\d\+0[12]:00 \(times in Europe\/Berlin\)$/);
+    for (const h of hosts) expect(human.stdout).toMatch(new RegExp(`^  \\S+\\s+${h}\\s+(running|not started)\\s+#\\d`, 'm'));
+    // where, why, until when and the execution to graph, for a server waiting for its replication
+    expect(human.stdout).toMatch(/waiting for replication since \d{4}-\d\d-\d\dT\d\d:\d\d\+0[12]:00\n {6}why: .+; waiting for: MGN: initial sync to finish; until \d{4}-\d\d-\d\dT\d\d:\d\d\+0[12]:00 \(then ends not ready\)\n {6}execution wave-a-s-[0-9a-f]{17}-1\n/);
+    const utc = await run(['wave', 'status', 'wave-a', '--utc']);
+    expect(utc.stdout).toMatch(/\(times in UTC\)/);
+    expect(utc.stdout).toMatch(/since \d{4}-\d\d-\d\dT\d\d:\d\dZ|since \d{4}-\d\d-\d\dT\d\d:\d\d\+00:00/);
 
     const json = await run(['--json', 'wave', 'status', 'wave-a']);
     expect(json.code).toBe(0);
@@ -131,8 +136,17 @@ describe('mgn-flow wave start|schedule|status on the local cloud', () => {
     // the application first, then the standalone server as an application of one, named after it
     expect(doc.servers.map((s) => s.application)).toEqual(['shop', 'shop', hosts[2]]);
     expect(doc.servers.map((s) => s.hostname)).toEqual(hosts);
-    for (const s of doc.servers) expect(s).toMatchObject({ hostname: hosts[ids.indexOf(s.serverId)], why: '', waited: [] });
+    for (const s of doc.servers) expect(s).toMatchObject({ hostname: hosts[ids.indexOf(s.serverId)], waited: [] });
     for (const s of doc.servers) expect(['RUNNING', 'NOT_STARTED']).toContain(s.status);
+    // each server's reason and deadline (ISO, and in the wave's zone to the minute)
+    const running = (doc.servers as unknown as { status: string; reason: string; deadline: string | null; deadlineLocal: string | null; execution?: string }[]).filter((s) => s.status === 'RUNNING');
+    expect(running.length).toBeGreaterThan(0);
+    for (const s of running) {
+      expect(s.reason).toBe('replication has not caught up (MGN: not ready for test)');
+      expect(Date.parse(s.deadline ?? '')).toBeGreaterThan(Date.parse('2026-01-01'));
+      expect(s.deadlineLocal).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d\+0[12]:00$/);
+      expect(s.execution).toMatch(/^wave-a-s-[0-9a-f]{17}-1$/);
+    }
 
     const unknown = await run(['wave', 'status', 'wave-zz']);
     expect(unknown.code).toBe(3);

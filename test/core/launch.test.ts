@@ -122,10 +122,11 @@ describe('launch points', () => {
   it('does not make a cutover after its window closed', async () => {
     const { deps, arrival } = setup();
     for (const id of [A, B, C]) deps.mgn.setServer(id, { lifeCycle: 'READY_FOR_CUTOVER', replication: { state: 'CONTINUOUS', lagSeconds: 0, backlogBytes: 0 } });
-    const cut = (id: string): Arrival => ({ ...arrival(id), launch: 'CUTOVER', state: 'CutoverLaunchPoint', guard: { maxLagSeconds: 300, window: { start: '2026-03-10T00:00:00.000Z', end: '2026-03-10T11:00:00.000Z' } } });
+    const cut = (id: string): Arrival => ({ ...arrival(id), launch: 'CUTOVER', state: 'CutoverLaunchPoint', guard: { maxLagSeconds: 300, window: { start: '2026-03-10T00:00:00.000Z', end: '2026-03-10T11:00:00.000Z' }, timeZone: 'Europe/Berlin' } });
     for (const id of [A, B, C]) await arriveAtLaunchPoint(deps, cut(id));
     expect(deps.mgn.callsTo('startCutover')).toHaveLength(0);
-    expect(deps.notifier.messages.find((m) => m.subject === 'Cutover held: app')?.text).toMatch(/outside the cutover window/);
+    // the window as people read it: in the wave's zone, to the minute
+    expect(deps.notifier.messages.find((m) => m.subject === 'Cutover held: app')?.text).toContain('outside the cutover window 2026-03-10T01:00+01:00 - 2026-03-10T12:00+01:00 (Europe/Berlin)');
   });
 
   it('gives a claim back when MGN reads fail under throttling, and the next attempt launches once', async () => {

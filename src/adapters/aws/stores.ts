@@ -679,6 +679,9 @@ export function createWaveStore(doc: DynamoDBDocumentClient, table: string): Wav
       const item = await getItem(doc, table, `${WAVE_PREFIX}${name}`);
       return item?.definition as Wave | undefined;
     },
+    async listDefinitions() {
+      return (await queryKind(doc, table, 'WAVE', WAVE_PREFIX)).map((i) => i.definition as Wave);
+    },
     async recordOutcome(o) {
       await conditional(() =>
         doc.send(

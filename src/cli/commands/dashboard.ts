@@ -122,7 +122,7 @@ async function runDashboard(ctx: CliContext, flags: DashboardFlags): Promise<num
       clients: { sfn, mgn },
       stateMachineArns: arns,
       title: target.title,
-      ...((stack.STATE_TABLE ?? process.env.STATE_TABLE) ? { inbox: await stateTableInbox(String(stack.STATE_TABLE ?? process.env.STATE_TABLE)) } : {}),
+      ...((stack.STATE_TABLE ?? process.env.STATE_TABLE) ? { inbox: await stateTableInbox(String(stack.STATE_TABLE ?? process.env.STATE_TABLE)), plans: await stateTablePlans(String(stack.STATE_TABLE ?? process.env.STATE_TABLE)) } : {}),
       reader: { historyReadsPerSecond: flags.historyReads ?? (target.kind === 'aws' ? 4 : 100), ...(target.kind === 'aws' ? { historyBurst: 50 } : {}) },
     });
     if (ctx.json) ctx.stdout.write(`${JSON.stringify({ url: dashboard.url, target: target.kind, region: target.region, stateMachineArns: arns })}\n`);
@@ -151,4 +151,13 @@ async function stateTableInbox(table: string): Promise<() => Promise<unknown[]>>
   const { gateInbox } = await import('../../dashboard/inbox.ts');
   const doc = createDocumentClient(new DynamoDBClient({}));
   return gateInbox({ gates: createGateStore(doc, table), waits: createWaitStore(doc, table) });
+}
+
+/** The stored waves with each server's whereabouts, from the stack's state table. */
+async function stateTablePlans(table: string): Promise<() => Promise<unknown[]>> {
+  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+  const { createDocumentClient, createGateStore, createRendezvousStore, createWaitStore, createWaveStore } = await import('../../adapters/aws/stores.ts');
+  const { wavePlans } = await import('../../dashboard/waves.ts');
+  const doc = createDocumentClient(new DynamoDBClient({}));
+  return wavePlans({ waves: createWaveStore(doc, table), waits: createWaitStore(doc, table), gates: createGateStore(doc, table), points: createRendezvousStore(doc, table) });
 }

@@ -15,7 +15,7 @@ export function register(program: Command, ctx: CliContext): void {
   targetOptions(
     program
       .command('graph <execution>')
-      .description("an execution's states, in the order of the state machine, marked from its history: done, current, failed, caught, not reached"),
+      .description("an execution's states, in the order of the state machine, marked from its history: done, current, failed, caught, not reached; <execution> is an ARN, a name (<wave>-<server>-<attempt>), or a server's hostname or id (its latest execution)"),
   ).action(handler(ctx, (execution: string, flags: TargetFlags) => graph(ctx, execution, flags)));
 }
 
@@ -29,15 +29,16 @@ async function graph(ctx: CliContext, execution: string, flags: TargetFlags): Pr
   const { layoutGraph } = await import('../../dashboard/layout.ts');
   const { stateStatuses } = await import('../../dashboard/history.ts');
   const machine = target.resources.STATE_MACHINE_ARN;
-  const arn = execution.startsWith('arn:') ? execution : machine ? `${machine.replace(':stateMachine:', ':execution:')}:${execution}` : execution;
   const sfn = new SFNClient({});
   try {
+    const named = execution.startsWith('arn:') ? execution : machine ? `${machine.replace(':stateMachine:', ':execution:')}:${execution}` : execution;
+    const arn = execution.startsWith('arn:') || /-s-[0-9a-zA-Z]{17}-\d+$/.test(execution) || !machine ? named : await latestExecutionOf(sfn, machine, execution);
     let desc;
     try {
       desc = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
     } catch (err) {
       const name = (err as Error).name;
-      if (name === 'ExecutionDoesNotExist' || name === 'InvalidArn') throw new NotFoundError(`no execution ${execution}: give its ARN or its name (<wave>-<server>-<attempt>, as 'mgn-flow wave status' lists)`);
+      if (name === 'ExecutionDoesNotExist' || name === 'InvalidArn') throw new NotFoundError(`no execution ${execution}: give its ARN, its name (<wave>-<server>-<attempt>, as 'mgn-flow wave status' lists) or a server's hostname`);
       throw err;
     }
     const def = await sfn.send(new DescribeStateMachineForExecutionCommand({ executionArn: arn }));
@@ -69,4 +70,40 @@ async function graph(ctx: CliContext, execution: string, flags: TargetFlags): Pr
   } finally {
     sfn.destroy();
   }
+}
+
+/** A server's hostname or id to its newest lifecycle execution (`<wave>-<server>-<attempt>`). */
+async function latestExecutionOf(sfn: import('@aws-sdk/client-sfn').SFNClient, machine: string, server: string): Promise<string> {
+  const { ListExecutionsCommand } = await import('@aws-sdk/client-sfn');
+  const { MgnClient, DescribeSourceServersCommand } = await import('@aws-sdk/client-mgn');
+  let id = /^s-[0-9a-zA-Z]{17}$/.test(server) ? server : undefined;
+  if (!id) {
+    const mgn = new MgnClient({});
+    try {
+      const matches: string[] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await mgn.send(new DescribeSourceServersCommand({ filters: {}, maxResults: 200, ...(nextToken ? { nextToken } : {}) }));
+        for (const s of page.items ?? []) if (s.sourceServerID && s.sourceProperties?.identificationHints?.hostname?.toLowerCase() === server.toLowerCase()) matches.push(s.sourceServerID);
+        nextToken = page.nextToken;
+      } while (nextToken);
+      if (matches.length > 1) throw new NotFoundError(`${server}: ${matches.length} source servers have this hostname (${matches.join(', ')}); give the server id`);
+      id = matches[0];
+    } finally {
+      mgn.destroy();
+    }
+  }
+  if (!id) throw new NotFoundError(`no execution or source server ${server}: give an execution ARN, its name (<wave>-<server>-<attempt>) or a hostname that 'mgn-flow servers list' shows`);
+  let best: { arn: string; start: number } | undefined;
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn: machine, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }));
+    for (const e of page.executions ?? []) {
+      const start = e.startDate?.getTime() ?? 0;
+      if (e.executionArn && e.name?.includes(`-${id}-`) && (!best || start > best.start)) best = { arn: e.executionArn, start };
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  if (!best) throw new NotFoundError(`${server} (${id}) has no execution yet: it runs once a wave admits it ('mgn-flow wave status <wave>' says why not yet)`);
+  return best.arn;
 }

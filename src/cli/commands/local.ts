@@ -15,6 +15,8 @@ interface LocalFlags {
   start?: 'agent-installed' | 'ready-for-test';
   port: number;
   stage: string;
+  serversFrom?: string[];
+  examples: boolean;
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -30,12 +32,18 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(new Option('--start <state>', 'where seeded servers start').choices(['agent-installed', 'ready-for-test']))
     .addOption(new Option('--port <port>', 'port of the shared AWS endpoint (0 picks a free one)').argParser(wholeNumber(0, 65535)).default(0))
     .option('--stage <stage>', 'serverless stage the resources are named for', 'dev')
+    .addOption(new Option('--servers-from <wave-file>', 'also seed the servers this wave file names, replication caught up (repeatable); default: the ones examples/ and the README name').argParser(collect))
+    .option('--no-examples', "do not seed the servers of examples/ and the README's examples")
     .action(handler(ctx, (flags: LocalFlags) => runLocal(ctx, flags)));
 }
 
 async function runLocal(ctx: CliContext, flags: LocalFlags): Promise<number> {
   const faults = flags.faults === undefined ? undefined : parseFaultsArg(flags.faults);
   const quotas = parseQuotaArgs(flags.quota ?? []);
+  // the servers the wave files name (or, by default, the README's and examples/' servers), so that they run as written
+  const { specsFromWaveFiles, exampleServerSpecs } = await import('../../local/seed-from-waves.ts');
+  const root = new URL('../../..', import.meta.url).pathname;
+  const serverSpecs = flags.serversFrom?.length ? specsFromWaveFiles(flags.serversFrom) : flags.examples ? exampleServerSpecs(root) : [];
   const shutdown = ctx.waitForShutdown();
   const { startLocalCloud } = await ctx.load.cloud();
   const cloud = await startLocalCloud({
@@ -46,18 +54,21 @@ async function runLocal(ctx: CliContext, flags: LocalFlags): Promise<number> {
     stage: flags.stage,
     ...(faults ? { faults } : {}),
     quotas,
-    ...(flags.applications !== undefined ? { applications: flags.applications } : {}),
+    // MGN's own wave ("Wave 1", for `wave start --mgn-wave`) of 3 applications over the synthetic servers
+    applications: flags.applications ?? Math.min(3, flags.servers),
     ...(flags.start ? { start: flags.start } : {}),
+    ...(serverSpecs.length ? { serverSpecs } : {}),
   });
   if (ctx.json) {
     ctx.stdout.write(`${JSON.stringify(cloud.info)}\n`);
   } else {
     const s = styleFor(ctx.stdout, ctx.env);
     const e = cloud.info.endpoints;
-    const simulated = cloud.clock ? `${new Date(cloud.clock.now()).toISOString().slice(0, 19).replace('T', ' ')} UTC` : undefined;
+    const simulated = cloud.clock ? simulatedText(cloud.clock.now(), true) : undefined;
     ctx.stdout.write(
       [
-        `${s.bold('mgn-flow local cloud')} (time scale ${cloud.info.timeScale}x, ${flags.servers} servers, seed ${flags.seed})`,
+        `${s.bold('mgn-flow local cloud')} (time scale ${cloud.info.timeScale}x, ${flags.servers + serverSpecs.length} servers, seed ${flags.seed})`,
+        ...(serverSpecs.length ? [`  seeded servers    ${serverSpecs.length} named by ${flags.serversFrom?.length ? flags.serversFrom.join(', ') : "examples/ and the README"} (${someHostnames(serverSpecs.map((x) => x.hostname))}), replication caught up; ${flags.servers} more made up; 'mgn-flow servers list' shows them`] : []),
         `  MGN emulator      ${s.cyan(e.mgn)}`,
         `  AWS APIs          ${s.cyan(e.sfn)}  (Step Functions, EventBridge, Scheduler, SNS, Service Quotas)`,
         `  DynamoDB          ${s.cyan(e.dynamodb)}`,
@@ -73,7 +84,14 @@ async function runLocal(ctx: CliContext, flags: LocalFlags): Promise<number> {
       ].join('\n'),
     );
   }
+  // the simulated time, live, on a terminal
+  const live = !ctx.json && ctx.stderr.isTTY === true && cloud.clock ? setInterval(() => ctx.stderr.write(`\r  simulated ${simulatedText(cloud.clock?.now() ?? 0)} (${flags.timeScale}x)\u001b[K`), 1000) : undefined;
+  live?.unref();
   await shutdown;
+  if (live) {
+    clearInterval(live);
+    ctx.stderr.write('\n');
+  }
   await cloud.close();
   return ExitCode.Ok;
 }
@@ -90,4 +108,13 @@ function paceHint(scale: number): string {
   const [size, name] = units.find(([u]) => simulatedS >= u) ?? [1, 'second'];
   const n = Number((simulatedS / size).toPrecision(3));
   return `1 wall minute = ${n} simulated ${name}${n === 1 ? '' : 's'}`;
+}
+
+/** `2026-01-05 08:00 UTC` (seconds when asked): the local cloud's clock, which no wave's zone owns. */
+function simulatedText(ms: number, seconds = false): string {
+  return `${new Date(ms).toISOString().slice(0, seconds ? 19 : 16).replace('T', ' ')} UTC`;
+}
+
+function someHostnames(names: readonly string[]): string {
+  return names.length <= 4 ? names.join(', ') : `${names.slice(0, 4).join(', ')}, ...`;
 }

@@ -70,17 +70,18 @@ async function run(ctx: CliContext, given: string | undefined, flags: RehearseFl
   if ((flags.region || flags.profile) && !flags.fromStage) throw new UsageError('--region and --profile are for --from-stage (reading the account\'s source servers); the rehearsal itself runs locally');
   const faults = flags.faults === undefined ? undefined : parseFaultsArg(flags.faults);
   // the wave's own time zone for --start, from the file (a file that does not parse is refused with its errors)
-  const { parseWaveFile, WaveFileError } = await import('../../core/wave-file.ts');
+  const { parseWaveFile, checkWaveFileSize, WaveFileError } = await import('../../core/wave-file.ts');
   let zone = 'UTC'; // MGN's import file has no time zone: its waves run in UTC
   let rules: ReturnType<typeof parseWaveFile>['rules'] | undefined;
   try {
     if (!flags.mgnImport) {
+      checkWaveFileSize(file, statSync(file).size);
       const parsed = parseWaveFile(readFileSync(file, 'utf8'), file);
       zone = parsed.wave.timeZone;
       rules = parsed.rules;
     }
   } catch (err) {
-    if (err instanceof WaveFileError) throw new UsageError(err.message);
+    if (err instanceof WaveFileError) throw (await import('./wave.ts')).waveFileUsage(err, 'nothing was rehearsed');
     throw err;
   }
   // approvals that need a change id need one in the rehearsal too

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { handler, type CliContext } from '../context.ts';
 import { targetOptions, withDeps } from '../with-deps.ts';
@@ -9,7 +9,7 @@ import type { Target, TargetFlags } from '../target.ts';
 import type { Deps } from '../../adapters/aws/deps.ts';
 import type { Wave } from '../../core/wave-file.ts';
 import { visible } from '../../core/text.ts';
-import type { StallEpisode } from '../../ports.ts';
+import type { Gate, LaunchPoint, StallEpisode } from '../../ports.ts';
 import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SCHEDULE_RETRY_POLICY, type StackVariable } from '../stack.ts';
 import { registerRehearse } from './rehearse.ts';
@@ -73,9 +73,12 @@ export function register(program: Command, ctx: CliContext): void {
       .description('the evidence pack for the change record: plan, timeline, gate decisions with their evidence, launches, holds, outcome per server')
       .requiredOption('--html <file>', 'write the pack as one self-contained HTML page (no script, nothing loaded from elsewhere)'),
   ).action(handler(ctx, (name: string, flags: TargetFlags & { html: string }) => report(ctx, name, flags)));
-  targetOptions(wave.command('status <wave>').description('where every server of the wave is: result, attempt, why; what it waited for')).action(
-    handler(ctx, (name: string, flags: TargetFlags) => status(ctx, name, flags)),
-  );
+  targetOptions(
+    wave
+      .command('status <wave>')
+      .description('where every server of the wave is and why, since when, waiting for whom or what and until when; its execution; the outcome')
+      .option('--utc', "times in UTC instead of the wave's time zone"),
+  ).action(handler(ctx, (name: string, flags: TargetFlags & { utc?: boolean }) => status(ctx, name, flags)));
 }
 
 
@@ -88,7 +91,7 @@ function waveMachineArn(target: Target): string {
 
 /** Read, parse and validate the wave (file or MGN's own wave) against MGN and its quotas: nothing starts unless it is whole and valid. */
 export async function loadAndValidate(deps: Pick<Deps, 'quotas' | 'mgn' | 'clock'> & Partial<Pick<Deps, 'clients'>>, file: string | undefined, mgnWave: string | undefined, mgnImport?: { file: string; wave?: string }): Promise<Wave> {
-  const { parseWaveFile, validateWave, waveFromMgn, checkWave, WaveFileError } = await import('../../core/wave-file.ts');
+  const { parseWaveFile, validateWave, waveFromMgn, checkWave, checkWaveFileSize, WaveFileError } = await import('../../core/wave-file.ts');
   if (mgnImport && (file || mgnWave !== undefined)) throw new UsageError('give a wave file, --mgn-wave or --mgn-import, one of them');
   const limits = await deps.quotas.mgnLimits();
   const servers = await deps.mgn.listServers();
@@ -129,15 +132,17 @@ export async function loadAndValidate(deps: Pick<Deps, 'quotas' | 'mgn' | 'clock
   if (!file) throw new UsageError('name the wave file (YAML or JSON), e.g. mgn-flow wave start examples/wave.yaml, or use --mgn-wave <id> or --mgn-import <file.csv>');
   let text: string;
   try {
+    checkWaveFileSize(file, statSync(file).size);
     text = readFileSync(file, 'utf8');
-  } catch {
+  } catch (err) {
+    if (err instanceof WaveFileError) throw waveFileUsage(err);
     throw new NotFoundError(`${file}: no such file; give the path of a wave file (YAML or JSON), e.g. examples/wave.yaml`);
   }
   try {
     // archived servers are kept: a wave started again after some servers finished reports them done
     return validateWave(parseWaveFile(text, file), { file, servers, quotas, now: deps.clock.now(), archived: 'keep' });
   } catch (err) {
-    if (err instanceof WaveFileError) throw new UsageError(`${err.errors.join('\n')}\n${err.errors.length} error${err.errors.length === 1 ? '' : 's'}; nothing was started`);
+    if (err instanceof WaveFileError) throw waveFileUsage(err);
     throw err;
   }
 }
@@ -162,6 +167,14 @@ async function warnUnconfirmedApprovers(ctx: CliContext, target: Target, wave: W
   if (missing.length) {
     ctx.stderr.write(`warning: ${missing.join(', ')}: no confirmed subscription to the approvals topic, so no approval link reaches them; add them to approverEmails and deploy, and each confirms the e-mail from AWS Notifications ('mgn-flow doctor --wave <file>' checks)\n`);
   }
+}
+
+/** Every error listed (at most 50, the rest counted), then the count: exit 2. */
+export function waveFileUsage(err: { lines: string[]; total: number }, outcome = 'nothing was started'): UsageError {
+  const e = new UsageError(`${err.lines.join('\n')}\n${err.total} error${err.total === 1 ? '' : 's'}; ${outcome}`);
+  // one problem: its own "what to do" when it says one; several: fix them where they say
+  const own = err.total === 1 ? err.lines[0]?.split('; ').slice(1).join('; ') : undefined;
+  return Object.assign(e, { fix: own || 'correct the wave file where each problem says (file:path: value: what is allowed), then run the command again' });
 }
 
 /** `<wave>-<n>`: the running one is attached to; otherwise the next number starts (resuming what is left). */
@@ -200,11 +213,16 @@ async function start(ctx: CliContext, file: string | undefined, flags: StartFlag
     const machine = waveMachineArn(target);
     await warnUnconfirmedApprovers(ctx, target, wave);
     await deps.waves.putDefinition(wave);
+    // who receives the gates' requests: subscribed here on the local cloud, checked on any target
+    const { prepareRecipients } = await import('../recipients.ts');
+    const recipients = await prepareRecipients(wave, { local: !flags.stage });
+    for (const w of recipients.warnings) ctx.stderr.write(`${styleFor(ctx.stderr, ctx.env).yellow('warning:')} ${w}\n`);
     const run = await startRun(deps, machine, wave.name);
-    if (ctx.json) ctx.stdout.write(`${JSON.stringify({ wave: wave.name, execution: run.name, executionArn: run.executionArn, started: run.started, applications: wave.applications.length })}\n`);
+    if (ctx.json) ctx.stdout.write(`${JSON.stringify({ wave: wave.name, execution: run.name, executionArn: run.executionArn, started: run.started, applications: wave.applications.length, subscribed: recipients.subscribed, warnings: recipients.warnings })}\n`);
     else {
       const s = styleFor(ctx.stdout, ctx.env);
       ctx.stdout.write(`${s.green('✓')} ${wave.name}: ${summary(wave)}\n`);
+      if (recipients.subscribed.length) ctx.stdout.write(`subscribed on the local cloud (e-mail, with the deployed stack's filter policies): ${recipients.subscribed.join(', ')}; their messages are in the outbox (the dashboard, or GET <api>/_outbox)\n`);
       ctx.stdout.write(run.started ? `started ${run.name} (${run.executionArn})\n` : `${run.name} is already running: attached to it, nothing started twice (${run.executionArn})\n`);
       ctx.stdout.write(`follow it with: mgn-flow wave status ${wave.name}\n`);
     }
@@ -390,46 +408,80 @@ async function schedule(ctx: CliContext, arg: string | undefined, flags: Schedul
   }, { env: ctx.env, needs });
 }
 
-async function status(ctx: CliContext, name: string, flags: TargetFlags): Promise<number> {
+async function status(ctx: CliContext, name: string, flags: TargetFlags & { utc?: boolean }): Promise<number> {
   return withDeps(flags, async (deps) => {
     const wave = await deps.waves.getDefinition(name);
     if (!wave) throw new NotFoundError(`no wave ${name} is stored here: start one with 'mgn-flow wave start <file>'`);
-    const { admissionOrder } = await import('../../core/wave.ts');
     const { stallSummary } = await import('../../core/stalls.ts');
-    const outcomes = new Map((await deps.waves.outcomes(name)).map((o) => [o.serverId, o]));
+    const { whereabouts, minuteIn } = await import('../../core/whereabouts.ts');
+    const outcomes = await deps.waves.outcomes(name);
     const holds = await deps.waves.holds(name);
     const report = (await deps.waves.getReport(name)) as { at: string; counts: Record<string, number>; holding?: string } | undefined;
     const now = deps.clock.now();
+    const zone = flags.utc ? 'UTC' : wave.timeZone;
+    const at = (iso: string | undefined) => (iso ? minuteIn(iso, zone) : undefined);
+    // what each running server waits for: its open wait, and the gate or launch point it is parked at
+    const members = new Set(wave.applications.flatMap((a) => a.servers.map((s) => s.id)));
+    // the index (one query, not a scan of the table): a wait written a moment ago may show on the next look
+    const waits = (await deps.waits.list({ consistent: false })).filter((w) => members.has(w.serverId));
+    const gates = new Map<string, Gate>();
+    const points = new Map<string, LaunchPoint>();
+    for (const w of waits) {
+      if (w.condition.kind === 'GATE' && !gates.has(w.condition.gateId)) {
+        const g = await deps.gates.get(w.condition.gateId);
+        if (g) gates.set(g.id, g);
+      }
+      if (w.condition.kind === 'LAUNCH_POINT' && !points.has(w.condition.pointId)) {
+        const p = await deps.points.get(w.condition.pointId);
+        if (p) points.set(p.id, p);
+      }
+    }
+    const where = whereabouts({ wave, outcomes, waits, gates, points, holds, ...(report?.holding ? { holding: report.holding } : {}) });
     // the stall history of each server (episodes, time stalled, MGN's error and failing step)
     const stalls = new Map<string, StallEpisode[]>();
-    for (const a of wave.applications) for (const s of a.servers) stalls.set(s.id, await deps.stalls.list(s.id));
-    const rows = admissionOrder(wave).flatMap((a) =>
-      a.servers.map((s) => {
-        const o = outcomes.get(s.id);
-        const history = stalls.get(s.id) ?? [];
-        return {
-          application: a.name,
-          serverId: s.id,
-          hostname: s.hostname ?? '',
-          status: o ? o.status : 'NOT_STARTED',
-          attempt: o?.attempt ?? 0,
-          why: o?.error ? `${o.error}${o.cause ? `: ${o.cause}` : ''}` : '',
-          waited: holds.filter((h) => h.serverId === s.id).map((h) => `${h.reason} until ${h.until ?? '?'}`),
-          stalls: history,
-          stalled: stallSummary(history, now) ?? '',
-        };
-      }),
-    );
+    for (const id of members) stalls.set(id, await deps.stalls.list(id));
+    const byId = new Map(outcomes.map((o) => [o.serverId, o]));
+    const rows = where.map((w) => {
+      const o = byId.get(w.serverId);
+      const history = stalls.get(w.serverId) ?? [];
+      return {
+        ...w,
+        hostname: w.hostname ?? '',
+        status: o ? o.status : 'NOT_STARTED',
+        why: w.reason,
+        sinceLocal: at(w.since) ?? null,
+        deadline: w.deadline ?? null,
+        deadlineLocal: at(w.deadline) ?? null,
+        waited: holds.filter((h) => h.serverId === w.serverId).map((h) => `${h.reason} (from ${at(h.from)}${h.until ? ` until ${at(h.until)}` : ''})`),
+        stalls: history,
+        stalled: stallSummary(history, now) ?? '',
+      };
+    });
     if (ctx.json) {
-      ctx.stdout.write(`${JSON.stringify({ wave: name, servers: rows, report: report ?? null })}\n`);
+      ctx.stdout.write(`${JSON.stringify({ wave: name, timeZone: zone, now: now.toISOString(), servers: rows, report: report ?? null })}\n`);
       return ExitCode.Ok;
     }
     const s = styleFor(ctx.stdout, ctx.env);
-    const colour = (st: string) => (st === 'SUCCEEDED' ? s.green(st) : st === 'RUNNING' ? s.cyan(st) : st === 'NOT_STARTED' ? s.dim(st) : s.red(st));
-    ctx.stdout.write(`${s.bold(name)}: ${summary(wave)}\n`);
-    // names from MGN reach the terminal with control characters escaped
-    for (const r of rows) ctx.stdout.write(`  ${visible(r.application).padEnd(20)} ${visible(r.hostname || r.serverId).padEnd(24)} ${colour(r.status.padEnd(11))} #${r.attempt}${r.why ? `  ${r.why}` : ''}${r.waited.length ? `  waited: ${r.waited.join('; ')}` : ''}${r.stalled ? `  replication: ${r.stalled}` : ''}\n`);
-    if (report) ctx.stdout.write(`report ${report.at}: ${Object.entries(report.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')}${report.holding ? `; ${report.holding}` : ''}\n`);
+    const colour = (r: string, text: string) => (r === 'succeeded' ? s.green(text) : r === 'running' ? s.cyan(text) : r === 'notStarted' ? s.dim(text) : s.red(text));
+    ctx.stdout.write(`${s.bold(name)}: ${summary(wave)}; now ${minuteIn(now.toISOString(), zone)} (times in ${zone})\n`);
+    for (const r of rows) {
+      const host = r.hostname || r.serverId;
+      ctx.stdout.write(`  ${visible(r.application).padEnd(20)} ${visible(host).padEnd(24)} ${colour(r.result, r.outcome.padEnd(11))} #${r.attempt}${r.where !== r.outcome ? `  ${r.where}` : ''}${r.sinceLocal ? ` since ${r.sinceLocal}` : ''}\n`);
+      const detail = [
+        r.reason ? `why: ${r.reason}` : '',
+        r.waitingFor ? `waiting for: ${r.waitingFor}` : '',
+        r.deadlineLocal ? `until ${r.deadlineLocal}${r.atDeadline ? ` (then ${r.atDeadline})` : ''}` : '',
+      ].filter(Boolean);
+      if (detail.length) ctx.stdout.write(`      ${detail.join('; ')}\n`);
+      if (r.execution) ctx.stdout.write(`      ${s.dim(`execution ${r.execution}`)}\n`);
+      if (r.waited.length) ctx.stdout.write(`      waited: ${r.waited.join('; ')}\n`);
+      if (r.stalled) ctx.stdout.write(`      replication: ${r.stalled}\n`);
+    }
+    if (report) {
+      const { OUTCOME_WORDS } = await import('../../core/whereabouts.ts');
+      const words = (k: string) => (OUTCOME_WORDS as Record<string, string>)[k] ?? k;
+      ctx.stdout.write(`report ${minuteIn(report.at, zone)}: ${Object.entries(report.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${words(k)}`).join(', ')}${report.holding ? `; ${report.holding}` : ''}\n`);
+    }
     return ExitCode.Ok;
   }, { env: ctx.env });
 }

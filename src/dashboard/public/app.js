@@ -1,4 +1,4 @@
-/* global document, window, fetch, CSS */
+/* global document, window, fetch, CSS, URLSearchParams */
 // The mgn-flow dashboard page: plain JS, no build step. It polls the dashboard server's JSON (the board
 // and the simulated clock every 2 s, the open execution's states every second) and redraws in place; text
 // goes in through textContent only. Its one control paces the local cloud's simulated clock.
@@ -46,70 +46,129 @@ async function getJson(url) {
 
 // ------------------------------------------------------------------ board
 
-function chip(s) {
-  const lines = [el('span', { class: 'name', text: s.hostname || s.serverId })];
-  lines.push(el('span', { class: 'state', text: s.state ? s.state : s.mgn && s.mgn.lifeCycle ? s.mgn.lifeCycle : '…' }));
-  if (s.gate) lines.push(el('span', { class: 'why', text: `gate ${s.gate.gate} · for ${s.gate.approvers.join(', ')}` }));
-  if (s.hold) lines.push(el('span', { class: 'why', text: `${s.hold.why} · ${s.hold.state}` }));
-  if (s.error) lines.push(el('span', { class: 'why', text: `error ${s.error}` }));
+/** The zone the page shows times in: the waves' own when they share one, else UTC. */
+const view = { zone: 'UTC' };
+
+/** "2026-12-05 02:00" in the page's zone (to the minute). */
+function fmtMinute(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  try {
+    return new Intl.DateTimeFormat('sv-SE', { timeZone: view.zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d);
+  } catch {
+    return d.toISOString().slice(0, 16).replace('T', ' ');
+  }
+}
+
+/** A server's chip: its name, where it is in words, and why and until when (from the wave's plan). */
+function chip(s, p) {
+  const lines = [el('span', { class: 'name', text: s.hostname || (p && p.hostname) || s.serverId })];
+  const where = p ? p.where : s.state ? s.state : s.mgn && s.mgn.lifeCycle ? s.mgn.lifeCycle : '…';
+  lines.push(el('span', { class: 'state', text: where }));
+  // the wave's zone is in its heading: the card shows the wall time alone
+  if (p && p.deadlineLocal) lines.push(el('span', { class: 'why until', text: `until ${p.deadlineLocal.replace('T', ' ').replace(/([+-]\d\d:\d\d|Z)$/, '')}${p.waitingFor ? ` · ${p.waitingFor}` : ''}` }));
+  else if (p && p.result === 'notStarted') lines.push(el('span', { class: 'why', text: p.reason }));
+  else if (s.gate) lines.push(el('span', { class: 'why', text: `gate ${s.gate.gate} · for ${s.gate.approvers.join(', ')}` }));
+  else if (s.hold) lines.push(el('span', { class: 'why', text: `${s.hold.why} · ${s.hold.state}` }));
+  if (s.error && !(p && p.reason)) lines.push(el('span', { class: 'why', text: `error ${s.error}` }));
+  else if (p && p.result !== 'running' && p.result !== 'notStarted' && p.reason && p.result !== 'succeeded') lines.push(el('span', { class: 'why', text: p.reason }));
   const title = [
     `${s.serverId}${s.hostname ? ` (${s.hostname})` : ''}`,
-    `execution ${s.executionName}: ${s.executionStatus}`,
-    s.state ? `state ${s.state}${s.stateAgeS !== undefined ? ` (read ${s.stateAgeS}s ago)` : ''}` : 'state not read yet',
-    s.mgn ? `MGN ${s.mgn.lifeCycle || '?'}, replication ${s.mgn.replication || '?'}${s.mgn.isArchived ? ', archived' : ''}` : 'MGN: not found',
+    p ? `${p.outcome}: ${p.where}${p.sinceLocal ? ` since ${p.sinceLocal}` : ''}` : '',
+    p && p.reason ? `why: ${p.reason}` : '',
+    p && p.waitingFor ? `waiting for: ${p.waitingFor}` : '',
+    p && p.deadlineLocal ? `until ${p.deadlineLocal}${p.atDeadline ? ` (then ${p.atDeadline})` : ''}` : '',
+    s.executionName ? `execution ${s.executionName}: ${s.executionStatus}` : 'no execution yet',
+    s.state ? `state ${s.state}${s.stateAgeS !== undefined ? ` (read ${s.stateAgeS}s ago)` : ''}` : '',
+    s.mgn ? `MGN ${s.mgn.lifeCycle || '?'}, replication ${s.mgn.replication || '?'}${s.mgn.isArchived ? ', archived' : ''}` : '',
     s.cause ? `cause: ${s.cause}` : '',
   ].filter(Boolean).join('\n');
   return el(
-    'button',
+    s.executionArn ? 'button' : 'div',
     {
-      type: 'button',
-      class: `chip s-${s.status}${state.selected === s.executionArn ? ' selected' : ''}`,
+      type: s.executionArn ? 'button' : undefined,
+      class: `chip s-${s.status}${state.selected && state.selected === s.executionArn ? ' selected' : ''}`,
       title,
       'data-server': s.serverId,
       'data-status': s.status,
       'data-phase': s.phase,
       'data-arn': s.executionArn,
-      onclick: () => openGraph(s.executionArn),
+      onclick: s.executionArn ? () => openGraph(s.executionArn) : undefined,
     },
     ...lines,
   );
 }
 
+/**
+ * The waves: those with executions (Step Functions) and those stored (the state table's plans), each
+ * application of a plan in its row even before it starts; each server once (its latest execution).
+ */
 function renderBoard(b) {
   document.getElementById('title').textContent = b.title || 'dashboard';
+  const plans = new Map((b.plans || []).map((p) => [p.wave, p]));
+  const zones = [...new Set((b.plans || []).map((p) => p.timeZone))];
+  // ?utc in the address shows every time in UTC
+  view.zone = new URLSearchParams(window.location.search).has('utc') || zones.length !== 1 ? 'UTC' : zones[0];
+  const shown = new Set(b.waves.flatMap((w) => w.applications.flatMap((a) => a.servers.map((s) => s.serverId))));
+  const planned = new Map();
+  for (const p of b.plans || []) for (const a of p.applications) for (const s of a.servers) planned.set(`${p.wave}\u0000${s.serverId}`, s);
+  let notStarted = 0;
+  const waves = [...new Set([...b.waves.map((w) => w.wave), ...plans.keys()])].sort((x, y) => x.localeCompare(y, 'en', { numeric: true }));
+  const rows = waves.map((name) => {
+    const exec = b.waves.find((w) => w.wave === name);
+    const plan = plans.get(name);
+    const apps = [...(plan ? plan.applications.map((a) => a.application) : []), ...(exec ? exec.applications.map((a) => a.application) : [])].filter((a, i, all) => all.indexOf(a) === i);
+    return {
+      wave: name,
+      plan,
+      apps: apps.map((application) => {
+        const running = exec ? (exec.applications.find((a) => a.application === application) || { servers: [] }).servers : [];
+        const planApp = plan ? plan.applications.find((a) => a.application === application) : undefined;
+        const waiting = planApp ? planApp.servers.filter((s) => !shown.has(s.serverId)) : [];
+        notStarted += waiting.length;
+        const pseudo = waiting.map((s) => ({ serverId: s.serverId, hostname: s.hostname, status: 'notstarted', phase: b.phases[0] }));
+        return { application, canary: planApp ? planApp.canary : false, servers: [...running, ...pseudo] };
+      }),
+    };
+  });
   const counts = document.getElementById('counts');
   counts.replaceChildren(
-    el('span', { class: 'count', text: `${b.counts.total} servers` }),
+    el('span', { class: 'count', text: `${b.counts.total + notStarted} servers` }),
     ...STATUSES.filter((s) => b.counts[s]).map((s) => el('span', { class: `count s-${s}`, 'data-count': s, text: `${b.counts[s]} ${s}` })),
+    notStarted ? el('span', { class: 'count s-notstarted', 'data-count': 'notstarted', text: `${notStarted} not started` }) : null,
   );
-  document.getElementById('updated').textContent = `updated ${new Date().toLocaleTimeString()} · built in ${b.buildMs} ms`;
+  document.getElementById('updated').textContent = `updated ${new Date().toLocaleTimeString()} · built in ${b.buildMs} ms · times in ${view.zone}`;
   const problems = document.getElementById('problems');
   problems.hidden = !b.problems.length;
   problems.textContent = b.problems.join('\n');
   const board = document.getElementById('board');
-  if (!b.waves.length) {
-    board.replaceChildren(el('p', { class: 'muted', text: 'No server executions yet. Start a wave (mgn-flow wave start) and they appear here.' }));
+  if (!rows.length) {
+    board.replaceChildren(el('p', { class: 'muted', text: 'No wave yet. Start one (mgn-flow wave start) and its applications appear here.' }));
     return;
   }
   board.replaceChildren(
-    ...b.waves.map((w) =>
+    ...rows.map((w) =>
       el(
         'div',
         { class: 'wave', 'data-wave': w.wave },
-        el('h3', { text: `Wave ${w.wave}` }),
+        el('h3', { text: `Wave ${w.wave}${w.plan ? ` · ${w.plan.timeZone}` : ''}` }),
         el(
-          'table',
-          { class: 'board' },
-          el('thead', {}, el('tr', {}, el('th', { class: 'app', text: 'Application' }), ...b.phases.map((p) => el('th', { text: PHASE_LABELS[p] || p })))),
+          'div',
+          { class: 'board-scroll' },
           el(
-            'tbody',
-            {},
-            ...w.applications.map((a) =>
-              el(
-                'tr',
-                { 'data-application': a.application },
-                el('td', { class: 'app', text: `${a.application} (${a.servers.length})` }),
-                ...b.phases.map((p) => el('td', { 'data-phase': p }, ...a.servers.filter((s) => s.phase === p).map(chip))),
+            'table',
+            { class: 'board' },
+            el('thead', {}, el('tr', {}, el('th', { class: 'app', text: 'Application' }), ...b.phases.map((p) => el('th', { text: PHASE_LABELS[p] || p })))),
+            el(
+              'tbody',
+              {},
+              ...w.apps.map((a) =>
+                el(
+                  'tr',
+                  { 'data-application': a.application },
+                  el('td', { class: 'app', title: a.application, text: `${a.application}${a.canary ? ' (canary)' : ''} · ${a.servers.length}` }),
+                  ...b.phases.map((p) => el('td', { 'data-phase': p }, ...a.servers.filter((s) => s.phase === p).map((s) => chip(s, planned.get(`${w.wave}\u0000${s.serverId}`))))),
+                ),
               ),
             ),
           ),
@@ -140,9 +199,9 @@ function formatScale(scale) {
   return Number.isInteger(scale) ? String(scale) : String(Number(scale.toPrecision(3)));
 }
 
-/** "simulated 2026-01-05 08:12:30 UTC · 600x" (or "· paused", "· discrete-event time", "· manual time"). */
+/** "simulated 2026-01-05 09:12 Europe/Berlin · 600x" (or "· paused", "· discrete-event time", "· manual time"): the waves' zone, to the minute. */
 function clockLabel(c) {
-  const t = `simulated ${new Date(c.nowMs).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+  const t = `simulated ${fmtMinute(new Date(c.nowMs).toISOString())} ${view.zone}`;
   if (c.mode === 'discrete') return `${t} · discrete-event time`;
   if (c.mode === 'manual') return `${t} · manual time`;
   return `${t} · ${c.paused ? 'paused' : `${formatScale(c.scale)}x`}`;
@@ -323,11 +382,18 @@ async function openGraph(arn) {
 function feedItem(item) {
   if (item === null || typeof item !== 'object') return el('div', { class: 'item' }, el('div', { class: 'm', text: String(item) }));
   const title = item.subject || item.title || item.gateId || item.id || item.messageId || 'item';
-  const meta = [item.at || item.openedAt || item.createdAt, item.endpoint || (item.approvers && item.approvers.join(', ')), item.deadline && `decide by ${item.deadline}`]
+  const when = item.at || item.openedAt || item.createdAt;
+  const meta = [when && fmtMinute(when), item.endpoint || (item.approvers && item.approvers.join(', ')), item.deadline && `decide by ${fmtMinute(item.deadline)}`]
     .filter(Boolean)
     .join(' · ');
-  const text = String(item.message || item.text || item.summary || '').slice(0, 400);
-  return el('div', { class: 'item' }, el('div', { class: 't', text: title }), meta ? el('div', { class: 'muted', text: meta }) : null, text ? el('div', { class: 'm', text }) : null);
+  const full = String(item.message || item.text || item.summary || '');
+  // a long message (an approval request) opens in full on a click
+  const body = !full
+    ? null
+    : full.length <= 400
+      ? el('div', { class: 'm', text: full })
+      : el('details', {}, el('summary', { class: 'm', text: `${full.slice(0, 300)}…` }), el('div', { class: 'm', text: full }));
+  return el('div', { class: 'item' }, el('div', { class: 't', text: title }), meta ? el('div', { class: 'muted', text: meta }) : null, body);
 }
 
 async function pollFeed(name, empty) {
@@ -336,7 +402,7 @@ async function pollFeed(name, empty) {
     const r = await getJson(`/api/${name}`);
     if (!r.available) box.replaceChildren(el('p', { class: 'muted', text: empty }));
     else if (!r.items.length) box.replaceChildren(el('p', { class: 'muted', text: 'Nothing yet.' }));
-    else box.replaceChildren(el('p', { class: 'muted', text: `${r.total} in all, newest first` }), ...r.items.map(feedItem));
+    else box.replaceChildren(el('p', { class: 'muted', text: r.total > r.items.length ? `${r.total} in all, the newest ${r.items.length} here, newest first` : `${r.total} in all, newest first` }), ...r.items.map(feedItem));
   } catch (err) {
     box.replaceChildren(el('p', { class: 'problems', text: err.message }));
   }

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -8,8 +8,10 @@ import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/cl
 import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { gateInbox } from '../../dashboard/inbox.ts';
+import { seedServers, type SeedSpec } from '../emulator/seed.ts';
 import { startDashboard } from '../../dashboard/server.ts';
-import { createDocumentClient, createGateStore, createWaitStore } from '../../adapters/aws/stores.ts';
+import { createDocumentClient, createGateStore, createRendezvousStore, createWaitStore, createWaveStore } from '../../adapters/aws/stores.ts';
+import { wavePlans } from '../../dashboard/waves.ts';
 import type { Faults, Quotas } from '../emulator/config.ts';
 import { startEmulator } from '../emulator/index.ts';
 import { type ApiRoute, type LocalApi, startApi } from './api/index.ts';
@@ -73,6 +75,11 @@ export interface LocalCloudOptions {
   stage?: string;
   /** Port of the shared AWS endpoint (Step Functions, EventBridge, Scheduler, SNS, Service Quotas, Secrets Manager). */
   port?: number;
+  /**
+   * Source servers seeded as given (hostname, id, start), before the `servers` synthetic ones (whose made-up
+   * hostnames then never clash with them): `mgn-flow local` seeds the servers its examples and wave files name.
+   */
+  serverSpecs?: SeedSpec[];
   /** Write `.mgn-flow/local.json` under root (default true; tests turn it off). */
   writeLocalJson?: boolean;
   /** Replace handlers by key (tests). */
@@ -118,6 +125,37 @@ export interface LocalCloudInfo {
   /** The product's own configuration as its handlers see it (table and topic names), for the CLI. */
   config: Record<string, string>;
   startedAt: string;
+  /** The process serving this cloud: a second cloud in the same folder refuses to start while it lives. */
+  pid?: number;
+}
+
+/** Another local cloud runs from this folder (its `.mgn-flow/local.json` names a live process): exit 4. */
+export class LocalCloudRunningError extends Error {
+  readonly exitCode = 4;
+  constructor(message: string) {
+    super(message);
+    this.name = 'LocalCloudRunningError';
+  }
+}
+
+/** The cloud `.mgn-flow/local.json` describes, when its process still runs (a file left by a crash is not one). */
+export function runningLocalCloud(root: string): (LocalCloudInfo & { pid: number }) | undefined {
+  const file = join(root, LOCAL_JSON);
+  if (!existsSync(file)) return undefined;
+  let info: LocalCloudInfo;
+  try {
+    info = JSON.parse(readFileSync(file, 'utf8')) as LocalCloudInfo;
+  } catch {
+    return undefined;
+  }
+  if (typeof info.pid !== 'number') return undefined;
+  try {
+    process.kill(info.pid, 0);
+    return info as LocalCloudInfo & { pid: number };
+  } catch (err) {
+    // EPERM: it lives, under another user
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? (info as LocalCloudInfo & { pid: number }) : undefined;
+  }
 }
 
 export type LocalCloud = Awaited<ReturnType<typeof startLocalCloud>>;
@@ -126,6 +164,14 @@ export const LOCAL_JSON = join('.mgn-flow', 'local.json');
 
 export async function startLocalCloud(opts: LocalCloudOptions = {}) {
   const root = resolve(opts.root ?? process.cwd());
+  if (opts.writeLocalJson !== false) {
+    const other = runningLocalCloud(root);
+    if (other) {
+      throw new LocalCloudRunningError(
+        `another local cloud runs from ${root} (process ${other.pid}, started ${other.startedAt}, dashboard ${other.dashboard}): its ${LOCAL_JSON} stays; stop it first (Ctrl-C where it runs) or start this one from another folder (if process ${other.pid} is no local cloud, delete ${LOCAL_JSON})`,
+      );
+    }
+  }
   const config: ServerlessConfig = readServerlessConfig(root, { ...(opts.stage ? { stage: opts.stage } : {}) });
   const region = config.region;
   const closers: (() => Promise<void>)[] = [];
@@ -134,14 +180,15 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
     while (closers.length) await closers.pop()?.().catch(() => undefined);
   };
   try {
+    const specs = opts.serverSpecs ?? [];
     const emulator = await startEmulator({
-      servers: opts.servers ?? 10,
+      servers: specs.length ? 0 : (opts.servers ?? 10),
       seed: opts.seed ?? 1,
       timeScale: opts.timeScale ?? 1,
       clockMode,
       ...(opts.startTime !== undefined ? { startTime: opts.startTime } : {}),
       region,
-      ...(opts.applications !== undefined ? { applications: opts.applications } : {}),
+      ...(opts.applications !== undefined && !specs.length ? { applications: opts.applications } : {}),
       ...(opts.start ? { start: opts.start } : {}),
       ...(opts.faults ? { faults: opts.faults } : {}),
       ...(opts.quotas ? { quotas: opts.quotas } : {}),
@@ -149,6 +196,10 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       startClock: clockMode !== 'discrete',
     });
     closers.push(() => emulator.close());
+    if (specs.length) {
+      seedServers(emulator.engine, specs.length, 'ready-for-test', 0, specs);
+      seedServers(emulator.engine, opts.servers ?? 10, opts.start ?? 'agent-installed', opts.applications ?? 0);
+    }
     const clock = emulator.engine.clock;
     const accountId = emulator.accountId;
     const restoreDate = installSimulatedDate(clock);
@@ -354,6 +405,12 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       stateMachineArns: Object.values(stateMachines),
       outbox: async () => sns.outbox(),
       inbox: gateInbox({ gates: createGateStore(inboxDoc, String(env.STATE_TABLE)), waits: createWaitStore(inboxDoc, String(env.STATE_TABLE)) }),
+      plans: wavePlans({
+        waves: createWaveStore(inboxDoc, String(env.STATE_TABLE)),
+        waits: createWaitStore(inboxDoc, String(env.STATE_TABLE)),
+        gates: createGateStore(inboxDoc, String(env.STATE_TABLE)),
+        points: createRendezvousStore(inboxDoc, String(env.STATE_TABLE)),
+      }),
       title: `local (${config.stage}, ${region})`,
       clock,
     });
@@ -389,13 +446,18 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       stateMachines,
       config: Object.fromEntries(Object.keys(config.provider.environment ?? {}).filter((k) => env[k] !== undefined).map((k) => [k, env[k] as string])),
       startedAt: new Date().toISOString(),
+      pid: process.pid,
     };
 
     const localJson = join(root, LOCAL_JSON);
     if (opts.writeLocalJson !== false) {
       mkdirSync(dirname(localJson), { recursive: true });
       writeFileSync(localJson, `${JSON.stringify(info, null, 2)}\n`);
-      closers.unshift(async () => rmSync(localJson, { force: true }));
+      // removed on close only while it is still ours
+      closers.unshift(async () => {
+        const now = existsSync(localJson) ? (JSON.parse(readFileSync(localJson, 'utf8')) as { pid?: number }) : undefined;
+        if (now?.pid === process.pid) rmSync(localJson, { force: true });
+      });
     }
 
     // closed first: no handler starts any more and running executions stop, before the services they use close

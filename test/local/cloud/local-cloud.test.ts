@@ -103,9 +103,24 @@ describe('the local cloud running a project', () => {
     scheduler.destroy();
   });
 
-  it('removes local.json when it closes', async () => {
-    const other = await startLocalCloud({ root, manualClock: true, servers: 0, port: 0 });
+  it('refuses a second cloud in the same folder while the first runs, and leaves its local.json alone', async () => {
     const file = join(root, '.mgn-flow/local.json');
+    const before = readFileSync(file, 'utf8');
+    await expect(startLocalCloud({ root, manualClock: true, servers: 0, port: 0 })).rejects.toMatchObject({
+      name: 'LocalCloudRunningError',
+      exitCode: 4,
+      message: expect.stringMatching(/another local cloud runs from .* \(process \d+, started .*\): its \.mgn-flow\/local\.json stays; stop it first/),
+    });
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    expect((JSON.parse(before) as { pid: number }).pid).toBe(process.pid);
+  });
+
+  it('removes local.json when it closes, once it is its own', async () => {
+    const file = join(root, '.mgn-flow/local.json');
+    await cloud.close();
+    expect(existsSync(file)).toBe(false);
+    const other = await startLocalCloud({ root, manualClock: true, servers: 0, port: 0 });
+    expect(existsSync(file)).toBe(true);
     await other.close();
     expect(existsSync(file)).toBe(false);
   });
