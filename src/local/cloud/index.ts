@@ -28,6 +28,7 @@ import { createRng } from '../emulator/rng.ts';
 import { StepFunctionsHost } from './sfn/host.ts';
 import { stepFunctionsService } from './sfn/service.ts';
 import { createSns, type LocalSns } from './sns/index.ts';
+import { LocalEc2 } from './ec2/index.ts';
 
 /**
  * The local cloud: the MGN emulator and the stand-ins for Step Functions, EventBridge, Scheduler, SNS,
@@ -86,6 +87,8 @@ export interface LocalEndpoints {
   servicequotas: string;
   secretsmanager: string;
   api: string;
+  /** EC2 (the launch templates MGN made for its servers). */
+  ec2?: string;
 }
 
 export interface LocalCloudInfo {
@@ -185,7 +188,8 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
     });
     emulator.onEvent((event) => bus.publish(event));
 
-    const gateway = await startGateway([stepFunctionsService(host), busService(bus), scheduler, sns, quotas, secrets], opts.port ?? 0);
+    const ec2 = new LocalEc2(emulator.engine);
+    const gateway = await startGateway([stepFunctionsService(host), busService(bus), scheduler, sns, quotas, secrets, ec2], opts.port ?? 0);
     closers.push(() => gateway.close());
     serve(gateway.endpoint, gateway.server);
     const snsClient = new SNSClient({ region, endpoint: gateway.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
@@ -236,7 +240,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
 
     // The environment handlers get: what AWS gives a Lambda, the provider's variables, and the endpoints;
     // set before anything can invoke a handler (schedules, machines).
-    const awsEndpoints = { mgn: emulator.endpoint, sfn: gateway.endpoint, eventbridge: gateway.endpoint, scheduler: gateway.endpoint, sns: gateway.endpoint, dynamodb: dynamo.endpoint, servicequotas: gateway.endpoint, secretsmanager: gateway.endpoint, api: api.endpoint };
+    const awsEndpoints = { mgn: emulator.endpoint, sfn: gateway.endpoint, eventbridge: gateway.endpoint, scheduler: gateway.endpoint, sns: gateway.endpoint, dynamodb: dynamo.endpoint, servicequotas: gateway.endpoint, secretsmanager: gateway.endpoint, api: api.endpoint, ec2: gateway.endpoint };
     const env = handlerEnvironment(config, awsEndpoints, { region, tables: tableNames(config), topics: Object.fromEntries(topicLogicalIds(config).map(([id, name]) => [id, sns.topicArn(name)])), secrets: secretArns, stateMachines: Object.fromEntries(Object.values(config.stateMachines).filter((m) => m.logicalId).map((m) => [m.logicalId as string, `arn:aws:states:${region}:${accountId}:stateMachine:${m.name}`])) });
     const previous = new Map<string, string | undefined>();
     for (const [k, v] of Object.entries(env)) {
@@ -319,6 +323,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       servicequotas: gateway.endpoint,
       secretsmanager: gateway.endpoint,
       api: api.endpoint,
+      ec2: gateway.endpoint,
     };
     const info: LocalCloudInfo = {
       endpoints,
@@ -380,6 +385,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       scheduler,
       sns,
       secrets,
+      ec2,
       lambda,
       env,
       /** Discrete mode with `holdClock`: let simulated time move from now on. */
@@ -465,6 +471,7 @@ export function handlerEnvironment(
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_SERVICE_QUOTAS: endpoints.servicequotas,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsmanager,
+    ...(endpoints.ec2 ? { AWS_ENDPOINT_URL_EC2: endpoints.ec2 } : {}),
   };
   const resolveRef = (name: string, v: unknown): string => {
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
