@@ -95,6 +95,12 @@ export const PORTS: Record<string, Statement[]> = {
   'mgn.markAsArchived': [allow(['mgn:MarkAsArchived'], [SOURCE_SERVERS])],
   'mgn.retryDataReplication': [allow(['mgn:RetryDataReplication'], [SOURCE_SERVERS])],
   'mgn.listServers': [allow(['mgn:DescribeSourceServers'], [ANY])],
+  // the launch template MGN made for a server: read it, add a version, make it the default; only MGN's own templates
+  launchTemplates: [
+    allow(['mgn:GetLaunchConfiguration'], [SOURCE_SERVERS]),
+    allow(['ec2:DescribeLaunchTemplateVersions'], [ANY]),
+    allow(['ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate'], [EC2('launch-template')], mgnOwned),
+  ],
   // MGN's plan mirror: its waves and applications (created with tags), server associations, server tags
   mgnPlan: [
     allow(['mgn:ListWaves', 'mgn:ListApplications', 'mgn:DescribeSourceServers', 'mgn:CreateWave', 'mgn:CreateApplication'], [ANY]),

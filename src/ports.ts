@@ -85,6 +85,24 @@ export interface MgnPort {
   retryDataReplication(id: string): Promise<ServerView>;
 }
 
+/** EC2 launch template settings of a server's target instance (the plan's `launchTemplate`). */
+export interface LaunchTemplateSettings {
+  instanceType?: string;
+  subnetId?: string;
+  securityGroupIds?: string[];
+  privateIpAddress?: string;
+  /** Tags of the launched instance. */
+  tags?: Record<string, string>;
+}
+
+/**
+ * The EC2 launch template MGN made for a source server (its launch configuration's ec2LaunchTemplateID):
+ * brought to the settings by a new version set as default, only when its default version differs.
+ */
+export interface LaunchTemplatePort {
+  apply(serverId: string, settings: LaunchTemplateSettings): Promise<{ templateId: string; version: number; changed: boolean }>;
+}
+
 /** An MGN Wave or Application as the plan mirror reads it (ListWaves / ListApplications). */
 export interface MgnPlanItem {
   id: string;

@@ -4,7 +4,7 @@ import { handle } from '../_lib/runtime.ts';
 
 /** One admission round: start the server executions of the applications the quotas, canaries and policy allow. */
 export const handler = handle(
-  { name: 'admitWave', uses: ['waves', 'executions', 'clock', 'mgn.applyLaunchSettings'] },
+  { name: 'admitWave', uses: ['waves', 'executions', 'clock', 'mgn.applyLaunchSettings', 'launchTemplates'] },
   z.object({ wave: z.string().min(1).max(48), waveRun: z.string().min(1).max(80) }),
   (i, d) => admitWave(d, i),
 );

@@ -1,5 +1,5 @@
 import { CsvError, parse } from 'csv-parse/sync';
-import type { ServerView } from '../ports.ts';
+import type { LaunchTemplateSettings, ServerView } from '../ports.ts';
 import { type LaunchSettings, type ParsedWaveFile, type ServerRef, type Wave, type WaveContext, WAVE_DEFAULTS, WaveFileError, type WaveFileIssue, showValue, validateWave } from './wave-file.ts';
 
 /**
@@ -33,8 +33,10 @@ const COLUMNS = {
   'mgn:launch:placement:operating-system-licensing': 'LI (license included) or BYOL (bring your own license)',
 } as const;
 const TAG_COLUMN = /^mgn:(wave|app|server):tag:.+$/;
-/** MGN's EC2 launch template columns: mgn-flow does not set them from an import file. */
-const LAUNCH_TEMPLATE_COLUMN = /^mgn:launch:(instance-type|iam-instance-profile:name|nic:\d+:.+|placement:(tenancy|host-id)|tag:instance:.+|volume:.+)$/;
+/** MGN's EC2 launch template columns mgn-flow sets (through a new default version of the server's template). */
+const TEMPLATE_COLUMN = /^mgn:launch:(instance-type|nic:0:subnet-id|nic:0:security-group-id:\d+|nic:0:private-ip:0|tag:instance:.+)$/;
+/** The other EC2 launch template columns: mgn-flow does not set them from an import file. */
+const LAUNCH_TEMPLATE_COLUMN = /^mgn:launch:(iam-instance-profile:name|nic:\d+:.+|placement:(tenancy|host-id)|volume:.+)$/;
 
 const WAVE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/;
 const SERVER_ID = /^s-[0-9a-zA-Z]{17}$/;
@@ -86,8 +88,8 @@ export function loadMgnImport(text: string, ctx: ImportContext): Wave {
     const name = raw.trim().toLowerCase();
     const at = { line: head.info.lines, column: i + 1 };
     if (col.has(name)) add(at, showValue(raw), `column ${name} is already column ${(col.get(name) as number) + 1}; give each column once`);
-    else if (name in COLUMNS || TAG_COLUMN.test(name)) col.set(name, i);
-    else if (LAUNCH_TEMPLATE_COLUMN.test(name)) add(at, showValue(raw), "an EC2 launch template field: mgn-flow does not set the launch template from an import file; import the file in MGN's console for it, or remove the column");
+    else if (name in COLUMNS || TAG_COLUMN.test(name) || TEMPLATE_COLUMN.test(name)) col.set(name, i);
+    else if (LAUNCH_TEMPLATE_COLUMN.test(name)) add(at, showValue(raw), "an EC2 launch template field mgn-flow does not set (it sets mgn:launch:instance-type, nic:0:subnet-id, nic:0:security-group-id:N, nic:0:private-ip:0 and tag:instance:<key>); import the file in MGN's console for it, or remove the column");
     else add(at, showValue(raw), `not a column of MGN's import template that mgn-flow reads; the columns are ${Object.keys(COLUMNS).join(', ')} and mgn:wave|app|server:tag:<key>`);
   });
   if (!col.has('mgn:server:id') && !col.has('mgn:server:user-provided-id') && !col.has('mgn:server:fqdn-for-action-framework')) {
@@ -104,7 +106,7 @@ export function loadMgnImport(text: string, ctx: ImportContext): Wave {
   };
 
   // the rows: one source server each
-  type Row = { line: number; wave: Cell; app?: Cell; server: Cell & { by: 'id' | 'user-provided-id' | 'fqdn' }; launch?: LaunchSettings };
+  type Row = { line: number; wave: Cell; app?: Cell; server: Cell & { by: 'id' | 'user-provided-id' | 'fqdn' }; launch?: LaunchSettings; launchTemplate?: LaunchTemplateSettings };
   const parsed: Row[] = [];
   const waveNames = new Map<string, Cell>();
   for (const r of rows) {
@@ -141,6 +143,30 @@ export function loadMgnImport(text: string, ctx: ImportContext): Wave {
       if (/^(li|byol)$/i.test(licensing.value)) launch.licensing = { osByol: licensing.value.toUpperCase() === 'BYOL' };
       else add(licensing, showValue(licensing.value), 'LI (license included) or BYOL (bring your own license), or empty');
     }
+    const template: LaunchTemplateSettings = {};
+    const check = (c: Cell | undefined, re: RegExp, what: string): string | undefined => {
+      if (!c?.value) return undefined;
+      if (re.test(c.value)) return c.value;
+      add(c, showValue(c.value), `${what}, or empty`);
+      return undefined;
+    };
+    const type = check(cell(r, 'mgn:launch:instance-type'), /^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'an EC2 instance type such as m6i.large');
+    if (type) template.instanceType = type;
+    const subnet = check(cell(r, 'mgn:launch:nic:0:subnet-id'), /^subnet-[0-9a-f]{8,17}$/, 'a subnet id such as subnet-0abc12345def67890');
+    if (subnet) template.subnetId = subnet;
+    const ip = check(cell(r, 'mgn:launch:nic:0:private-ip:0'), /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/, 'an IPv4 address such as 10.20.30.40');
+    if (ip) template.privateIpAddress = ip;
+    const groups: string[] = [];
+    const instanceTags: Record<string, string> = {};
+    for (const [name, i] of col) {
+      const c = { line: r.info.lines, column: i + 1, value: (r.record[i] ?? '').trim() };
+      if (/^mgn:launch:nic:0:security-group-id:\d+$/.test(name)) {
+        const g = check(c, /^sg-[0-9a-f]{8,17}$/, 'a security group id such as sg-0abc12345def67890');
+        if (g) groups.push(g);
+      } else if (name.startsWith('mgn:launch:tag:instance:') && c.value) instanceTags[(head.record[i] ?? '').trim().slice('mgn:launch:tag:instance:'.length)] = c.value;
+    }
+    if (groups.length) template.securityGroupIds = groups;
+    if (Object.keys(instanceTags).length) template.tags = instanceTags;
     const id = cell(r, 'mgn:server:id');
     const upid = cell(r, 'mgn:server:user-provided-id');
     const fqdn = cell(r, 'mgn:server:fqdn-for-action-framework');
@@ -151,7 +177,7 @@ export function loadMgnImport(text: string, ctx: ImportContext): Wave {
     } else if (upid?.value) server = { ...upid, by: 'user-provided-id' };
     else if (fqdn?.value) server = { ...fqdn, by: 'fqdn' };
     else add(id ?? upid ?? (fqdn as Cell), '(empty)', 'the server: mgn:server:id, mgn:server:user-provided-id or mgn:server:fqdn-for-action-framework');
-    if (server) parsed.push({ line: r.info.lines, wave, ...(app?.value ? { app } : {}), server, ...(Object.keys(launch).length ? { launch } : {}) });
+    if (server) parsed.push({ line: r.info.lines, wave, ...(app?.value ? { app } : {}), server, ...(Object.keys(launch).length ? { launch } : {}), ...(Object.keys(template).length ? { launchTemplate: template } : {}) });
   }
   if (rows.length === 0) add({ line: head.info.lines, column: 1 }, '(no rows)', 'one row per source server under the header');
   if (issues.length) return fail();
@@ -202,7 +228,7 @@ export function loadMgnImport(text: string, ctx: ImportContext): Wave {
     }
     const path: Seg[] = app ? ['applications', [...apps.keys()].indexOf(app.name), 'servers', app.servers.length] : ['servers', standalone.length];
     where.set(JSON.stringify(path), { line: row.server.line, column: row.server.column });
-    const serverRef: ServerRef = { ref, path, ...(row.launch ? { launch: row.launch } : {}) };
+    const serverRef: ServerRef = { ref, path, ...(row.launch ? { launch: row.launch } : {}), ...(row.launchTemplate ? { launchTemplate: row.launchTemplate } : {}) };
     if (app) app.servers.push(serverRef);
     else standalone.push(serverRef);
   }

@@ -1,6 +1,6 @@
 import { LineCounter, isNode, parseAllDocuments, visit, type Document } from 'yaml';
 import { z } from 'zod';
-import type { ServerView } from '../ports.ts';
+import type { LaunchTemplateSettings, ServerView } from '../ports.ts';
 import { APPROVAL_GATES, type ApprovalGate, EMAIL_PATTERN, GatePolicy, LIMITS, compiles } from './contracts.ts';
 import { LocalTimeError, TIME_ZONE_EXAMPLE, formatZoned, isTimeZone, resolveLocalTime } from './zoned-time.ts';
 
@@ -99,6 +99,8 @@ export interface WaveServer {
   /** The application's settings with the server's on top; absent when nothing is to be set. */
   launch?: LaunchSettings;
   postLaunchActions?: PostLaunchAction[];
+  /** EC2 launch template settings: the application's with the server's on top (tags merged). */
+  launchTemplate?: LaunchTemplateSettings;
 }
 
 export interface WaveApplication {
@@ -300,9 +302,9 @@ const MSG = {
   changeRefGate: `a list of the gates that need a change id to approve: ${APPROVAL_GATES.join(', ')}`,
   changeRefPattern: `a regular expression of up to ${LIMITS.changeRefPatternChars} characters the change id must match, such as "^CHG[0-9]{7}$"`,
   serverRef: 'an id (s-...) or a hostname of a source server in MGN',
-  serverEntry: 'an id (s-...) or a hostname, or {server, launch, postLaunchActions}',
+  serverEntry: 'an id (s-...) or a hostname, or {server, launch, launchTemplate, postLaunchActions}',
   launchUnknown:
-    'not a launch setting mgn-flow applies: EC2 launch template fields (instance type, subnet, security groups, ...) are out of scope and set in the EC2 launch template; ' +
+    'not a launch setting: EC2 launch template fields (instance type, subnet, security groups, private IP, tags) go under launchTemplate; ' +
     'launch takes targetInstanceTypeRightSizingMethod, licensing, bootMode, copyPrivateIp, copyTags, launchDisposition and postLaunchActionsDeployment (MGN UpdateLaunchConfiguration)',
 } as const;
 
@@ -323,6 +325,34 @@ const Launch = strict(
   },
   'launch',
   { unknownKey: MSG.launchUnknown },
+);
+
+const LaunchTemplate = strict(
+  {
+    instanceType: z
+      .string({ error: 'an EC2 instance type such as m6i.large' })
+      .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: 'an EC2 instance type such as m6i.large' })
+      .optional(),
+    subnetId: z.string({ error: 'a subnet id such as subnet-0abc12345def67890' }).regex(/^subnet-[0-9a-f]{8,17}$/, { error: 'a subnet id such as subnet-0abc12345def67890' }).optional(),
+    securityGroupIds: z
+      .array(z.string({ error: 'a security group id such as sg-0abc12345def67890' }).regex(/^sg-[0-9a-f]{8,17}$/, { error: 'a security group id such as sg-0abc12345def67890' }), { error: 'a list of security group ids' })
+      .min(1, { error: 'at least one security group id (or leave the key out)' })
+      .max(5, { error: 'at most 5 security groups per network interface (EC2 default quota)' })
+      .optional(),
+    privateIpAddress: z
+      .string({ error: 'an IPv4 address such as 10.20.30.40, in the subnet' })
+      .regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/, { error: 'an IPv4 address such as 10.20.30.40, in the subnet' })
+      .optional(),
+    tags: z
+      .record(
+        z.string().min(1).max(128).refine((k) => !k.toLowerCase().startsWith('aws:'), { error: 'tag keys starting with aws: are reserved' }),
+        z.string({ error: 'a tag value: text of up to 256 characters' }).max(256, { error: 'a tag value: text of up to 256 characters' }),
+        { error: 'a map of tag keys (1 to 128 characters, not aws:...) to values (up to 256)' },
+      )
+      .refine((t) => Object.keys(t).length <= 50, { error: 'at most 50 tags' })
+      .optional(),
+  },
+  'launchTemplate',
 );
 
 const Parameter = strict(
@@ -374,6 +404,7 @@ const ServerObject = strict(
   {
     server: z.string({ error: MSG.serverRef }).min(1, { error: MSG.serverRef }),
     launch: Launch.optional(),
+    launchTemplate: LaunchTemplate.optional(),
     postLaunchActions: Actions.optional(),
   },
   'a server',
@@ -467,11 +498,12 @@ const WaveFileSchema = strict(
             canary: bool('migrate this application before the others').optional(),
             servers: z.array(ServerEntry, { error: `a list of source servers, each ${MSG.serverEntry}` }),
             launch: Launch.optional(),
+            launchTemplate: LaunchTemplate.optional(),
             postLaunchActions: Actions.optional(),
           },
           'an application',
         ),
-        { error: 'a list of applications {name, canary, servers, launch, postLaunchActions}' },
+        { error: 'a list of applications {name, canary, servers, launch, launchTemplate, postLaunchActions}' },
       )
       .optional(),
     servers: z.array(ServerEntry, { error: `a list of standalone source servers, each ${MSG.serverEntry}` }).optional(),
@@ -497,6 +529,7 @@ export interface ServerRef {
   path: readonly Seg[];
   launch?: LaunchSettings;
   postLaunchActions?: PostLaunchAction[];
+  launchTemplate?: LaunchTemplateSettings;
 }
 
 /** A wave file that is well formed: the input of validateWave. */
@@ -510,7 +543,7 @@ export interface ParsedWaveFile {
   rules?: ApprovalRules;
   ops: string[];
   freeze: FreezeWindow[];
-  applications: { name: string; canary: boolean; launch?: LaunchSettings; postLaunchActions?: PostLaunchAction[]; servers: ServerRef[] }[];
+  applications: { name: string; canary: boolean; launch?: LaunchSettings; launchTemplate?: LaunchTemplateSettings; postLaunchActions?: PostLaunchAction[]; servers: ServerRef[] }[];
   servers: ServerRef[];
   /** Line and column of a path in the file, for tools that point at it. */
   locate(path: readonly Seg[]): { line: number; column: number } | undefined;
@@ -629,6 +662,7 @@ export function parseWaveFile(text: string, file: string): ParsedWaveFile {
       ref: s.server,
       path: [...base, j],
       ...(s.launch ? { launch: s.launch } : {}),
+      ...(s.launchTemplate ? { launchTemplate: s.launchTemplate } : {}),
       ...(s.postLaunchActions ? { postLaunchActions: s.postLaunchActions.map(toAction) } : {}),
     }));
   return {
@@ -649,6 +683,7 @@ export function parseWaveFile(text: string, file: string): ParsedWaveFile {
       name: a.name,
       canary: a.canary ?? false,
       ...(a.launch ? { launch: a.launch } : {}),
+      ...(a.launchTemplate ? { launchTemplate: a.launchTemplate } : {}),
       ...(a.postLaunchActions ? { postLaunchActions: a.postLaunchActions.map(toAction) } : {}),
       servers: refs(a.servers, ['applications', i, 'servers']),
     })),
@@ -980,8 +1015,9 @@ export function validateWave(parsed: ParsedWaveFile, ctx: WaveContext): Wave {
 
 const countRefs = (p: ParsedWaveFile): number => p.applications.reduce((n, a) => n + a.servers.length, p.servers.length);
 
-function waveServer(s: ServerView, app: { launch?: LaunchSettings; postLaunchActions?: PostLaunchAction[] }, ref: ServerRef, issues: Issues): WaveServer {
+function waveServer(s: ServerView, app: { launch?: LaunchSettings; launchTemplate?: LaunchTemplateSettings; postLaunchActions?: PostLaunchAction[] }, ref: ServerRef, issues: Issues): WaveServer {
   const launch = mergeLaunch(app.launch, ref.launch);
+  const template = app.launchTemplate || ref.launchTemplate ? { ...app.launchTemplate, ...ref.launchTemplate, ...(app.launchTemplate?.tags || ref.launchTemplate?.tags ? { tags: { ...app.launchTemplate?.tags, ...ref.launchTemplate?.tags } } : {}) } : undefined;
   const actions = mergeActions(app.postLaunchActions, ref.postLaunchActions);
   if (actions && actions.length > MAX_ACTIONS) {
     issues.add(ref.path, showValue(ref.ref), `${actions.length} post-launch actions with its application's: at most ${MAX_ACTIONS} per source server (MGN quota L-0E532B45)`);
@@ -990,6 +1026,7 @@ function waveServer(s: ServerView, app: { launch?: LaunchSettings; postLaunchAct
     id: s.id,
     ...(s.hostname ? { hostname: s.hostname } : {}),
     ...(launch ? { launch } : {}),
+    ...(template ? { launchTemplate: template } : {}),
     ...(actions ? { postLaunchActions: actions } : {}),
   };
 }

@@ -4,7 +4,7 @@ import { metric } from './metrics.ts';
 import { ServerBusyError } from './errors.ts';
 import { type Wave, WaveFileError, checkWave } from './wave-file.ts';
 import { minuteIn } from './zoned-time.ts';
-import type { Clock, ExecutionPort, ExecutionStatus, HoldRecord, MgnPort, Notifier, QuotaPort, ServerOutcome, TaskCallbacks, WaveStore } from '../ports.ts';
+import type { Clock, ExecutionPort, ExecutionStatus, HoldRecord, LaunchTemplatePort, MgnPort, Notifier, QuotaPort, ServerOutcome, TaskCallbacks, WaveStore } from '../ports.ts';
 
 /**
  * A wave (docs/adr): admit whole applications within MGN's quotas and the plan's concurrency, canaries
@@ -19,6 +19,8 @@ export type WaveDeps = {
   executions: ExecutionPort;
   quotas: QuotaPort;
   mgn: Pick<MgnPort, 'describeServers' | 'applyLaunchSettings'>;
+  /** The EC2 launch template MGN made for each server (the plan's launchTemplate settings). */
+  launchTemplates?: LaunchTemplatePort;
   callbacks: TaskCallbacks;
   notifier: Notifier;
   clock: Clock;
@@ -254,6 +256,9 @@ export async function admitWave(deps: WaveDeps, input: { wave: string; waveRun: 
             throw err;
           });
       }
+      // the plan's EC2 launch template settings: a new version of the template MGN made for the server, set as
+      // its default, only when the default version differs (so a re-admission changes nothing)
+      if (s.launchTemplate && deps.launchTemplates) await deps.launchTemplates.apply(s.id, s.launchTemplate);
       const run: ServerRun = { wave: wave.name, application: app.name, serverId: s.id, members, attempt, plan };
       // recorded before the start, so an execution that ends at once still finds its outcome; `confirmed`
       // after, so a start that failed half-way is made again (same name: attached, never doubled)

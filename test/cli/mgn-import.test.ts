@@ -30,7 +30,7 @@ describe('mgn-flow wave start --mgn-import', () => {
   });
 
   it('refuses a broken import file whole with 2, every error as file:line:column: value: what is allowed; nothing starts', async () => {
-    const bad = file('bad.csv', ['mgn:wave:name,mgn:app:name,mgn:server:id,mgn:launch:instance-type', `Wave 7,Web Shop,${ids[0]},m5.large`, `Wave 7,Web Shop,s-nope,`, `,billing-db,${ids[2]},`, ''].join('\n'));
+    const bad = file('bad.csv', ['mgn:wave:name,mgn:app:name,mgn:server:id,mgn:launch:placement:tenancy', `Wave 7,Web Shop,${ids[0]},dedicated`, `Wave 7,Web Shop,s-nope,`, `,billing-db,${ids[2]},`, ''].join('\n'));
     const r = await run(['wave', 'start', '--mgn-import', bad]);
     expect(r.code).toBe(2);
     const errors = r.stderr.split('\n').filter((l) => /bad\.csv:/.test(l));
@@ -45,12 +45,12 @@ describe('mgn-flow wave start --mgn-import', () => {
     const csv = file(
       'wave7.csv',
       [
-        'mgn:account-id,mgn:region,mgn:wave:name,mgn:app:name,mgn:server:id,mgn:server:user-provided-id,mgn:server:fqdn-for-action-framework,mgn:server:platform,mgn:launch:transfer-server-tags',
-        `,,Wave 7,Web Shop,${ids[0]},,,LINUX,true`,
-        ',,Wave 7,Web Shop,,upid-web-2,,LINUX,',
-        `,,Wave 7,billing-db,,,${fqdn.toUpperCase()},LINUX,`,
-        `,,Wave 7,"reports, nightly",${ids[3]},,,,`,
-        `,,Wave 7,,${ids[4]},,,,`,
+        'mgn:account-id,mgn:region,mgn:wave:name,mgn:app:name,mgn:server:id,mgn:server:user-provided-id,mgn:server:fqdn-for-action-framework,mgn:server:platform,mgn:launch:transfer-server-tags,mgn:launch:instance-type',
+        `,,Wave 7,Web Shop,${ids[0]},,,LINUX,true,m6i.large`,
+        ',,Wave 7,Web Shop,,upid-web-2,,LINUX,,',
+        `,,Wave 7,billing-db,,,${fqdn.toUpperCase()},LINUX,,`,
+        `,,Wave 7,"reports, nightly",${ids[3]},,,,,`,
+        `,,Wave 7,,${ids[4]},,,,,`,
         '',
       ].join('\n'),
     );
@@ -68,6 +68,8 @@ describe('mgn-flow wave start --mgn-import', () => {
     expect(cloud.emulator.http.log.filter((l) => l.operation === 'StartTest' && l.status === 202)).toHaveLength(4);
     // transfer-server-tags reached the first server's launch configuration (copyTags)
     expect(engine.servers.get(ids[0] as string)?.launchConfig.copyTags).toBe(true);
+    // mgn:launch:instance-type reached the default version of the EC2 launch template MGN made for it
+    expect(cloud.ec2.defaultData(String(engine.servers.get(ids[0] as string)?.launchConfig.ec2LaunchTemplateID))?.InstanceType).toBe('m6i.large');
     // MGN's plan: the wave by its name in the file, its 3 applications, archived at the end
     const mgnWave = [...engine.waves.values()].find((w) => w.name === 'Wave 7');
     expect(mgnWave?.isArchived).toBe(true);

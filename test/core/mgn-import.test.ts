@@ -39,11 +39,14 @@ describe('loadMgnImport', () => {
     // mgn:launch:transfer-server-tags is MGN's copyTags
     expect(wave.applications[0]?.servers[0]?.launch).toEqual({ copyTags: true });
     expect(wave.applications[2]?.servers[0]?.launch).toEqual({ copyTags: false });
+    // the EC2 launch template columns MGN's template has for the first network interface and the instance
+    expect(wave.applications[0]?.servers[0]?.launchTemplate).toEqual({ instanceType: 'm6i.large', subnetId: 'subnet-0abc12345def67890', securityGroupIds: ['sg-0aaa1111bbbb2222c', 'sg-0ddd3333eeee4444f'], tags: { CostCenter: 'shop' } });
+    expect(wave.applications[1]?.servers[0]?.launchTemplate).toBeUndefined();
   });
 
   it('refuses a broken file whole, every error as file:line:column: value: what is allowed', () => {
     expect(errorsOf(() => loadMgnImport(fixture('broken.csv'), ctx))).toEqual([
-      'wave7.csv:1:5: "mgn:launch:instance-type": an EC2 launch template field: mgn-flow does not set the launch template from an import file; import the file in MGN\'s console for it, or remove the column',
+      'wave7.csv:1:5: "mgn:launch:placement:tenancy": an EC2 launch template field mgn-flow does not set (it sets mgn:launch:instance-type, nic:0:subnet-id, nic:0:security-group-id:N, nic:0:private-ip:0 and tag:instance:<key>); import the file in MGN\'s console for it, or remove the column',
       `wave7.csv:1:6: "mgn:server:colour": not a column of MGN's import template that mgn-flow reads; the columns are mgn:account-id, mgn:region, mgn:wave:name, mgn:wave:description, mgn:wave:id, mgn:app:name, mgn:app:description, mgn:app:id, mgn:server:id, mgn:server:user-provided-id, mgn:server:fqdn-for-action-framework, mgn:server:platform, mgn:launch:transfer-server-tags, mgn:launch:placement:operating-system-licensing and mgn:wave|app|server:tag:<key>`,
       'wave7.csv:2:3: "s-123": MGN\'s source server id: s- and 17 letters or digits',
       'wave7.csv:3:1: (empty): the name of the wave the server migrates in (mgn:wave:name)',

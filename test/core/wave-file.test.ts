@@ -134,26 +134,26 @@ describe('wave file: shape errors', () => {
       'wave.yaml:approvers.goNoGo: []: at least one e-mail address, or leave the gate out: its request then goes to the approvals topic with one link for the gate',
       'wave.yaml:freeze[0].start: "2026-12-01": not a valid date and time; use YYYY-MM-DDTHH:mm or YYYY-MM-DDTHH:mm:ss (e.g. 2026-12-05T02:00), optionally with an explicit offset (Z or +01:00)',
       'wave.yaml:applications[0].canary: "maybe": true or false: migrate this application before the others',
-      'wave.yaml:applications[0].servers[1]: 42: an id (s-...) or a hostname, or {server, launch, postLaunchActions}',
-      'wave.yaml:applications[0].launch.instanceType: "m5.large": not a launch setting mgn-flow applies: EC2 launch template fields (instance type, subnet, security groups, ...) are out of scope and set in the EC2 launch template; launch takes targetInstanceTypeRightSizingMethod, licensing, bootMode, copyPrivateIp, copyTags, launchDisposition and postLaunchActionsDeployment (MGN UpdateLaunchConfiguration)',
-      'wave.yaml:applications[0].launch.subnet: "subnet-0abc1234": not a launch setting mgn-flow applies: EC2 launch template fields (instance type, subnet, security groups, ...) are out of scope and set in the EC2 launch template; launch takes targetInstanceTypeRightSizingMethod, licensing, bootMode, copyPrivateIp, copyTags, launchDisposition and postLaunchActionsDeployment (MGN UpdateLaunchConfiguration)',
+      'wave.yaml:applications[0].servers[1]: 42: an id (s-...) or a hostname, or {server, launch, launchTemplate, postLaunchActions}',
+      'wave.yaml:applications[0].launch.instanceType: "m5.large": not a launch setting: EC2 launch template fields (instance type, subnet, security groups, private IP, tags) go under launchTemplate; launch takes targetInstanceTypeRightSizingMethod, licensing, bootMode, copyPrivateIp, copyTags, launchDisposition and postLaunchActionsDeployment (MGN UpdateLaunchConfiguration)',
+      'wave.yaml:applications[0].launch.subnet: "subnet-0abc1234": not a launch setting: EC2 launch template fields (instance type, subnet, security groups, private IP, tags) go under launchTemplate; launch takes targetInstanceTypeRightSizingMethod, licensing, bootMode, copyPrivateIp, copyTags, launchDisposition and postLaunchActionsDeployment (MGN UpdateLaunchConfiguration)',
       'wave.yaml:applications[0].launch.bootMode: "BIOS": LEGACY_BIOS, UEFI or USE_SOURCE',
       'wave.yaml:applications[0].launch.licensing.osByol: "true": true or false: bring your own OS license',
       'wave.yaml:applications[0].postLaunchActions[0].order: 10: a whole number from 1001 to 10000 (actions run in this order)',
       'wave.yaml:applications[0].postLaunchActions[0].documentVersion: "latest": $DEFAULT, $LATEST or a version number',
       'wave.yaml:applications[0].postLaunchActions[0].category: "VALIDATION": not a key of a post-launch action; the keys are actionId, actionName, documentIdentifier, documentVersion, order, active, mustSucceedForCutover, timeoutSeconds and parameters',
       'wave.yaml:applications[1].name: "shop": another application is named so (applications[0]); application names are unique in a wave',
-      'wave.yaml:applications[1].servers: []: an application has at least one server: an id (s-...) or a hostname, or {server, launch, postLaunchActions}',
-      'wave.yaml:servers[0].launch.securityGroups: ["sg-0123456789abcdef0"]: not a launch setting mgn-flow applies: EC2 launch template fields (instance type, subnet, security groups, ...) are out of scope and set in the EC2 launch template; launch takes targetInstanceTypeRightSizingMethod, licensing, bootMode, copyPrivateIp, copyTags, launchDisposition and postLaunchActionsDeployment (MGN UpdateLaunchConfiguration)',
+      'wave.yaml:applications[1].servers: []: an application has at least one server: an id (s-...) or a hostname, or {server, launch, launchTemplate, postLaunchActions}',
+      'wave.yaml:servers[0].launch.securityGroups: ["sg-0123456789abcdef0"]: not a launch setting: EC2 launch template fields (instance type, subnet, security groups, private IP, tags) go under launchTemplate; launch takes targetInstanceTypeRightSizingMethod, licensing, bootMode, copyPrivateIp, copyTags, launchDisposition and postLaunchActionsDeployment (MGN UpdateLaunchConfiguration)',
       'wave.yaml:servers[1].server: (missing): required, an id (s-...) or a hostname of a source server in MGN',
-      'wave.yaml:servers[1].host: "db-02": not a key of a server; the keys are server, launch and postLaunchActions',
+      'wave.yaml:servers[1].host: "db-02": not a key of a server; the keys are server, launch, launchTemplate and postLaunchActions',
     ]);
   });
 
   it('collects the errors of a JSON file in the same form', () => {
     expect(errorsOf(() => parseWaveFile(fixture('invalid.json'), 'wave.json'))).toEqual([
       'wave.json:defaults.failurePolicy: "retry": continue, hold or stop',
-      'wave.json:applications[0].launch.instanceType: "m5.large": not a launch setting mgn-flow applies: EC2 launch template fields (instance type, subnet, security groups, ...) are out of scope and set in the EC2 launch template; launch takes targetInstanceTypeRightSizingMethod, licensing, bootMode, copyPrivateIp, copyTags, launchDisposition and postLaunchActionsDeployment (MGN UpdateLaunchConfiguration)',
+      'wave.json:applications[0].launch.instanceType: "m5.large": not a launch setting: EC2 launch template fields (instance type, subnet, security groups, private IP, tags) go under launchTemplate; launch takes targetInstanceTypeRightSizingMethod, licensing, bootMode, copyPrivateIp, copyTags, launchDisposition and postLaunchActionsDeployment (MGN UpdateLaunchConfiguration)',
       "wave.json:applications[0].launch.copyTags: \"yes\": true or false: copy the source server's tags to the launched instance",
       'wave.json:servers[1].launch.launchDisposition: "RUNNING": STOPPED or STARTED',
     ]);

@@ -1,16 +1,18 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { MgnClient } from '@aws-sdk/client-mgn';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { ApprovalNotifier, AuditLog, Clock, ExecutionPort, GateStore, LinkStore, Lock, MetricsPort, MgnPlanPort, MgnPort, Notifier, QuotaPort, RendezvousStore, SigningKeys, StallStore, TaskCallbacks, WaitStore, WaveStore } from '../../ports.ts';
+import type { ApprovalNotifier, AuditLog, Clock, ExecutionPort, GateStore, LaunchTemplatePort, LinkStore, Lock, MetricsPort, MgnPlanPort, MgnPort, Notifier, QuotaPort, RendezvousStore, SigningKeys, StallStore, TaskCallbacks, WaitStore, WaveStore } from '../../ports.ts';
 import { createStallStore } from './stalls.ts';
 import { createTaskCallbacks } from './callbacks.ts';
 import { createExecutionPort } from './executions.ts';
 import type { Config } from './config.ts';
 import { createMgnPort, writeRetryStrategy } from './mgn.ts';
 import { createMgnPlanPort } from './mgn-plan.ts';
+import { createLaunchTemplatePort } from './launch-templates.ts';
 import { createApprovalNotifier, createNotifier } from './notifier.ts';
 import { createQuotaPort } from './quotas.ts';
 import { createMetricsPort } from './metrics.ts';
@@ -33,12 +35,16 @@ export interface AwsClients {
   dynamodb: DynamoDBClient;
   secrets: SecretsManagerClient;
   quotas: ServiceQuotasClient;
+  /** EC2: the launch templates MGN made for its servers. */
+  ec2: EC2Client;
 }
 
 export interface Deps {
   mgn: MgnPort;
   /** MGN's Waves and Applications, server associations and tags (the plan mirror). */
   mgnPlan: MgnPlanPort;
+  /** The EC2 launch template MGN made for each server: the plan's instance type, subnet, security groups, private IP, tags. */
+  launchTemplates: LaunchTemplatePort;
   waits: WaitStore;
   points: RendezvousStore;
   gates: GateStore;
@@ -94,6 +100,7 @@ export function createClients(overrides: Partial<AwsClients> = {}): AwsClients {
     dynamodb: overrides.dynamodb ?? new DynamoDBClient({}),
     secrets: overrides.secrets ?? new SecretsManagerClient({}),
     quotas: overrides.quotas ?? new ServiceQuotasClient({}),
+    ec2: overrides.ec2 ?? new EC2Client({}),
   };
 }
 
@@ -109,6 +116,7 @@ export function createDeps(config: Config, opts: { clients?: Partial<AwsClients>
   return {
     mgn: createMgnPort(clients.mgn, { writeClient: clients.mgnWrite }),
     mgnPlan: createMgnPlanPort(clients.mgn, clients.mgnWrite),
+    launchTemplates: createLaunchTemplatePort(clients.mgn, clients.ec2),
     waits: createWaitStore(doc, config.stateTable),
     points: createRendezvousStore(doc, config.stateTable),
     gates: createGateStore(doc, config.stateTable),

@@ -35,6 +35,7 @@ import { createRng } from '../emulator/rng.ts';
 import { StepFunctionsHost } from './sfn/host.ts';
 import { stepFunctionsService } from './sfn/service.ts';
 import { createSns, type LocalSns } from './sns/index.ts';
+import { LocalEc2 } from './ec2/index.ts';
 
 /**
  * The local cloud: the MGN emulator and the stand-ins for Step Functions, EventBridge, Scheduler, SNS,
@@ -112,6 +113,8 @@ export interface LocalEndpoints {
   iam: string;
   cloudwatch: string;
   api: string;
+  /** EC2 (the launch templates MGN made for its servers). */
+  ec2?: string;
 }
 
 export interface LocalCloudInfo {
@@ -275,7 +278,8 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       matches: (req: Parameters<LocalAccount['sts']['matches']>[0]) => accountRef.current?.[name].matches(req) ?? false,
       handle: (req: Parameters<LocalAccount['sts']['handle']>[0], res: Parameters<LocalAccount['sts']['handle']>[1]) => (accountRef.current as LocalAccount)[name].handle(req, res),
     });
-    const gateway = await startGateway([stepFunctionsService(host), busService(bus), scheduler, sns, quotas, secrets, cloudformation, late('sts'), late('iam'), createCloudWatch({ lambda })], opts.port ?? 0);
+    const ec2 = new LocalEc2(emulator.engine);
+    const gateway = await startGateway([stepFunctionsService(host), busService(bus), scheduler, sns, quotas, secrets, cloudformation, late('sts'), late('iam'), createCloudWatch({ lambda }), ec2], opts.port ?? 0);
     closers.push(() => gateway.close());
     serve(gateway.endpoint, gateway.server);
     const snsClient = new SNSClient({ region, endpoint: gateway.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
@@ -326,7 +330,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
 
     // The environment handlers get: what AWS gives a Lambda, the provider's variables, and the endpoints;
     // set before anything can invoke a handler (schedules, machines).
-    const awsEndpoints = { mgn: emulator.endpoint, sfn: gateway.endpoint, eventbridge: gateway.endpoint, scheduler: gateway.endpoint, sns: gateway.endpoint, dynamodb: dynamo.endpoint, servicequotas: gateway.endpoint, secretsmanager: gateway.endpoint, cloudformation: gateway.endpoint, sts: gateway.endpoint, iam: gateway.endpoint, cloudwatch: gateway.endpoint, api: api.endpoint };
+    const awsEndpoints = { mgn: emulator.endpoint, sfn: gateway.endpoint, eventbridge: gateway.endpoint, scheduler: gateway.endpoint, sns: gateway.endpoint, dynamodb: dynamo.endpoint, servicequotas: gateway.endpoint, secretsmanager: gateway.endpoint, cloudformation: gateway.endpoint, sts: gateway.endpoint, iam: gateway.endpoint, cloudwatch: gateway.endpoint, api: api.endpoint, ec2: gateway.endpoint };
     const topicArns = Object.fromEntries(topicLogicalIds(config).map(([id, name]) => [id, sns.topicArn(name)]));
     const machineArns = Object.fromEntries(Object.values(config.stateMachines).filter((m) => m.logicalId).map((m) => [m.logicalId as string, `arn:aws:states:${region}:${accountId}:stateMachine:${m.name}`]));
     const env = handlerEnvironment(config, awsEndpoints, { region, tables: tableNames(config), topics: topicArns, secrets: secretArns, stateMachines: machineArns });
@@ -435,6 +439,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       iam: gateway.endpoint,
       cloudwatch: gateway.endpoint,
       api: api.endpoint,
+      ec2: gateway.endpoint,
     };
     const info: LocalCloudInfo = {
       endpoints,
@@ -507,6 +512,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       account: accountRef.current,
       /** The stack's outputs by key, as DescribeStacks answers them. */
       stackOutputs: (): Record<string, string> => Object.fromEntries(outputs().map((o) => [o.OutputKey, o.OutputValue])),
+      ec2,
       lambda,
       env,
       /** Discrete mode with `holdClock`: let simulated time move from now on. */
@@ -638,6 +644,7 @@ export function handlerEnvironment(
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_SERVICE_QUOTAS: endpoints.servicequotas,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsmanager,
+    ...(endpoints.ec2 ? { AWS_ENDPOINT_URL_EC2: endpoints.ec2 } : {}),
   };
   const resolveRef = (name: string, v: unknown): string => {
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
