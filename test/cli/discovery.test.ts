@@ -5,6 +5,8 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEDULE_RETRY_POLICY, STACK_OUTPUTS, discoverResources, stackName } from '../../src/cli/stack.ts';
 import { loadConfig } from '../../src/adapters/aws/config.ts';
+import { roleLogicalId, usesInSource } from '../../deploy/iam.ts';
+import { readServerlessConfig } from '../../src/local/cloud/serverless-config.ts';
 import type { LocalCloud } from '../../src/local/cloud/index.ts';
 import { serverIds } from '../statemachines/lifecycle-helpers.ts';
 import { type CliCloud, asOperator, cliCloud } from './cloud-helpers.ts';
@@ -22,6 +24,19 @@ const yml = parse(readFileSync(resolve(root, 'serverless.yml'), 'utf8')) as { re
 describe('the stack outputs the CLI reads', () => {
   it('are all declared in serverless.yml resources.Outputs, with a description', () => {
     for (const o of STACK_OUTPUTS) expect(yml.resources.Outputs, o.output).toHaveProperty([o.output, 'Description']);
+  });
+
+  it('name as launchers exactly the functions whose handlers declare mgn.startTest or mgn.startCutover', () => {
+    const config = readServerlessConfig(root);
+    const launchers = Object.entries(config.functions)
+      .filter(([, f]) => {
+        const file = `${f.handler.replace(/\.[^./]+$/, '')}.ts`;
+        return usesInSource(readFileSync(resolve(root, file), 'utf8'), file).some((u) => u === 'mgn.startTest' || u === 'mgn.startCutover');
+      })
+      .map(([key]) => roleLogicalId(key))
+      .sort();
+    const join = (yml.resources.Outputs.LauncherRoleArns as { Value: { 'Fn::Join': [string, { 'Fn::GetAtt': [string, string] }[]] } }).Value['Fn::Join'][1];
+    expect(join.map((g) => g['Fn::GetAtt'][0]).sort()).toEqual(launchers);
   });
 
   it("give wave schedules the stack's own retry policy", () => {

@@ -64,7 +64,7 @@ describe('mgn-flow usage errors', () => {
   it('returns 2 listing the commands when nothing is close', async () => {
     const r = await run(['xyzzy']);
     expect(r.code).toBe(ExitCode.Usage);
-    expect(r.stderr).toContain("error: unknown command 'xyzzy'. Allowed: emulator, local, servers, wave, soak, approvals, graph, demo, dashboard, help.");
+    expect(r.stderr).toContain("error: unknown command 'xyzzy'. Allowed: emulator, local, servers, wave, soak, approvals, graph, demo, dashboard, doctor, help.");
     expect(r.stderr).toContain("Run 'mgn-flow --help' for usage.");
   });
 
