@@ -40,7 +40,9 @@ export const OPERATOR_CALLS: Statement[] = [
   allow(['mgn:DescribeReplicationConfigurationTemplates', 'mgn:DescribeLaunchConfigurationTemplates'], [ANY]),
   allow(['iam:GetRole'], [MGN_SERVICE_ROLES]),
   allow(['iam:SimulatePrincipalPolicy'], [STACK_ROLES]),
+  // doctor and wave start: who would receive the gates' requests and the ops messages (their filter policies)
   allow(['sns:ListSubscriptionsByTopic'], [{ Ref: 'OpsTopic' }, { Ref: 'ApprovalTopic' }]),
+  allow(['sns:GetSubscriptionAttributes'], [sub('${OpsTopic}:*'), sub('${ApprovalTopic}:*')]),
   allow(['secretsmanager:DescribeSecret'], [{ Ref: 'ApprovalSigningSecret' }]),
   allow(['cloudwatch:GetMetricStatistics'], [ANY]),
 ];

@@ -68,11 +68,12 @@ export function unreachedGates(
  * policy, ops to the ops topic; e-mail, confirmed at once, delivered to the outbox); on any target, say which
  * gates' requests would reach nobody, and whether anyone gets the ops messages.
  */
-export async function prepareRecipients(wave: Wave, opts: { local: boolean }): Promise<{ subscribed: string[]; warnings: string[] }> {
+export async function prepareRecipients(wave: Wave, opts: { local: boolean; topics?: { approvals?: string | undefined; ops?: string | undefined } }): Promise<{ subscribed: string[]; warnings: string[] }> {
   const { SNSClient, SubscribeCommand, ListSubscriptionsByTopicCommand, GetSubscriptionAttributesCommand } = await import('@aws-sdk/client-sns');
   const { matchesFilterPolicy } = await import('../local/cloud/sns/filter-policy.ts');
-  const opsTopic = process.env.OPS_TOPIC_ARN;
-  const approvalTopic = process.env.APPROVAL_TOPIC_ARN ?? opsTopic;
+  // the stack's topics (found through DescribeStacks, or their variables)
+  const opsTopic = opts.topics?.ops ?? process.env.OPS_TOPIC_ARN;
+  const approvalTopic = opts.topics?.approvals ?? process.env.APPROVAL_TOPIC_ARN ?? opsTopic;
   if (!approvalTopic) return { subscribed: [], warnings: ['no approvals topic is configured (APPROVAL_TOPIC_ARN, OPS_TOPIC_ARN): nobody would receive an approval request'] };
   const sns = new SNSClient({});
   try {

@@ -94,8 +94,9 @@ describe('mgn-flow wave start|schedule|status on the local cloud', () => {
     const w = file('wave.yaml', validWave('wave-a'));
     const first = await run(['wave', 'start', w]);
     expect(first.code).toBe(0);
-    // the approver the wave names has not subscribed (the cloud's approver is approver@example.com): warned, not refused
-    expect(first.stderr).toBe("warning: qa-lead@example.com: no confirmed subscription to the approvals topic, so no approval link reaches them; add them to approverEmails and deploy, and each confirms the e-mail from AWS Notifications ('mgn-flow doctor --wave <file>' checks)\n");
+    // the approver the wave names is subscribed by the local cloud (with the deployed filter policy): nobody is left unreached
+    expect(first.stderr).toBe('');
+    expect(first.stdout).toContain('subscribed on the local cloud (e-mail, with the deployed stack\'s filter policies): qa-lead@example.com');
     expect(first.stdout).toContain('✓ wave-a: 1 application(s) and 1 standalone server(s), 3 server(s) in all');
     expect(first.stdout).toMatch(/^started wave-a-1 \(arn:aws:states:[^)]+:execution:[^)]+:wave-a-1\)$/m);
     expect(first.stdout).toContain('follow it with: mgn-flow wave status wave-a');

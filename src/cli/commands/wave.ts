@@ -147,28 +147,6 @@ export async function loadAndValidate(deps: Pick<Deps, 'quotas' | 'mgn' | 'clock
   }
 }
 
-/**
- * The approvers the wave names who have no confirmed subscription to the approvals topic would never get
- * their links: say so (a warning: the gate still waits, and `approvals approve` still decides it).
- */
-async function warnUnconfirmedApprovers(ctx: CliContext, target: Target, wave: Wave): Promise<void> {
-  const wanted = [...new Set(Object.values(wave.approvers ?? {}).flat())];
-  const topic = target.resources.APPROVAL_TOPIC_ARN;
-  if (!wanted.length || !topic) return;
-  const { confirmedEmails } = await import('../../adapters/aws/doctor-roles.ts');
-  let confirmed: string[];
-  try {
-    confirmed = (await confirmedEmails(topic)).confirmed.map((e) => e.toLowerCase());
-  } catch (err) {
-    ctx.stderr.write(`warning: could not read the approvals topic's subscriptions (${(err as Error).name}); 'mgn-flow doctor --wave <file>' checks them\n`);
-    return;
-  }
-  const missing = wanted.filter((e) => !confirmed.includes(e.toLowerCase()));
-  if (missing.length) {
-    ctx.stderr.write(`warning: ${missing.join(', ')}: no confirmed subscription to the approvals topic, so no approval link reaches them; add them to approverEmails and deploy, and each confirms the e-mail from AWS Notifications ('mgn-flow doctor --wave <file>' checks)\n`);
-  }
-}
-
 /** Every error listed (at most 50, the rest counted), then the count: exit 2. */
 export function waveFileUsage(err: { lines: string[]; total: number }, outcome = 'nothing was started'): UsageError {
   const e = new UsageError(`${err.lines.join('\n')}\n${err.total} error${err.total === 1 ? '' : 's'}; ${outcome}`);
@@ -211,11 +189,10 @@ async function start(ctx: CliContext, file: string | undefined, flags: StartFlag
     const wave = await loadAndValidate(deps, file, flags.mgnWave, flags.mgnImport ? { file: flags.mgnImport, ...(flags.waveName !== undefined ? { wave: flags.waveName } : {}) } : undefined);
     await refuseHeld(deps, wave);
     const machine = waveMachineArn(target);
-    await warnUnconfirmedApprovers(ctx, target, wave);
     await deps.waves.putDefinition(wave);
     // who receives the gates' requests: subscribed here on the local cloud, checked on any target
     const { prepareRecipients } = await import('../recipients.ts');
-    const recipients = await prepareRecipients(wave, { local: !flags.stage });
+    const recipients = await prepareRecipients(wave, { local: !flags.stage, topics: { approvals: target.resources.APPROVAL_TOPIC_ARN, ops: target.resources.OPS_TOPIC_ARN } });
     for (const w of recipients.warnings) ctx.stderr.write(`${styleFor(ctx.stderr, ctx.env).yellow('warning:')} ${w}\n`);
     const run = await startRun(deps, machine, wave.name);
     if (ctx.json) ctx.stdout.write(`${JSON.stringify({ wave: wave.name, execution: run.name, executionArn: run.executionArn, started: run.started, applications: wave.applications.length, subscribed: recipients.subscribed, warnings: recipients.warnings })}\n`);

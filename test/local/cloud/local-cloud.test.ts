@@ -31,7 +31,7 @@ describe('the local cloud running a project', () => {
 
   it('writes .mgn-flow/local.json with every endpoint', () => {
     const info = JSON.parse(readFileSync(join(root, '.mgn-flow/local.json'), 'utf8'));
-    expect(Object.keys(info.endpoints).sort()).toEqual(['api', 'cloudformation', 'cloudwatch', 'dynamodb', 'eventbridge', 'iam', 'mgn', 'scheduler', 'secretsmanager', 'servicequotas', 'sfn', 'sns', 'sts']);
+    expect(Object.keys(info.endpoints).sort()).toEqual(['api', 'cloudformation', 'cloudwatch', 'dynamodb', 'ec2', 'eventbridge', 'iam', 'mgn', 'scheduler', 'secretsmanager', 'servicequotas', 'sfn', 'sns', 'sts']);
     for (const url of Object.values(info.endpoints)) expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(info.region).toBe('us-east-1');
     expect(info.dashboard).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
