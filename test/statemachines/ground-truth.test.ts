@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createDocumentClient, createRendezvousStore } from '../../src/adapters/aws/stores.ts';
 import { CLAIM_LEASE_SECONDS } from '../../src/core/launch.ts';
 import type { LocalCloud } from '../../src/local/cloud/index.ts';
-import { decideWhenAsked, mgnCalls, serverIds, startServers, statePath, until, withCloud } from './lifecycle-helpers.ts';
+import { decideWhenAsked, entered, mgnCalls, serverIds, startServers, statePath, until, withCloud } from './lifecycle-helpers.ts';
 
 /**
  * Issue 13, "no decision from a timer or a local record alone": a wait that times out, a failure gate and a
@@ -16,7 +16,6 @@ import { decideWhenAsked, mgnCalls, serverIds, startServers, statePath, until, w
 const reconcilerDown = { reconcile: async () => ({ open: 0, resolved: 0 }) };
 
 const applied = (cloud: LocalCloud, op: string) => mgnCalls(cloud, op).filter((c) => c.status < 300);
-const entered = (cloud: LocalCloud, arn: string, state: string) => statePath(cloud, arn).includes(state);
 
 describe('deciding from MGN, not from a timer', () => {
   it('events lost and the reconciler down: launch waits time out, read MGN, and follow the launches that succeeded', { timeout: 60_000 }, async () => {

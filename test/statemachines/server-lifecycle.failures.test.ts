@@ -1,7 +1,7 @@
 import { MgnClient, PutSourceServerActionCommand } from '@aws-sdk/client-mgn';
 import { describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../src/local/cloud/index.ts';
-import { decideWhenAsked, mgnCalls, serverIds, startServers, statePath, until, withCloud } from './lifecycle-helpers.ts';
+import { decideWhenAsked, mgnCalls, serverIds, startServers, statePath, until, withCloud, injectServer } from './lifecycle-helpers.ts';
 
 /**
  * Issue 4, "Done when": the failure paths of the server lifecycle on the local cloud with the MGN emulator.
@@ -12,15 +12,7 @@ import { decideWhenAsked, mgnCalls, serverIds, startServers, statePath, until, w
 const OPS = 'ops@example.com';
 
 /** The emulator's control route for one server (README "The MGN emulator"). */
-async function inject(cloud: LocalCloud, serverId: string, body: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`${cloud.endpoints.mgn}/_emulator/servers/${serverId}/inject`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(res.status, await res.clone().text()).toBe(200);
-  await res.body?.cancel();
-}
+const inject = injectServer;
 
 /** What ops were told, and the approval requests (they go to the approvers' topic) in one list. */
 function opsSubjects(cloud: LocalCloud): string[] {

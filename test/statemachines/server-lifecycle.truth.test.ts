@@ -7,7 +7,7 @@ import type { StallEpisode } from '../../src/ports.ts';
 import { cliCloud } from '../cli/cloud-helpers.ts';
 import { run } from '../cli/helpers.ts';
 import type { LocalCloud } from '../../src/local/cloud/index.ts';
-import { autoApprove, decideWhenAsked, mgnCalls, serverIds, startServers, startWave, statePath, until, waveOf, withCloud } from './lifecycle-helpers.ts';
+import { autoApprove, decideWhenAsked, mgnCalls, serverIds, startServers, startWave, statePath, until, waveOf, withCloud, injectServer } from './lifecycle-helpers.ts';
 
 /**
  * Issue 13, "Decide from MGN's ground truth": scenarios on the local cloud where MGN is slow, loses events or
@@ -23,11 +23,7 @@ function mgnServer(cloud: LocalCloud, id: string) {
 }
 
 /** The emulator's control route for one server (README "The MGN emulator"). */
-async function inject(cloud: LocalCloud, serverId: string, body: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`${cloud.endpoints.mgn}/_emulator/servers/${serverId}/inject`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  expect(res.status, await res.clone().text()).toBe(200);
-  await res.body?.cancel();
-}
+const inject = injectServer;
 
 /** The emulator's control routes (faults: merged). */
 async function emulator(cloud: LocalCloud, path: string, body: Record<string, unknown>): Promise<void> {

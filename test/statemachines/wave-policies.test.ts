@@ -4,7 +4,7 @@ import { createDocumentClient, createWaveStore } from '../../src/adapters/aws/st
 import type { WaveReport } from '../../src/core/wave.ts';
 import type { Wave } from '../../src/core/wave-file.ts';
 import type { LocalCloud } from '../../src/local/cloud/index.ts';
-import { autoApprove, lifecycleCloud, serverIds, startWave, statePath, waveOf } from './lifecycle-helpers.ts';
+import { autoApprove, lifecycleCloud, serverIds, startWave, statePath, waveOf, injectServer } from './lifecycle-helpers.ts';
 
 /** The wave's stored report (the execution's output only when it succeeded). */
 async function report(cloud: LocalCloud, wave: string): Promise<WaveReport> {
@@ -16,11 +16,8 @@ async function report(cloud: LocalCloud, wave: string): Promise<WaveReport> {
   }
 }
 
-async function inject(cloud: LocalCloud, serverId: string, body: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`${cloud.endpoints.mgn}/_emulator/servers/${serverId}/inject`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  expect(res.status).toBe(200);
-  await res.body?.cancel();
-}
+/** The emulator's control route for one server (README "The MGN emulator"). */
+const inject = injectServer;
 
 /**
  * A wave whose first application is a standalone server with a post-launch action that must succeed and
