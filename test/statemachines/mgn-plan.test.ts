@@ -81,4 +81,17 @@ describe("MGN's plan in step with the wave", () => {
       expect(cloud.emulator.engine.waves.size).toBe(0);
     });
   });
+  it("runs the wave on when MGN keeps refusing the plan's writes (a mirror, not a condition): every server cuts over", { timeout: 90_000 }, async () => {
+    await withCloud({ servers: 4, applications: 0 }, async (cloud) => {
+      // every CreateWave answers 500, past the handler's and the state's retries
+      const queue = await fetch(`${cloud.endpoints.mgn}/_emulator/errors`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'InternalServerException', operation: 'CreateWave', count: 10_000 }) });
+      expect(queue.status).toBe(200);
+      const stop = autoApprove(cloud);
+      const r = await cloud.host.settled(await startWave(cloud, planWave(serverIds(cloud))));
+      stop();
+      expect(r.status).toBe('SUCCEEDED');
+      expect(cloud.emulator.engine.waves.size).toBe(0);
+      expect([...cloud.emulator.engine.servers.values()].map((x) => x.lifeCycle.state)).toEqual(['CUTOVER', 'CUTOVER', 'CUTOVER', 'CUTOVER']);
+    });
+  });
 });
