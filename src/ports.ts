@@ -234,8 +234,9 @@ export interface RendezvousStore {
   listOpen(): Promise<LaunchPoint[]>;
 }
 
-export type GateKind = 'SIGNOFF' | 'GO_NO_GO' | 'FINALIZE' | 'TEST_FAILURE' | 'CUTOVER_FAILURE';
-export type Decision = 'approve' | 'reject' | 'retry' | 'rollback' | 'stop';
+/** The gate kinds and decisions are the lifecycle's vocabulary (src/core/lifecycle.ts). */
+export type { Decision, GateKind } from './core/lifecycle.ts';
+import type { Decision, GateKind } from './core/lifecycle.ts';
 
 export interface Gate {
   id: string;

@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/adapters/aws/config.ts';
 import { ERROR_NAMES } from '../src/core/errors.ts';
+import { GATE_EXPIRED, GATE_KINDS, PARKED_STATES, PHASE_RULES, STATE_ROLES, gateWords } from '../src/core/lifecycle.ts';
 import { matches, validatePattern } from '../src/local/cloud/bus/matcher.ts';
 import { functionLogicalId, readServerlessConfig } from '../src/local/cloud/serverless-config.ts';
 
@@ -99,7 +100,8 @@ const coreSources = readdirSync(resolve(root, 'src/core'))
 /** Error classes src/core throws (`new ServerNotFoundError(`), and the task failures it sends (`error: 'SoakExtended'`). */
 const CORE_THROWN = [...new Set(coreSources.flatMap((s) => [...s.matchAll(/\bnew ([A-Z]\w*Error)\(/g)].map((m) => m[1] as string)))];
 const CORE_TASK_FAILURES = [...new Set(coreSources.flatMap((s) => [...s.matchAll(/\berror: '([A-Za-z][\w.]*)'/g)].map((m) => m[1] as string)))];
-const PROJECT_ERRORS = new Set<string>([...ERROR_NAMES, ...CORE_THROWN, ...CORE_TASK_FAILURES]);
+/** ...and the task failure a gate sends when it expires (lifecycle.ts). */
+const PROJECT_ERRORS = new Set<string>([...ERROR_NAMES, ...CORE_THROWN, ...CORE_TASK_FAILURES, GATE_EXPIRED]);
 const KNOWN_ERRORS = new Set<string>([...STATES_ERRORS, ...LAMBDA_ERRORS, ...MGN_EXCEPTIONS, ...PROJECT_ERRORS]);
 
 // Event patterns and fixtures ----------------------------------------------------------------------------------
@@ -252,5 +254,41 @@ describe('provider environment', () => {
   it('gives every function each variable src/adapters/aws/config.ts requires', () => {
     const env = ((raw.provider as Json | undefined)?.environment ?? {}) as Json;
     expect(required.filter((v) => env[v] === undefined || env[v] === null || env[v] === '')).toEqual([]);
+  });
+});
+
+describe("the lifecycle's vocabulary (src/core/lifecycle.ts) against the ASL", () => {
+  const asl = JSON.parse(readFileSync(resolve(root, 'statemachines/server-lifecycle.asl.json'), 'utf8')) as Json;
+  /** Every state of the lifecycle machine, nested ones included: name -> definition. */
+  const states = new Map<string, Json>();
+  const walk = (m: Json) => {
+    for (const [name, s] of Object.entries((m.States ?? {}) as Record<string, Json>)) {
+      states.set(name, s);
+      for (const b of (s.Branches ?? []) as Json[]) walk(b);
+      for (const key of ['Iterator', 'ItemProcessor']) if (isObject(s[key])) walk(s[key]);
+    }
+  };
+  walk(asl);
+  /** The tasks that park a server at a gate: their Payload names the gate kind. */
+  const gateTasks = [...states].map(([name, s]) => ({ name, payload: ((s.Parameters as Json | undefined)?.Payload ?? {}) as Json })).filter((t) => typeof t.payload.gate === 'string');
+
+  it('knows every gate kind the ASL parks servers at, and the ASL parks at every kind it knows', () => {
+    expect([...new Set(gateTasks.map((t) => t.payload.gate as string))].sort()).toEqual([...GATE_KINDS].sort());
+  });
+
+  it.each(GATE_KINDS)('%s: its state parks there, with the approvers of its list', (kind) => {
+    const words = gateWords(kind);
+    const tasks = gateTasks.filter((t) => t.payload.gate === kind);
+    expect(tasks.map((t) => t.payload.state), `no task of ${kind} reports state ${words.state}`).toContain(words.state);
+    for (const t of tasks) expect(t.payload['approvers.$'], `${t.name}: the approvers of ${kind}`).toBe(`$.plan.approvers.${words.approvers}`);
+  });
+
+  it.each([...Object.entries(STATE_ROLES), ['parked', Object.keys(PARKED_STATES)] as const])('names only states of the ASL as %s', (_role, names) => {
+    expect(names.filter((n) => !states.has(n))).toEqual([]);
+  });
+
+  it('gives every state of the ASL a dashboard phase rule', () => {
+    const unmatched = [...states.keys()].filter((n) => !PHASE_RULES.some(([re]) => re.test(n)));
+    expect(unmatched, 'states no PHASE_RULES entry matches: add them to a rule (null when they say nothing about the phase)').toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import type { Wave } from '../core/wave-file.ts';
+import { APPROVER_KEYS, type ApproverKey, gateWords, gatesOf } from '../core/lifecycle.ts';
 
 /**
  * Who receives a wave's messages. The approval requests go to the approvals topic with the `approver`
@@ -13,11 +14,14 @@ export function approverFilterPolicy(address: string): { approver: string[] } {
   return { approver: [address, 'any'] };
 }
 
-/** The gates each list of approvers decides (the failure gates ask the approvers of the launch that failed). */
-const LIST_GATES: Record<keyof Wave['approvers'], string[]> = { testSignoff: ['SIGNOFF', 'TEST_FAILURE'], goNoGo: ['GO_NO_GO', 'CUTOVER_FAILURE'], finalize: ['FINALIZE'] };
-
-/** The gates each list of approvers decides, in words. */
-const LIST_WORDS: Record<keyof Wave['approvers'], string> = { testSignoff: 'test sign-off (and test failure)', goNoGo: 'go/no-go (and cutover failure)', finalize: 'finalize' };
+/**
+ * The gates a list of approvers decides, in words: "test sign-off (and test failure)" (the failure gates ask
+ * the approvers of the launch that failed).
+ */
+function listWords(key: ApproverKey): string {
+  const [first, ...more] = gatesOf(key).map(gateWords);
+  return `${first?.label ?? key}${more.length ? ` (and ${more.map((w) => w.label).join(', ')})` : ''}`;
+}
 
 export interface TopicSubscription {
   endpoint: string;
@@ -29,7 +33,7 @@ export interface TopicSubscription {
 
 /** The people a wave names: every approver, and ops. */
 export function peopleOf(wave: Wave): { approvers: string[]; ops: string[] } {
-  return { approvers: [...new Set([...wave.approvers.testSignoff, ...wave.approvers.goNoGo, ...wave.approvers.finalize])], ops: [...new Set(wave.ops ?? [])] };
+  return { approvers: [...new Set(APPROVER_KEYS.flatMap((k) => wave.approvers[k]))], ops: [...new Set(wave.ops ?? [])] };
 }
 
 /**
@@ -43,14 +47,14 @@ export function unreachedGates(
 ): { list: keyof Wave['approvers']; approver: string; message: string }[] {
   const out: { list: keyof Wave['approvers']; approver: string; message: string }[] = [];
   const live = subscriptions.filter((s) => s.confirmed);
-  for (const list of Object.keys(LIST_WORDS) as (keyof Wave['approvers'])[]) {
+  for (const list of APPROVER_KEYS) {
     const asked = wave.approvers[list];
     for (const approver of asked.length ? asked : ['any']) {
       // the attributes a request carries (approvals.ts): a policy may filter on any of them
-      const messages = LIST_GATES[list].flatMap((gate) => wave.applications.map((a) => ({ approver, gate, application: a.name, wave: wave.name, kind: 'request' })));
+      const messages = gatesOf(list).flatMap((gate) => wave.applications.map((a) => ({ approver, gate, application: a.name, wave: wave.name, kind: 'request' })));
       if (messages.every((m) => live.some((s) => matches(s.filterPolicy, m)))) continue;
       const pending = subscriptions.filter((s) => !s.confirmed && matches(s.filterPolicy, { approver })).map((s) => s.endpoint);
-      const what = approver === 'any' ? `the ${LIST_WORDS[list]} requests (the wave names no ${list} approver: they go out as approver=any)` : `the ${LIST_WORDS[list]} requests for ${approver}`;
+      const what = approver === 'any' ? `the ${listWords(list)} requests (the wave names no ${list} approver: they go out as approver=any)` : `the ${listWords(list)} requests for ${approver}`;
       out.push({
         list,
         approver,

@@ -1,6 +1,7 @@
-import { type Checked, FREE_REPLICATION_DAYS, GATE_QUESTIONS, GATE_TITLES, type GateEvidence, type Refusal, deadlineSentence } from './approvals.ts';
+import { type Checked, FREE_REPLICATION_DAYS, type GateEvidence, type Refusal, deadlineSentence } from './approvals.ts';
 import { deadlineText, tallyText, zonedMinute } from './gates.ts';
 import { LIMITS } from './contracts.ts';
+import { type GateKind, gateWords } from './lifecycle.ts';
 import { minuteIn } from './zoned-time.ts';
 import type { AuditEntry, Decision, Gate } from '../ports.ts';
 import { visibleLines } from './text.ts';
@@ -71,8 +72,8 @@ export interface ConfirmationView {
  * The choice the page highlights: approve, or retry at a failure gate, unless the cutover window has closed:
  * a retry would then end at the closed window, so rolling back is the one that helps.
  */
-export function primaryChoice(choices: readonly Decision[], gate: { gate: string; window?: { end: string } | null }, now: number): Decision | undefined {
-  if (gate.gate === 'CUTOVER_FAILURE' && gate.window && now >= Date.parse(gate.window.end) && choices.includes('rollback')) return 'rollback';
+export function primaryChoice(choices: readonly Decision[], gate: { gate: GateKind; window?: { end: string } | null }, now: number): Decision | undefined {
+  if (gateWords(gate.gate).failure?.launch === 'CUTOVER' && gate.window && now >= Date.parse(gate.window.end) && choices.includes('rollback')) return 'rollback';
   return choices.find((c) => c === 'approve' || c === 'retry');
 }
 
@@ -80,25 +81,26 @@ export function primaryChoice(choices: readonly Decision[], gate: { gate: string
 export function confirmationPage(v: ConfirmationView): string {
   const { gate, link } = v.checked;
   const ev = v.evidence;
-  const finalize = gate.gate === 'FINALIZE';
-  const go = gate.gate === 'GO_NO_GO';
+  const words = gateWords(gate.gate);
+  const finalize = words.pointOfNoReturn === true;
+  const go = words.approveLaunches !== undefined;
   const missing = ev.missing.length
     ? `<div class="warn"><strong>${ev.missing.length} server(s) of ${escapeHtml(gate.application)} are not at this gate (missing or failed).</strong> ${go ? 'To cut over without them, name each one:' : ''}${go ? ev.missing.map((s) => `<label><input type="checkbox" name="acceptMissing" value="${escapeHtml(s)}"> go ahead without ${escapeHtml(s)}</label>`).join('') : ` ${ev.missing.map(escapeHtml).join(', ')}`}</div>`
     : '';
   const now = v.now ?? Date.parse(ev.collectedAt);
   const primary = primaryChoice(link.choices, gate, now);
   const buttons = link.choices.map((c) => `<button type="submit" name="decision" value="${c}"${c === primary ? ' class="primary"' : ''}>${BUTTON_LABELS[c]}</button>`).join('');
-  const windowClosed = gate.gate === 'CUTOVER_FAILURE' && gate.window && now >= Date.parse(gate.window.end)
+  const windowClosed = words.failure?.launch === 'CUTOVER' && gate.window && now >= Date.parse(gate.window.end)
     ? `<div class="warn">The cutover window closed at ${escapeHtml(zonedMinute(gate.window.end, gate.timeZone))}: a retry would stop at the closed window. Roll back (the source keeps serving) and plan a new window.</div>`
     : '';
   const body = `
-<h1>${escapeHtml(GATE_TITLES[gate.gate])}: ${escapeHtml(gate.application)}</h1>
+<h1>${escapeHtml(gateWords(gate.gate).title)}: ${escapeHtml(gate.application)}</h1>
 <p class="meta">Wave ${escapeHtml(gate.wave)} · ${gate.servers.length} server(s) · decide by ${escapeHtml(deadlineText(gate))} · ${link.approver === '*' ? 'link for this gate' : `link for ${escapeHtml(link.approver)}`}</p>
 <p class="deadline">${escapeHtml(deadlineSentence(gate))}</p>
 ${ev.unavailable ? `<div class="warn" role="status"><strong>Evidence unavailable.</strong> ${escapeHtml(ev.unavailable)}.</div>` : ''}
 ${windowClosed}
 ${finalize ? '<div class="danger">This is the point of no return. Finalizing stops replication and MGN deletes the staging resources: after it, the servers can no longer be launched again from MGN. The cutover instances stay.</div>' : ''}
-<p>${escapeHtml(GATE_QUESTIONS[gate.gate])}</p>
+<p>${escapeHtml(gateWords(gate.gate).question)}</p>
 ${v.problems?.length ? `<div class="problems" role="alert"><strong>Nothing was decided yet:</strong><ul>${v.problems.map((p) => `<li>${escapeHtml(p)}</li>`).join('')}</ul></div>` : ''}
 <h2>Evidence <span class="meta">(${ev.unavailable ? 'MGN could not be read at' : 'read from MGN at'} ${escapeHtml(zonedMinute(ev.collectedAt, gate.timeZone))})</span></h2>
 ${evidenceTable(ev)}
@@ -116,7 +118,7 @@ ${gate.changeRef ? `<label>Change id (required to approve; pattern <code>${escap
 ${buttons}
 </form>
 <p class="meta">Opening this page decided nothing. The link works once and expires with the gate.</p>`;
-  return page(`${GATE_TITLES[gate.gate]}: ${gate.application}`, body);
+  return page(`${gateWords(gate.gate).title}: ${gate.application}`, body);
 }
 
 /** The one body for forged, tampered, unknown and cross-gate links: it says nothing about the link. */
@@ -136,11 +138,11 @@ export function decidedPage(gate: Gate, entry: AuditEntry): string {
   if (q && !q.decided) {
     return page(
       'Decision recorded',
-      `<h1>Your decision is recorded: ${escapeHtml(entry.decision)}</h1><p>${escapeHtml(GATE_TITLES[gate.gate])} for ${escapeHtml(gate.application)} (wave ${escapeHtml(gate.wave)}), by ${escapeHtml(entry.by)} at ${escapeHtml(entry.at)}${entry.changeRef ? `, change ${escapeHtml(entry.changeRef)}` : ''}.</p><p class="quorum">${q.approvals} of ${q.of} approved so far; the gate decides when ${q.needed} approve${gate.quorum && gate.quorum.rejects > 1 ? ` or ${gate.quorum.rejects} reject` : ' or one rejects'}. Nothing moves on yet.</p><p class="meta">This link is now used. The decision is in the audit log.</p>`,
+      `<h1>Your decision is recorded: ${escapeHtml(entry.decision)}</h1><p>${escapeHtml(gateWords(gate.gate).title)} for ${escapeHtml(gate.application)} (wave ${escapeHtml(gate.wave)}), by ${escapeHtml(entry.by)} at ${escapeHtml(entry.at)}${entry.changeRef ? `, change ${escapeHtml(entry.changeRef)}` : ''}.</p><p class="quorum">${q.approvals} of ${q.of} approved so far; the gate decides when ${q.needed} approve${gate.quorum && gate.quorum.rejects > 1 ? ` or ${gate.quorum.rejects} reject` : ' or one rejects'}. Nothing moves on yet.</p><p class="meta">This link is now used. The decision is in the audit log.</p>`,
     );
   }
   return page(
     'Decision recorded',
-    `<h1>Decision recorded: ${escapeHtml(entry.decision)}</h1><p>${escapeHtml(GATE_TITLES[gate.gate])} for ${escapeHtml(gate.application)} (wave ${escapeHtml(gate.wave)}), by ${escapeHtml(entry.by)} at ${escapeHtml(entry.at)}${entry.changeRef ? `, change ${escapeHtml(entry.changeRef)}` : ''}.</p>${q ? `<p class="quorum">The gate decided: ${q.approvals} of ${q.of} approved, ${q.rejections} rejected (${q.needed} needed).</p>` : ''}<p>${entry.released.length} server(s) move on: ${entry.released.map(escapeHtml).join(', ') || 'none parked yet; they follow the decision as they arrive'}.</p><p class="meta">This link is now used. The decision is in the audit log.</p>`,
+    `<h1>Decision recorded: ${escapeHtml(entry.decision)}</h1><p>${escapeHtml(gateWords(gate.gate).title)} for ${escapeHtml(gate.application)} (wave ${escapeHtml(gate.wave)}), by ${escapeHtml(entry.by)} at ${escapeHtml(entry.at)}${entry.changeRef ? `, change ${escapeHtml(entry.changeRef)}` : ''}.</p>${q ? `<p class="quorum">The gate decided: ${q.approvals} of ${q.of} approved, ${q.rejections} rejected (${q.needed} needed).</p>` : ''}<p>${entry.released.length} server(s) move on: ${entry.released.map(escapeHtml).join(', ') || 'none parked yet; they follow the decision as they arrive'}.</p><p class="meta">This link is now used. The decision is in the audit log.</p>`,
   );
 }

@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { LIMITS } from './contracts.ts';
 import { metric } from './metrics.ts';
 import { InvalidDecisionError } from './errors.ts';
+import { gateWords } from './lifecycle.ts';
 import { type GateDeps, changeRefProblem, closesWithWindow, tallyText, deadlineText, decide, expireGate, expiredReason, missingAt, MGN_READ_BUDGET_MS, within, zonedMinute } from './gates.ts';
 import { minuteIn } from './zoned-time.ts';
 import type { ApprovalLink, ApprovalNotifier, AuditEntry, AuditLog, Decision, Gate, GateKind, JobView, LinkStore, ServerView, SigningKeys, StallStore } from '../ports.ts';
@@ -201,7 +202,7 @@ export async function gatherEvidence(deps: Pick<ApprovalDeps, 'mgn' | 'waits' | 
     collectedAt: new Date(now).toISOString(),
     servers,
     missing: [...missing],
-    ...(gate.gate === 'SIGNOFF' && tests.length ? { soakElapsedHours: hours(now - Math.min(...tests)) } : {}),
+    ...(gateWords(gate.gate).afterSoak && tests.length ? { soakElapsedHours: hours(now - Math.min(...tests)) } : {}),
     window: gate.window ?? null,
     ...(unavailable ? { unavailable } : {}),
   };
@@ -244,8 +245,8 @@ export function displayBy(name: string, approver: string): string {
  * named as missing belong to a go/no-go approval, terminating the cutover instances to a finalize rejection.
  */
 export function kindFields(kind: GateKind, decision: Decision, req: Pick<DecisionRequest, 'quiesced' | 'acceptMissing' | 'terminateInstances'>): { quiesced?: boolean; acceptMissing?: string[]; terminateInstances?: boolean } {
-  if (kind === 'GO_NO_GO' && decision === 'approve') return { ...(req.quiesced !== undefined ? { quiesced: req.quiesced } : {}), ...(req.acceptMissing?.length ? { acceptMissing: [...req.acceptMissing] } : {}) };
-  if (kind === 'FINALIZE' && decision === 'reject') return { terminateInstances: req.terminateInstances === true };
+  if (gateWords(kind).approveLaunches && decision === 'approve') return { ...(req.quiesced !== undefined ? { quiesced: req.quiesced } : {}), ...(req.acceptMissing?.length ? { acceptMissing: [...req.acceptMissing] } : {}) };
+  if (gateWords(kind).rejectMayTerminate && decision === 'reject') return { terminateInstances: req.terminateInstances === true };
   return {};
 }
 
@@ -364,8 +365,8 @@ async function decideByLinkOnce(deps: ApprovalDeps, post: LinkPost): Promise<Lin
   const changeRef = cleanName(post.changeRef ?? '');
   const refProblem = changeRefProblem(gate, decision, changeRef || undefined);
   if (refProblem) problems.push(`Change id: ${refProblem}.`);
-  if (gate.gate === 'GO_NO_GO' && decision === 'approve' && post.quiesced !== true) problems.push('Confirm that the sources are quiesced: the cutover launches from their latest data.');
-  if (gate.gate === 'GO_NO_GO' && decision === 'approve') {
+  if (gateWords(gate.gate).approveLaunches && decision === 'approve' && post.quiesced !== true) problems.push('Confirm that the sources are quiesced: the cutover launches from their latest data.');
+  if (gateWords(gate.gate).approveLaunches && decision === 'approve') {
     const unnamed = (await missingAt(deps, gate, { budgetMs: EVIDENCE_BUDGET_MS })).filter((s) => !(post.acceptMissing ?? []).includes(s));
     if (unnamed.length) problems.push(`Servers missing from the cutover must be named to go ahead without them: tick ${unnamed.join(', ')}, or wait for them.`);
   }
@@ -407,22 +408,6 @@ async function decideByLinkOnce(deps: ApprovalDeps, post: LinkPost): Promise<Lin
 
 // ------------------------------------------------------------------------------- requests, reminders
 
-export const GATE_TITLES: Record<GateKind, string> = {
-  SIGNOFF: 'test sign-off',
-  GO_NO_GO: 'cutover go/no-go',
-  FINALIZE: 'finalize cutover',
-  TEST_FAILURE: 'test launch failed',
-  CUTOVER_FAILURE: 'cutover launch failed',
-};
-
-/** What the request asks, in one sentence per gate. */
-export const GATE_QUESTIONS: Record<GateKind, string> = {
-  SIGNOFF: 'Have the test instances passed their tests? Approving ends the soak and prepares the cutover (the test instances are terminated); changes made on the test instances do not carry over to the cutover.',
-  GO_NO_GO: 'Launch the cutover instances now? Approve only once the sources are quiesced: the cutover launches from their latest data.',
-  FINALIZE: 'Finalize the cutover? This is the point of no return: replication stops and MGN deletes the staging resources; the cutover instances stay.',
-  TEST_FAILURE: 'The test launch failed. Retry it, roll back (revert to ready for test), or stop this server?',
-  CUTOVER_FAILURE: 'The cutover launch failed. Retry it, roll back (revert to ready for cutover, the source keeps serving), or stop this server?',
-};
 
 const fmtBytes = (b: number) => (b < 1024 ? `${b} B` : b < 1024 ** 2 ? `${(b / 1024).toFixed(1)} KiB` : b < 1024 ** 3 ? `${(b / 1024 ** 2).toFixed(1)} MiB` : `${(b / 1024 ** 3).toFixed(1)} GiB`);
 
@@ -459,12 +444,12 @@ function requestText(gate: Gate, ev: GateEvidence, link: { approver: string; url
   return [
     intro,
     '',
-    `Gate: ${GATE_TITLES[gate.gate]} (${gate.gate})`,
+    `Gate: ${gateWords(gate.gate).title} (${gate.gate})`,
     `Wave: ${gate.wave}`,
     `Application: ${gate.application} (${gate.servers.length} server${gate.servers.length === 1 ? '' : 's'})`,
     deadlineSentence(gate),
     '',
-    GATE_QUESTIONS[gate.gate],
+    gateWords(gate.gate).question,
     '',
     `Evidence as of ${zonedMinute(ev.collectedAt, gate.timeZone)}:`,
     ...evidenceLines(ev, gate.timeZone),
@@ -488,7 +473,7 @@ export async function requestDecision(deps: ApprovalDeps, gate: Gate): Promise<{
   for (const l of links) {
     await deps.approvals.approval({
       subject: `Decision needed: ${gate.gate} for ${gate.application}`,
-      text: requestText(gate, ev, l, `mgn-flow asks you to decide: ${GATE_TITLES[gate.gate]} for ${gate.application}.`),
+      text: requestText(gate, ev, l, `mgn-flow asks you to decide: ${gateWords(gate.gate).title} for ${gate.application}.`),
       key: `request#${gate.id}#${l.approver}`,
       approver: l.approver === '*' ? 'any' : l.approver,
       attributes: { gateId: gate.id, gate: gate.gate, application: gate.application, wave: gate.wave, kind: 'request' },
@@ -558,7 +543,7 @@ export async function remindOpenGates(deps: ApprovalDeps & { onceKey(key: string
         expired++;
         await deps.notifier.ops({
           subject: `Gate expired: ${gate.gate} for ${gate.application}`,
-          text: `${GATE_TITLES[gate.gate]} for ${gate.application} (wave ${gate.wave}) no longer takes a decision: ${expiredReason(gate)}. Its links no longer work.`,
+          text: `${gateWords(gate.gate).title} for ${gate.application} (wave ${gate.wave}) no longer takes a decision: ${expiredReason(gate)}. Its links no longer work.`,
           key: `gate-expired#${gate.id}`,
           attributes: { gateId: gate.id, gate: gate.gate, application: gate.application, wave: gate.wave, kind: 'expired' },
         });
@@ -575,7 +560,7 @@ export async function remindOpenGates(deps: ApprovalDeps & { onceKey(key: string
     for (const l of await openLinkUrls(deps, gate)) {
       await deps.approvals.approval({
         subject: `Reminder (${pct}% of the time gone): ${gate.gate} for ${gate.application}`,
-        text: requestText(gate, ev, l, `Reminder: ${GATE_TITLES[gate.gate]} for ${gate.application} still waits for a decision; ${left} h left.`),
+        text: requestText(gate, ev, l, `Reminder: ${gateWords(gate.gate).title} for ${gate.application} still waits for a decision; ${left} h left.`),
         key: `remind#${gate.id}#${mark}#${l.approver}`,
         approver: l.approver === '*' ? 'any' : l.approver,
         attributes: { gateId: gate.id, gate: gate.gate, application: gate.application, wave: gate.wave, kind: `reminder-${pct}` },
@@ -586,7 +571,7 @@ export async function remindOpenGates(deps: ApprovalDeps & { onceKey(key: string
       escalated++;
       await deps.notifier.ops({
         subject: `Escalation: ${gate.gate} for ${gate.application} undecided, ${left} h left`,
-        text: `${GATE_TITLES[gate.gate]} for ${gate.application} (wave ${gate.wave}) has no decision and expires at ${deadlineText(gate)}; then its servers take the safe path. Asked: ${(gate.approvers ?? []).join(', ') || 'the approvals topic'}. Decide with: mgn-flow approvals list`,
+        text: `${gateWords(gate.gate).title} for ${gate.application} (wave ${gate.wave}) has no decision and expires at ${deadlineText(gate)}; then its servers take the safe path. Asked: ${(gate.approvers ?? []).join(', ') || 'the approvals topic'}. Decide with: mgn-flow approvals list`,
         key: `escalate#${gate.id}`,
         attributes: { gateId: gate.id, gate: gate.gate, application: gate.application, wave: gate.wave, kind: 'escalation' },
       });

@@ -1,3 +1,4 @@
+import { APPROVER_KEYS, type ApproverKey, GATE_KINDS, isFailureGate, noApprovers } from './lifecycle.ts';
 import { z } from 'zod';
 
 /** Contracts between the state machine and its tasks: defined once, used by handlers and tests. */
@@ -47,8 +48,8 @@ const Email = z.string().regex(EMAIL_PATTERN, 'an e-mail address such as alice@e
 export const FreezeWindow = z.object({ start: z.string().datetime(), end: z.string().datetime(), reason: z.string().max(LIMITS.freezeReasonChars).optional() });
 
 /** The gates a plan can ask for quorums and change ids at (the failure gates are decided by one person). */
-export const APPROVAL_GATES = ['testSignoff', 'goNoGo', 'finalize'] as const;
-export type ApprovalGate = (typeof APPROVAL_GATES)[number];
+export const APPROVAL_GATES = APPROVER_KEYS;
+export type ApprovalGate = ApproverKey;
 
 /** Is `pattern` a regular expression JavaScript compiles (the plan's change id pattern)? */
 export function compiles(pattern: string): boolean {
@@ -87,11 +88,8 @@ export function policyOf(a: z.infer<typeof GateApprovers> | undefined): GatePoli
   return Array.isArray(a) ? { people: a, quorum: 1, rejects: 1 } : a;
 }
 
-export const Approvers = z.object({
-  testSignoff: GateApprovers.default([]),
-  goNoGo: GateApprovers.default([]),
-  finalize: GateApprovers.default([]),
-});
+const approverList = GateApprovers.default([]);
+export const Approvers = z.object(Object.fromEntries(APPROVER_KEYS.map((k) => [k, approverList])) as Record<ApproverKey, typeof approverList>);
 
 export const Condition = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('READY_FOR_TEST') }),
@@ -136,7 +134,7 @@ export const ArriveAtGateInput = z.object({
   ...WaitBase,
   wave: Name,
   application: Name,
-  gate: z.enum(['SIGNOFF', 'GO_NO_GO', 'FINALIZE', 'TEST_FAILURE', 'CUTOVER_FAILURE']),
+  gate: z.enum(GATE_KINDS),
   round: z.string().min(1),
   members: z.array(ServerId).min(1).max(200),
   timeoutSeconds: z.number().int().positive(),
@@ -151,7 +149,7 @@ export const ArriveAtGateInput = z.object({
 }).transform(({ approvers, ...a }) => {
   // a quorum and a change id belong to approve/reject gates; a failure gate is decided by one person
   const p = policyOf(approvers);
-  const approval = a.gate === 'SIGNOFF' || a.gate === 'GO_NO_GO' || a.gate === 'FINALIZE';
+  const approval = !isFailureGate(a.gate);
   return {
     ...a,
     approvers: p.people,
@@ -214,7 +212,7 @@ export const Plan = z.object({
   jobTimeoutSeconds: z.number().int().positive().default(3 * 3600),
   windowHoldTimeoutSeconds: z.number().int().positive().max(2_000_000).default(14 * 86400),
   readinessHoldTimeoutSeconds: z.number().int().positive().default(6 * 3600),
-  approvers: Approvers.default({ testSignoff: [], goNoGo: [], finalize: [] }),
+  approvers: Approvers.default(noApprovers()),
   /** Blackout windows: no cutover and no finalize starts inside one (checked right before the call). */
   freeze: z.array(FreezeWindow).max(LIMITS.freezeWindows).default([]),
   /** The wave's time zone: times people read (deadlines in requests and on pages) are shown in it. */

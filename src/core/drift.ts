@@ -1,4 +1,5 @@
 import type { OpenWait, ServerView } from '../ports.ts';
+import { PARKED_STATES } from './lifecycle.ts';
 
 /**
  * Console drift (docs/adr/0004, "Console drift"): a server parked at a gate, in its soak or in a hold waits
@@ -7,21 +8,6 @@ import type { OpenWait, ServerView } from '../ports.ts';
  * a revert, a mark, a finalize, a disconnect, an archive) fails the wait with `ConsoleDrift`; the state
  * machine catches it and goes back to Route, which maps MGN's new state to the right step.
  */
-
-/** The MGN lifecycle states each parked state implies. */
-export const PARKED_STATES: Readonly<Record<string, readonly string[]>> = {
-  Soak: ['TESTING'],
-  AwaitSignoff: ['TESTING'],
-  // a failure gate opens after a failed or timed-out test launch (TESTING, or READY_FOR_TEST if none was made)
-  TestFailureGate: ['TESTING', 'READY_FOR_TEST'],
-  HoldForWindow: ['READY_FOR_CUTOVER'],
-  GoNoGo: ['READY_FOR_CUTOVER'],
-  HoldForReadiness: ['READY_FOR_CUTOVER'],
-  // after the revert; CUTTING_OVER while MGN still refuses the revert (the job runs)
-  CutoverFailureGate: ['READY_FOR_CUTOVER', 'CUTTING_OVER'],
-  FinalizeGate: ['CUTTING_OVER'],
-  HoldForFreeze: ['CUTTING_OVER'],
-};
 
 /** What changed by hand while `wait` was parked, or undefined when MGN still matches it. */
 export function consoleDrift(wait: OpenWait, server: ServerView | undefined): string | undefined {

@@ -1,6 +1,7 @@
 import type { AuditEntry, AuditLog, Gate, GateStore, HoldRecord, JobView, MgnPort, RefusalCount, ServerOutcome, WaveStore } from '../ports.ts';
 import { escapeHtml } from './approval-page.ts';
-import { GATE_TITLES, type GateEvidence, evidenceLines } from './approvals.ts';
+import { type GateEvidence, evidenceLines } from './approvals.ts';
+import { APPROVER_KEYS, gateWords } from './lifecycle.ts';
 import { tallyText, zonedMinute } from './gates.ts';
 import { admissionOrder } from './wave.ts';
 import type { Wave } from './wave-file.ts';
@@ -129,7 +130,7 @@ const statusClass = (s: string) => (/SUCCEEDED|approve|SUCCEEDED|COMPLETED|LAUNC
 
 function planSection(p: EvidencePack, zone: string): string {
   const w = p.wave;
-  const approvers = (['testSignoff', 'goNoGo', 'finalize'] as const).map((g) => {
+  const approvers = APPROVER_KEYS.map((g) => {
     const q = w.rules?.quorum?.[g];
     const ref = w.rules?.changeRef?.gates.includes(g) ? w.rules.changeRef.pattern : undefined;
     return `<tr><td>${g}</td><td>${w.approvers[g].map(e).join(', ') || '<span class="meta">the approvals topic (one link)</span>'}</td><td>${q ? `${q.quorum} of ${w.approvers[g].length}${q.rejects > 1 ? `, ${q.rejects} rejections decide reject` : ', one rejection decides reject'}` : 'one decision decides'}</td><td>${ref ? `<code>${e(ref)}</code>` : '-'}</td></tr>`;
@@ -155,10 +156,10 @@ function timeline(p: EvidencePack): TimelineEvent[] {
   const ev: TimelineEvent[] = [];
   const host = new Map(p.servers.map((s) => [s.id, s.hostname ?? s.id]));
   for (const g of p.gates) {
-    ev.push({ at: g.openedAt, what: `${GATE_TITLES[g.gate]} for ${g.application} opened (decide by ${g.deadline})` });
-    if (g.status === 'EXPIRED') ev.push({ at: g.deadline, what: `${GATE_TITLES[g.gate]} for ${g.application} expired without a decision (safe path)`, cls: 'bad' });
+    ev.push({ at: g.openedAt, what: `${gateWords(g.gate).title} for ${g.application} opened (decide by ${g.deadline})` });
+    if (g.status === 'EXPIRED') ev.push({ at: g.deadline, what: `${gateWords(g.gate).title} for ${g.application} expired without a decision (safe path)`, cls: 'bad' });
   }
-  for (const d of p.decisions) ev.push({ at: d.at, what: `${GATE_TITLES[d.gate]} for ${d.application}: ${d.decision} by ${d.by}${d.changeRef ? ` (change ${d.changeRef})` : ''}${d.quorum && !d.quorum.decided ? ` (counted: ${d.quorum.approvals} of ${d.quorum.of})` : ''}`, cls: statusClass(d.decision) });
+  for (const d of p.decisions) ev.push({ at: d.at, what: `${gateWords(d.gate).title} for ${d.application}: ${d.decision} by ${d.by}${d.changeRef ? ` (change ${d.changeRef})` : ''}${d.quorum && !d.quorum.decided ? ` (counted: ${d.quorum.approvals} of ${d.quorum.of})` : ''}`, cls: statusClass(d.decision) });
   for (const l of p.launches) ev.push({ at: l.createdAt, what: `${l.kind} job ${l.jobId} for ${l.servers.map((s) => host.get(s.id) ?? s.id).join(', ')}: ${l.status}`, cls: statusClass(l.status) });
   for (const h of p.holds) ev.push({ at: h.from, what: `${host.get(h.serverId) ?? h.serverId} held: ${h.reason}${h.until ? ` until ${h.until}` : ''}`, cls: 'wait' });
   for (const s of p.servers) if (s.outcome && s.outcome.status !== 'RUNNING') ev.push({ at: s.outcome.at, what: `${s.hostname ?? s.id} (${s.application}): ${s.outcome.status}${s.outcome.error ? ` (${s.outcome.error})` : ''}`, cls: statusClass(s.outcome.status) });
@@ -186,7 +187,7 @@ function gatesSection(p: EvidencePack, zone: string): string {
   const blocks = p.gates.map((g) => {
     const decisions = p.decisions.filter((d) => d.gateId === g.id);
     const refused = p.refusals.filter((r) => r.gateId === g.id).map((r) => `${r.count} x ${r.status}`);
-    return `<section class="gate" data-gate="${e(g.gate)}"><h3>${e(GATE_TITLES[g.gate])}: ${e(g.application)} <span class="meta">${e(g.id)}</span></h3>
+    return `<section class="gate" data-gate="${e(g.gate)}"><h3>${e(gateWords(g.gate).title)}: ${e(g.application)} <span class="meta">${e(g.id)}</span></h3>
 <p>Opened ${e(zonedMinute(g.openedAt, zone))}; decide by ${e(zonedMinute(g.deadline, zone))}; asked ${(g.approvers ?? []).map(e).join(', ') || 'the approvals topic'}${g.changeRef ? `; change id required (<code>${e(g.changeRef)}</code>)` : ''}. Status: <span class="${statusClass(g.status === 'DECIDED' ? (g.decision?.decision ?? '') : g.status)}">${g.status === 'DECIDED' ? `${e(g.decision?.decision ?? '')} by ${e(g.decision?.by ?? '')}` : e(g.status)}</span>${g.quorum ? `<br>${e(tallyText(g))}` : ''}${refused.length ? `<br><span class="meta">refused requests: ${refused.join(', ')}</span>` : ''}</p>
 ${decisions.map((d) => decisionBlock(d, zone)).join('')}</section>`;
   });

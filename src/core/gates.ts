@@ -1,4 +1,5 @@
 import { LIMITS } from './contracts.ts';
+import { GATE_EXPIRED, gateWords, isFailureGate } from './lifecycle.ts';
 import { InvalidDecisionError } from './errors.ts';
 import type { Decision, Gate, GateKind, GateStore, Notifier, OpenWait } from '../ports.ts';
 import { failedTogether, parkAt, resolve, type WaitDeps } from './waits.ts';
@@ -12,13 +13,8 @@ import { isTimeZone, minuteIn } from './zoned-time.ts';
 
 export type GateDeps = WaitDeps & { gates: GateStore; notifier: Notifier };
 
-export const ALLOWED: Record<GateKind, Decision[]> = {
-  SIGNOFF: ['approve', 'reject'],
-  GO_NO_GO: ['approve', 'reject'],
-  FINALIZE: ['approve', 'reject'],
-  TEST_FAILURE: ['retry', 'rollback', 'stop'],
-  CUTOVER_FAILURE: ['retry', 'rollback', 'stop'],
-};
+/** The decisions each gate kind takes. */
+export const allowed = (kind: GateKind): Decision[] => [...gateWords(kind).choices];
 
 export interface GateArrival {
   serverId: string;
@@ -48,8 +44,6 @@ export interface GateArrival {
   job?: string | null;
 }
 
-const FAILURE_GATES: ReadonlySet<GateKind> = new Set(['TEST_FAILURE', 'CUTOVER_FAILURE']);
-
 /**
  * Who a failure gate asks about (docs/adr/0004, "Failure gates per application"): the servers of the failed
  * launch that MGN does not show launched in it, read from MGN; this server alone when it failed after
@@ -57,15 +51,13 @@ const FAILURE_GATES: ReadonlySet<GateKind> = new Set(['TEST_FAILURE', 'CUTOVER_F
  * join the gate as they arrive and are released by its one decision.
  */
 export async function failureGateMembers(deps: Pick<GateDeps, 'mgn'>, a: Pick<GateArrival, 'gate' | 'job' | 'serverId' | 'members'>): Promise<{ members: string[]; job?: string }> {
-  if (!FAILURE_GATES.has(a.gate)) return { members: a.members };
+  if (!isFailureGate(a.gate)) return { members: a.members };
   if (!a.job) return { members: [a.serverId] };
   const [job] = await deps.mgn.describeJobs([a.job]);
   const together = failedTogether(job, a.serverId);
   return together ? { members: together, job: a.job } : { members: [a.serverId] };
 }
 
-/** The error a parked server gets when its gate closes without a decision (the gate states catch it into GateExpired). */
-export const GATE_EXPIRED = 'GateExpired';
 
 /** A time people read: in the gate's (the wave's) time zone, to the minute (rounded down: never later than it is). */
 export function zonedMinute(iso: string, timeZone: string | undefined): string {
@@ -80,7 +72,7 @@ export function deadlineText(gate: Pick<Gate, 'deadline' | 'timeZone'>): string 
 
 /** The go/no-go closes at the end of the cutover window: a go-ahead after it would start a cutover outside it. */
 export function closesWithWindow(gate: Pick<Gate, 'gate' | 'window' | 'deadline'>): boolean {
-  return gate.gate === 'GO_NO_GO' && !!gate.window && Date.parse(gate.window.end) === Date.parse(gate.deadline);
+  return gateWords(gate.gate).approveLaunches !== undefined && !!gate.window && Date.parse(gate.window.end) === Date.parse(gate.deadline);
 }
 
 /** Why a decision after the deadline is refused, in one sentence. */
@@ -99,21 +91,13 @@ export async function expireGate(deps: Pick<GateDeps, 'gates' | 'waits' | 'callb
   const released: string[] = [];
   for (const serverId of gate.servers) {
     const wait = await deps.waits.get(serverId);
-    if (wait?.condition.kind === 'GATE' && wait.condition.gateId === gate.id && (await resolve(deps, wait, { error: 'GateExpired', cause: `${GATE_LABEL[gate.gate]} for ${gate.application}: ${expiredReason(gate)}` }))) {
+    if (wait?.condition.kind === 'GATE' && wait.condition.gateId === gate.id && (await resolve(deps, wait, { error: GATE_EXPIRED, cause: `${gateWords(gate.gate).label}${isFailureGate(gate.gate) ? ' gate' : ''} for ${gate.application}: ${expiredReason(gate)}` }))) {
       released.push(serverId);
     }
   }
   return { expired, released };
 }
 
-const GATE_LABEL: Record<GateKind, string> = { SIGNOFF: 'test sign-off', GO_NO_GO: 'go/no-go', FINALIZE: 'finalize', TEST_FAILURE: 'test failure gate', CUTOVER_FAILURE: 'cutover failure gate' };
-
-/** MGN states that show a server already went past this gate (a relaunch of one server asks about it alone). */
-const PAST: Partial<Record<GateKind, ReadonlySet<string>>> = {
-  SIGNOFF: new Set(['READY_FOR_CUTOVER', 'CUTTING_OVER', 'CUTOVER']),
-  GO_NO_GO: new Set(['CUTTING_OVER', 'CUTOVER']),
-  FINALIZE: new Set(['CUTOVER']),
-};
 
 /** How long a decision, a page or a request waits for MGN before going on without its answer (no retry loop on those paths). */
 export const MGN_READ_BUDGET_MS = 4000;
@@ -153,15 +137,17 @@ export async function missingAt(deps: Pick<GateDeps, 'waits' | 'mgn'>, gate: Pic
       if (!(w?.condition.kind === 'GATE' && w.condition.gateId === gate.id)) absent.push(serverId);
     }
   }
-  if (absent.length > 0 && gate.job && FAILURE_GATES.has(gate.gate)) {
+  if (absent.length > 0 && gate.job && isFailureGate(gate.gate)) {
     // a member whose launch MGN shows succeeded in the failed job will not come
     const read = await within(opts.budgetMs ?? MGN_READ_BUDGET_MS, () => deps.mgn.describeJobs([gate.job as string]));
     if (!read.ok) return absent;
     const launched = new Set((read.value[0]?.servers ?? []).filter((p) => p.launchStatus === 'LAUNCHED').map((p) => p.id));
     return absent.filter((id) => !launched.has(id));
   }
-  const past = PAST[gate.gate];
-  if (absent.length === 0 || !past) return absent;
+  // MGN states that show a server already went past this gate (a relaunch of one server asks about it alone)
+  const pastStates = gateWords(gate.gate).past;
+  if (absent.length === 0 || !pastStates) return absent;
+  const past = new Set<string>(pastStates);
   const read = await within(opts.budgetMs ?? MGN_READ_BUDGET_MS, () => deps.mgn.describeServers(absent));
   if (!read.ok) return absent;
   const views = new Map(read.value.map((v) => [v.id, v]));
@@ -182,13 +168,13 @@ export function gateId(a: Pick<GateArrival, 'wave' | 'application' | 'gate' | 'r
  * request goes out (`ensureRequested` in approvals.ts).
  */
 export async function arriveAtGate(deps: GateDeps, a: GateArrival): Promise<{ gateId: string; created: boolean; decided: boolean; gate: Gate }> {
-  const id = gateId(FAILURE_GATES.has(a.gate) ? { ...a, round: failureRound(a.round, a.job) } : a);
+  const id = gateId(isFailureGate(a.gate) ? { ...a, round: failureRound(a.round, a.job) } : a);
   const now = deps.clock.now();
   const { members, job } = await failureGateMembers(deps, a);
   await parkAt(deps, a, { kind: 'GATE', gateId: id }, a.waitSeconds);
   // a gate never outlives what it decides: the go/no-go closes at the end of the cutover window
   let deadline = now.getTime() + a.timeoutSeconds * 1000;
-  if (a.gate === 'GO_NO_GO' && a.window) deadline = Math.min(deadline, Date.parse(a.window.end));
+  if (gateWords(a.gate).approveLaunches && a.window) deadline = Math.min(deadline, Date.parse(a.window.end));
   const { created } = await deps.gates.open({
     id,
     wave: a.wave,
@@ -196,7 +182,7 @@ export async function arriveAtGate(deps: GateDeps, a: GateArrival): Promise<{ ga
     gate: a.gate,
     servers: [...members].sort(),
     ...(job ? { job } : {}),
-    allowed: ALLOWED[a.gate],
+    allowed: allowed(a.gate),
     openedAt: now.toISOString(),
     deadline: new Date(deadline).toISOString(),
     ...(a.evidence ? { evidence: a.evidence } : {}),
@@ -220,7 +206,7 @@ export async function arriveAtGate(deps: GateDeps, a: GateArrival): Promise<{ ga
     const { released } = await expireGate(deps, gate);
     if (!released.includes(a.serverId)) {
       const wait = await deps.waits.get(a.serverId);
-      if (wait && wait.token === a.token) await resolve(deps, wait, { error: 'GateExpired', cause: `${GATE_LABEL[gate.gate]} for ${gate.application}: ${expiredReason(gate)}` });
+      if (wait && wait.token === a.token) await resolve(deps, wait, { error: GATE_EXPIRED, cause: `${gateWords(gate.gate).label}${isFailureGate(gate.gate) ? ' gate' : ''} for ${gate.application}: ${expiredReason(gate)}` });
     }
     return { gateId: id, created, decided: false, gate: { ...gate, status: 'EXPIRED' } };
   }
@@ -293,7 +279,7 @@ export async function decide(deps: GateDeps, id: string, d: NonNullable<Gate['de
   }
   const refProblem = changeRefProblem(gate, d.decision, d.changeRef);
   if (refProblem) throw new InvalidDecisionError(refProblem);
-  if (gate.gate === 'GO_NO_GO' && d.decision === 'approve') {
+  if (gateWords(gate.gate).approveLaunches && d.decision === 'approve') {
     if (d.quiesced !== true) throw new InvalidDecisionError('approving the go/no-go needs the quiesce confirmation (quiesced: true): the cutover launches from the latest data of quiesced sources');
     // no cutover with missing or failed servers unless the decider names them
     const missing = await missingAt(deps, gate);

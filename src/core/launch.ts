@@ -1,6 +1,7 @@
 import { JobSlotBusyError, LaunchDeferredError } from './errors.ts';
 import type { GateStore, LaunchPoint, Lock, Notifier, QuotaPort, RendezvousStore, WaveStore } from '../ports.ts';
 import { failureRound, gateId, zonedMinute } from './gates.ts';
+import { failureGateOf } from './lifecycle.ts';
 import { activeFreeze } from './steps.ts';
 import { evaluate, failedTogether, parkAt, readiness, registerWait, resolve, type WaitDeps } from './waits.ts';
 import { metric } from './metrics.ts';
@@ -98,7 +99,7 @@ async function expectedAt(deps: LaunchDeps, a: Arrival): Promise<string[]> {
  */
 export async function relaunchGroup(deps: LaunchDeps, a: Arrival): Promise<{ round: string; members: string[]; job?: string }> {
   if (!a.regroup) return { round: a.round, members: a.members };
-  const kind = a.launch === 'TEST' ? 'TEST_FAILURE' : 'CUTOVER_FAILURE';
+  const kind = failureGateOf(a.launch);
   const gateRound = failureRound(a.round, a.regroup.job);
   const gate = deps.gates ? await deps.gates.get(gateId({ wave: a.wave, application: a.application, gate: kind, round: gateRound })) : undefined;
   const released = gate?.status === 'DECIDED' && gate.decision?.decision === 'retry' ? (gate.decision.released ?? []) : [];

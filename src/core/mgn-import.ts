@@ -1,5 +1,6 @@
 import { CsvError, parse } from 'csv-parse/sync';
 import type { LaunchTemplateSettings, ServerView } from '../ports.ts';
+import { noApprovers } from './lifecycle.ts';
 import { type LaunchSettings, type ParsedWaveFile, type ServerRef, type Wave, type WaveContext, WAVE_DEFAULTS, WaveFileError, type WaveFileIssue, showValue, validateWave } from './wave-file.ts';
 
 /**
@@ -242,7 +243,7 @@ export function loadMgnImport(text: string, ctx: ImportContext): Wave {
     wave: { name, timeZone: 'UTC' },
     defaults: { ...WAVE_DEFAULTS },
     cutoverWindow: null,
-    approvers: { testSignoff: [], goNoGo: [], finalize: [] },
+    approvers: noApprovers(),
     ops: [],
     freeze: [],
     applications: [...apps.values()].map((a) => ({ name: a.name, canary: false, servers: a.servers })),

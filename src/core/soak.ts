@@ -1,6 +1,7 @@
 import { MAX_SOAK_SECONDS } from './contracts.ts';
 import { InvalidDecisionError } from './errors.ts';
 import { deadlineText } from './gates.ts';
+import { SOAK_STATE } from './lifecycle.ts';
 import type { GateStore, LinkStore, OpenWait } from '../ports.ts';
 import { resolve, type WaitDeps } from './waits.ts';
 
@@ -23,7 +24,7 @@ export async function extendSoak(deps: WaitDeps & { gates: GateStore; links?: Li
   const now = deps.clock.now().getTime();
   const soaking: { wait: OpenWait & { condition: { kind: 'GATE'; gateId: string } }; remainingSeconds: number }[] = [];
   for (const wait of await deps.waits.list()) {
-    if (wait.state !== 'Soak' || wait.condition.kind !== 'GATE' || !wait.condition.gateId.startsWith(prefix)) continue;
+    if (wait.state !== SOAK_STATE || wait.condition.kind !== 'GATE' || !wait.condition.gateId.startsWith(prefix)) continue;
     const total = wait.waitSeconds;
     if (total === undefined) continue;
     const elapsed = Math.max(0, (now - Date.parse(wait.createdAt)) / 1000);

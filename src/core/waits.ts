@@ -1,5 +1,6 @@
 import type { Clock, GateStore, JobView, MgnPort, Notifier, OpenWait, RendezvousStore, ServerView, StallStore, TaskCallbacks, WaitCondition, WaitStore } from '../ports.ts';
 import { metric } from './metrics.ts';
+import { AFTER_QUIESCE } from './lifecycle.ts';
 import { consoleDrift } from './drift.ts';
 import { observeReplication } from './stalls.ts';
 
@@ -284,9 +285,6 @@ export async function reconcile(deps: WaitDeps, watch?: ReconcileExtras): Promis
   }
   return { open: open.length, resolved, serverCalls, jobCalls, stalls, drifted, ...(failedCalls ? { failedCalls } : {}) };
 }
-
-/** States after the go/no-go (source quiesced): replication stalls there are evidence, not alerts. */
-export const AFTER_QUIESCE = new Set(['CheckReadiness', 'HoldForReadiness', 'CutoverLaunchPoint', 'CutoverRelaunchPoint', 'AwaitCutoverResult', 'AwaitCutoverVerify', 'CutoverFailureGate', 'FinalizeGate', 'AwaitCutoverState']);
 
 export interface MgnEventLike {
   'detail-type': string;

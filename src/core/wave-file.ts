@@ -1,6 +1,7 @@
 import { LineCounter, isNode, parseAllDocuments, visit, type Document } from 'yaml';
 import { z } from 'zod';
 import type { LaunchTemplateSettings, ServerView } from '../ports.ts';
+import { APPROVER_KEYS, type ApproverKey, noApprovers } from './lifecycle.ts';
 import { APPROVAL_GATES, type ApprovalGate, EMAIL_PATTERN, GatePolicy, LIMITS, compiles } from './contracts.ts';
 import { LocalTimeError, TIME_ZONE_EXAMPLE, formatZoned, isTimeZone, resolveLocalTime } from './zoned-time.ts';
 
@@ -68,11 +69,8 @@ export interface PostLaunchAction {
   parameters?: Record<string, SsmParameter[]>;
 }
 
-export interface Approvers {
-  testSignoff: string[];
-  goNoGo: string[];
-  finalize: string[];
-}
+/** Per list of approvers (src/core/lifecycle.ts, APPROVER_KEYS): the people on it. */
+export type Approvers = Record<ApproverKey, string[]>;
 
 /** A change board's rules for a wave's approval gates (docs/adr/0007, "Change boards"). */
 export interface ApprovalRules {
@@ -462,7 +460,7 @@ const WaveFileSchema = strict(
       'defaults',
     ).optional(),
     cutoverWindow: Window('cutoverWindow').optional(),
-    approvers: strict({ testSignoff: GateApproversEntry.optional(), goNoGo: GateApproversEntry.optional(), finalize: GateApproversEntry.optional() }, 'approvers').optional(),
+    approvers: strict(Object.fromEntries(APPROVER_KEYS.map((k) => [k, GateApproversEntry.optional()])) as Record<ApproverKey, ReturnType<typeof GateApproversEntry.optional>>, 'approvers').optional(),
     changeRef: strict(
       {
         gates: z.array(z.enum(APPROVAL_GATES, { error: MSG.changeRefGate }), { error: MSG.changeRefGate }).min(1, { error: MSG.changeRefGate }),
@@ -671,11 +669,7 @@ export function parseWaveFile(text: string, file: string): ParsedWaveFile {
     wave: raw.wave,
     defaults: { ...WAVE_DEFAULTS, ...raw.defaults },
     cutoverWindow: times.cutoverWindow,
-    approvers: {
-      testSignoff: unique(peopleOf(raw.approvers?.testSignoff)),
-      goNoGo: unique(peopleOf(raw.approvers?.goNoGo)),
-      finalize: unique(peopleOf(raw.approvers?.finalize)),
-    },
+    approvers: Object.fromEntries(APPROVER_KEYS.map((k) => [k, unique(peopleOf(raw.approvers?.[k]))])) as Approvers,
     ...rulesOf(raw),
     ops: unique(raw.ops ?? []),
     freeze: times.freeze,
@@ -1169,7 +1163,7 @@ export function waveFromMgn(
     source: { kind: 'mgn', waveId: input.wave.waveID, name: input.wave.name },
     defaults: { ...WAVE_DEFAULTS, ...plan.defaults },
     cutoverWindow: plan.cutoverWindow ?? null,
-    approvers: { testSignoff: [], goNoGo: [], finalize: [], ...plan.approvers },
+    approvers: { ...noApprovers(), ...plan.approvers },
     freeze: plan.freeze ?? [],
     applications: input.applications.map((a) => ({
       name: a.name,

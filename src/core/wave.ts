@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { APPROVAL_GATES, type ApprovalGate, type GatePolicy, Plan, type ServerRun } from './contracts.ts';
 import { metric } from './metrics.ts';
+import { STATE_ROLES } from './lifecycle.ts';
 import { ServerBusyError } from './errors.ts';
 import { type Wave, WaveFileError, checkWave } from './wave-file.ts';
 import { minuteIn } from './zoned-time.ts';
@@ -373,8 +374,8 @@ export interface WaveReport {
   holding?: string;
 }
 
-const ROLLED_BACK = new Set(['RolledBack', 'SignoffRejected', 'FinalizeRejected']);
-const STOPPED = new Set(['StoppedByDecision', 'GateExpired']);
+const ROLLED_BACK: ReadonlySet<string> = new Set(STATE_ROLES.rolledBack);
+const STOPPED: ReadonlySet<string> = new Set(STATE_ROLES.stopped);
 
 /** How a server's latest execution ended, in the report's terms, and why (one definition: the report and `wave status`). */
 export function serverResult(o: ServerOutcome | undefined, holding?: string): { result: ServerResult; why?: string } {

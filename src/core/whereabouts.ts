@@ -3,6 +3,7 @@ import { OUTCOME_WORDS, type ServerResult, admissionOrder, executionName, server
 
 export { OUTCOME_WORDS };
 import type { Wave } from './wave-file.ts';
+import { SOAK_STATE, gateWords } from './lifecycle.ts';
 import { minuteIn } from './zoned-time.ts';
 
 export { minuteIn };
@@ -53,14 +54,6 @@ export interface WhereaboutsInput {
   holding?: string;
 }
 
-
-const GATE_WORDS: Record<string, string> = {
-  SIGNOFF: 'test sign-off',
-  GO_NO_GO: 'cutover go/no-go',
-  FINALIZE: 'finalize',
-  TEST_FAILURE: 'test failure',
-  CUTOVER_FAILURE: 'cutover failure',
-};
 
 const plus = (iso: string, seconds: number | undefined): string | undefined =>
   seconds === undefined ? undefined : new Date(Date.parse(iso) + seconds * 1000).toISOString();
@@ -116,12 +109,12 @@ function describeWait(input: WhereaboutsInput, wait: WhereaboutsInput['waits'][n
     case 'GATE': {
       const g = input.gates.get(c.gateId);
       if (!g) return { where: 'at a gate', reason: `gate ${c.gateId}`, waitingFor: 'a decision', since };
-      const words = GATE_WORDS[g.gate] ?? g.gate;
+      const words = gateWords(g.gate).label;
       const arrived = g.arrived ?? g.servers;
       const missing = g.servers.filter((id) => !arrived.includes(id));
       const who = g.approvers?.length ? list(g.approvers) : 'whoever the approvals topic reaches (the wave names no approver)';
       if (g.status !== 'OPEN') return { where: `at the ${words} gate`, reason: `the gate is ${g.status.toLowerCase()}${g.decision ? `: ${g.decision.decision} by ${g.decision.by}` : ''}`, since };
-      if (wait.state === 'Soak' && g.decisionFrom && Date.parse(g.decisionFrom) > Date.parse(since)) {
+      if (wait.state === SOAK_STATE && g.decisionFrom && Date.parse(g.decisionFrom) > Date.parse(since)) {
         return { where: 'in its soak', reason: `testing on the test instance; the sign-off is due at the end of the soak (${minuteIn(g.decisionFrom, input.wave.timeZone)})`, waitingFor: `${who} to sign off (or the soak to end)`, since, deadline: g.deadline, atDeadline: 'no cutover (the safe path)' };
       }
       if (missing.length) {

@@ -11,6 +11,7 @@ import {
 import { type AslGraph, type GraphNode, parseDefinition, readJsonPath } from './asl.ts';
 import { type ExecutionStates, stateStatuses } from './history.ts';
 import { type GraphLayout, layoutGraph } from './layout.ts';
+import { gateWords, isGateKind } from '../core/lifecycle.ts';
 import { derivePhase, deriveStatus, PHASES, type Phase, type Status } from './phase.ts';
 
 /**
@@ -126,13 +127,6 @@ interface HistoryCache {
   usedAt: number;
 }
 
-const GATE_KEYS: Record<string, string[]> = {
-  SIGNOFF: ['testSignoff', 'signoff', 'SIGNOFF'],
-  GO_NO_GO: ['goNoGo', 'GO_NO_GO'],
-  FINALIZE: ['finalize', 'FINALIZE'],
-  TEST_FAILURE: ['testFailure', 'failure', 'TEST_FAILURE', 'ops'],
-  CUTOVER_FAILURE: ['cutoverFailure', 'failure', 'CUTOVER_FAILURE', 'ops'],
-};
 
 /** Who decides a gate: the addresses the definition passes to the gate, else the plan's approvers, else "approvers". */
 export function gateApprovers(node: Pick<GraphNode, 'gate' | 'approversPath'>, input: unknown): string[] {
@@ -151,7 +145,7 @@ export function gateApprovers(node: Pick<GraphNode, 'gate' | 'approversPath'>, i
   const all = list(approvers);
   if (all) return all;
   if (approvers && typeof approvers === 'object') {
-    for (const key of GATE_KEYS[node.gate ?? ''] ?? []) {
+    for (const key of node.gate && isGateKind(node.gate) ? [gateWords(node.gate).approvers, ...gateWords(node.gate).approverFields] : []) {
       const found = list((approvers as Record<string, unknown>)[key]);
       if (found) return found;
     }

@@ -6,6 +6,7 @@ import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { parseExecutionName } from '../core/wave.ts';
 import type { Wave } from '../core/wave-file.ts';
 import { formatZoned } from '../core/zoned-time.ts';
+import { STATE_ROLES } from '../core/lifecycle.ts';
 import { type ApproverFetch, type LinkDecision, linksIn, openAndDecide } from './approver.ts';
 import { realTimers } from './cloud/virtual-timers.ts';
 import { startLocalCloud, type LocalCloud } from './cloud/index.ts';
@@ -426,8 +427,8 @@ export function summarize(cloud: LocalCloud, executions: Map<string, { arn: stri
       path: entered.filter((n) => !/Choice|Count|Launched$|Verified$|Decision$|^Ready$|^SignedOff$|InCutoverWindow|TestInstanceTerminating|^Init$/.test(n)),
       transitions: entered.length,
       mgnCalls: logicalCalls(callsByServer.get(serverId) ?? []).length,
-      testLaunches: entered.filter((n) => n === 'TestLaunchPoint' || n === 'TestRelaunchPoint').length,
-      cutoverLaunches: entered.filter((n) => n === 'CutoverLaunchPoint' || n === 'CutoverRelaunchPoint').length,
+      testLaunches: entered.filter((n) => (STATE_ROLES.testLaunchPoints as readonly string[]).includes(n)).length,
+      cutoverLaunches: entered.filter((n) => (STATE_ROLES.cutoverLaunchPoints as readonly string[]).includes(n)).length,
       failedLaunches,
       simulatedHours: round(((d.stopDate ?? cloud.clock.now()) - d.startDate) / 3_600_000),
       testInstanceHours: round(testInstanceHours),

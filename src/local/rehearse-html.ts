@@ -1,4 +1,5 @@
 import { type WallTime, wallTimeCandidates, wallTimeIn } from '../core/zoned-time.ts';
+import { GATE_KINDS, gateWords, isFailureGate, isGateKind } from '../core/lifecycle.ts';
 import { type ApplicationForecast, type Forecast, type GateForecast, local } from './rehearse.ts';
 
 /**
@@ -40,15 +41,8 @@ const C = {
   missed: '#c62828',
 };
 
-const GATE: Record<string, { label: string; colour: string }> = {
-  SIGNOFF: { label: 'sign-off', colour: '#1d3557' },
-  GO_NO_GO: { label: 'go/no-go', colour: '#7b3294' },
-  FINALIZE: { label: 'finalize', colour: '#00695c' },
-  TEST_FAILURE: { label: 'test failure', colour: '#d55e00' },
-  CUTOVER_FAILURE: { label: 'cutover failure', colour: '#d55e00' },
-};
-const gateLabel = (g: string) => GATE[g]?.label ?? g;
-const gateColour = (g: string) => GATE[g]?.colour ?? '#52606d';
+const gateLabel = (g: string) => (isGateKind(g) ? gateWords(g).label : g);
+const gateColour = (g: string) => (isGateKind(g) ? gateWords(g).colour : '#52606d');
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -109,7 +103,7 @@ function localDays(start: number, end: number, zone: string): LocalDay[] {
 const dayLabel = (d: LocalDay) => `${WEEKDAY[d.weekday]} ${d.wall.day} ${MONTH[d.wall.month - 1]}`;
 
 /** The gate that ends the test and soak: the sign-off, when decided. */
-const signoffDecidedAt = (a: ApplicationForecast): number | undefined => a.gates.find((g) => g.gate === 'SIGNOFF' && g.decidedAt !== undefined)?.decidedAt;
+const signoffDecidedAt = (a: ApplicationForecast): number | undefined => a.gates.find((g) => isGateKind(g.gate) && gateWords(g.gate).afterSoak && g.decidedAt !== undefined)?.decidedAt;
 
 function gateTip(app: string, g: GateForecast, zone: string): string {
   const decided = g.decidedAt !== undefined ? `decided ${local(g.decidedAt, zone)}${g.decision ? ` (${g.decision})` : ''}` : 'NOT decided';
@@ -343,7 +337,7 @@ function legend(f: Forecast): string {
     [swatch(`<path d="${diamond(11, 7, 5.5)}" fill="#fff" stroke="${C.missed}" stroke-width="1.8"/>`), 'gate never decided'],
   ];
   const kinds = [...new Set(f.applications.flatMap((a) => a.gates.map((g) => g.gate)))];
-  for (const k of (kinds.length ? kinds : ['SIGNOFF', 'GO_NO_GO', 'FINALIZE'])) items.push([swatch(`<path d="${diamond(11, 7, 5.5)}" fill="${gateColour(k)}"/>`), escapeHtml(gateLabel(k))]);
+  for (const k of (kinds.length ? kinds : GATE_KINDS.filter((k) => !isFailureGate(k)))) items.push([swatch(`<path d="${diamond(11, 7, 5.5)}" fill="${gateColour(k)}"/>`), escapeHtml(gateLabel(k))]);
   items.push([swatch(`<rect x="1" y="0" width="20" height="14" fill="${C.window}" fill-opacity="0.18" stroke="${C.window}" stroke-width="1.5"/>`), 'cutover window']);
   items.push([swatch(`<rect x="1" y="0" width="20" height="14" fill="url(#legend-hatch)" stroke="${C.freeze}"/><defs><pattern id="legend-hatch" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f4e3e1"/><line x1="0" y1="0" x2="0" y2="6" stroke="${C.freeze}" stroke-width="2.5" stroke-opacity="0.55"/></pattern></defs>`), 'freeze']);
   items.push([swatch(`<rect x="1" y="0" width="20" height="14" fill="${C.weekend}"/>`), 'weekend']);

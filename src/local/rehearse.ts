@@ -4,6 +4,7 @@ import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { parseWaveFile, type Wave } from '../core/wave-file.ts';
 import { importServerRefs } from '../core/mgn-import.ts';
 import { formatZoned, wallTimeIn } from '../core/zoned-time.ts';
+import { type GateKind, gateWords, isFailureGate, isGateKind } from '../core/lifecycle.ts';
 import { linksIn, openAndDecide } from './approver.ts';
 import { startLocalCloud, type LocalCloud } from './cloud/index.ts';
 import { type Faults, QUOTAS, type Quotas } from './emulator/config.ts';
@@ -57,7 +58,7 @@ export interface RehearseOptions {
   out?: (line: string) => void;
 }
 
-export type GateKind = 'SIGNOFF' | 'GO_NO_GO' | 'FINALIZE' | 'TEST_FAILURE' | 'CUTOVER_FAILURE' | string;
+export type { GateKind };
 
 export interface GateForecast {
   gate: GateKind;
@@ -260,7 +261,7 @@ export async function rehearse(opts: RehearseOptions): Promise<Forecast> {
         const gateId = m.attributes.gateId?.StringValue;
         const gate = m.attributes.gate?.StringValue ?? '';
         const application = m.attributes.application?.StringValue ?? '';
-        if (!gateId || m.attributes.kind?.StringValue !== 'request') return;
+        if (!gateId || m.attributes.kind?.StringValue !== 'request' || !isGateKind(gate)) return;
         const askedAt = Date.parse(m.at);
         const url = linksIn(m.message)[0];
         perApprover[m.endpoint] = (perApprover[m.endpoint] ?? 0) + 1;
@@ -276,9 +277,9 @@ export async function rehearse(opts: RehearseOptions): Promise<Forecast> {
         }
         const forecast = g;
         if (!url) return;
-        const ready = gate === 'SIGNOFF' ? askedAt + soakMs : askedAt;
+        const ready = gateWords(gate).afterSoak ? askedAt + soakMs : askedAt;
         const at = nextWorkingMoment(ready + opts.approverDelayMs, zone, opts.workingHours);
-        const decision = gate.endsWith('FAILURE') ? 'retry' : 'approve';
+        const decision = isFailureGate(gate) ? 'retry' : 'approve';
         const decide = async (attempt: number): Promise<void> => {
           const r = await openAndDecide(url, { decision, name: m.endpoint, comment: 'rehearsal', quiesced: true, ...(opts.changeRef ? { changeRef: opts.changeRef } : {}) }, 'mgn-flow-rehearsal', cloud.fetch);
           const status = r.post?.status ?? r.get.status;
@@ -387,7 +388,7 @@ function forecastOf(x: {
       cost += h * ec2HourlyUsd(s.properties.recommendedInstanceType, s.osFamily === 'WINDOWS', vcpus);
     }
     const appGates = [...x.gates.values()].filter((g) => g.application === app.name).sort((a, b) => a.askedAt - b.askedAt).map(({ application: _a, ...g }) => g);
-    const finalize = appGates.filter((g) => g.gate === 'FINALIZE' && g.decidedAt !== undefined).at(-1);
+    const finalize = appGates.filter((g) => gateWords(g.gate).pointOfNoReturn && g.decidedAt !== undefined).at(-1);
     const results = (x.report?.servers ?? []).filter((s) => s.application === app.name);
     const counts = new Map<string, number>();
     for (const r of results) counts.set(r.result, (counts.get(r.result) ?? 0) + 1);
@@ -482,7 +483,6 @@ export function local(ms: number, zone: string): string {
   return `${day} ${w.year}-${p(w.month)}-${p(w.day)} ${p(w.hour)}:${p(w.minute)}`;
 }
 
-const GATE_LABEL: Record<string, string> = { SIGNOFF: 'sign-off', GO_NO_GO: 'go/no-go', FINALIZE: 'finalize', TEST_FAILURE: 'test failure', CUTOVER_FAILURE: 'cutover failure' };
 
 /** The forecast as people read it, times in the wave's zone. */
 export function forecastText(f: Forecast): string {
@@ -500,7 +500,7 @@ export function forecastText(f: Forecast): string {
     // a failure gate is per server: the same gate at the same times for several servers is one line, counted
     const gateLines = new Map<string, number>();
     for (const g of a.gates) {
-      const line = `  ${(GATE_LABEL[g.gate] ?? g.gate).padEnd(16)} asked ${t(g.askedAt)}, ${g.decidedAt !== undefined ? `decided ${t(g.decidedAt)} (${g.decision})` : 'NOT decided'}; ${g.approvers.join(', ')}`;
+      const line = `  ${gateWords(g.gate).label.padEnd(16)} asked ${t(g.askedAt)}, ${g.decidedAt !== undefined ? `decided ${t(g.decidedAt)} (${g.decision})` : 'NOT decided'}; ${g.approvers.join(', ')}`;
       gateLines.set(line, (gateLines.get(line) ?? 0) + 1);
     }
     for (const [line, n] of gateLines) lines.push(n > 1 ? `${line} (x${n} servers)` : line);

@@ -47,7 +47,7 @@ describe('mgn-flow wave start: who receives the requests, on the local cloud', (
     expect(doc.subscribed).toEqual([]);
     expect(doc.warnings).toEqual([
       expect.stringMatching(/^nobody would receive the test sign-off \(and test failure\) requests \(the wave names no testSignoff approver: they go out as approver=any\)/),
-      expect.stringMatching(/^nobody would receive the go\/no-go \(and cutover failure\) requests/),
+      expect.stringMatching(/^nobody would receive the cutover go\/no-go \(and cutover failure\) requests/),
       expect.stringMatching(/^nobody would receive the finalize requests/),
       expect.stringMatching(/^nobody receives the ops messages .*ops: \[ops@example\.com\]/),
     ]);
@@ -98,7 +98,7 @@ describe('unreachedGates', () => {
     const subs = [{ endpoint: 'qa@example.com', protocol: 'email', confirmed: false, filterPolicy: policy('qa@example.com') }];
     expect(unreachedGates(wave, subs, matches).map((u) => u.message)).toEqual([
       'nobody would receive the test sign-off (and test failure) requests for qa@example.com yet: qa@example.com has not confirmed the subscription (the "Confirm subscription" e-mail)',
-      'nobody would receive the go/no-go (and cutover failure) requests for cab@example.com: no subscription to the approvals topic lets approver=cab@example.com through; subscribe cab@example.com with the filter policy {"approver":["cab@example.com","any"]} (the approverEmails stage parameter)',
+      'nobody would receive the cutover go/no-go (and cutover failure) requests for cab@example.com: no subscription to the approvals topic lets approver=cab@example.com through; subscribe cab@example.com with the filter policy {"approver":["cab@example.com","any"]} (the approverEmails stage parameter)',
       expect.stringMatching(/^nobody would receive the finalize requests \(the wave names no finalize approver: they go out as approver=any\)/),
     ]);
   });

@@ -259,7 +259,7 @@ describe('reminders, escalation, expiry', () => {
 describe('the page after the cutover window closed (issue 13)', () => {
   it('a cutover failure gate highlights roll back once the window has closed, retry before', async () => {
     const { primaryChoice, refusalPage } = await import('../../src/core/approval-page.ts');
-    const gate = { gate: 'CUTOVER_FAILURE', window: { end: '2026-12-05T05:00:00.000Z' } };
+    const gate = { gate: 'CUTOVER_FAILURE' as const, window: { end: '2026-12-05T05:00:00.000Z' } };
     expect(primaryChoice(['retry', 'rollback', 'stop'], gate, Date.parse('2026-12-05T04:59:00.000Z'))).toBe('retry');
     expect(primaryChoice(['retry', 'rollback', 'stop'], gate, Date.parse('2026-12-05T05:00:00.000Z'))).toBe('rollback');
     expect(primaryChoice(['approve', 'reject'], { gate: 'GO_NO_GO', window: gate.window }, Date.parse('2026-12-06T00:00:00.000Z'))).toBe('approve');

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AFTER_QUIESCE, PartsFailedError, allParts, evaluate, type MgnEventLike, type Outcome, readiness, reconcile, registerWait, resolve, routeEvent } from '../../src/core/waits.ts';
+import { AFTER_QUIESCE } from '../../src/core/lifecycle.ts';
+import { PartsFailedError, allParts, evaluate, type MgnEventLike, type Outcome, readiness, reconcile, registerWait, resolve, routeEvent } from '../../src/core/waits.ts';
 import type { JobView, OpenWait, ServerView, WaitCondition } from '../../src/ports.ts';
 import { type FakeDeps, fakeDeps, jitter, jobView, namedError, serverView } from '../helpers/fakes.ts';
 
