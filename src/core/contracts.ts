@@ -1,5 +1,6 @@
 import { APPROVER_KEYS, type ApproverKey, GATE_KINDS, isFailureGate, noApprovers } from './lifecycle.ts';
 import { z } from 'zod';
+import { SERVER_ID, SERVER_ID_EXAMPLE } from './ids.ts';
 
 /** Contracts between the state machine and its tasks: defined once, used by handlers and tests. */
 
@@ -38,7 +39,7 @@ export const MAX_SOAK_SECONDS = LIMITS.soakDays.max * 86400;
 /** What the plan and the wave file accept as an e-mail address. */
 export const EMAIL_PATTERN = /^[^\s@<>"',;]+@[^\s@<>"',;]+\.[^\s@<>"',;]+$/;
 
-const ServerId = z.string().regex(/^s-[0-9a-zA-Z]{17}$/, 'a source server id such as s-1234567890abcdef0');
+const ServerId = z.string().regex(SERVER_ID, `a source server id such as ${SERVER_ID_EXAMPLE}`);
 const Token = z.string().min(1).max(1024);
 const Name = z.string().min(1).max(LIMITS.nameChars);
 const Email = z.string().regex(EMAIL_PATTERN, 'an e-mail address such as alice@example.com').max(LIMITS.emailChars);

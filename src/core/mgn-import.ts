@@ -2,6 +2,7 @@ import { CsvError, parse } from 'csv-parse/sync';
 import type { LaunchTemplateSettings, ServerView } from '../ports.ts';
 import { noApprovers } from './lifecycle.ts';
 import { type LaunchSettings, type ParsedWaveFile, type ServerRef, type Wave, type WaveContext, WAVE_DEFAULTS, WaveFileError, type WaveFileIssue, showValue, validateWave } from './wave-file.ts';
+import { SERVER_ID } from './ids.ts';
 
 /**
  * MGN's import file as a wave source (`wave start|schedule|rehearse --mgn-import FILE.csv`): the CSV template
@@ -40,7 +41,6 @@ const TEMPLATE_COLUMN = /^mgn:launch:(instance-type|nic:0:subnet-id|nic:0:securi
 const LAUNCH_TEMPLATE_COLUMN = /^mgn:launch:(iam-instance-profile:name|nic:\d+:.+|placement:(tenancy|host-id)|volume:.+)$/;
 
 const WAVE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/;
-const SERVER_ID = /^s-[0-9a-zA-Z]{17}$/;
 const ACCOUNT_ID = /^[0-9]{12}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const MGN_NAME = /^[^\s\x00]( *[^\s\x00])*$/; // eslint-disable-line no-control-regex

@@ -4,6 +4,7 @@ import type { LaunchTemplateSettings, ServerView } from '../ports.ts';
 import { APPROVER_KEYS, type ApproverKey, noApprovers } from './lifecycle.ts';
 import { APPROVAL_GATES, type ApprovalGate, EMAIL_PATTERN, GatePolicy, LIMITS, compiles } from './contracts.ts';
 import { LocalTimeError, TIME_ZONE_EXAMPLE, formatZoned, isTimeZone, resolveLocalTime } from './zoned-time.ts';
+import { SERVER_ID } from './ids.ts';
 
 /**
  * The wave file (docs/adr, "Interfaces"): YAML or JSON, read in two passes.
@@ -282,7 +283,6 @@ const WAVE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/;
 // narrower than MGN's: no control or text-reordering character either (names reach terminals, pages and e-mail)
 // eslint-disable-next-line no-control-regex
 const MGN_NAME = /^[^\s\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]( *[^\s\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff])*$/;
-const SERVER_ID = /^s-[0-9a-zA-Z]{17}$/;
 const ACTION_ID = /^.*[0-9a-zA-Z]$/;
 const DOCUMENT_VERSION = /^(\$DEFAULT|\$LATEST|[0-9]+)$/;
 const SSM_PARAMETER_NAME = /^[A-Za-z0-9_.-]{1,1011}$/;

@@ -6,6 +6,8 @@ import { ServerBusyError } from './errors.ts';
 import { type Wave, WaveFileError, checkWave } from './wave-file.ts';
 import { minuteIn } from './zoned-time.ts';
 import type { Clock, ExecutionPort, ExecutionStatus, HoldRecord, LaunchTemplatePort, MgnPort, Notifier, QuotaPort, ServerOutcome, TaskCallbacks, WaveStore } from '../ports.ts';
+import { mapLimit } from './batches.ts';
+import { SERVER_ID_SOURCE } from './ids.ts';
 
 /**
  * A wave (docs/adr): admit whole applications within MGN's quotas and the plan's concurrency, canaries
@@ -40,9 +42,6 @@ const CLOSED_BAD: ReadonlySet<ExecutionStatus> = new Set(['FAILED', 'TIMED_OUT',
 /** How many servers of an application are started at once. */
 export const ADMIT_PARALLELISM = 10;
 
-async function inBatches<T>(items: readonly T[], size: number, run: (item: T) => Promise<void>): Promise<void> {
-  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(run));
-}
 
 export function executionName(wave: string, serverId: string, attempt: number): string {
   return `${wave}-${serverId}-${attempt}`;
@@ -50,7 +49,7 @@ export function executionName(wave: string, serverId: string, attempt: number): 
 
 /** `<wave>-<server>-<attempt>` back to its parts (wave names may contain '-'; server ids have a fixed form). */
 export function parseExecutionName(name: string): { wave: string; serverId: string; attempt: number } | undefined {
-  const m = /^(.+)-(s-[0-9a-zA-Z]{17})-(\d+)$/.exec(name);
+  const m = new RegExp(`^(.+)-(${SERVER_ID_SOURCE})-(\\d+)$`).exec(name);
   return m ? { wave: m[1] as string, serverId: m[2] as string, attempt: Number(m[3]) } : undefined;
 }
 
@@ -238,7 +237,7 @@ export async function admitWave(deps: WaveDeps, input: { wave: string; waveRun: 
     const members = app.servers.map((s) => s.id);
     const plan = serverPlan(wave);
     // the servers of an application start side by side (a few at a time), each through the steps below
-    await inBatches(app.servers, ADMIT_PARALLELISM, async (s) => {
+    await mapLimit(app.servers, ADMIT_PARALLELISM, async (s) => {
       const prev = outcomes.get(s.id);
       if (prev?.status === 'SUCCEEDED') return;
       let attempt = prev ? (CLOSED_BAD.has(prev.status) ? prev.attempt + 1 : prev.attempt) : 1;

@@ -13,6 +13,7 @@ import { type ExecutionStates, stateStatuses } from './history.ts';
 import { type GraphLayout, layoutGraph } from './layout.ts';
 import { gateWords, isGateKind } from '../core/lifecycle.ts';
 import { derivePhase, deriveStatus, PHASES, type Phase, type Status } from './phase.ts';
+import { chunks, mapLimit } from '../core/batches.ts';
 
 /**
  * Everything the dashboard shows, read from the Step Functions and MGN APIs only (so one code path serves
@@ -462,16 +463,3 @@ function describe(err: unknown): string {
   return `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`.slice(0, 300);
 }
 
-export function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-export async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++] as T);
-  });
-  await Promise.all(workers);
-}

@@ -11,6 +11,7 @@ import { type Faults, QUOTAS, type Quotas } from './emulator/config.ts';
 import type { Disk } from './emulator/model.ts';
 import { seedServers, type SeedSpec } from './emulator/seed.ts';
 import { specsFromWaveTexts } from './seed-from-waves.ts';
+import { isServerId } from '../core/ids.ts';
 
 /**
  * `mgn-flow wave rehearse`: the wave, run by the product itself on the local cloud in discrete-event time,
@@ -168,7 +169,7 @@ export function nextWorkingMoment(t: number, zone: string, hours: WorkingHours |
 function specsFromImport(text: string, start: SeedSpec['start'], wave?: string): SeedSpec[] {
   return importServerRefs(text, wave).map((r, i) => {
     const hostname = r.fqdn ?? `server-${String(i + 1).padStart(4, '0')}`;
-    return { hostname, start, ...(r.id && /^s-[0-9a-f]{17}$/.test(r.id) ? { id: r.id } : {}), ...(r.userProvidedId ? { userProvidedId: r.userProvidedId } : {}) };
+    return { hostname, start, ...(r.id && isServerId(r.id) ? { id: r.id } : {}), ...(r.userProvidedId ? { userProvidedId: r.userProvidedId } : {}) };
   });
 }
 

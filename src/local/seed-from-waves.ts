@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { UsageError } from './emulator/config.ts';
 import type { SeedSpec } from './emulator/seed.ts';
 import { checkWaveFileSize, parseWaveFile, WaveFileError } from '../core/wave-file.ts';
+import { isServerId } from '../core/ids.ts';
 
 /**
  * Source servers to seed so that wave files run as written on a fresh local cloud: the hostnames and ids the
@@ -14,7 +15,7 @@ export function specsFromWaveTexts(files: readonly { file: string; text: string 
     const parsed = parseWaveFile(text, file);
     for (const ref of [...parsed.applications.flatMap((a) => a.servers), ...parsed.servers].map((s) => s.ref)) {
       if (byRef.has(ref)) continue;
-      byRef.set(ref, /^s-[0-9a-f]{17}$/.test(ref) ? { hostname: `server-${ref.slice(2, 8)}`, id: ref, start } : { hostname: ref, start });
+      byRef.set(ref, isServerId(ref) ? { hostname: `server-${ref.slice(2, 8)}`, id: ref, start } : { hostname: ref, start });
     }
   }
   return [...byRef.values()];

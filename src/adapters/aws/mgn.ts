@@ -22,6 +22,7 @@ import {
   type UpdateLaunchConfigurationCommandInput,
 } from '@aws-sdk/client-mgn';
 import type { JobStatus, JobView, LifeCycleState, MgnPort, ServerView } from '../../ports.ts';
+import { chunks } from '../../core/batches.ts';
 
 /** DescribeSourceServers takes at most 200 ids a call (sourceServerIDs len 0..200); jobs are chunked the same. */
 export const MGN_IDS_PER_CALL = 200;
@@ -128,12 +129,6 @@ export function toJobView(j: Job): JobView {
   };
 }
 
-function chunks(ids: readonly string[]): string[][] {
-  const unique = [...new Set(ids)];
-  const out: string[][] = [];
-  for (let i = 0; i < unique.length; i += MGN_IDS_PER_CALL) out.push(unique.slice(i, i + MGN_IDS_PER_CALL));
-  return out;
-}
 
 function jobIdOf(job: Job | undefined, operation: string): { jobId: string } {
   if (!job?.jobID) throw new MgnResponseError(`MGN answered ${operation} without a job`);
@@ -187,7 +182,7 @@ export function createMgnPort(client: MgnClient, opts: MgnPortOptions = {}): Mgn
   return {
     async describeServers(ids) {
       const out: ServerView[] = [];
-      for (const chunk of chunks(ids)) {
+      for (const chunk of chunks([...new Set(ids)], MGN_IDS_PER_CALL)) {
         for await (const page of paginateDescribeSourceServers({ client }, { filters: { sourceServerIDs: chunk } })) {
           for (const s of page.items ?? []) out.push(toServerView(s));
         }
@@ -232,7 +227,7 @@ export function createMgnPort(client: MgnClient, opts: MgnPortOptions = {}): Mgn
     },
     async describeJobs(ids) {
       const out: JobView[] = [];
-      for (const chunk of chunks(ids)) {
+      for (const chunk of chunks([...new Set(ids)], MGN_IDS_PER_CALL)) {
         for await (const page of paginateDescribeJobs({ client }, { filters: { jobIDs: chunk } })) {
           for (const j of page.items ?? []) out.push(toJobView(j));
         }

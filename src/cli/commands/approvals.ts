@@ -8,6 +8,7 @@ import type { Decision, Gate } from '../../ports.ts';
 import { cleanComment, cleanName, visible } from '../../core/text.ts';
 import { tallyText } from '../../core/gates.ts';
 import { LIMITS } from '../../core/contracts.ts';
+import { SERVER_ID_EXAMPLE, isServerId } from '../../core/ids.ts';
 
 interface DecideFlags extends TargetFlags {
   as?: string;
@@ -134,7 +135,7 @@ async function decideCommand(ctx: CliContext, gateId: string, decision: Decision
   if (flags.comment !== undefined) flags.comment = cleanComment(flags.comment);
   if ((flags.comment ?? '').length > LIMITS.commentChars) throw new UsageError(`--comment: at most ${LIMITS.commentChars} characters`);
   if (flags.changeRef !== undefined && cleanName(flags.changeRef).length > LIMITS.changeRefChars) throw new UsageError(`--change-ref: at most ${LIMITS.changeRefChars} characters`);
-  for (const s of flags.acceptMissing ?? []) if (!/^s-[0-9a-zA-Z]{17}$/.test(s)) throw new UsageError(`--accept-missing ${s}: a source server id such as s-1234567890abcdef0`);
+  for (const s of flags.acceptMissing ?? []) if (!isServerId(s)) throw new UsageError(`--accept-missing ${s}: a source server id such as ${SERVER_ID_EXAMPLE}`);
   const who = await decider(flags);
   return withDeps(flags, async (deps) => {
     const { recordDecision } = await import('../../core/approvals.ts');

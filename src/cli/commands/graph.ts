@@ -5,6 +5,8 @@ import { NotFoundError } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { styleFor } from '../output.ts';
 import { resolveTarget, type TargetFlags } from '../target.ts';
+import { isServerId } from '../../core/ids.ts';
+import { parseExecutionName } from '../../core/wave.ts';
 
 /**
  * `mgn-flow graph <execution>`: an execution's state machine as text, each state marked from the execution's
@@ -32,7 +34,7 @@ async function graph(ctx: CliContext, execution: string, flags: TargetFlags): Pr
   const sfn = new SFNClient({});
   try {
     const named = execution.startsWith('arn:') ? execution : machine ? `${machine.replace(':stateMachine:', ':execution:')}:${execution}` : execution;
-    const arn = execution.startsWith('arn:') || /-s-[0-9a-zA-Z]{17}-\d+$/.test(execution) || !machine ? named : await latestExecutionOf(sfn, machine, execution);
+    const arn = execution.startsWith('arn:') || parseExecutionName(execution) !== undefined || !machine ? named : await latestExecutionOf(sfn, machine, execution);
     let desc;
     try {
       desc = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
@@ -76,7 +78,7 @@ async function graph(ctx: CliContext, execution: string, flags: TargetFlags): Pr
 async function latestExecutionOf(sfn: import('@aws-sdk/client-sfn').SFNClient, machine: string, server: string): Promise<string> {
   const { ListExecutionsCommand } = await import('@aws-sdk/client-sfn');
   const { MgnClient, DescribeSourceServersCommand } = await import('@aws-sdk/client-mgn');
-  let id = /^s-[0-9a-zA-Z]{17}$/.test(server) ? server : undefined;
+  let id = isServerId(server) ? server : undefined;
   if (!id) {
     const mgn = new MgnClient({});
     try {

@@ -7,6 +7,7 @@ import { MgnError, validation } from './errors.ts';
 import { LIFECYCLE_TABLE } from './lifecycle.ts';
 import { type OpResult, operations } from './operations.ts';
 import { ALL_SDK_OPERATIONS, type OperationName, inputSchemas, isMutating, isOperation, successStatus } from './schemas.ts';
+import { SERVER_ID_SOURCE } from '../../core/ids.ts';
 
 export interface RequestLogEntry {
   seq: number;
@@ -365,7 +366,7 @@ export class EmulatorHttp {
       reply(200, { events: e.events.delivered, dropped: e.events.dropped });
       return;
     }
-    const serverRoute = /^\/servers\/(s-[0-9a-zA-Z]{17})\/(quiesce|inject)$/.exec(path);
+    const serverRoute = new RegExp(`^/servers/(${SERVER_ID_SOURCE})/(quiesce|inject)$`).exec(path);
     if (serverRoute && method === 'POST') {
       const s = e.servers.get(serverRoute[1] as string);
       if (!s) return fail(404, `No source server ${serverRoute[1]}`);
