@@ -94,7 +94,7 @@ const MGN_EXCEPTIONS = Object.entries(mgn)
   .filter(([, v]) => typeof v === 'function' && v.prototype instanceof mgn.MgnServiceException)
   .map(([name]) => name);
 
-const coreSources = readdirSync(resolve(root, 'src/core'))
+const coreSources = (readdirSync(resolve(root, 'src/core'), { recursive: true }) as string[])
   .filter((f) => f.endsWith('.ts'))
   .map((f) => readFileSync(resolve(root, 'src/core', f), 'utf8'));
 /** Error classes src/core throws (`new ServerNotFoundError(`), and the task failures it sends (`error: 'SoakExtended'`). */
