@@ -21,7 +21,8 @@ import { type Deps, type FlowLogger, createDeps, createLogger, loadConfig } from
  *      serverId: a source server id such as s-1234567890abcdef0").
  *   3. the use case, given the deps view with the invocation's logger as its `log` port (src/ports.ts `Log`):
  *      core logs through it, so its lines carry the keys too.
- *   4. onError: the error is logged once, with the keys, and rethrown (the state machine decides).
+ *   4. onError: the error is logged once ("invocation failed"), with the keys, and rethrown: at info when it is
+ *      a named error the state machine's Retry/Catch decides on, at error otherwise (a bug, a bad input).
  *
  * One child logger per invocation, never `appendKeys` on a shared logger: the local cloud runs many
  * invocations of the same module concurrently in one process, and a shared logger would mix their keys.
@@ -168,8 +169,11 @@ export function correlationKeys(event: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries(keys).filter((kv): kv is [string, string] => kv[1] !== undefined));
 }
 
+const UNNAMED = new Set(['Error', 'TypeError', 'RangeError', 'ReferenceError', 'SyntaxError', 'InvalidInputError', 'UndeclaredPortError']);
+const expected = (err: Error | null | undefined) => typeof err?.name === 'string' && !UNNAMED.has(err.name);
+
 /** The invocation's logger with its keys and the Lambda context; errors logged once on the way out. */
-function correlate(spec: HandlerSpec): MiddlewareObj<unknown, unknown, Error, InvocationContext> {
+function correlate(): MiddlewareObj<unknown, unknown, Error, InvocationContext> {
   let first = true;
   return {
     before: async (request) => {
@@ -182,7 +186,11 @@ function correlate(spec: HandlerSpec): MiddlewareObj<unknown, unknown, Error, In
     onError: async (request) => {
       const log = request.context.log ?? logger;
       const err = request.error;
-      log.error(`${spec.name} failed`, { error: { name: err?.name, message: err?.message } });
+      const error = { name: err?.name, message: err?.message };
+      // a named error (ServerNotReadyError, JobSlotBusyError, ThrottlingException, ...) is the state machine's
+      // to decide (Retry/Catch): info; anything else (a bug, a bad input) is an error
+      if (expected(err)) log.info('invocation failed', { error });
+      else log.error('invocation failed', { error, ...(err?.stack ? { stack: err.stack } : {}) });
     },
   };
 }
@@ -209,7 +217,7 @@ function parse(spec: HandlerSpec, schema: z.ZodType): MiddlewareObj<unknown, unk
 
 export function handle<S extends z.ZodType, R>(spec: HandlerSpec, schema: S, useCase: (input: z.infer<S>, d: HandlerDeps) => Promise<R>) {
   const handler = middy<unknown, R, Error, InvocationContext>()
-    .use(correlate(spec) as MiddlewareObj<unknown, R, Error, InvocationContext>)
+    .use(correlate() as MiddlewareObj<unknown, R, Error, InvocationContext>)
     .use(parse(spec, schema) as MiddlewareObj<unknown, R, Error, InvocationContext>)
     .handler(async (input, context): Promise<R> => {
       const log = context.log;

@@ -124,7 +124,7 @@ describe('handle()', () => {
     const lines = await captured(() => probe({ serverId: 'nope', ctx: ctx('wave-a', 'app-a', S1) }, context('req-4')).catch((e: unknown) => (error = e)));
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as Error).message).toBe('functions/archive-server: invalid input: serverId: a source server id such as s-1234567890abcdef0');
-    expect(lines.find((l) => l.level === 'ERROR')).toMatchObject({ message: 'archiveServer failed', wave: 'wave-a', server: S1, function_request_id: 'req-4' });
+    expect(lines.find((l) => l.level === 'ERROR')).toMatchObject({ message: 'invocation failed', error: { name: 'InvalidInputError' }, wave: 'wave-a', server: S1, function_request_id: 'req-4' });
   });
 
   it('refuses a malformed ctx, naming it', async () => {

@@ -344,6 +344,9 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
       closers.unshift(async () => undoGuard());
     }
     env.POWERTOOLS_METRICS_DISABLED = opts.metrics ? 'false' : 'true';
+    // the functions' log lines (Powertools, on stdout/stderr of this process): warnings and errors unless asked
+    // for more; a routine failure the state machine retries is logged at info and stays out of the terminal
+    env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN';
     const previous = new Map<string, string | undefined>();
     for (const [k, v] of Object.entries(env)) {
       previous.set(k, process.env[k]);
