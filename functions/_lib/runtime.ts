@@ -119,10 +119,14 @@ export function portView(spec: HandlerSpec, all: Deps, log: Log = logger.asPort(
       if (prop === 'mgn') return mgn;
       return portNames.has(prop) ? (all as unknown as Record<string, unknown>)[prop] : undefined;
     },
-    has: (_t, prop) => typeof prop === 'string' && portNames.has(prop) && declared(prop),
-    ownKeys: () => [...portNames].filter(declared),
+    has: (_t, prop) => prop === 'log' || (typeof prop === 'string' && portNames.has(prop) && declared(prop)),
+    ownKeys: () => [...[...portNames].filter(declared), 'log'],
     getOwnPropertyDescriptor: (_t, prop) =>
-      typeof prop === 'string' && portNames.has(prop) && declared(prop) ? { enumerable: true, configurable: true, writable: false, value: prop === 'mgn' ? mgn : (all as unknown as Record<string, unknown>)[prop] } : undefined,
+      prop === 'log'
+        ? { enumerable: true, configurable: true, writable: false, value: log }
+        : typeof prop === 'string' && portNames.has(prop) && declared(prop)
+          ? { enumerable: true, configurable: true, writable: false, value: prop === 'mgn' ? mgn : (all as unknown as Record<string, unknown>)[prop] }
+          : undefined,
   });
 }
 

@@ -6,6 +6,7 @@ import { type GateDeps, changeRefProblem, closesWithWindow, tallyText, deadlineT
 import { minuteIn } from './zoned-time.ts';
 import type { ApprovalLink, ApprovalNotifier, AuditEntry, AuditLog, Decision, Gate, GateKind, JobView, LinkStore, ServerView, SigningKeys, StallStore } from '../ports.ts';
 import { stallSummary } from './stalls.ts';
+import { warnAndContinue } from './log.ts';
 import { cleanComment, cleanName } from './text.ts';
 
 /**
@@ -149,7 +150,7 @@ function launchSummary(job: JobView | undefined, serverId: string): { launch: st
 }
 
 /** The evidence an approver needs (docs/adr/0007-approvals.md), read from MGN now (the page shows it as of opening). */
-export async function gatherEvidence(deps: Pick<ApprovalDeps, 'mgn' | 'waits' | 'clock'> & { stalls?: StallStore }, gate: Gate, opts: { budgetMs?: number } = {}): Promise<GateEvidence> {
+export async function gatherEvidence(deps: Pick<ApprovalDeps, 'mgn' | 'waits' | 'clock' | 'log'> & { stalls?: StallStore }, gate: Gate, opts: { budgetMs?: number } = {}): Promise<GateEvidence> {
   const now = deps.clock.now().getTime();
   // the stall history, where the caller has it ('in': a handler that does not declare it reads none)
   const stallStore = 'stalls' in deps ? deps.stalls : undefined;
@@ -189,7 +190,7 @@ export async function gatherEvidence(deps: Pick<ApprovalDeps, 'mgn' | 'waits' | 
     const launched = v.lastTest.initiatedAt ? Date.parse(v.lastTest.initiatedAt) : NaN;
     if (v.lifeCycle === 'TESTING' && v.launchedInstance?.ec2InstanceId && Number.isFinite(launched)) e.testInstanceHours = hours(now - launched);
     if (v.replicationStartedAt) e.freeReplicationDaysLeft = Math.max(0, FREE_REPLICATION_DAYS - Math.floor((now - Date.parse(v.replicationStartedAt)) / 86_400_000));
-    const history = stallStore ? stallSummary(await stallStore.list(id).catch(() => []), new Date(now)) : undefined;
+    const history = stallStore ? stallSummary(await stallStore.list(id).catch(warnAndContinue(deps, 'stall history unreadable', 'the evidence shows the server without its stall history; MGN\'s replication state above is current', { serverId: id, gateId: gate.id }, [])), new Date(now)) : undefined;
     if (history) e.stalls = history;
     servers.push(e);
   }
@@ -515,7 +516,7 @@ export async function ensureRequested(deps: ApprovalDeps & { dedupe: { once(key:
   try {
     await requestDecision(deps, gate);
   } catch (err) {
-    await deps.dedupe.forget(key).catch(() => undefined);
+    await deps.dedupe.forget(key).catch(warnAndContinue(deps, 'request key not released', 'the request\'s own error is rethrown and decides; the key expires with its TTL', { gateId: gate.id }));
     throw err;
   }
   return true;

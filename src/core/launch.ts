@@ -5,6 +5,7 @@ import { activeFreeze } from './steps.ts';
 import { evaluate, failedTogether, parkAt, readiness, registerWait, resolve, type WaitDeps } from './waits.ts';
 import { metric } from './metrics.ts';
 import { minuteIn } from './zoned-time.ts';
+import { warnAndContinue } from './log.ts';
 
 /**
  * Launch points (docs/adr, "Applications move together"): the servers of an application arrive; when all
@@ -318,7 +319,7 @@ async function checkGuard(deps: LaunchDeps, id: string, point: LaunchPoint, serv
     if (deps.waves) {
       const waves = deps.waves;
       const wave = id.split('#')[0] as string;
-      await Promise.all(servers.map((serverId) => waves.recordHold({ wave, serverId, reason, from: new Date(now).toISOString(), until: freeze.end }).catch(() => undefined)));
+      await Promise.all(servers.map((serverId) => waves.recordHold({ wave, serverId, reason, from: new Date(now).toISOString(), until: freeze.end }).catch(warnAndContinue(deps, 'freeze hold not recorded', 'the cutover is held all the same (the guard refuses the launch); only the wave report misses this hold', { wave, serverId }))));
     }
   }
   for (const s of await deps.mgn.describeServers(servers)) {

@@ -4,7 +4,8 @@ import { metric } from './metrics.ts';
 import { ServerBusyError } from './errors.ts';
 import { type Wave, WaveFileError, checkWave } from './wave-file.ts';
 import { minuteIn } from './zoned-time.ts';
-import type { Clock, ExecutionPort, ExecutionStatus, HoldRecord, LaunchTemplatePort, MgnPort, Notifier, QuotaPort, ServerOutcome, TaskCallbacks, WaveStore } from '../ports.ts';
+import type { Clock, ExecutionPort, ExecutionStatus, HoldRecord, LaunchTemplatePort, Log, MgnPort, Notifier, QuotaPort, ServerOutcome, TaskCallbacks, WaveStore } from '../ports.ts';
+import { warnAndContinue } from './log.ts';
 
 /**
  * A wave (docs/adr): admit whole applications within MGN's quotas and the plan's concurrency, canaries
@@ -24,6 +25,7 @@ export type WaveDeps = {
   callbacks: TaskCallbacks;
   notifier: Notifier;
   clock: Clock;
+  log?: Log;
 };
 
 /** The wave cannot run as defined (quota, window in the past, unknown wave): nothing is started. */
@@ -122,13 +124,15 @@ export interface HeldServer {
  * A record that says RUNNING is checked with Step Functions when it can be (a lost status event does not hold
  * a server forever).
  */
-export async function heldByOtherWaves(deps: { waves: Pick<WaveStore, 'runningOutcomes'>; executions?: Pick<ExecutionPort, 'describe'> }, wave: Wave): Promise<HeldServer[]> {
+export async function heldByOtherWaves(deps: { waves: Pick<WaveStore, 'runningOutcomes'>; executions?: Pick<ExecutionPort, 'describe'>; log?: Log }, wave: Wave): Promise<HeldServer[]> {
   const mine = new Map(wave.applications.flatMap((a) => a.servers.map((s) => [s.id, s] as const)));
   const held: HeldServer[] = [];
   for (const o of await deps.waves.runningOutcomes()) {
     const s = mine.get(o.serverId);
     if (!s || o.wave === wave.name) continue;
-    const now = await deps.executions?.describe(o.executionArn).catch(() => undefined);
+    const now = await deps.executions
+      ?.describe(o.executionArn)
+      .catch(warnAndContinue(deps, 'execution status unreadable', 'the record says RUNNING, so the server counts as held by the other wave (the safe side: never started twice)', { serverId: o.serverId, heldBy: o.wave, executionArn: o.executionArn }));
     if (now && now.status !== 'RUNNING') continue;
     held.push({ serverId: o.serverId, ...(s.hostname ? { hostname: s.hostname } : {}), wave: o.wave, executionArn: o.executionArn });
   }
