@@ -146,14 +146,17 @@ function jobIdOf(c: WaitCondition): string | undefined {
 }
 
 /** Resolve one wait exactly once. Returns true if this caller resumed the execution. */
-export async function resolve(deps: Pick<WaitDeps, 'waits' | 'callbacks'>, wait: OpenWait, outcome: Outcome): Promise<boolean> {
+export async function resolve(deps: Pick<WaitDeps, 'waits' | 'callbacks' | 'log'>, wait: OpenWait, outcome: Outcome): Promise<boolean> {
   if (!(await deps.waits.take(wait.serverId, wait.token))) return false;
   try {
     if ('output' in outcome) await deps.callbacks.succeed(wait.token, outcome.output);
     else await deps.callbacks.fail(wait.token, outcome.error, outcome.cause);
   } catch (err) {
     // The execution already moved on (stopped, timed out): nothing to resume.
-    if ((err as Error).name === 'TaskTimedOut' || (err as Error).name === 'TaskDoesNotExist') return true;
+    if ((err as Error).name === 'TaskTimedOut' || (err as Error).name === 'TaskDoesNotExist') {
+      logOf(deps).info('wait already closed', { serverId: wait.serverId, state: wait.state, ...errorFields(err), safe: 'the execution moved on (stopped, timed out): nothing to resume' });
+      return true;
+    }
     // Throttled: Step Functions did not take the call, so put the wait back for the next event or reconcile.
     // Any other error may have applied: putting back could overwrite the execution's next wait.
     if (/Throttl|TooManyRequests/.test((err as Error).name)) await deps.waits.put(wait);
