@@ -337,7 +337,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
     refs.current = localRefs(config, { region, accountId, tables: tableNames(config), topics: topicArns, secrets: secretArns, stateMachines: machineArns, lambda, apiUrl: api.endpoint });
     const resolveRefs = refs.current;
     // each function's role, generated as for the template, checked on every AWS call its handler makes
-    const iam = new LocalIam({ config, refs: resolveRefs, region, accountId, ...(opts.rolePolicies ? { rolePolicies: opts.rolePolicies } : {}) });
+    const iam = new LocalIam({ config, refs: resolveRefs, region, accountId, resourceTags: (arn) => ec2.tagsOf(arn), ...(opts.rolePolicies ? { rolePolicies: opts.rolePolicies } : {}) });
     accountRef.current = createAccount({ accountId, region, iam, mgnInitialized: () => emulator.engine.initialized });
     if (opts.iam !== false && inProcess) {
       const undoGuard = setRequestGuard(iam.guard);
