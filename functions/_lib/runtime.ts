@@ -176,8 +176,11 @@ export function correlationKeys(event: unknown): Record<string, string> {
 const UNNAMED = new Set(['Error', 'TypeError', 'RangeError', 'ReferenceError', 'SyntaxError', 'InvalidInputError', 'UndeclaredPortError']);
 const expected = (err: Error | null | undefined) => typeof err?.name === 'string' && !UNNAMED.has(err.name);
 
-/** The invocation's logger with its keys and the Lambda context; errors logged once on the way out. */
-function correlate(): MiddlewareObj<unknown, unknown, Error, InvocationContext> {
+/**
+ * The invocation's logger (`context.log`) with its keys and the Lambda context; errors logged once on the way
+ * out. `handle()` uses it; a handler with its own middy stack (the approval page) too.
+ */
+export function invocationLogger<E = unknown, R = unknown>(): MiddlewareObj<E, R, Error, InvocationContext> {
   let first = true;
   return {
     before: async (request) => {
@@ -221,7 +224,7 @@ function parse(spec: HandlerSpec, schema: z.ZodType): MiddlewareObj<unknown, unk
 
 export function handle<S extends z.ZodType, R>(spec: HandlerSpec, schema: S, useCase: (input: z.infer<S>, d: HandlerDeps) => Promise<R>) {
   const handler = middy<unknown, R, Error, InvocationContext>()
-    .use(correlate() as MiddlewareObj<unknown, R, Error, InvocationContext>)
+    .use(invocationLogger<unknown, R>())
     .use(parse(spec, schema) as MiddlewareObj<unknown, R, Error, InvocationContext>)
     .handler(async (input, context): Promise<R> => {
       const log = context.log;
