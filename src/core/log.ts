@@ -3,12 +3,12 @@ import type { Log } from '../ports.ts';
 /**
  * The core's logging, through the Log port (src/ports.ts). A handler's deps view always carries the
  * invocation's logger (functions/_lib/runtime.ts); a caller without one (the CLI, a script, a unit test)
- * gets JSON lines on stderr, so nothing the core logs is lost either way.
+ * gets its warnings and errors as JSON lines on stderr, so no failure the core continues past goes unseen.
  */
 
 const stderrLog: Log = {
   debug: () => undefined,
-  info: (message, fields) => console.error(JSON.stringify({ level: 'INFO', message, ...fields })),
+  info: () => undefined,
   warn: (message, fields) => console.error(JSON.stringify({ level: 'WARN', message, ...fields })),
   error: (message, fields) => console.error(JSON.stringify({ level: 'ERROR', message, ...fields })),
 };
