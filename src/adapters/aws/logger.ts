@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { ConstructorOptions } from '@aws-lambda-powertools/logger/types';
+import type { ConstructorOptions, LogLevel } from '@aws-lambda-powertools/logger/types';
 import type { Log } from '../../ports.ts';
 
 /** Keys whose values never reach a log: task tokens, approval secrets and link signatures. */
@@ -38,6 +38,8 @@ export function redact<T>(value: T): T {
   return walk(value) as T;
 }
 
+const LEVELS = new Set(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT']);
+
 /**
  * The Powertools Logger of mgn-flow. `forInvocation` gives each Lambda invocation its own child logger with the
  * invocation's correlation keys as persistent keys: the local cloud runs many invocations of the same handler
@@ -50,7 +52,9 @@ export class FlowLogger extends Logger {
    * function's container (a child is a new Logger: left to itself, each child would report a cold start).
    */
   forInvocation(keys: Record<string, string>, coldStart: boolean): FlowLogger {
-    const child = this.createChild({ persistentKeys: keys }) as FlowLogger;
+    // the level as the environment says now (the local cloud sets it after a test may have loaded the module)
+    const level = process.env.POWERTOOLS_LOG_LEVEL?.toUpperCase();
+    const child = this.createChild({ persistentKeys: keys, ...(level && LEVELS.has(level) ? { logLevel: level as LogLevel } : {}) }) as FlowLogger;
     if (!coldStart) child.coldStart = false;
     return child;
   }
