@@ -192,6 +192,19 @@ export interface Clock {
   sleep?(ms: number): Promise<void>;
 }
 
+/**
+ * Structured logs from the core: a constant message, the data in fields. On AWS it is the invocation's own
+ * Powertools logger (functions/_lib/runtime.ts), so every line already carries the Lambda context and the
+ * correlation keys (wave, application, server, execution). Task tokens and approval secrets are never logged
+ * (the logger drops such keys anyway).
+ */
+export interface Log {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
 /** An application's launch point (docs/adr, "Applications move together"). */
 export interface LaunchPoint {
   id: string;

@@ -2,7 +2,8 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { PAGE_HEADERS, FORBIDDEN_PAGE, UNAVAILABLE_PAGE, confirmationPage, decidedPage, refusalPage } from '../../src/core/approval-page.ts';
 import { type ApprovalDeps, decideByLink, gatherEvidence, openLink } from '../../src/core/approvals.ts';
-import { type HandlerSpec, deps, logger, portView } from '../_lib/runtime.ts';
+import { logOf } from '../../src/core/log.ts';
+import { type HandlerSpec, type InvocationContext, deps, invocationLogger, portView } from '../_lib/runtime.ts';
 
 /**
  * The approval pages behind the HTTP API: `GET /approvals/{id}?sig=...` shows the confirmation page and
@@ -33,7 +34,7 @@ export async function approvalPage(deps: ApprovalDeps, event: APIGatewayProxyEve
   } catch (err) {
     // a dependency failed (DynamoDB, Step Functions): nothing was decided, say so and when to try again (never a
     // bare 500); the error's name only, the page and its signature are never logged
-    logger.warn('approval page: a dependency failed', { error: (err as Error).name });
+    logOf(deps).warn('approval page: a dependency failed', { error: (err as Error).name });
     return { statusCode: 503, headers: { ...PAGE_HEADERS, 'retry-after': '60' }, body: UNAVAILABLE_PAGE };
   }
 }
@@ -45,7 +46,7 @@ async function answer(deps: ApprovalDeps, event: APIGatewayProxyEventV2): Promis
     const sig = event.queryStringParameters?.sig ?? '';
     const checked = await openLink(deps, id, sig);
     if (checked.status !== 200) {
-      logger.info('approval page refused', { status: checked.status });
+      logOf(deps).info('approval page refused', { status: checked.status });
       return respond(checked.status, refusalPage(checked));
     }
     const evidence = await gatherEvidence(deps, checked.gate);
@@ -69,17 +70,19 @@ async function answer(deps: ApprovalDeps, event: APIGatewayProxyEventV2): Promis
   };
   const r = await decideByLink(deps, post);
   // a refusal is counted in the audit (mgn-flow approvals audit) and logged by its status alone
-  if (r.status === 200) logger.debug('approval post', { status: r.status, gateId: r.gate.id, decision: r.entry.decision, released: r.released.length });
-  else logger.info('approval post refused', { status: r.status });
+  if (r.status === 200) logOf(deps).debug('approval post', { status: r.status, gateId: r.gate.id, decision: r.entry.decision, released: r.released.length });
+  else logOf(deps).info('approval post refused', { status: r.status });
   if (r.status === 200) return respond(200, decidedPage(r.gate, r.entry));
   if (r.status === 400) return respond(400, confirmationPage({ checked: r.checked, evidence: r.evidence, sig: post.sig, problems: r.problems, form: { name: post.name, comment: post.comment, changeRef: post.changeRef }, now: deps.clock.now().getTime() }));
   return respond(r.status, refusalPage(r));
 }
 
-/** Its own middy stack (no result logging: the page carries the link's signature). */
+/** Its own middy stack: the invocation's logger with the Lambda context, no result logging (the page carries the link's signature). */
 const spec: HandlerSpec = {
   name: 'approvalPage',
   uses: ['clock', 'metrics', 'waits', 'gates', 'callbacks', 'links', 'audit', 'keys', 'approvalBaseUrl', 'stalls', 'mgn.describeServers', 'mgn.describeJobs'],
 };
 
-export const handler = middy(async (event: APIGatewayProxyEventV2) => approvalPage(portView(spec, deps()) as unknown as ApprovalDeps, event));
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, InvocationContext>()
+  .use(invocationLogger())
+  .handler(async (event, context) => approvalPage(portView(spec, deps(), context.log.asPort()) as unknown as ApprovalDeps, event));

@@ -103,6 +103,15 @@ export const Condition = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('READINESS'), maxLagSeconds: z.number().nonnegative() }),
 ]);
 
+/**
+ * The correlation keys every Task of a state machine passes as `ctx` (the same object in every Task's
+ * payload): the execution, and the wave, application and server it runs for, from the execution's input. A
+ * handler's log lines all carry them (functions/_lib/runtime.ts takes `ctx` off the event before the
+ * handler's own contract parses the rest). The wave machine has no application or server.
+ */
+export const Ctx = z.object({ execution: z.string().min(1).max(2048), wave: Name.optional(), application: Name.optional(), server: ServerId.optional() });
+export type Ctx = z.infer<typeof Ctx>;
+
 const WaitBase = { token: Token, executionArn: z.string().min(1), state: Name, serverId: ServerId };
 
 /**

@@ -6,6 +6,7 @@ import { activeFreeze } from './steps.ts';
 import { evaluate, failedTogether, parkAt, readiness, registerWait, resolve, type WaitDeps } from './waits.ts';
 import { metric } from './metrics.ts';
 import { minuteIn } from './zoned-time.ts';
+import { logOf, warnAndContinue } from './log.ts';
 
 /**
  * Launch points (docs/adr, "Applications move together"): the servers of an application arrive; when all
@@ -151,6 +152,7 @@ export async function arriveAtLaunchPoint(deps: LaunchDeps, given: Arrival): Pro
       } catch (err) {
         // the arrival is recorded; the reconciler makes the launch once the quotas leave room
         if (!(err instanceof LaunchDeferredError)) throw err;
+        logOf(deps).info('launch deferred', { pointId: id, reason: err.message, safe: 'the arrival is recorded; the reconciler makes the launch once it can' });
       }
     }
   }
@@ -319,7 +321,7 @@ async function checkGuard(deps: LaunchDeps, id: string, point: LaunchPoint, serv
     if (deps.waves) {
       const waves = deps.waves;
       const wave = id.split('#')[0] as string;
-      await Promise.all(servers.map((serverId) => waves.recordHold({ wave, serverId, reason, from: new Date(now).toISOString(), until: freeze.end }).catch(() => undefined)));
+      await Promise.all(servers.map((serverId) => waves.recordHold({ wave, serverId, reason, from: new Date(now).toISOString(), until: freeze.end }).catch(warnAndContinue(deps, 'freeze hold not recorded', 'the cutover is held all the same (the guard refuses the launch); only the wave report misses this hold', { wave, serverId }))));
     }
   }
   for (const s of await deps.mgn.describeServers(servers)) {
@@ -371,8 +373,9 @@ export async function reconcileLaunchPoints(deps: LaunchDeps): Promise<{ launche
     try {
       if ((await launchPoint(deps, p.id, { force: true, notComing: gone })).launched) launched++;
     } catch (err) {
-      if (err instanceof LaunchDeferredError) deferred++;
-      else throw err;
+      if (!(err instanceof LaunchDeferredError)) throw err;
+      deferred++;
+      logOf(deps).info('launch deferred', { pointId: p.id, reason: err.message, safe: 'the point stays open; the next reconcile run tries again' });
     }
   }
   return { launched, deferred };

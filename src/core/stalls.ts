@@ -1,4 +1,5 @@
-import type { Clock, MgnPort, Notifier, ServerView, StallEpisode, StallStore } from '../ports.ts';
+import type { Clock, Log, MgnPort, Notifier, ServerView, StallEpisode, StallStore } from '../ports.ts';
+import { warnAndContinue } from './log.ts';
 
 /**
  * Stalls (docs/adr/0004, "Stalls"): MGN's "Data Replication Stalled Change" events are best effort, so the
@@ -15,6 +16,7 @@ export type StallDeps = {
   clock: Clock;
   onceKey(key: string, ttlSeconds: number): Promise<boolean>;
   maxStallRetries: number;
+  log?: Log;
 };
 
 export type StallAction = 'retried' | 'notified' | 'evidence' | 'known' | 'recovered' | undefined;
@@ -63,7 +65,9 @@ export async function observeReplication(
   await deps.stalls.mark(server.id, startedAt, { alerted: true });
   for (let k = 0; k < deps.maxStallRetries; k++) {
     if (await deps.onceKey(`stall-retry#${server.id}#${k}`, 14 * 86400)) {
-      await deps.mgn.retryDataReplication(server.id).catch(() => undefined);
+      await deps.mgn
+        .retryDataReplication(server.id)
+        .catch(warnAndContinue(deps, 'replication retry failed', 'ops were told of the stall; the episode stays open and the next retry (the next event or reconcile run, up to maxStallRetries) asks MGN again', { serverId: server.id, startedAt }));
       await deps.stalls.mark(server.id, startedAt, { retriedAt: deps.clock.now().toISOString() });
       return 'retried';
     }

@@ -1,4 +1,5 @@
-import type { Clock, MgnPort, Notifier, WaveStore } from '../ports.ts';
+import type { Clock, Log, MgnPort, Notifier, WaveStore } from '../ports.ts';
+import { warnAndContinue } from './log.ts';
 import { metric } from './metrics.ts';
 import { readiness } from './waits.ts';
 import { zonedMinute } from './gates.ts';
@@ -104,7 +105,7 @@ export class FrozenError extends Error {
  * right before the call: FrozenError (the hold is recorded for the wave report).
  */
 export async function finalizeCutover(
-  deps: Pick<Deps, 'mgn' | 'clock'> & { waves?: Pick<WaveStore, 'recordHold'> },
+  deps: Pick<Deps, 'mgn' | 'clock'> & { waves?: Pick<WaveStore, 'recordHold'>; log?: Log },
   id: string,
   opts: { wave?: string; freeze?: readonly Freeze[]; timeZone?: string } = {},
 ): Promise<{ changed: boolean }> {
@@ -113,7 +114,8 @@ export async function finalizeCutover(
   const f = activeFreeze(deps.clock.now().getTime(), opts.freeze);
   if (f) {
     const reason = `finalize held by the freeze${f.reason ? ` "${f.reason}"` : ''}`;
-    if (opts.wave && deps.waves) await deps.waves.recordHold({ wave: opts.wave, serverId: id, reason, from: deps.clock.now().toISOString(), until: f.end }).catch(() => undefined);
+    if (opts.wave && deps.waves) await deps.waves.recordHold({ wave: opts.wave, serverId: id, reason, from: deps.clock.now().toISOString(), until: f.end })
+        .catch(warnAndContinue(deps, 'freeze hold not recorded', 'the finalize is held all the same (FrozenError follows); only the wave report misses this hold', { wave: opts.wave, serverId: id }));
     metric(deps, 'Holds', 1, { reason: 'freeze' }, { ...(opts.wave ? { wave: opts.wave } : {}), server: id });
     throw new FrozenError(`${reason} until ${opts.timeZone ? zonedMinute(f.end, opts.timeZone) : f.end}`);
   }

@@ -1,4 +1,5 @@
-import type { Clock, GateStore, JobView, MgnPort, Notifier, OpenWait, RendezvousStore, ServerView, StallStore, TaskCallbacks, WaitCondition, WaitStore } from '../ports.ts';
+import type { Clock, GateStore, JobView, Log, MgnPort, Notifier, OpenWait, RendezvousStore, ServerView, StallStore, TaskCallbacks, WaitCondition, WaitStore } from '../ports.ts';
+import { errorFields, logOf, warnAndContinue } from './log.ts';
 import { metric } from './metrics.ts';
 import { AFTER_QUIESCE } from './lifecycle.ts';
 import { consoleDrift } from './drift.ts';
@@ -37,7 +38,8 @@ export function failedTogether(job: JobView | undefined, serverId: string): stri
   return job.servers.filter((s) => s.id === serverId || MAY_FAIL.has(s.launchStatus)).map((s) => s.id).sort();
 }
 
-export type WaitDeps = { mgn: MgnPort; waits: WaitStore; callbacks: TaskCallbacks; clock: Clock };
+/** `log`: the invocation's (functions/_lib/runtime.ts); stderr when absent (src/core/log.ts). */
+export type WaitDeps = { mgn: MgnPort; waits: WaitStore; callbacks: TaskCallbacks; clock: Clock; log?: Log };
 
 /** Record the server's wait at an application's rendezvous (a gate or a launch point), with its token. */
 export async function parkAt(
@@ -145,14 +147,17 @@ function jobIdOf(c: WaitCondition): string | undefined {
 }
 
 /** Resolve one wait exactly once. Returns true if this caller resumed the execution. */
-export async function resolve(deps: Pick<WaitDeps, 'waits' | 'callbacks'>, wait: OpenWait, outcome: Outcome): Promise<boolean> {
+export async function resolve(deps: Pick<WaitDeps, 'waits' | 'callbacks' | 'log'>, wait: OpenWait, outcome: Outcome): Promise<boolean> {
   if (!(await deps.waits.take(wait.serverId, wait.token))) return false;
   try {
     if ('output' in outcome) await deps.callbacks.succeed(wait.token, outcome.output);
     else await deps.callbacks.fail(wait.token, outcome.error, outcome.cause);
   } catch (err) {
     // The execution already moved on (stopped, timed out): nothing to resume.
-    if ((err as Error).name === 'TaskTimedOut' || (err as Error).name === 'TaskDoesNotExist') return true;
+    if ((err as Error).name === 'TaskTimedOut' || (err as Error).name === 'TaskDoesNotExist') {
+      logOf(deps).info('wait already closed', { serverId: wait.serverId, state: wait.state, ...errorFields(err), safe: 'the execution moved on (stopped, timed out): nothing to resume' });
+      return true;
+    }
     // Throttled: Step Functions did not take the call, so put the wait back for the next event or reconcile.
     // Any other error may have applied: putting back could overwrite the execution's next wait.
     if (/Throttl|TooManyRequests/.test((err as Error).name)) await deps.waits.put(wait);
@@ -227,17 +232,19 @@ export async function reconcile(deps: WaitDeps, watch?: ReconcileExtras): Promis
     const batch = serverIds.slice(i, i + 200);
     try {
       for (const s of await deps.mgn.describeServers(batch)) servers.set(s.id, s);
-    } catch {
+    } catch (err) {
       failedCalls++;
       for (const id of batch) unread.add(id);
+      logOf(deps).warn('MGN read failed', { operation: 'DescribeSourceServers', servers: batch.length, ...errorFields(err), safe: 'the waits of these servers stay open for the next reconcile run; a server not read is never taken for one MGN no longer knows' });
     }
   }
   for (let i = 0; i < jobIds.length; i += 200) {
     jobCalls++;
     try {
       for (const j of await deps.mgn.describeJobs(jobIds.slice(i, i + 200))) jobs.set(j.id, j);
-    } catch {
+    } catch (err) {
       failedCalls++;
+      logOf(deps).warn('MGN read failed', { operation: 'DescribeJobs', jobs: Math.min(200, jobIds.length - i), ...errorFields(err), safe: 'the waits on these jobs stay open for the next reconcile run' });
     }
   }
   let resolved = 0;
@@ -253,7 +260,7 @@ export async function reconcile(deps: WaitDeps, watch?: ReconcileExtras): Promis
   if (resolved > 0) metric(deps, 'ReconcilerResolutions', resolved);
   if (!watch) return { open: open.length, resolved, serverCalls, jobCalls, ...(failedCalls ? { failedCalls } : {}) };
   const stalls: Record<string, number> = {};
-  const x = { ...watch, clock: deps.clock };
+  const x = { ...watch, clock: deps.clock, log: deps.log };
   // the history is read only for a server MGN shows stalled or one with an open episode (one index query)
   const openStalls = new Set(await watch.stalls.openServers());
   const observed = new Set<string>();
@@ -280,7 +287,9 @@ export async function reconcile(deps: WaitDeps, watch?: ReconcileExtras): Promis
     observed.add(server.id);
     if (server.replication.state !== 'STALLED' && !openStalls.has(server.id)) continue;
     // one server's failure (a throttled write) does not stop the others; the next run tries again
-    const action = await observeReplication(x, server, { via: 'reconcile', quiesced: AFTER_QUIESCE.has(w.state) }).catch(() => undefined);
+    const action = await observeReplication(x, server, { via: 'reconcile', quiesced: AFTER_QUIESCE.has(w.state) }).catch(
+      warnAndContinue(deps, 'stall observation failed', 'the other servers are observed all the same; the next reconcile run observes this one again', { serverId: server.id }),
+    );
     if (action && action !== 'known') stalls[action] = (stalls[action] ?? 0) + 1;
   }
   return { open: open.length, resolved, serverCalls, jobCalls, stalls, drifted, ...(failedCalls ? { failedCalls } : {}) };

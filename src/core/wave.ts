@@ -5,7 +5,8 @@ import { STATE_ROLES } from './lifecycle.ts';
 import { ServerBusyError } from './errors.ts';
 import { type Wave, WaveFileError, checkWave } from './wave-file.ts';
 import { minuteIn } from './zoned-time.ts';
-import type { Clock, ExecutionPort, ExecutionStatus, HoldRecord, LaunchTemplatePort, MgnPort, Notifier, QuotaPort, ServerOutcome, TaskCallbacks, WaveStore } from '../ports.ts';
+import type { Clock, ExecutionPort, ExecutionStatus, HoldRecord, LaunchTemplatePort, Log, MgnPort, Notifier, QuotaPort, ServerOutcome, TaskCallbacks, WaveStore } from '../ports.ts';
+import { errorFields, logOf, warnAndContinue } from './log.ts';
 import { mapLimit } from './batches.ts';
 import { SERVER_ID_SOURCE } from './ids.ts';
 
@@ -27,6 +28,7 @@ export type WaveDeps = {
   callbacks: TaskCallbacks;
   notifier: Notifier;
   clock: Clock;
+  log?: Log;
 };
 
 /** The wave cannot run as defined (quota, window in the past, unknown wave): nothing is started. */
@@ -122,13 +124,15 @@ export interface HeldServer {
  * A record that says RUNNING is checked with Step Functions when it can be (a lost status event does not hold
  * a server forever).
  */
-export async function heldByOtherWaves(deps: { waves: Pick<WaveStore, 'runningOutcomes'>; executions?: Pick<ExecutionPort, 'describe'> }, wave: Wave): Promise<HeldServer[]> {
+export async function heldByOtherWaves(deps: { waves: Pick<WaveStore, 'runningOutcomes'>; executions?: Pick<ExecutionPort, 'describe'>; log?: Log }, wave: Wave): Promise<HeldServer[]> {
   const mine = new Map(wave.applications.flatMap((a) => a.servers.map((s) => [s.id, s] as const)));
   const held: HeldServer[] = [];
   for (const o of await deps.waves.runningOutcomes()) {
     const s = mine.get(o.serverId);
     if (!s || o.wave === wave.name) continue;
-    const now = await deps.executions?.describe(o.executionArn).catch(() => undefined);
+    const now = await deps.executions
+      ?.describe(o.executionArn)
+      .catch(warnAndContinue(deps, 'execution status unreadable', 'the record says RUNNING, so the server counts as held by the other wave (the safe side: never started twice)', { serverId: o.serverId, heldBy: o.wave, executionArn: o.executionArn }));
     if (now && now.status !== 'RUNNING') continue;
     held.push({ serverId: o.serverId, ...(s.hostname ? { hostname: s.hostname } : {}), wave: o.wave, executionArn: o.executionArn });
   }
@@ -287,25 +291,29 @@ export async function admitWave(deps: WaveDeps, input: { wave: string; waveRun: 
  * The wave execution parks until an outcome arrives. An outcome recorded between the admission and this
  * park (more closed outcomes than the admission saw) wakes it at once.
  */
-export async function parkWave(deps: Pick<WaveDeps, 'waves' | 'callbacks'>, input: { wave: string; token: string; closed: number }): Promise<{ parked: boolean }> {
+export async function parkWave(deps: Pick<WaveDeps, 'waves' | 'callbacks' | 'log'>, input: { wave: string; token: string; closed: number }): Promise<{ parked: boolean }> {
   await deps.waves.park(input.wave, input.token);
   const closed = (await deps.waves.outcomes(input.wave)).filter((o) => o.status !== 'RUNNING').length;
   if (closed > input.closed) {
     const token = await deps.waves.unpark(input.wave);
-    if (token) await deps.callbacks.succeed(token, { woke: 'at once' }).catch(ignoreClosedToken);
+    if (token) await deps.callbacks.succeed(token, { woke: 'at once' }).catch(ignoreClosedToken(deps, input.wave));
     return { parked: false };
   }
   return { parked: true };
 }
 
-function ignoreClosedToken(err: unknown): void {
-  const name = (err as Error).name;
-  if (name !== 'TaskTimedOut' && name !== 'TaskDoesNotExist' && name !== 'InvalidToken') throw err;
+/** The parked wave's token is closed (its execution stopped or timed out): nobody to wake, logged at info. */
+function ignoreClosedToken(deps: { log?: Log }, wave: string): (err: unknown) => void {
+  return (err) => {
+    const name = (err as Error).name;
+    if (name !== 'TaskTimedOut' && name !== 'TaskDoesNotExist' && name !== 'InvalidToken') throw err;
+    logOf(deps).info('parked wave token closed', { wave, ...errorFields(err), safe: 'the wave execution ended (stopped or timed out): there is nobody to wake' });
+  };
 }
 
 /** A server execution changed status (Step Functions' `aws.states` event): record it and wake its wave. */
 export async function recordServerOutcome(
-  deps: Pick<WaveDeps, 'waves' | 'callbacks' | 'clock'>,
+  deps: Pick<WaveDeps, 'waves' | 'callbacks' | 'clock' | 'log'>,
   detail: { executionArn: string; name?: string; status: string; error?: string | null; cause?: string | null },
 ): Promise<{ recorded: boolean; woke: boolean }> {
   const name = detail.name ?? detail.executionArn.split(':').pop() ?? '';
@@ -324,7 +332,7 @@ export async function recordServerOutcome(
     at: deps.clock.now().toISOString(),
   });
   const token = await deps.waves.unpark(parts.wave);
-  if (token) await deps.callbacks.succeed(token, { serverId: parts.serverId, status: detail.status }).catch(ignoreClosedToken);
+  if (token) await deps.callbacks.succeed(token, { serverId: parts.serverId, status: detail.status }).catch(ignoreClosedToken(deps, parts.wave));
   return { recorded: true, woke: token !== undefined };
 }
 

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Ctx } from '../../src/core/contracts.ts';
 
 /**
  * Every statemachines/*.asl.json is valid ASL (asl-validator and statelint, both run: they catch different
@@ -91,6 +92,10 @@ function isLambdaTask(state: State): boolean {
 const isCallbackTask = (state: State) => typeof state.Resource === 'string' && state.Resource.endsWith('.waitForTaskToken');
 const hasTimeout = (state: State) => state.TimeoutSeconds !== undefined || state.TimeoutSecondsPath !== undefined;
 const errorsOf = (list: unknown) => (Array.isArray(list) ? (list as Json[]) : []).map((r) => (Array.isArray(r.ErrorEquals) ? (r.ErrorEquals as string[]) : []));
+
+/** The correlation keys every Task passes (contracts.ts `Ctx`): the wave machine runs for a wave, a server execution for one server. */
+const WAVE_CTX = { 'execution.$': '$$.Execution.Id', 'wave.$': '$$.Execution.Input.wave' };
+const LIFECYCLE_CTX = { ...WAVE_CTX, 'application.$': '$$.Execution.Input.application', 'server.$': '$$.Execution.Input.serverId' };
 
 /** The transient Lambda errors the standard Lambda Retry block covers (AWS's recommended retrier). */
 const LAMBDA_TRANSIENT = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
@@ -193,6 +198,19 @@ describe.each(files)('statemachines/%s', (file) => {
       return absent.length ? [`${where}: no Retry for ${absent.join(', ')}`] : [];
     });
     expect(missing).toEqual([]);
+  });
+
+  it("passes the correlation keys as the same ctx object in every Lambda Task's payload (functions/_lib/runtime.ts logs them)", () => {
+    const payloads = tasks(definition)
+      .filter(([, s]) => isLambdaTask(s))
+      .map(([where, s]) => {
+        const params = (s.Parameters ?? {}) as Json;
+        return [where, (isCallbackTask(s) || String(s.Resource).includes(':::lambda:invoke') ? (params.Payload ?? {}) : params) as Json] as const;
+      });
+    const expected = file === 'wave.asl.json' ? WAVE_CTX : LIFECYCLE_CTX;
+    expect(payloads.filter(([, p]) => JSON.stringify(p.ctx) !== JSON.stringify(expected)).map(([where]) => where)).toEqual([]);
+    // every key is one the Ctx contract accepts
+    expect(Object.keys(expected).map((k) => k.replace(/\.\$$/, '')).filter((k) => !(k in Ctx.shape))).toEqual([]);
   });
 
   it('gives every callback Task a timeout, the task token and a Catch for States.Timeout (or a listed exception)', () => {

@@ -1,7 +1,7 @@
 export { createTaskCallbacks, isClosedTaskError, CLOSED_TASK_ERRORS, TASK_CAUSE_MAX, TASK_ERROR_MAX } from './callbacks.ts';
 export { loadConfig, ConfigError, type Config } from './config.ts';
 export { createDeps, createClients, systemClock, type AwsClients, type Deps } from './deps.ts';
-export { createLogger, redact, isSecretKey, SECRET_KEYS } from './logger.ts';
+export { createLogger, FlowLogger, redact, isSecretKey, SECRET_KEYS } from './logger.ts';
 export { createMgnPort, toServerView, toJobView, parseIsoDuration, writeRetryStrategy, MgnResponseError, MGN_IDS_PER_CALL, type MgnPortOptions } from './mgn.ts';
 export { createNotifier, toSubject, DEFAULT_DEDUPE_SECONDS, type NotifierOptions } from './notifier.ts';
 export {

@@ -1,4 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { ConstructorOptions, LogLevel } from '@aws-lambda-powertools/logger/types';
+import type { Log } from '../../ports.ts';
 
 /** Keys whose values never reach a log: task tokens, approval secrets and link signatures. */
 export const SECRET_KEYS = ['token', 'taskToken', 'secret', 'sig'] as const;
@@ -36,12 +38,45 @@ export function redact<T>(value: T): T {
   return walk(value) as T;
 }
 
+const LEVELS = new Set(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT']);
+
+/**
+ * The Powertools Logger of mgn-flow. `forInvocation` gives each Lambda invocation its own child logger with the
+ * invocation's correlation keys as persistent keys: the local cloud runs many invocations of the same handler
+ * module concurrently in one process, where `appendKeys` on one shared logger would put one invocation's keys
+ * on another's lines.
+ */
+export class FlowLogger extends Logger {
+  /**
+   * A child for one invocation, carrying `keys` on every line. `coldStart`: the first invocation of this
+   * function's container (a child is a new Logger: left to itself, each child would report a cold start).
+   */
+  forInvocation(keys: Record<string, string>, coldStart: boolean): FlowLogger {
+    // the level as the environment says now (the local cloud sets it after a test may have loaded the module)
+    const level = process.env.POWERTOOLS_LOG_LEVEL?.toUpperCase();
+    const child = this.createChild({ persistentKeys: keys, ...(level && LEVELS.has(level) ? { logLevel: level as LogLevel } : {}) }) as FlowLogger;
+    if (!coldStart) child.coldStart = false;
+    return child;
+  }
+
+  /** This logger as the core's Log port (fields become keys of the line). */
+  asPort(): Log {
+    const at = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, fields?: Record<string, unknown>) => (fields ? this[level](message, fields) : this[level](message));
+    return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  }
+
+  protected override createLogger(options?: ConstructorOptions): FlowLogger {
+    return new FlowLogger(options);
+  }
+}
+
 /**
  * The Powertools Logger for mgn-flow. Whatever is logged, a key named token/taskToken/secret/sig is dropped
- * when the log line is serialised (jsonReplacerFn), so a forgotten `redact()` still cannot leak a token.
+ * when the log line is serialised (jsonReplacerFn), so a forgotten `redact()` still cannot leak a token; a
+ * child logger (`forInvocation`, `createChild`) keeps the replacer.
  */
-export function createLogger(opts: { serviceName?: string; persistentKeys?: Record<string, string> } = {}): Logger {
-  return new Logger({
+export function createLogger(opts: { serviceName?: string; persistentKeys?: Record<string, string> } = {}): FlowLogger {
+  return new FlowLogger({
     serviceName: opts.serviceName ?? 'mgn-flow',
     ...(opts.persistentKeys ? { persistentKeys: opts.persistentKeys } : {}),
     jsonReplacerFn: (key, value) => (key !== '' && isSecretKey(key) ? undefined : value),

@@ -1,6 +1,7 @@
 /** What a request and a page show about a gate's servers, read from MGN within a budget. */
 
 import { gateWords } from '../lifecycle.ts';
+import { warnAndContinue } from '../log.ts';
 import { missingAt, MGN_READ_BUDGET_MS, within } from '../gates.ts';
 import type { Gate, JobView, ServerView, StallStore } from '../../ports.ts';
 import { stallSummary } from '../stalls.ts';
@@ -55,7 +56,7 @@ function launchSummary(job: JobView | undefined, serverId: string): { launch: st
 }
 
 /** The evidence an approver needs (docs/adr/0007-approvals.md), read from MGN now (the page shows it as of opening). */
-export async function gatherEvidence(deps: Pick<ApprovalDeps, 'mgn' | 'waits' | 'clock'> & { stalls?: StallStore }, gate: Gate, opts: { budgetMs?: number } = {}): Promise<GateEvidence> {
+export async function gatherEvidence(deps: Pick<ApprovalDeps, 'mgn' | 'waits' | 'clock' | 'log'> & { stalls?: StallStore }, gate: Gate, opts: { budgetMs?: number } = {}): Promise<GateEvidence> {
   const now = deps.clock.now().getTime();
   // the stall history, where the caller has it ('in': a handler that does not declare it reads none)
   const stallStore = 'stalls' in deps ? deps.stalls : undefined;
@@ -95,7 +96,7 @@ export async function gatherEvidence(deps: Pick<ApprovalDeps, 'mgn' | 'waits' | 
     const launched = v.lastTest.initiatedAt ? Date.parse(v.lastTest.initiatedAt) : NaN;
     if (v.lifeCycle === 'TESTING' && v.launchedInstance?.ec2InstanceId && Number.isFinite(launched)) e.testInstanceHours = hours(now - launched);
     if (v.replicationStartedAt) e.freeReplicationDaysLeft = Math.max(0, FREE_REPLICATION_DAYS - Math.floor((now - Date.parse(v.replicationStartedAt)) / 86_400_000));
-    const history = stallStore ? stallSummary(await stallStore.list(id).catch(() => []), new Date(now)) : undefined;
+    const history = stallStore ? stallSummary(await stallStore.list(id).catch(warnAndContinue(deps, 'stall history unreadable', 'the evidence shows the server without its stall history; MGN\'s replication state above is current', { serverId: id, gateId: gate.id }, [])), new Date(now)) : undefined;
     if (history) e.stalls = history;
     servers.push(e);
   }

@@ -1,6 +1,7 @@
 /** The requests people get: one per gate with a link each, reminders before the deadline, the escalation to ops. */
 
 import { gateWords } from '../lifecycle.ts';
+import { warnAndContinue } from '../log.ts';
 import { closesWithWindow, tallyText, deadlineText, expireGate, expiredReason, missingAt, zonedMinute } from '../gates.ts';
 import { minuteIn } from '../zoned-time.ts';
 import type { Gate } from '../../ports.ts';
@@ -101,7 +102,7 @@ export async function ensureRequested(deps: ApprovalDeps & { dedupe: { once(key:
   try {
     await requestDecision(deps, gate);
   } catch (err) {
-    await deps.dedupe.forget(key).catch(() => undefined);
+    await deps.dedupe.forget(key).catch(warnAndContinue(deps, 'request key not released', 'the request\'s own error is rethrown and decides; the key expires with its TTL', { gateId: gate.id }));
     throw err;
   }
   return true;

@@ -47,6 +47,7 @@ const CLIENT_PACKAGES = [
   '@aws-sdk/client-cloudformation',
   '@aws-sdk/client-iam',
   '@aws-sdk/client-cloudwatch',
+  '@aws-sdk/client-ec2',
 ];
 
 const routes = new Map<string, { server: Server; clock: VirtualClock }>();

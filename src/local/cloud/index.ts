@@ -337,13 +337,16 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}) {
     refs.current = localRefs(config, { region, accountId, tables: tableNames(config), topics: topicArns, secrets: secretArns, stateMachines: machineArns, lambda, apiUrl: api.endpoint });
     const resolveRefs = refs.current;
     // each function's role, generated as for the template, checked on every AWS call its handler makes
-    const iam = new LocalIam({ config, refs: resolveRefs, region, accountId, ...(opts.rolePolicies ? { rolePolicies: opts.rolePolicies } : {}) });
+    const iam = new LocalIam({ config, refs: resolveRefs, region, accountId, resourceTags: (arn) => ec2.tagsOf(arn), ...(opts.rolePolicies ? { rolePolicies: opts.rolePolicies } : {}) });
     accountRef.current = createAccount({ accountId, region, iam, mgnInitialized: () => emulator.engine.initialized });
     if (opts.iam !== false && inProcess) {
       const undoGuard = setRequestGuard(iam.guard);
       closers.unshift(async () => undoGuard());
     }
     env.POWERTOOLS_METRICS_DISABLED = opts.metrics ? 'false' : 'true';
+    // the functions' log lines (Powertools, on stdout/stderr of this process): warnings and errors unless asked
+    // for more; a routine failure the state machine retries is logged at info and stays out of the terminal
+    env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN';
     const previous = new Map<string, string | undefined>();
     for (const [k, v] of Object.entries(env)) {
       previous.set(k, process.env[k]);

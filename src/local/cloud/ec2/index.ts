@@ -100,6 +100,12 @@ export class LocalEc2 implements LocalService {
     return t;
   }
 
+  /** A launch template's tags by its ARN (`arn:aws:ec2:<region>:<account>:launch-template/<id>`): local IAM reads them. */
+  tagsOf(arn: string): Record<string, string> | undefined {
+    const id = /:launch-template\/(.+)$/.exec(arn)?.[1];
+    return id ? this.template(id)?.tags : undefined;
+  }
+
   /** The data of a template's default version (tests, the emulator's launches). */
   defaultData(id: string): TemplateData | undefined {
     const t = this.template(id);

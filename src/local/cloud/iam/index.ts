@@ -49,6 +49,12 @@ export interface LocalIamOptions {
   refs: LocalRefs;
   region: string;
   accountId: string;
+  /**
+   * The tags of a resource a call names (EC2: a launch template's), as IAM's `aws:ResourceTag/<key>` condition
+   * keys read them: the launch-template statement allows only templates MGN made (tagged
+   * AWSApplicationMigrationServiceManaged).
+   */
+  resourceTags?: (arn: string) => Record<string, string> | undefined;
   /** Change a role's generated statements (tests: take one action away). */
   rolePolicies?: (functionKey: string, statements: Statement[]) => Statement[];
 }
@@ -126,6 +132,12 @@ export class LocalIam {
     return undefined;
   }
 
+  /** A resource's tags as condition keys (`aws:ResourceTag/<key>`). */
+  private tagContext(arn: string): Record<string, string> {
+    const tags = this.opts.resourceTags?.(arn) ?? {};
+    return Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
+  }
+
   /** Is the call allowed for the function's role? */
   check(functionKey: string, action: string, resource: string | undefined, context: Record<string, string> = {}): boolean {
     const statements = this.policies.get(functionKey);
@@ -146,7 +158,7 @@ export class LocalIam {
     this.checked++;
     this.checkedBy.set(ctx.functionKey, (this.checkedBy.get(ctx.functionKey) ?? 0) + 1);
     const resources = call.resources.length ? call.resources : [undefined];
-    const bad = resources.filter((r) => !this.check(ctx.functionKey, call.action, r));
+    const bad = resources.filter((r) => !this.check(ctx.functionKey, call.action, r, r ? this.tagContext(r) : {}));
     if (bad.length === 0) return undefined;
     const refused = bad[0];
     const roleArn = this.roleArns.get(ctx.functionKey) ?? 'unknown';
@@ -157,10 +169,10 @@ export class LocalIam {
   };
 }
 
-type Protocol = 'json' | 'query' | 'rest';
+type Protocol = 'json' | 'query' | 'ec2' | 'rest';
 
 /** IAM service prefixes by the request's signing name. */
-const PREFIX: Record<string, string> = { dynamodb: 'dynamodb', states: 'states', sns: 'sns', secretsmanager: 'secretsmanager', servicequotas: 'servicequotas', mgn: 'mgn', scheduler: 'scheduler', events: 'events', cloudformation: 'cloudformation', iam: 'iam', monitoring: 'cloudwatch' };
+const PREFIX: Record<string, string> = { dynamodb: 'dynamodb', states: 'states', sns: 'sns', secretsmanager: 'secretsmanager', servicequotas: 'servicequotas', mgn: 'mgn', scheduler: 'scheduler', events: 'events', cloudformation: 'cloudformation', iam: 'iam', monitoring: 'cloudwatch', ec2: 'ec2' };
 
 function text(body: unknown): string {
   if (body === undefined || body === null) return '';
@@ -201,7 +213,10 @@ export function describeCall(request: WireRequest, region: string, accountId: st
     if (prefix === 'cloudformation' && stack) resources.push(stack.startsWith('arn:') ? stack : `arn:aws:cloudformation:${region}:${accountId}:stack/${stack}/*`);
     const role = p.get('RoleName');
     if (prefix === 'iam' && role) resources.push(`arn:aws:iam::${accountId}:role/${role.startsWith('AWSApplicationMigration') ? 'service-role/' : ''}${role}`);
-    return { action: `${prefix}:${op}`, resources, protocol: 'query' };
+    // EC2 (its own query protocol): the launch template a call names
+    const template = p.get('LaunchTemplateId');
+    if (prefix === 'ec2' && template) resources.push(`arn:aws:ec2:${region}:${accountId}:launch-template/${template}`);
+    return { action: `${prefix}:${op}`, resources, protocol: prefix === 'ec2' ? 'ec2' : 'query' };
   }
   if (prefix === 'scheduler') {
     const [collection, name] = request.path.split('?')[0]?.split('/').filter(Boolean) ?? [];
@@ -246,6 +261,11 @@ function queryOf(request: WireRequest): Record<string, string> {
 }
 
 function deniedResponse(protocol: Protocol, message: string): WireResponse {
+  if (protocol === 'ec2') {
+    // EC2's answer: UnauthorizedOperation, 403, in its own error document
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation. ${message.replace(/[<&>]/g, '')}</Message></Error></Errors><RequestID>local</RequestID></Response>`;
+    return { statusCode: 403, headers: { 'content-type': 'text/xml;charset=UTF-8' }, body: Buffer.from(xml) };
+  }
   if (protocol === 'query') {
     const xml = `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>AuthorizationError</Code><Message>${message.replace(/[<&>]/g, '')}</Message></Error><RequestId>local</RequestId></ErrorResponse>`;
     return { statusCode: 403, headers: { 'content-type': 'text/xml' }, body: Buffer.from(xml) };
