@@ -2,11 +2,11 @@ import { JobSlotBusyError, LaunchDeferredError } from './errors.ts';
 import type { GateStore, LaunchPoint, Lock, Notifier, QuotaPort, RendezvousStore, WaveStore } from '../ports.ts';
 import { failureRound, gateId, zonedMinute } from './gates.ts';
 import { failureGateOf } from './lifecycle.ts';
-import { activeFreeze } from './steps.ts';
+import { activeFreeze, holdForFreeze } from './steps.ts';
 import { evaluate, failedTogether, parkAt, readiness, registerWait, resolve, type WaitDeps } from './waits.ts';
 import { metric } from './metrics.ts';
 import { minuteIn } from './zoned-time.ts';
-import { logOf, warnAndContinue } from './log.ts';
+import { logOf } from './log.ts';
 
 /**
  * Launch points (docs/adr, "Applications move together"): the servers of an application arrive; when all
@@ -316,13 +316,8 @@ async function checkGuard(deps: LaunchDeps, id: string, point: LaunchPoint, serv
   }
   const freeze = activeFreeze(now, guard.freeze);
   if (freeze) {
-    const reason = `cutover held by the freeze${freeze.reason ? ` "${freeze.reason}"` : ''}`;
+    const reason = await holdForFreeze(deps, 'cutover', freeze, id.split('#')[0], servers, 'the cutover is held all the same (the guard refuses the launch); only the wave report misses this hold');
     reasons.push(`${reason} until ${zonedMinute(freeze.end, guard.timeZone)}`);
-    if (deps.waves) {
-      const waves = deps.waves;
-      const wave = id.split('#')[0] as string;
-      await Promise.all(servers.map((serverId) => waves.recordHold({ wave, serverId, reason, from: new Date(now).toISOString(), until: freeze.end }).catch(warnAndContinue(deps, 'freeze hold not recorded', 'the cutover is held all the same (the guard refuses the launch); only the wave report misses this hold', { wave, serverId }))));
-    }
   }
   for (const s of await deps.mgn.describeServers(servers)) {
     const r = readiness(s, guard.maxLagSeconds);

@@ -71,6 +71,27 @@ export function activeFreeze(at: number, freeze: readonly Freeze[] | undefined):
   }
 }
 
+/**
+ * A freeze holds `what` for these servers: one reason, recorded per server for the wave report (a failed
+ * record is logged with `safe`: the hold itself never depends on it).
+ */
+export async function holdForFreeze(
+  deps: Pick<Deps, 'clock'> & { waves?: Pick<WaveStore, 'recordHold'>; log?: Log },
+  what: 'cutover' | 'finalize',
+  f: Freeze,
+  wave: string | undefined,
+  servers: readonly string[],
+  safe: string,
+): Promise<string> {
+  const reason = `${what} held by the freeze${f.reason ? ` "${f.reason}"` : ''}`;
+  const waves = deps.waves;
+  if (wave && waves) {
+    const from = deps.clock.now().toISOString();
+    await Promise.all(servers.map((serverId) => waves.recordHold({ wave, serverId, reason, from, until: f.end }).catch(warnAndContinue(deps, 'freeze hold not recorded', safe, { wave, serverId }))));
+  }
+  return reason;
+}
+
 /** No StartCutover outside the window; outside, hold until it opens (or say it has closed). With `freeze`: whether now is inside one, and until when. */
 export function checkCutoverWindow(now: Date, window: CutoverWindow | null | undefined, freeze?: readonly Freeze[]): { inWindow: boolean; opensAt?: string; closed?: boolean; frozenUntil?: string; freezeReason?: string } {
   const f = activeFreeze(now.getTime(), freeze);
@@ -113,9 +134,7 @@ export async function finalizeCutover(
   if (s.lifeCycle === 'CUTOVER') return { changed: false };
   const f = activeFreeze(deps.clock.now().getTime(), opts.freeze);
   if (f) {
-    const reason = `finalize held by the freeze${f.reason ? ` "${f.reason}"` : ''}`;
-    if (opts.wave && deps.waves) await deps.waves.recordHold({ wave: opts.wave, serverId: id, reason, from: deps.clock.now().toISOString(), until: f.end })
-        .catch(warnAndContinue(deps, 'freeze hold not recorded', 'the finalize is held all the same (FrozenError follows); only the wave report misses this hold', { wave: opts.wave, serverId: id }));
+    const reason = await holdForFreeze(deps, 'finalize', f, opts.wave, [id], 'the finalize is held all the same (FrozenError follows); only the wave report misses this hold');
     metric(deps, 'Holds', 1, { reason: 'freeze' }, { ...(opts.wave ? { wave: opts.wave } : {}), server: id });
     throw new FrozenError(`${reason} until ${opts.timeZone ? zonedMinute(f.end, opts.timeZone) : f.end}`);
   }

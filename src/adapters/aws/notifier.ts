@@ -2,6 +2,7 @@ import { type MessageAttributeValue, PublishCommand, type SNSClient } from '@aws
 import type { ApprovalNotifier, Notifier } from '../../ports.ts';
 import type { Dedupe } from './stores.ts';
 import { visibleLines } from '../../core/text.ts';
+import { onceOrGiveBack } from '../../core/once.ts';
 
 /** SNS Subject: printable ASCII, at most 100 characters, no line breaks or control characters. */
 export const SUBJECT_MAX = 100;
@@ -47,11 +48,9 @@ export function createNotifier(opts: NotifierOptions): Notifier {
   const ttl = opts.dedupeSeconds ?? DEFAULT_DEDUPE_SECONDS;
   return {
     async ops(message) {
-      const key = `ops#${message.key}`;
-      if (!(await opts.dedupe.once(key, ttl))) return;
       const subject = toSubject(message.subject);
       const attributes = toAttributes(message.attributes);
-      try {
+      await onceOrGiveBack(opts, `ops#${message.key}`, ttl, async () => {
         await opts.client.send(
           new PublishCommand({
             TopicArn: opts.opsTopicArn,
@@ -61,10 +60,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
             ...(attributes ? { MessageAttributes: attributes } : {}),
           }),
         );
-      } catch (err) {
-        await opts.dedupe.forget(key).catch(() => undefined);
-        throw err;
-      }
+      });
     },
   };
 }
@@ -78,11 +74,9 @@ export function createApprovalNotifier(opts: NotifierOptions & { approvalTopicAr
   const ttl = opts.dedupeSeconds ?? DEFAULT_DEDUPE_SECONDS;
   return {
     async approval(message) {
-      const key = `approval#${message.key}`;
-      if (!(await opts.dedupe.once(key, ttl))) return;
       const subject = toSubject(message.subject);
       const attributes = toAttributes({ approver: message.approver, ...message.attributes });
-      try {
+      await onceOrGiveBack(opts, `approval#${message.key}`, ttl, async () => {
         await opts.client.send(
           new PublishCommand({
             TopicArn: opts.approvalTopicArn ?? opts.opsTopicArn,
@@ -91,10 +85,7 @@ export function createApprovalNotifier(opts: NotifierOptions & { approvalTopicAr
             ...(attributes ? { MessageAttributes: attributes } : {}),
           }),
         );
-      } catch (err) {
-        await opts.dedupe.forget(key).catch(() => undefined);
-        throw err;
-      }
+      });
     },
   };
 }

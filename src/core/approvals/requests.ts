@@ -1,7 +1,7 @@
 /** The requests people get: one per gate with a link each, reminders before the deadline, the escalation to ops. */
 
 import { gateWords } from '../lifecycle.ts';
-import { warnAndContinue } from '../log.ts';
+import { type OnceMarker, onceOrGiveBack } from '../once.ts';
 import { closesWithWindow, tallyText, deadlineText, expireGate, expiredReason, missingAt, zonedMinute } from '../gates.ts';
 import { minuteIn } from '../zoned-time.ts';
 import type { Gate } from '../../ports.ts';
@@ -88,7 +88,7 @@ export async function requestDecision(deps: ApprovalDeps, gate: Gate): Promise<{
  * Make sure an open gate's request went out exactly once: every arrival calls it, the first one sends (a
  * marker guards it; a send that fails gives the marker back, so the next arrival or retry sends it).
  */
-export async function ensureRequested(deps: ApprovalDeps & { dedupe: { once(key: string, ttlSeconds: number): Promise<boolean>; forget(key: string): Promise<void> } }, given: Gate, opts: { force?: boolean } = {}): Promise<boolean> {
+export async function ensureRequested(deps: ApprovalDeps & { dedupe: OnceMarker }, given: Gate, opts: { force?: boolean } = {}): Promise<boolean> {
   if (!stillOpen(deps, given)) return false;
   // read again: a gate decided or expired a moment ago (a listing is not always current) is never asked again
   const gate = await deps.gates.get(given.id);
@@ -98,14 +98,9 @@ export async function ensureRequested(deps: ApprovalDeps & { dedupe: { once(key:
   if (!opts.force && gate.servers.length > 1 && (await missingAt(deps, gate)).length > 0) return false;
   const key = `request#${gate.id}`;
   const ttl = Math.max(3600, Math.ceil((Date.parse(gate.deadline) - deps.clock.now().getTime()) / 1000) + 86400);
-  if (!(await deps.dedupe.once(key, ttl))) return false;
-  try {
+  return onceOrGiveBack(deps, key, ttl, async () => {
     await requestDecision(deps, gate);
-  } catch (err) {
-    await deps.dedupe.forget(key).catch(warnAndContinue(deps, 'request key not released', 'the request\'s own error is rethrown and decides; the key expires with its TTL', { gateId: gate.id }));
-    throw err;
-  }
-  return true;
+  });
 }
 
 /** Open and before its deadline: a request or a reminder may go out. */
@@ -125,7 +120,7 @@ export const REMINDER_MARKS = [0.5, 0.9] as const;
  * decision is due, e.g. the end of the soak), escalation to ops at 90%, and a gate past its deadline marked
  * expired (its servers' callbacks time out into the safe path; its links answer 410).
  */
-export async function remindOpenGates(deps: ApprovalDeps & { onceKey(key: string, ttlSeconds: number): Promise<boolean>; dedupe: { once(key: string, ttlSeconds: number): Promise<boolean>; forget(key: string): Promise<void> } }): Promise<{ reminded: number; escalated: number; expired: number }> {
+export async function remindOpenGates(deps: ApprovalDeps & { onceKey(key: string, ttlSeconds: number): Promise<boolean>; dedupe: OnceMarker }): Promise<{ reminded: number; escalated: number; expired: number }> {
   const now = deps.clock.now().getTime();
   let reminded = 0;
   let escalated = 0;
