@@ -12,7 +12,7 @@ import { type AslGraph, type GraphNode, parseDefinition, readJsonPath } from './
 import { type ExecutionStates, stateStatuses } from './history.ts';
 import { type GraphLayout, layoutGraph } from './layout.ts';
 import { gateWords, isGateKind } from '../core/lifecycle.ts';
-import { derivePhase, deriveStatus, PHASES, type Phase, type Status } from './phase.ts';
+import { derivePhase, deriveStatus, PHASE_LABELS, PHASES, type Phase, type Status } from './phase.ts';
 import { chunks, mapLimit } from '../core/batches.ts';
 
 /**
@@ -78,6 +78,8 @@ export interface Board {
   generatedAt: string;
   buildMs: number;
   phases: readonly Phase[];
+  /** The phases' column titles (src/core/lifecycle.ts): the page shows these. */
+  phaseLabels: Readonly<Record<Phase, string>>;
   counts: Record<Status, number> & { total: number };
   waves: { wave: string; applications: { application: string; servers: ServerView[] }[] }[];
   /** Reads that failed this time (the board shows the rest). */
@@ -357,6 +359,7 @@ export class DashboardReader {
       generatedAt: new Date().toISOString(),
       buildMs: Math.round(this.now() - started),
       phases: PHASES,
+      phaseLabels: PHASE_LABELS,
       counts,
       waves: [...waves.entries()]
         .sort(([a], [b]) => byName(a, b))

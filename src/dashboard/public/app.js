@@ -5,15 +5,6 @@
 'use strict';
 
 const SVG = 'http://www.w3.org/2000/svg';
-const PHASE_LABELS = {
-  replication: 'Replication',
-  test: 'Test',
-  soak: 'Soak',
-  'ready-for-cutover': 'Ready for cutover',
-  cutover: 'Cutover',
-  finalize: 'Finalize',
-  archived: 'Archived',
-};
 const STATUSES = ['running', 'waiting', 'succeeded', 'failed', 'aborted'];
 
 const state = { selected: null, graphArn: null, graphTimer: null, zoom: 1, layout: null, scrolled: false };
@@ -158,7 +149,7 @@ function renderBoard(b) {
           el(
             'table',
             { class: 'board' },
-            el('thead', {}, el('tr', {}, el('th', { class: 'app', text: 'Application' }), ...b.phases.map((p) => el('th', { text: PHASE_LABELS[p] || p })))),
+            el('thead', {}, el('tr', {}, el('th', { class: 'app', text: 'Application' }), ...b.phases.map((p) => el('th', { text: (b.phaseLabels && b.phaseLabels[p]) || p })))),
             el(
               'tbody',
               {},
