@@ -62,7 +62,19 @@ export interface JobView {
   }[];
 }
 
+/** An AWS account id (12 digits): the account of an application's servers in MGN's global view. */
+export type AccountId = string;
+
 export interface MgnPort {
+  /**
+   * The same port scoped to one account of MGN's global view: every call it makes carries MGN's `accountID`.
+   * `undefined` or `null` is the home account (the calls carry no accountID): this port itself.
+   */
+  forAccount(account: AccountId | null | undefined): MgnPort;
+  /** The account this port is scoped to; undefined: the home account. */
+  readonly account?: AccountId;
+  /** The accounts of MGN's global view (ListManagedAccounts), the home account's own view included where MGN lists it. */
+  listManagedAccounts(): Promise<AccountId[]>;
   describeServers(ids: readonly string[]): Promise<ServerView[]>;
   /** Every source server of the account (archived included): resolving a wave file's hostnames. */
   listServers(): Promise<ServerView[]>;

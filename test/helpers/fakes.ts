@@ -159,6 +159,19 @@ export class FakeMgn implements MgnPort {
     for (const j of opts.jobs ?? []) this.addJob(j);
   }
 
+  /** The accounts ListManagedAccounts names (MGN's global view). */
+  managedAccounts: string[] = ['111122223333'];
+
+  /** One account's view: the fake serves one account, so every scope is this fake (calls record nothing of it). */
+  forAccount(): MgnPort {
+    return this;
+  }
+
+  async listManagedAccounts(): Promise<string[]> {
+    this.calls.push({ op: 'listManagedAccounts', ids: [] });
+    return [...this.managedAccounts];
+  }
+
   // ---- test helpers (synchronous: they are the world changing, not the core calling)
 
   addServer(server: ServerView): ServerView {

@@ -21,6 +21,8 @@ export interface RequestLogEntry {
   fault?: 'throttle' | 'internalError' | 'errorAfterCommit';
   sourceServerIDs?: string[];
   jobID?: string;
+  /** The request's `accountID` (MGN's global view); absent: the home account. */
+  accountID?: string;
 }
 
 const MAX_BODY = 1024 * 1024;
@@ -219,8 +221,21 @@ export class EmulatorHttp {
       );
     }
     const handler = operations[op] as (eng: typeof e, i: unknown) => OpResult;
+    const account = (parsed.data as { accountID?: string }).accountID ?? e.accountId;
+    if (!e.managedAccounts.has(account)) {
+      throw validation(`Account ${account} is not managed by this MGN (ListManagedAccounts lists the accounts of its global view)`, 'fieldValidationFailed', [
+        { name: 'accountID', message: 'not a managed account' },
+      ]);
+    }
     if (isMutating(op)) e.mutations++;
-    const result = handler(e, parsed.data);
+    // operations run synchronously: the account is the request's for exactly this call
+    e.requestAccount = account;
+    let result: OpResult;
+    try {
+      result = handler(e, parsed.data);
+    } finally {
+      e.requestAccount = e.accountId;
+    }
     if (q?.afterCommit) {
       this.queuedErrors.splice(queued, 1);
       entry.fault = 'errorAfterCommit';
@@ -445,6 +460,11 @@ function header(req: IncomingMessage, name: string): string | undefined {
 function collectIds(entry: RequestLogEntry, input: Record<string, unknown>): void {
   if (Array.isArray(input.sourceServerIDs)) entry.sourceServerIDs = input.sourceServerIDs.filter((x): x is string => typeof x === 'string');
   else if (typeof input.sourceServerID === 'string') entry.sourceServerIDs = [input.sourceServerID];
+  else {
+    const f = input.filters as { sourceServerIDs?: unknown } | undefined;
+    if (Array.isArray(f?.sourceServerIDs)) entry.sourceServerIDs = f.sourceServerIDs.filter((x): x is string => typeof x === 'string');
+  }
+  if (typeof input.accountID === 'string') entry.accountID = input.accountID;
   if (typeof input.jobID === 'string') entry.jobID = input.jobID;
 }
 

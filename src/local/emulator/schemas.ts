@@ -75,6 +75,8 @@ export const PostLaunchActions = z.object({
 
 export const inputSchemas = {
   InitializeService: z.object({}),
+  /** MGN's global view: the accounts it manages ({ items: [{ accountId }] }). */
+  ListManagedAccounts: z.object({ maxResults: MaxResults.optional(), nextToken: NextToken.optional() }),
   DescribeSourceServers: z.object({
     ...paged,
     filters: z
