@@ -174,6 +174,8 @@ export interface OpenWait {
   createdAt: string;
   /** How long the callback task waits (its TimeoutSeconds), when the wait needs to know (the soak). */
   waitSeconds?: number;
+  /** The server's account in MGN's global view (absent or null: the home account): the reconciler reads it there. */
+  account?: AccountId | null;
 }
 
 export interface WaitStore {
@@ -224,6 +226,8 @@ export interface LaunchPoint {
    * (their launch succeeded), so the point does not wait for them.
    */
   job?: string;
+  /** The application's account in MGN's global view (absent: the home account): the launch is made there. */
+  account?: AccountId;
   /** Cutover only: checked again right before StartCutover (readiness of every server, the window). */
   guard?: { maxLagSeconds: number; window: { start: string; end: string } | null; freeze?: { start: string; end: string; reason?: string }[]; timeZone?: string };
 }
@@ -280,6 +284,8 @@ export interface Gate {
   arrived?: string[];
   /** The wave's time zone: deadlines people read are shown in it (UTC when absent). */
   timeZone?: string;
+  /** The application's account in MGN's global view (absent: the home account): its evidence is read there. */
+  account?: AccountId;
 }
 
 /** A gate's decision (the one that released its servers). */

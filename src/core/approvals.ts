@@ -6,6 +6,7 @@ import { type GateDeps, changeRefProblem, closesWithWindow, tallyText, deadlineT
 import { minuteIn } from './zoned-time.ts';
 import type { ApprovalLink, ApprovalNotifier, AuditEntry, AuditLog, Decision, Gate, GateKind, JobView, LinkStore, ServerView, SigningKeys, StallStore } from '../ports.ts';
 import { stallSummary } from './stalls.ts';
+import { inAccount } from './waits.ts';
 import { cleanComment, cleanName } from './text.ts';
 
 /**
@@ -149,7 +150,9 @@ function launchSummary(job: JobView | undefined, serverId: string): { launch: st
 }
 
 /** The evidence an approver needs (docs/adr/0007-approvals.md), read from MGN now (the page shows it as of opening). */
-export async function gatherEvidence(deps: Pick<ApprovalDeps, 'mgn' | 'waits' | 'clock'> & { stalls?: StallStore }, gate: Gate, opts: { budgetMs?: number } = {}): Promise<GateEvidence> {
+export async function gatherEvidence(given: Pick<ApprovalDeps, 'mgn' | 'waits' | 'clock'> & { stalls?: StallStore }, gate: Gate, opts: { budgetMs?: number } = {}): Promise<GateEvidence> {
+  // the servers are read in the application's account (MGN's global view)
+  const deps = inAccount(given, gate.account);
   const now = deps.clock.now().getTime();
   // the stall history, where the caller has it ('in': a handler that does not declare it reads none)
   const stallStore = 'stalls' in deps ? deps.stalls : undefined;

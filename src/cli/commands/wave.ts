@@ -9,7 +9,7 @@ import type { Target, TargetFlags } from '../target.ts';
 import type { Deps } from '../../adapters/aws/deps.ts';
 import type { Wave } from '../../core/wave-file.ts';
 import { visible } from '../../core/text.ts';
-import type { Gate, LaunchPoint, StallEpisode } from '../../ports.ts';
+import type { Gate, LaunchPoint, ServerView, StallEpisode } from '../../ports.ts';
 import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SCHEDULE_RETRY_POLICY, type StackVariable } from '../stack.ts';
 import { registerRehearse } from './rehearse.ts';
@@ -140,7 +140,17 @@ export async function loadAndValidate(deps: Pick<Deps, 'quotas' | 'mgn' | 'clock
   }
   try {
     // archived servers are kept: a wave started again after some servers finished reports them done
-    return validateWave(parseWaveFile(text, file), { file, servers, quotas, now: deps.clock.now(), archived: 'keep' });
+    const parsed = parseWaveFile(text, file);
+    // accounts of MGN's global view the wave names: checked against ListManagedAccounts, their servers read there
+    const named = [...new Set(parsed.applications.flatMap((a) => (a.account ? [a.account] : [])))];
+    let accounts: { managed: string[]; servers: Map<string, ServerView[]> } | undefined;
+    if (named.length) {
+      const managed = await deps.mgn.listManagedAccounts();
+      const read = new Map<string, ServerView[]>();
+      for (const a of named) if (managed.includes(a)) read.set(a, await deps.mgn.forAccount(a).listServers());
+      accounts = { managed, servers: read };
+    }
+    return validateWave(parsed, { file, servers, quotas, now: deps.clock.now(), archived: 'keep', ...(accounts ? { accounts } : {}) });
   } catch (err) {
     if (err instanceof WaveFileError) throw waveFileUsage(err);
     throw err;
