@@ -361,7 +361,7 @@ async function followLaunch(deps: LaunchDeps, point: LaunchPoint, servers: strin
     }
     await registerWait(
       deps,
-      { serverId, executionArn: wait.executionArn, state: wait.state, token: wait.token, condition: { kind: 'LAUNCH_RESULT', launch: point.launch, jobId: point.jobId } },
+      { serverId, executionArn: wait.executionArn, state: wait.state, token: wait.token, condition: { kind: 'LAUNCH_RESULT', launch: point.launch, jobId: point.jobId }, ...(wait.account ? { account: wait.account } : {}) },
       // a job made a moment ago has no result yet; a late arrival checks the job at once
       { checkNow },
     );
