@@ -18,7 +18,7 @@ describe('createMgnPort scoped to an account of MGN global view, on the emulator
       { hostname: 'other-02', account: OTHER },
     ]).map((s) => s.id) as [string, string];
     const home = createMgnPort(env.mgn);
-    return { env, home, other: home.forAccount(OTHER), otherIds: [a, b] };
+    return { env, home, other: home.forAccount(OTHER), otherIds: [a, b] as [string, string] };
   }
   const log = async (env: Awaited<ReturnType<typeof twoAccounts>>['env']) => (await control<{ requests: Logged[] }>(env.emu.endpoint, '/requests')).body.requests;
 
