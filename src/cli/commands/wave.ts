@@ -89,6 +89,19 @@ function waveMachineArn(target: Target): string {
   return arn;
 }
 
+/**
+ * The accounts of MGN's global view a wave names: ListManagedAccounts, and the servers of each named account
+ * that is managed (DescribeSourceServers with its accountID). Undefined when the wave names none (nothing read).
+ */
+async function globalView(deps: Pick<Deps, 'mgn'>, named: readonly string[]): Promise<{ managed: string[]; servers: Map<string, ServerView[]> } | undefined> {
+  const wanted = [...new Set(named)];
+  if (wanted.length === 0) return undefined;
+  const managed = await deps.mgn.listManagedAccounts();
+  const servers = new Map<string, ServerView[]>();
+  for (const a of wanted) if (managed.includes(a)) servers.set(a, await deps.mgn.forAccount(a).listServers());
+  return { managed, servers };
+}
+
 /** Read, parse and validate the wave (file or MGN's own wave) against MGN and its quotas: nothing starts unless it is whole and valid. */
 export async function loadAndValidate(deps: Pick<Deps, 'quotas' | 'mgn' | 'clock'> & Partial<Pick<Deps, 'clients'>>, file: string | undefined, mgnWave: string | undefined, mgnImport?: { file: string; wave?: string }): Promise<Wave> {
   const { parseWaveFile, validateWave, waveFromMgn, checkWave, checkWaveFileSize, WaveFileError } = await import('../../core/wave-file.ts');
@@ -103,10 +116,11 @@ export async function loadAndValidate(deps: Pick<Deps, 'quotas' | 'mgn' | 'clock
     } catch {
       throw new NotFoundError(`${mgnImport.file}: no such file; give the path of MGN's import file (CSV), e.g. the one MGN's console exports`);
     }
-    const { loadMgnImport } = await import('../../core/mgn-import.ts');
+    const { importAccounts, loadMgnImport } = await import('../../core/mgn-import.ts');
     const region = deps.clients ? await deps.clients.mgn.config.region().catch(() => undefined) : undefined;
+    const accounts = await globalView(deps, importAccounts(text));
     try {
-      return loadMgnImport(text, { file: mgnImport.file, servers, quotas, now: deps.clock.now(), archived: 'keep', ...(region ? { region } : {}), ...(mgnImport.wave !== undefined ? { wave: mgnImport.wave } : {}) });
+      return loadMgnImport(text, { file: mgnImport.file, servers, quotas, now: deps.clock.now(), archived: 'keep', ...(region ? { region } : {}), ...(mgnImport.wave !== undefined ? { wave: mgnImport.wave } : {}), ...(accounts ? { accounts } : {}) });
     } catch (err) {
       if (err instanceof WaveFileError) throw new UsageError(`${err.errors.join('\n')}\n${err.errors.length} error${err.errors.length === 1 ? '' : 's'}; the file is refused whole, nothing was started`);
       throw err;
@@ -141,15 +155,7 @@ export async function loadAndValidate(deps: Pick<Deps, 'quotas' | 'mgn' | 'clock
   try {
     // archived servers are kept: a wave started again after some servers finished reports them done
     const parsed = parseWaveFile(text, file);
-    // accounts of MGN's global view the wave names: checked against ListManagedAccounts, their servers read there
-    const named = [...new Set(parsed.applications.flatMap((a) => (a.account ? [a.account] : [])))];
-    let accounts: { managed: string[]; servers: Map<string, ServerView[]> } | undefined;
-    if (named.length) {
-      const managed = await deps.mgn.listManagedAccounts();
-      const read = new Map<string, ServerView[]>();
-      for (const a of named) if (managed.includes(a)) read.set(a, await deps.mgn.forAccount(a).listServers());
-      accounts = { managed, servers: read };
-    }
+    const accounts = await globalView(deps, parsed.applications.flatMap((a) => (a.account ? [a.account] : [])));
     return validateWave(parsed, { file, servers, quotas, now: deps.clock.now(), archived: 'keep', ...(accounts ? { accounts } : {}) });
   } catch (err) {
     if (err instanceof WaveFileError) throw waveFileUsage(err);
