@@ -434,11 +434,14 @@ async function status(ctx: CliContext, name: string, flags: TargetFlags & { utc?
     const stalls = new Map<string, StallEpisode[]>();
     for (const id of members) stalls.set(id, await deps.stalls.list(id));
     const byId = new Map(outcomes.map((o) => [o.serverId, o]));
+    // an application in another account of MGN's global view shows its account (the home account's show none)
+    const accountOf = new Map(wave.applications.flatMap((a) => (a.account ? [[a.name, a.account] as const] : [])));
     const rows = where.map((w) => {
       const o = byId.get(w.serverId);
       const history = stalls.get(w.serverId) ?? [];
       return {
         ...w,
+        account: accountOf.get(w.application) ?? null,
         hostname: w.hostname ?? '',
         status: o ? o.status : 'NOT_STARTED',
         why: w.reason,
@@ -461,6 +464,7 @@ async function status(ctx: CliContext, name: string, flags: TargetFlags & { utc?
       const host = r.hostname || r.serverId;
       ctx.stdout.write(`  ${visible(r.application).padEnd(20)} ${visible(host).padEnd(24)} ${colour(r.result, r.outcome.padEnd(11))} #${r.attempt}${r.where !== r.outcome ? `  ${r.where}` : ''}${r.sinceLocal ? ` since ${r.sinceLocal}` : ''}\n`);
       const detail = [
+        r.account ? `account ${r.account}` : '',
         r.reason ? `why: ${r.reason}` : '',
         r.waitingFor ? `waiting for: ${r.waitingFor}` : '',
         r.deadlineLocal ? `until ${r.deadlineLocal}${r.atDeadline ? ` (then ${r.atDeadline})` : ''}` : '',
