@@ -295,7 +295,7 @@ export function loadMgnImport(text: string, ctx: ImportContext): Wave {
  * The servers the file's rows name, as they are written (for a rehearsal, which makes them up): an id, a
  * user-provided id or an FQDN. A file that does not read gives none (loadMgnImport then says why).
  */
-export function importServerRefs(text: string, wave?: string): { id?: string; userProvidedId?: string; fqdn?: string }[] {
+export function importServerRefs(text: string, wave?: string): { id?: string; userProvidedId?: string; fqdn?: string; account?: string }[] {
   let rows: string[][];
   try {
     rows = parse(text, { bom: true, skip_empty_lines: true }) as string[][];
@@ -304,12 +304,16 @@ export function importServerRefs(text: string, wave?: string): { id?: string; us
   }
   const [head = [], ...body] = rows;
   const at = (name: string) => head.findIndex((h) => h.trim().toLowerCase() === name);
-  const [w, id, upid, fqdn] = ['mgn:wave:name', 'mgn:server:id', 'mgn:server:user-provided-id', 'mgn:server:fqdn-for-action-framework'].map(at) as [number, number, number, number];
+  const [w, id, upid, fqdn, account] = ['mgn:wave:name', 'mgn:server:id', 'mgn:server:user-provided-id', 'mgn:server:fqdn-for-action-framework', 'mgn:account-id'].map(at) as [number, number, number, number, number];
   const value = (r: string[], i: number) => (i >= 0 ? (r[i] ?? '').trim() : '');
   return body
     .filter((r) => wave === undefined || value(r, w) === wave || waveNameFor(value(r, w)) === wave)
-    .map((r) => (value(r, id) ? { id: value(r, id) } : value(r, upid) ? { userProvidedId: value(r, upid) } : value(r, fqdn) ? { fqdn: value(r, fqdn) } : {}))
-    .filter((x) => Object.keys(x).length > 0);
+    .map((r) => {
+      const ref = value(r, id) ? { id: value(r, id) } : value(r, upid) ? { userProvidedId: value(r, upid) } : value(r, fqdn) ? { fqdn: value(r, fqdn) } : undefined;
+      // the row's account of MGN's global view (a rehearsal seeds the server there)
+      return ref && ACCOUNT_ID.test(value(r, account)) ? { ...ref, account: value(r, account) } : ref;
+    })
+    .filter((x): x is NonNullable<typeof x> => x !== undefined);
 }
 
 /** The accounts of MGN's global view the file's rows name (mgn:account-id, 12 digits), besides `home`: read before loading it. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ImportFileError, importAccounts, loadMgnImport, waveNameFor } from '../../src/core/mgn-import.ts';
+import { ImportFileError, importAccounts, importServerRefs, loadMgnImport, waveNameFor } from '../../src/core/mgn-import.ts';
 import type { ServerView } from '../../src/ports.ts';
 import { serverView } from '../helpers/fakes.ts';
 
@@ -92,6 +92,8 @@ describe('loadMgnImport', () => {
         ['erp', OTHER, [ID(7), ID(8)]],
       ]);
       expect(importAccounts(text, '111122223333')).toEqual([OTHER]);
+      // a rehearsal seeds each row's server in its account
+      expect(importServerRefs(text)).toEqual([{ id: ID(0), account: '111122223333' }, { userProvidedId: 'upid-erp-1', account: OTHER }, { id: ID(8), account: OTHER }]);
     });
 
     it('refuses an application whose rows name two accounts, and an account MGN does not manage', () => {
