@@ -366,6 +366,19 @@ export class EmulatorHttp {
       reply(200, LIFECYCLE_TABLE);
       return;
     }
+    // MGN's global view: the managed accounts and their own quotas; POST {accountId, quotas} adds or changes one
+    if (path === '/accounts') {
+      if (method === 'POST') {
+        const b = (body ?? {}) as { accountId?: unknown; quotas?: unknown };
+        const quotas = (b.quotas ?? {}) as Record<string, unknown>;
+        const bad = Object.entries(quotas).find(([k, v]) => !(k in QUOTAS) || typeof v !== 'number' || !(v >= 0));
+        if (typeof b.accountId !== 'string' || !/^[0-9]{12}$/.test(b.accountId)) return fail(400, 'accountId: an AWS account id of 12 digits');
+        if (bad) return fail(400, `quotas.${bad[0]}: a quota key (${Object.keys(QUOTAS).join(', ')}) with a number of at least 0`);
+        e.addManagedAccount(b.accountId, quotas as Partial<Record<QuotaName, number>>);
+      } else if (method !== 'GET') return fail(405, 'Use GET, or POST {accountId, quotas} to add a managed account');
+      reply(200, { accounts: [...e.managedAccounts].map((accountId) => ({ accountId, home: accountId === e.accountId, quotas: e.quotasFor(accountId) })) });
+      return;
+    }
     if (path === '/requests' && method === 'GET') {
       const op = url.searchParams.get('operation');
       const entries = op ? this.log.filter((x) => x.operation === op) : this.log;
@@ -412,7 +425,7 @@ export class EmulatorHttp {
       reply(200, e.renderServer(s));
       return;
     }
-    fail(404, `Unknown control route ${method} ${url.pathname}; see GET /_emulator/state, /metrics, /clock, /faults, /quotas, /lifecycle, /requests, /events, POST /clock, /faults, /errors, /servers/{id}/quiesce|inject`);
+    fail(404, `Unknown control route ${method} ${url.pathname}; see GET /_emulator/state, /metrics, /clock, /faults, /quotas, /accounts, /lifecycle, /requests, /events, POST /clock, /faults, /errors, /accounts, /servers/{id}/quiesce|inject`);
   }
 
   private state(): Record<string, unknown> {
@@ -431,6 +444,7 @@ export class EmulatorHttp {
       activeJobs: e.activeJobs().length,
       servers: [...e.servers.values()].map((s) => ({
         sourceServerID: s.id,
+        account: s.account,
         hostname: s.properties.identificationHints.hostname,
         lifeCycleState: s.lifeCycle.state,
         dataReplicationState: s.repl.state,

@@ -65,3 +65,20 @@ describe('createMgnPort scoped to an account of MGN global view, on the emulator
     await expect(stranger.listServers()).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining('999988887777 is not managed') });
   });
 });
+
+describe('the emulator control route /_emulator/accounts', () => {
+  const start = useEmulator();
+
+  it('lists the managed accounts with their quotas, adds one, and refuses a bad id or quota', async () => {
+    const env = await start({ servers: 0 });
+    const added = await control<{ accounts: { accountId: string; home: boolean; quotas: { concurrentJobs: number } }[] }>(env.emu.endpoint, '/accounts', { accountId: OTHER, quotas: { concurrentJobs: 2 } });
+    expect(added.status).toBe(200);
+    expect(added.body.accounts.map((a) => [a.accountId, a.home, a.quotas.concurrentJobs])).toEqual([
+      ['111122223333', true, 20],
+      [OTHER, false, 2],
+    ]);
+    expect(await createMgnPort(env.mgn).listManagedAccounts()).toEqual(['111122223333', OTHER]);
+    expect((await control(env.emu.endpoint, '/accounts', { accountId: '123' })).status).toBe(400);
+    expect((await control(env.emu.endpoint, '/accounts', { accountId: OTHER, quotas: { colour: 1 } })).status).toBe(400);
+  });
+});
