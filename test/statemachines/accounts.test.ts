@@ -77,6 +77,18 @@ describe('a wave over two accounts of MGN\'s global view', () => {
     expect(homeLaunches.map((e) => e.status)).toEqual([202, 202]);
     const home = jobs.filter((j) => j.account === HOME && j.to !== Infinity);
     expect(home.some((h) => other.some((o) => h.from < o.to && o.from < h.to))).toBe(true);
+
+    // the dashboard shows the account of the other account's applications, and reads their servers there
+    const seen = cloud.emulator.http.log.length;
+    const board = (await (await fetch(`${cloud.info.dashboard}api/board`)).json()) as { plans: { wave: string; applications: { application: string; account?: string }[] }[]; problems: string[] };
+    expect(board.plans.find((p) => p.wave === 'wave-acc')?.applications.map((a) => [a.application, a.account])).toEqual([
+      ['alpha', undefined],
+      ['beta', OTHER],
+      ['gamma', OTHER],
+    ]);
+    const reads = cloud.emulator.http.log.slice(seen).filter((e) => e.operation === 'DescribeSourceServers');
+    expect(reads.filter((e) => (e.sourceServerIDs ?? []).some((id) => accountOf.get(id) !== e.accountID))).toEqual([]);
+    expect(reads.some((e) => e.accountID === OTHER)).toBe(true);
   });
 
   it('refuses a wave naming an account MGN does not manage, naming the application, the account and the fix', { timeout: 60_000 }, async () => {
