@@ -95,6 +95,10 @@ export const PORTS: Record<string, Statement[]> = {
   'mgn.markAsArchived': [allow(['mgn:MarkAsArchived'], [SOURCE_SERVERS])],
   'mgn.retryDataReplication': [allow(['mgn:RetryDataReplication'], [SOURCE_SERVERS])],
   'mgn.listServers': [allow(['mgn:DescribeSourceServers'], [ANY])],
+  /** MGN's global view: the accounts it manages (a wave naming accounts is checked against them). */
+  'mgn.listManagedAccounts': [allow(['mgn:ListManagedAccounts'], [ANY])],
+  /** Scoping the port to an account calls nothing: the scoped port's calls are the methods declared. */
+  'mgn.forAccount': [],
   // the launch template MGN made for a server: read it, add a version, make it the default; only MGN's own templates
   launchTemplates: [
     allow(['mgn:GetLaunchConfiguration'], [SOURCE_SERVERS]),

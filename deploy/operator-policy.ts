@@ -13,7 +13,7 @@ const allow = (Action: string[], Resource: Cfn[], Condition?: Statement['Conditi
 const ANY: Cfn = '*';
 
 /** The ports the CLI's commands reach through createDeps (wave start/status/watch, approvals, soak extend). */
-export const OPERATOR_PORTS = ['waves', 'waits', 'gates', 'links', 'audit', 'stalls', 'callbacks', 'notifier', 'approvals', 'dedupe', 'executions', 'quotas', 'keys', 'mgn.listServers', 'mgn.describeServers', 'mgn.describeJobs'] as const;
+export const OPERATOR_PORTS = ['waves', 'waits', 'gates', 'links', 'audit', 'stalls', 'callbacks', 'notifier', 'approvals', 'dedupe', 'executions', 'quotas', 'keys', 'mgn.listServers', 'mgn.listManagedAccounts', 'mgn.describeServers', 'mgn.describeJobs'] as const;
 
 const STACK = sub('arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/${AWS::StackName}/*');
 const MACHINES = sub('arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}-*');

@@ -62,7 +62,19 @@ export interface JobView {
   }[];
 }
 
+/** An AWS account id (12 digits): the account of an application's servers in MGN's global view. */
+export type AccountId = string;
+
 export interface MgnPort {
+  /**
+   * The same port scoped to one account of MGN's global view: every call it makes carries MGN's `accountID`.
+   * `undefined` or `null` is the home account (the calls carry no accountID): this port itself.
+   */
+  forAccount(account: AccountId | null | undefined): MgnPort;
+  /** The account this port is scoped to; undefined: the home account. */
+  readonly account?: AccountId;
+  /** The accounts of MGN's global view (ListManagedAccounts), the home account's own view included where MGN lists it. */
+  listManagedAccounts(): Promise<AccountId[]>;
   describeServers(ids: readonly string[]): Promise<ServerView[]>;
   /** Every source server of the account (archived included): resolving a wave file's hostnames. */
   listServers(): Promise<ServerView[]>;
@@ -162,6 +174,8 @@ export interface OpenWait {
   createdAt: string;
   /** How long the callback task waits (its TimeoutSeconds), when the wait needs to know (the soak). */
   waitSeconds?: number;
+  /** The server's account in MGN's global view (absent or null: the home account): the reconciler reads it there. */
+  account?: AccountId | null;
 }
 
 export interface WaitStore {
@@ -225,6 +239,8 @@ export interface LaunchPoint {
    * (their launch succeeded), so the point does not wait for them.
    */
   job?: string;
+  /** The application's account in MGN's global view (absent: the home account): the launch is made there. */
+  account?: AccountId;
   /** Cutover only: checked again right before StartCutover (readiness of every server, the window). */
   guard?: { maxLagSeconds: number; window: { start: string; end: string } | null; freeze?: { start: string; end: string; reason?: string }[]; timeZone?: string };
 }
@@ -282,6 +298,8 @@ export interface Gate {
   arrived?: string[];
   /** The wave's time zone: deadlines people read are shown in it (UTC when absent). */
   timeZone?: string;
+  /** The application's account in MGN's global view (absent: the home account): its evidence is read there. */
+  account?: AccountId;
 }
 
 /** A gate's decision (the one that released its servers). */

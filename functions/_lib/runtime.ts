@@ -92,22 +92,23 @@ const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase(
  * plain object. `log` (the invocation's logger; the container's when not given) needs no declaration: it
  * needs no IAM.
  */
-export function portView(spec: HandlerSpec, all: Deps, log: Log = logger.asPort()): HandlerDeps {
+export function portView(spec: HandlerSpec, all: Deps, log: Log = logger.asPort(), account?: string | null): HandlerDeps {
   const where = `functions/${kebab(spec.name)}`;
   const ports = new Set<string>(spec.uses.filter((u) => !u.includes('.')));
   const mgnMethods = new Set(spec.uses.filter((u) => u.startsWith('mgn.')).map((u) => u.slice(4)));
   const portNames = new Set(Object.keys(all).filter((k) => k !== 'clients'));
-  const mgn =
-    mgnMethods.size === 0
-      ? undefined
-      : new Proxy(all.mgn, {
-          get(target, prop, receiver) {
-            if (typeof prop === 'string' && prop in target && !mgnMethods.has(prop)) {
-              throw new UndeclaredPortError(`${where} uses 'mgn.${prop}' but does not declare it in uses (declared: ${[...mgnMethods].map((m) => `mgn.${m}`).join(', ')})`);
-            }
-            return Reflect.get(target, prop, receiver);
-          },
-        });
+  // the port scoped to the account the input names (MGN's accountID on every call); the same checks on any scope
+  const guard = (port: MgnPort): MgnPort =>
+    new Proxy(port, {
+      get(target, prop, receiver) {
+        if (prop === 'forAccount') return (a: string | null | undefined) => guard(target.forAccount(a));
+        if (typeof prop === 'string' && prop !== 'account' && prop in target && !mgnMethods.has(prop)) {
+          throw new UndeclaredPortError(`${where} uses 'mgn.${prop}' but does not declare it in uses (declared: ${[...mgnMethods].map((m) => `mgn.${m}`).join(', ')})`);
+        }
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+  const mgn = mgnMethods.size === 0 ? undefined : guard(all.mgn.forAccount(account));
   const declared = (key: string) => (key === 'mgn' ? mgn !== undefined : ports.has(key));
   return new Proxy({} as HandlerDeps, {
     get(_t, prop) {
@@ -228,7 +229,9 @@ export function handle<S extends z.ZodType, R>(spec: HandlerSpec, schema: S, use
     .use(parse(spec, schema) as MiddlewareObj<unknown, R, Error, InvocationContext>)
     .handler(async (input, context): Promise<R> => {
       const log = context.log;
-      const result = await useCase(input as z.infer<S>, portView(spec, deps(), log.asPort()));
+      // a server of an application in another account (MGN's global view): every MGN call carries its accountID
+      const account = typeof input === 'object' && input !== null ? (input as { account?: string | null }).account : undefined;
+      const result = await useCase(input as z.infer<S>, portView(spec, deps(), log.asPort(), account));
       log.debug(spec.name, { result: result as never });
       return result;
     });

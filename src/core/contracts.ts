@@ -1,6 +1,6 @@
 import { APPROVER_KEYS, type ApproverKey, GATE_KINDS, isFailureGate, noApprovers } from './lifecycle.ts';
 import { z } from 'zod';
-import { SERVER_ID, SERVER_ID_EXAMPLE } from './ids.ts';
+import { ACCOUNT_ID, SERVER_ID, SERVER_ID_EXAMPLE } from './ids.ts';
 
 /** Contracts between the state machine and its tasks: defined once, used by handlers and tests. */
 
@@ -41,6 +41,12 @@ export const EMAIL_PATTERN = /^[^\s@<>"',;]+@[^\s@<>"',;]+\.[^\s@<>"',;]+$/;
 
 const ServerId = z.string().regex(SERVER_ID, `a source server id such as ${SERVER_ID_EXAMPLE}`);
 const Token = z.string().min(1).max(1024);
+/**
+ * The account of the server's application in MGN's global view (12 digits), null for the home account. Every
+ * input naming a server carries it (the state machine passes `$.plan.account`): the handler's MGN port is scoped
+ * to it (functions/_lib/runtime.ts), so every MGN call for the server carries MGN's accountID.
+ */
+export const Account = z.string().regex(ACCOUNT_ID, 'an AWS account id of 12 digits').nullable().default(null);
 const Name = z.string().min(1).max(LIMITS.nameChars);
 const Email = z.string().regex(EMAIL_PATTERN, 'an e-mail address such as alice@example.com').max(LIMITS.emailChars);
 
@@ -112,7 +118,7 @@ export const Condition = z.discriminatedUnion('kind', [
 export const Ctx = z.object({ execution: z.string().min(1).max(2048), wave: Name.optional(), application: Name.optional(), server: ServerId.optional() });
 export type Ctx = z.infer<typeof Ctx>;
 
-const WaitBase = { token: Token, executionArn: z.string().min(1), state: Name, serverId: ServerId };
+const WaitBase = { token: Token, executionArn: z.string().min(1), state: Name, serverId: ServerId, account: Account };
 
 /**
  * `checkNow: false` when the wait follows the action that starts what it waits for (a job made a moment ago,
@@ -168,9 +174,10 @@ export const ArriveAtGateInput = z.object({
   };
 });
 
-export const LastLookInput = z.object({ serverId: ServerId, condition: Condition });
+export const LastLookInput = z.object({ serverId: ServerId, account: Account, condition: Condition });
 export const ConfirmLaunchInput = z.object({
   serverId: ServerId,
+  account: Account,
   launch: z.enum(['TEST', 'CUTOVER']),
   /** The execution's start: launches before it belong to an earlier run. */
   since: z.string().datetime(),
@@ -178,22 +185,23 @@ export const ConfirmLaunchInput = z.object({
   after: z.string().min(1).nullable().default(null),
   stuckAfterSeconds: z.number().int().positive(),
 });
-export const ServerInput = z.object({ serverId: ServerId });
+export const ServerInput = z.object({ serverId: ServerId, account: Account });
 /** `signoffGate`: the sign-off that approved this server; the siblings it released are terminated with it. */
-export const TerminateInput = z.object({ serverId: ServerId, members: z.array(ServerId).min(1).max(200).optional(), signoffGate: z.string().min(1).max(600).optional() });
-export const RouteInput = z.object({ serverId: ServerId, archive: z.boolean(), soakSeconds: z.number().int().positive() });
-export const RevertInput = z.object({ serverId: ServerId, to: z.enum(['READY_FOR_TEST', 'READY_FOR_CUTOVER']), terminate: z.boolean().default(false) });
-export const ReadinessInput = z.object({ serverId: ServerId, maxLagSeconds: z.number().nonnegative() });
+export const TerminateInput = z.object({ serverId: ServerId, account: Account, members: z.array(ServerId).min(1).max(200).optional(), signoffGate: z.string().min(1).max(600).optional() });
+export const RouteInput = z.object({ serverId: ServerId, account: Account, archive: z.boolean(), soakSeconds: z.number().int().positive() });
+export const RevertInput = z.object({ serverId: ServerId, account: Account, to: z.enum(['READY_FOR_TEST', 'READY_FOR_CUTOVER']), terminate: z.boolean().default(false) });
+export const ReadinessInput = z.object({ serverId: ServerId, account: Account, maxLagSeconds: z.number().nonnegative() });
 export const WindowInput = z.object({
   window: z.object({ start: z.string().datetime(), end: z.string().datetime() }).nullable().optional(),
   freeze: z.array(FreezeWindow).max(LIMITS.freezeWindows).optional(),
   /** Given with the freeze: a freeze hold is recorded for the wave report. */
   serverId: ServerId.optional(),
+  account: Account,
   wave: Name.optional(),
 });
-export const FinalizeInput = z.object({ serverId: ServerId, wave: Name.optional(), freeze: z.array(FreezeWindow).max(LIMITS.freezeWindows).default([]), timeZone: z.string().min(1).max(64).optional() });
+export const FinalizeInput = z.object({ serverId: ServerId, account: Account, wave: Name.optional(), freeze: z.array(FreezeWindow).max(LIMITS.freezeWindows).default([]), timeZone: z.string().min(1).max(64).optional() });
 /** `timeZone`: the wave's; a detail that is a time (a window opening) is written in it, to the minute. */
-export const NotifyInput = z.object({ serverId: ServerId, application: Name, wave: Name, event: z.string().min(1).max(200), detail: z.string().max(2000), timeZone: z.string().max(64).optional() });
+export const NotifyInput = z.object({ serverId: ServerId, account: Account, application: Name, wave: Name, event: z.string().min(1).max(200), detail: z.string().max(2000), timeZone: z.string().max(64).optional() });
 export const DecideInput = z.object({
   gateId: z.string().min(1),
   decision: z.enum(['approve', 'reject', 'retry', 'rollback', 'stop']),
@@ -227,6 +235,8 @@ export const Plan = z.object({
   freeze: z.array(FreezeWindow).max(LIMITS.freezeWindows).default([]),
   /** The wave's time zone: times people read (deadlines in requests and on pages) are shown in it. */
   timeZone: z.string().min(1).max(64).default('UTC'),
+  /** The application's account in MGN's global view (null: the home account); every server input carries it. */
+  account: Account,
 }).refine((p) => p.launchTimeoutSeconds >= p.arrivalTimeoutSeconds + 1800, {
   message: 'launchTimeoutSeconds must exceed arrivalTimeoutSeconds by at least 1800 s: a launch point waits for the arrivals, then for the launch',
   path: ['launchTimeoutSeconds'],

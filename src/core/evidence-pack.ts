@@ -17,7 +17,7 @@ export type EvidencePackDeps = {
   waves: Pick<WaveStore, 'getDefinition' | 'outcomes' | 'holds'>;
   gates: Pick<GateStore, 'forWave'>;
   audit: Pick<AuditLog, 'list' | 'refusals'>;
-  mgn: Pick<MgnPort, 'describeServers' | 'jobsSince'>;
+  mgn: Pick<MgnPort, 'describeServers' | 'jobsSince' | 'forAccount'>;
   clock: { now(): Date };
 };
 
@@ -78,11 +78,17 @@ export async function collectEvidencePack(deps: EvidencePackDeps, name: string):
   const views = new Map<string, { lifeCycle: string; isArchived: boolean }>();
   let launches: PackLaunch[] = [];
   try {
-    for (const v of ids.length ? await deps.mgn.describeServers(ids) : []) views.set(v.id, v);
+    // each account of MGN's global view the wave's applications are in is read with its accountID
+    const accounts = [...new Set(wave.applications.map((a) => a.account))];
+    for (const account of accounts) {
+      const inIt = wave.applications.filter((a) => a.account === account).flatMap((a) => a.servers.map((s) => s.id));
+      for (const v of inIt.length ? await deps.mgn.forAccount(account).describeServers(inIt) : []) views.set(v.id, v);
+    }
     // every job since the wave's first start that touched its servers (a failed test launch and its relaunch too)
     // (from 90 days, MGN's free replication period, before the first thing the wave recorded)
     const first = [...outcomes.map((o) => o.at), ...gates.map((g) => g.openedAt), ...holds.map((h) => h.from)].sort()[0];
-    const jobs = first ? await deps.mgn.jobsSince(new Date(Date.parse(first) - 90 * 86_400_000).toISOString()) : [];
+    const jobs = [];
+    if (first) for (const account of accounts) jobs.push(...(await deps.mgn.forAccount(account).jobsSince(new Date(Date.parse(first) - 90 * 86_400_000).toISOString())));
     launches = jobs
       .filter((j) => j.servers.some((s) => mine.has(s.id)))
       .map((j) => ({

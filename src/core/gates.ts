@@ -2,7 +2,7 @@ import { LIMITS } from './contracts.ts';
 import { GATE_EXPIRED, gateWords, isFailureGate } from './lifecycle.ts';
 import { InvalidDecisionError } from './errors.ts';
 import type { Decision, Gate, GateKind, GateStore, Notifier, OpenWait } from '../ports.ts';
-import { failedTogether, parkAt, resolve, type WaitDeps } from './waits.ts';
+import { failedTogether, inAccount, parkAt, resolve, type WaitDeps } from './waits.ts';
 import { isTimeZone, minuteIn } from './zoned-time.ts';
 
 /**
@@ -18,6 +18,8 @@ export const allowed = (kind: GateKind): Decision[] => [...gateWords(kind).choic
 
 export interface GateArrival {
   serverId: string;
+  /** The application's account in MGN's global view (null: the home account). */
+  account?: string | null;
   executionArn: string;
   state: string;
   token: string;
@@ -124,7 +126,8 @@ export async function within<T>(ms: number, work: () => Promise<T>): Promise<{ o
  * `budgetMs` when given), a server not parked there counts as missing: a go-ahead then names it, and nobody is
  * kept from deciding by a throttled or failing MGN.
  */
-export async function missingAt(deps: Pick<GateDeps, 'waits' | 'mgn'>, gate: Pick<Gate, 'id' | 'gate' | 'servers' | 'arrived' | 'job'>, opts: { budgetMs?: number } = {}): Promise<string[]> {
+export async function missingAt(given: Pick<GateDeps, 'waits' | 'mgn'>, gate: Pick<Gate, 'id' | 'gate' | 'servers' | 'arrived' | 'job' | 'account'>, opts: { budgetMs?: number } = {}): Promise<string[]> {
+  const deps = inAccount(given, gate.account);
   // the gate's own arrival set (one read for the application); without one, each server's wait
   let absent: string[];
   if (gate.arrived) {
@@ -192,6 +195,7 @@ export async function arriveAtGate(deps: GateDeps, a: GateArrival): Promise<{ ga
     ...(a.timeZone ? { timeZone: a.timeZone } : {}),
     ...(a.quorum ? { quorum: a.quorum } : {}),
     ...(a.changeRef ? { changeRef: a.changeRef } : {}),
+    ...(a.account ? { account: a.account } : {}),
   });
   // the gate as it is now, this arrival included
   const gate = await deps.gates.arrive(id, a.serverId);

@@ -9,3 +9,6 @@ export const SERVER_ID = new RegExp(`^${SERVER_ID_SOURCE}$`);
 export const SERVER_ID_EXAMPLE = 's-1234567890abcdef0';
 
 export const isServerId = (s: string): boolean => SERVER_ID.test(s);
+
+/** An AWS account id (MGN's accountID): 12 digits. */
+export const ACCOUNT_ID = /^[0-9]{12}$/;

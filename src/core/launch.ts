@@ -3,7 +3,7 @@ import type { GateStore, LaunchPoint, Lock, Notifier, QuotaPort, RendezvousStore
 import { failureRound, gateId, zonedMinute } from './gates.ts';
 import { failureGateOf } from './lifecycle.ts';
 import { activeFreeze, holdForFreeze } from './steps.ts';
-import { evaluate, failedTogether, parkAt, readiness, registerWait, resolve, type WaitDeps } from './waits.ts';
+import { evaluate, failedTogether, inAccount, parkAt, readiness, registerWait, resolve, type WaitDeps } from './waits.ts';
 import { metric } from './metrics.ts';
 import { minuteIn } from './zoned-time.ts';
 import { logOf } from './log.ts';
@@ -34,16 +34,24 @@ export type LaunchDeps = WaitDeps & {
 export const LAUNCHER = 'launcher';
 
 /**
+ * The job-slot limiter's lease of one account: MGN's job quotas apply per account, so each account of MGN's
+ * global view has its own slots (and lease); one account's full quota does not hold back another's launches.
+ */
+export function launcherKey(account: string | null | undefined): string {
+  return account ? `${LAUNCHER}#${account}` : LAUNCHER;
+}
+
+/**
  * Take the launcher lock, waiting for it while another launch or termination is being made (each holds it
  * for a few MGN calls) rather than failing at once into a Step Functions retry a minute later: an
  * application's servers released together by one decision would otherwise take turns a minute apart.
  * Gives up after `waitMs` (the caller then defers as before).
  */
-export async function acquireLauncher(deps: Pick<LaunchDeps, 'lock' | 'clock'>, waitMs = 20_000): Promise<boolean> {
+export async function acquireLauncher(deps: Pick<LaunchDeps, 'lock' | 'clock' | 'mgn'>, waitMs = 20_000): Promise<boolean> {
   if (!deps.lock) return true;
   const until = deps.clock.now().getTime() + waitMs;
   for (let delay = 100; ; delay = Math.min(2000, delay * 2)) {
-    if (await deps.lock.acquire(LAUNCHER, 120)) return true;
+    if (await deps.lock.acquire(launcherKey(deps.mgn.account), 120)) return true;
     if (!deps.clock.sleep || deps.clock.now().getTime() + delay > until) return false;
     await deps.clock.sleep(delay);
   }
@@ -65,6 +73,8 @@ export interface Arrival {
   guard?: LaunchPoint['guard'];
   /** A relaunch: the launch that failed (with the round, it names the failure gate that may have decided it). */
   regroup?: { job: string | null };
+  /** The application's account in MGN's global view (null: the home account). */
+  account?: string | null;
 }
 
 export function pointId(a: Pick<Arrival, 'wave' | 'application' | 'launch' | 'round'>): string {
@@ -138,6 +148,7 @@ export async function arriveAtLaunchPoint(deps: LaunchDeps, given: Arrival): Pro
       deadline: new Date(now.getTime() + a.arrivalTimeoutSeconds * 1000).toISOString(),
       ...(group.job ? { job: group.job } : {}),
       ...(a.guard ? { guard: a.guard } : {}),
+      ...(a.account ? { account: a.account } : {}),
     },
     a.serverId,
   );
@@ -206,9 +217,11 @@ export async function withinJobQuotas(deps: LaunchDeps, ids: string[]): Promise<
  * wins the claim; the others return. Throws LaunchDeferredError when the job quotas leave no room (the point
  * goes back to OPEN and the reconciler tries again).
  */
-export async function launchPoint(deps: LaunchDeps, id: string, opts: { force: boolean; notComing?: string[] }): Promise<{ launched: boolean; jobId?: string }> {
-  const point = await deps.points.get(id);
+export async function launchPoint(given: LaunchDeps, id: string, opts: { force: boolean; notComing?: string[] }): Promise<{ launched: boolean; jobId?: string }> {
+  const point = await given.points.get(id);
   if (!point) return { launched: false };
+  // the launch is made in the application's account (the reconciler's port is the home account's)
+  const deps = inAccount(given, point.account);
   const now = deps.clock.now();
   // a claim whose holder failed (it never launched nor released) is re-driven by the reconciler (force)
   const staleBefore = new Date(now.getTime() - CLAIM_LEASE_SECONDS * 1000).toISOString();
@@ -243,7 +256,7 @@ export async function launchPoint(deps: LaunchDeps, id: string, opts: { force: b
     if (transient(err)) throw new LaunchDeferredError(`launch of ${id} deferred: ${(err as Error).name}: ${(err as Error).message}`);
     throw err;
   } finally {
-    await deps.lock?.release(LAUNCHER);
+    await deps.lock?.release(launcherKey(deps.mgn.account));
   }
 }
 
@@ -346,7 +359,7 @@ async function followLaunch(deps: LaunchDeps, point: LaunchPoint, servers: strin
     }
     await registerWait(
       deps,
-      { serverId, executionArn: wait.executionArn, state: wait.state, token: wait.token, condition: { kind: 'LAUNCH_RESULT', launch: point.launch, jobId: point.jobId } },
+      { serverId, executionArn: wait.executionArn, state: wait.state, token: wait.token, condition: { kind: 'LAUNCH_RESULT', launch: point.launch, jobId: point.jobId }, ...(wait.account ? { account: wait.account } : {}) },
       // a job made a moment ago has no result yet; a late arrival checks the job at once
       { checkNow },
     );
@@ -414,7 +427,7 @@ export async function terminateTestInstances(deps: LaunchDeps, serverId: string,
     }
     return { jobId: (await deps.mgn.terminateTargetInstances(ids)).jobId, servers: ids };
   } finally {
-    await deps.lock?.release(LAUNCHER);
+    await deps.lock?.release(launcherKey(deps.mgn.account));
   }
 }
 

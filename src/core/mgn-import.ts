@@ -2,7 +2,7 @@ import { CsvError, parse } from 'csv-parse/sync';
 import type { LaunchTemplateSettings, ServerView } from '../ports.ts';
 import { noApprovers } from './lifecycle.ts';
 import { type LaunchSettings, type ParsedWaveFile, type ServerRef, type Wave, type WaveContext, WAVE_DEFAULTS, WaveFileError, type WaveFileIssue, showValue, validateWave } from './wave-file.ts';
-import { SERVER_ID } from './ids.ts';
+import { ACCOUNT_ID, SERVER_ID } from './ids.ts';
 
 /**
  * MGN's import file as a wave source (`wave start|schedule|rehearse --mgn-import FILE.csv`): the CSV template
@@ -19,7 +19,7 @@ type Cell = { line: number; column: number; value: string };
 
 /** The columns mgn-flow reads, and what it does with each. Tag and description columns are MGN's console metadata. */
 const COLUMNS = {
-  'mgn:account-id': 'the account to import into (12 digits); mgn-flow runs in the calling account, so leave it empty or give that account',
+  'mgn:account-id': "the account of the server in MGN's global view (12 digits); empty: the account mgn-flow runs in. An application's rows name one account",
   'mgn:region': 'the Region (e.g. eu-central-1); empty: the Region mgn-flow runs in',
   'mgn:wave:name': 'the wave the server migrates in',
   'mgn:wave:description': "the wave's description (MGN's console)",
@@ -41,14 +41,13 @@ const TEMPLATE_COLUMN = /^mgn:launch:(instance-type|nic:0:subnet-id|nic:0:securi
 const LAUNCH_TEMPLATE_COLUMN = /^mgn:launch:(iam-instance-profile:name|nic:\d+:.+|placement:(tenancy|host-id)|volume:.+)$/;
 
 const WAVE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/;
-const ACCOUNT_ID = /^[0-9]{12}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const MGN_NAME = /^[^\s\x00]( *[^\s\x00])*$/; // eslint-disable-line no-control-regex
 
 export interface ImportContext extends WaveContext {
   /** The Region mgn-flow runs in: a row naming another is refused. */
   region?: string;
-  /** The account mgn-flow runs in: a row naming another is refused. */
+  /** The account mgn-flow runs in: a row naming it is in the home account (as an empty mgn:account-id). */
   accountId?: string;
   /** The wave to run when the file lists several (mgn:wave:name). */
   wave?: string;
@@ -107,7 +106,7 @@ export function loadMgnImport(text: string, ctx: ImportContext): Wave {
   };
 
   // the rows: one source server each
-  type Row = { line: number; wave: Cell; app?: Cell; server: Cell & { by: 'id' | 'user-provided-id' | 'fqdn' }; launch?: LaunchSettings; launchTemplate?: LaunchTemplateSettings };
+  type Row = { line: number; wave: Cell; app?: Cell; account?: Cell; server: Cell & { by: 'id' | 'user-provided-id' | 'fqdn' }; launch?: LaunchSettings; launchTemplate?: LaunchTemplateSettings };
   const parsed: Row[] = [];
   const waveNames = new Map<string, Cell>();
   for (const r of rows) {
@@ -117,8 +116,9 @@ export function loadMgnImport(text: string, ctx: ImportContext): Wave {
     else if (!WAVE_NAME.test(waveNameFor(wave.value))) add(wave, showValue(wave.value), 'a wave name with at least one letter or digit (mgn-flow names executions after it)');
     else if (!waveNames.has(wave.value)) waveNames.set(wave.value, wave);
     const account = cell(r, 'mgn:account-id');
-    if (account?.value && !ACCOUNT_ID.test(account.value)) add(account, showValue(account.value), 'an AWS account id of 12 digits, or empty for the calling account');
-    else if (account?.value && ctx.accountId && account.value !== ctx.accountId) add(account, showValue(account.value), `the account mgn-flow runs in (${ctx.accountId}), or empty; run a wave per account`);
+    if (account?.value && !ACCOUNT_ID.test(account.value)) add(account, showValue(account.value), "an AWS account id of 12 digits (an account of MGN's global view), or empty for the account mgn-flow runs in");
+    // an account of MGN's global view other than the home account: the server's application runs there
+    const elsewhere = account?.value && ACCOUNT_ID.test(account.value) && account.value !== ctx.accountId ? account : undefined;
     const region = cell(r, 'mgn:region');
     if (region?.value && !REGION.test(region.value)) add(region, showValue(region.value), 'an AWS Region such as eu-central-1, or empty');
     else if (region?.value && ctx.region && region.value !== ctx.region) add(region, showValue(region.value), `the Region mgn-flow runs in (${ctx.region}), or empty`);
@@ -178,7 +178,8 @@ export function loadMgnImport(text: string, ctx: ImportContext): Wave {
     } else if (upid?.value) server = { ...upid, by: 'user-provided-id' };
     else if (fqdn?.value) server = { ...fqdn, by: 'fqdn' };
     else add(id ?? upid ?? (fqdn as Cell), '(empty)', 'the server: mgn:server:id, mgn:server:user-provided-id or mgn:server:fqdn-for-action-framework');
-    if (server) parsed.push({ line: r.info.lines, wave, ...(app?.value ? { app } : {}), server, ...(Object.keys(launch).length ? { launch } : {}), ...(Object.keys(template).length ? { launchTemplate: template } : {}) });
+    if (elsewhere && !app?.value) add(elsewhere, showValue(elsewhere.value), `a server in another account (${elsewhere.value}) belongs to an application: give it mgn:app:name, or leave mgn:account-id empty`);
+    if (server) parsed.push({ line: r.info.lines, wave, ...(app?.value ? { app } : {}), ...(elsewhere ? { account: elsewhere } : {}), server, ...(Object.keys(launch).length ? { launch } : {}), ...(Object.keys(template).length ? { launchTemplate: template } : {}) });
   }
   if (rows.length === 0) add({ line: head.info.lines, column: 1 }, '(no rows)', 'one row per source server under the header');
   if (issues.length) return fail();
@@ -199,18 +200,33 @@ export function loadMgnImport(text: string, ctx: ImportContext): Wave {
   } else chosen = [...waveNames.keys()][0] as string;
 
   // servers named by user-provided id or FQDN are found in MGN here; ids and the rest go through validateWave
-  const byUpid = new Map<string, ServerView[]>();
-  const byFqdn = new Map<string, ServerView[]>();
-  for (const s of ctx.servers) {
-    if (s.userProvidedId) byUpid.set(s.userProvidedId, [...(byUpid.get(s.userProvidedId) ?? []), s]);
-    for (const name of new Set([s.fqdn, s.hostname].filter((x): x is string => !!x).map((x) => x.toLowerCase()))) byFqdn.set(name, [...(byFqdn.get(name) ?? []), s]);
-  }
+  // (in the row's account: another account's servers are read there)
+  const lookups = new Map<string, { byUpid: Map<string, ServerView[]>; byFqdn: Map<string, ServerView[]> }>();
+  const lookup = (account: string | undefined) => {
+    const key = account ?? '';
+    let l = lookups.get(key);
+    if (l) return l;
+    l = { byUpid: new Map(), byFqdn: new Map() };
+    for (const s of account ? (ctx.accounts?.servers.get(account) ?? []) : ctx.servers) {
+      if (s.userProvidedId) l.byUpid.set(s.userProvidedId, [...(l.byUpid.get(s.userProvidedId) ?? []), s]);
+      for (const name of new Set([s.fqdn, s.hostname].filter((x): x is string => !!x).map((x) => x.toLowerCase()))) l.byFqdn.set(name, [...(l.byFqdn.get(name) ?? []), s]);
+    }
+    lookups.set(key, l);
+    return l;
+  };
   const where = new Map<string, { line: number; column: number }>();
-  const apps = new Map<string, { name: string; servers: ServerRef[]; first: Cell }>();
+  const apps = new Map<string, { name: string; servers: ServerRef[]; first: Cell; account?: Cell }>();
   const standalone: ServerRef[] = [];
   for (const row of parsed.filter((p) => p.wave.value === chosen)) {
     let ref = row.server.value;
+    const known = row.app ? apps.get(row.app.value) : undefined;
+    if (known && known.account?.value !== row.account?.value) {
+      const at = row.account ?? row.server;
+      add(at, showValue(row.account?.value ?? ''), `the account of application ${JSON.stringify(known.name)}: ${known.account ? `${known.account.value} (line ${known.account.line})` : 'empty (the account mgn-flow runs in)'}; an application's servers are in one account`);
+      continue;
+    }
     if (row.server.by !== 'id') {
+      const { byUpid, byFqdn } = lookup(row.account?.value);
       const found = (row.server.by === 'user-provided-id' ? byUpid.get(ref) : byFqdn.get(ref.toLowerCase())) ?? [];
       const live = found.filter((s) => !s.isArchived);
       const candidates = live.length ? live : found;
@@ -223,9 +239,10 @@ export function loadMgnImport(text: string, ctx: ImportContext): Wave {
     }
     let app = row.app ? apps.get(row.app.value) : undefined;
     if (row.app && !app) {
-      app = { name: row.app.value, servers: [], first: row.app };
+      app = { name: row.app.value, servers: [], first: row.app, ...(row.account ? { account: row.account } : {}) };
       apps.set(app.name, app);
       where.set(JSON.stringify(['applications', apps.size - 1, 'name']), { line: row.app.line, column: row.app.column });
+      if (row.account) where.set(JSON.stringify(['applications', apps.size - 1, 'account']), { line: row.account.line, column: row.account.column });
     }
     const path: Seg[] = app ? ['applications', [...apps.keys()].indexOf(app.name), 'servers', app.servers.length] : ['servers', standalone.length];
     where.set(JSON.stringify(path), { line: row.server.line, column: row.server.column });
@@ -246,7 +263,7 @@ export function loadMgnImport(text: string, ctx: ImportContext): Wave {
     approvers: noApprovers(),
     ops: [],
     freeze: [],
-    applications: [...apps.values()].map((a) => ({ name: a.name, canary: false, servers: a.servers })),
+    applications: [...apps.values()].map((a) => ({ name: a.name, canary: false, ...(a.account ? { account: a.account.value } : {}), servers: a.servers })),
     servers: standalone,
     locate: (p) => {
       for (let n = p.length; n >= 0; n--) {
@@ -278,7 +295,7 @@ export function loadMgnImport(text: string, ctx: ImportContext): Wave {
  * The servers the file's rows name, as they are written (for a rehearsal, which makes them up): an id, a
  * user-provided id or an FQDN. A file that does not read gives none (loadMgnImport then says why).
  */
-export function importServerRefs(text: string, wave?: string): { id?: string; userProvidedId?: string; fqdn?: string }[] {
+export function importServerRefs(text: string, wave?: string): { id?: string; userProvidedId?: string; fqdn?: string; account?: string }[] {
   let rows: string[][];
   try {
     rows = parse(text, { bom: true, skip_empty_lines: true }) as string[][];
@@ -287,12 +304,30 @@ export function importServerRefs(text: string, wave?: string): { id?: string; us
   }
   const [head = [], ...body] = rows;
   const at = (name: string) => head.findIndex((h) => h.trim().toLowerCase() === name);
-  const [w, id, upid, fqdn] = ['mgn:wave:name', 'mgn:server:id', 'mgn:server:user-provided-id', 'mgn:server:fqdn-for-action-framework'].map(at) as [number, number, number, number];
+  const [w, id, upid, fqdn, account] = ['mgn:wave:name', 'mgn:server:id', 'mgn:server:user-provided-id', 'mgn:server:fqdn-for-action-framework', 'mgn:account-id'].map(at) as [number, number, number, number, number];
   const value = (r: string[], i: number) => (i >= 0 ? (r[i] ?? '').trim() : '');
   return body
     .filter((r) => wave === undefined || value(r, w) === wave || waveNameFor(value(r, w)) === wave)
-    .map((r) => (value(r, id) ? { id: value(r, id) } : value(r, upid) ? { userProvidedId: value(r, upid) } : value(r, fqdn) ? { fqdn: value(r, fqdn) } : {}))
-    .filter((x) => Object.keys(x).length > 0);
+    .map((r) => {
+      const ref = value(r, id) ? { id: value(r, id) } : value(r, upid) ? { userProvidedId: value(r, upid) } : value(r, fqdn) ? { fqdn: value(r, fqdn) } : undefined;
+      // the row's account of MGN's global view (a rehearsal seeds the server there)
+      return ref && ACCOUNT_ID.test(value(r, account)) ? { ...ref, account: value(r, account) } : ref;
+    })
+    .filter((x): x is NonNullable<typeof x> => x !== undefined);
+}
+
+/** The accounts of MGN's global view the file's rows name (mgn:account-id, 12 digits), besides `home`: read before loading it. */
+export function importAccounts(text: string, home?: string): string[] {
+  let rows: string[][];
+  try {
+    rows = parse(text, { bom: true, skip_empty_lines: true }) as string[][];
+  } catch {
+    return [];
+  }
+  const [head = [], ...body] = rows;
+  const i = head.findIndex((h) => h.trim().toLowerCase() === 'mgn:account-id');
+  if (i < 0) return [];
+  return [...new Set(body.map((r) => (r[i] ?? '').trim()).filter((a) => ACCOUNT_ID.test(a) && a !== home))];
 }
 
 /** The import file is refused: every error, each `file:line:column: value: what is allowed`. */

@@ -47,6 +47,17 @@ function transient(err: unknown): boolean {
   return /Throttl|TooManyRequests|InternalServer|ServiceUnavailable|RequestTimeout|TimeoutError|ECONNRESET|ECONNREFUSED/.test(`${(err as Error).name} ${(err as Error).message}`);
 }
 
+/**
+ * The plan mirror covers the account mgn-flow runs in: an application in another account of MGN's global view
+ * would need its own MGN wave and application in that account (not made yet), so it is left out and said so.
+ */
+function homeOnly(wave: Wave, changes: string[]): Wave {
+  const elsewhere = wave.applications.filter((a) => a.account);
+  if (elsewhere.length === 0) return wave;
+  changes.push(`not mirrored (in another account of MGN's global view): ${elsewhere.map((a) => `${a.name} (${a.account})`).join(', ')}`);
+  return { ...wave, applications: wave.applications.filter((a) => !a.account) };
+}
+
 /** Create or update MGN's wave and applications for the stored wave, associate and tag its servers. */
 export async function syncMgnPlan(deps: MgnPlanDeps, waveName: string): Promise<MgnPlanResult> {
   const wave = await deps.waves.getDefinition(waveName);
@@ -55,7 +66,7 @@ export async function syncMgnPlan(deps: MgnPlanDeps, waveName: string): Promise<
   const changes: string[] = [];
   const problems: string[] = [];
   try {
-    return await sync(deps, wave, changes, problems);
+    return await sync(deps, homeOnly(wave, changes), changes, problems);
   } catch (err) {
     if (transient(err)) throw err;
     // a refusal (a quota, a conflict): what was done stays done, the rest is told to ops; the wave runs on
@@ -168,7 +179,7 @@ export async function archiveMgnPlan(deps: MgnPlanDeps, waveName: string): Promi
   const waves = await p.listWaves();
   const mgnWave = (wave.source.kind === 'mgn' ? waves.find((w) => w.id === (wave.source as { waveId: string }).waveId) : undefined) ?? waves.find((w) => key(w.name) === key(mgnWaveName) && !w.isArchived) ?? waves.find((w) => key(w.name) === key(mgnWaveName));
   if (!mgnWave) return { wave: wave.name, changes, problems: [] };
-  const names = new Set(wave.applications.filter((a) => !a.standalone).map((a) => key(a.name)));
+  const names = new Set(wave.applications.filter((a) => !a.standalone && !a.account).map((a) => key(a.name)));
   for (const app of await p.listApplications()) {
     if (app.waveId !== mgnWave.id || app.isArchived || !names.has(key(app.name))) continue;
     await p.archiveApplication(app.id);

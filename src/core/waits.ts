@@ -41,10 +41,19 @@ export function failedTogether(job: JobView | undefined, serverId: string): stri
 /** `log`: the invocation's (functions/_lib/runtime.ts); stderr when absent (src/core/log.ts). */
 export type WaitDeps = { mgn: MgnPort; waits: WaitStore; callbacks: TaskCallbacks; clock: Clock; log?: Log };
 
+/**
+ * `deps` with its MGN port scoped to `account` of MGN's global view (the home account: `deps` itself); every
+ * other port as is (a handler's checked view stays checked: it is the prototype).
+ */
+export function inAccount<D extends { mgn: MgnPort }>(deps: D, account: string | null | undefined): D {
+  if (!account || deps.mgn.account === account) return deps;
+  return Object.assign(Object.create(deps) as D, { mgn: deps.mgn.forAccount(account) });
+}
+
 /** Record the server's wait at an application's rendezvous (a gate or a launch point), with its token. */
 export async function parkAt(
   deps: Pick<WaitDeps, 'waits' | 'clock'>,
-  a: { serverId: string; executionArn: string; state: string; token: string },
+  a: { serverId: string; executionArn: string; state: string; token: string; account?: string | null },
   condition: Extract<WaitCondition, { kind: 'GATE' | 'LAUNCH_POINT' }>,
   waitSeconds?: number,
 ): Promise<void> {
@@ -56,6 +65,7 @@ export async function parkAt(
     condition,
     createdAt: deps.clock.now().toISOString(),
     ...(waitSeconds !== undefined ? { waitSeconds } : {}),
+    ...(a.account ? { account: a.account } : {}),
   });
 }
 
@@ -227,24 +237,33 @@ export async function reconcile(deps: WaitDeps, watch?: ReconcileExtras): Promis
   // server not read is never taken for one MGN no longer knows.
   const unread = new Set<string>();
   let failedCalls = 0;
-  for (let i = 0; i < serverIds.length; i += 200) {
-    serverCalls++;
-    const batch = serverIds.slice(i, i + 200);
-    try {
-      for (const s of await deps.mgn.describeServers(batch)) servers.set(s.id, s);
-    } catch (err) {
-      failedCalls++;
-      for (const id of batch) unread.add(id);
-      logOf(deps).warn('MGN read failed', { operation: 'DescribeSourceServers', servers: batch.length, ...errorFields(err), safe: 'the waits of these servers stay open for the next reconcile run; a server not read is never taken for one MGN no longer knows' });
+  // each account of MGN's global view is read on its own (its servers and jobs answer only with its accountID)
+  const accountOf = new Map(open.map((w) => [w.serverId, w.account ?? undefined]));
+  for (const [account, ids] of byAccount(serverIds, (id) => accountOf.get(id))) {
+    const mgn = deps.mgn.forAccount(account);
+    for (let i = 0; i < ids.length; i += 200) {
+      serverCalls++;
+      const batch = ids.slice(i, i + 200);
+      try {
+        for (const s of await mgn.describeServers(batch)) servers.set(s.id, s);
+      } catch (err) {
+        failedCalls++;
+        for (const id of batch) unread.add(id);
+        logOf(deps).warn('MGN read failed', { operation: 'DescribeSourceServers', servers: batch.length, ...(account ? { account } : {}), ...errorFields(err), safe: 'the waits of these servers stay open for the next reconcile run; a server not read is never taken for one MGN no longer knows' });
+      }
     }
   }
-  for (let i = 0; i < jobIds.length; i += 200) {
-    jobCalls++;
-    try {
-      for (const j of await deps.mgn.describeJobs(jobIds.slice(i, i + 200))) jobs.set(j.id, j);
-    } catch (err) {
-      failedCalls++;
-      logOf(deps).warn('MGN read failed', { operation: 'DescribeJobs', jobs: Math.min(200, jobIds.length - i), ...errorFields(err), safe: 'the waits on these jobs stay open for the next reconcile run' });
+  const jobAccount = new Map(open.map((w) => [jobIdOf(w.condition), w.account ?? undefined]));
+  for (const [account, ids] of byAccount(jobIds, (id) => jobAccount.get(id))) {
+    const mgn = deps.mgn.forAccount(account);
+    for (let i = 0; i < ids.length; i += 200) {
+      jobCalls++;
+      try {
+        for (const j of await mgn.describeJobs(ids.slice(i, i + 200))) jobs.set(j.id, j);
+      } catch (err) {
+        failedCalls++;
+        logOf(deps).warn('MGN read failed', { operation: 'DescribeJobs', jobs: Math.min(200, ids.length - i), ...(account ? { account } : {}), ...errorFields(err), safe: 'the waits on these jobs stay open for the next reconcile run' });
+      }
     }
   }
   let resolved = 0;
@@ -287,12 +306,24 @@ export async function reconcile(deps: WaitDeps, watch?: ReconcileExtras): Promis
     observed.add(server.id);
     if (server.replication.state !== 'STALLED' && !openStalls.has(server.id)) continue;
     // one server's failure (a throttled write) does not stop the others; the next run tries again
-    const action = await observeReplication(x, server, { via: 'reconcile', quiesced: AFTER_QUIESCE.has(w.state) }).catch(
+    const action = await observeReplication(w.account ? { ...x, mgn: deps.mgn.forAccount(w.account) } : x, server, { via: 'reconcile', quiesced: AFTER_QUIESCE.has(w.state) }).catch(
       warnAndContinue(deps, 'stall observation failed', 'the other servers are observed all the same; the next reconcile run observes this one again', { serverId: server.id }),
     );
     if (action && action !== 'known') stalls[action] = (stalls[action] ?? 0) + 1;
   }
   return { open: open.length, resolved, serverCalls, jobCalls, stalls, drifted, ...(failedCalls ? { failedCalls } : {}) };
+}
+
+/** Ids grouped by account (undefined: the home account), in first-seen order. */
+function byAccount(ids: readonly string[], accountOf: (id: string) => string | undefined): Map<string | undefined, string[]> {
+  const out = new Map<string | undefined, string[]>();
+  for (const id of ids) {
+    const a = accountOf(id);
+    const list = out.get(a);
+    if (list) list.push(id);
+    else out.set(a, [id]);
+  }
+  return out;
 }
 
 export interface MgnEventLike {
@@ -317,11 +348,13 @@ export async function routeEvent(
   if (!serverId) return { resolved: false };
   const type = event['detail-type'];
   if (type === 'MGN Source Server Data Replication Stalled Change') {
-    // best effort, duplicated, reordered: the event only says "look"; MGN's state decides
-    const [server] = await deps.mgn.describeServers([serverId]);
-    if (!server) return { resolved: false };
+    // best effort, duplicated, reordered: the event only says "look"; MGN's state decides (in the account the
+    // server's wait names: another account of MGN's global view is read with its accountID)
     const wait = await deps.waits.get(serverId);
-    const action = await observeReplication(deps, server, { via: 'event', quiesced: wait !== undefined && AFTER_QUIESCE.has(wait.state), ...(event.time ? { at: event.time } : {}) });
+    const scoped = inAccount(deps, wait?.account);
+    const [server] = await scoped.mgn.describeServers([serverId]);
+    if (!server) return { resolved: false };
+    const action = await observeReplication(scoped, server, { via: 'event', quiesced: wait !== undefined && AFTER_QUIESCE.has(wait.state), ...(event.time ? { at: event.time } : {}) });
     return { resolved: false, ...(action ? { action } : {}) };
   }
   const wait = await deps.waits.get(serverId);

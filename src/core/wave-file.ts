@@ -4,7 +4,7 @@ import type { LaunchTemplateSettings, ServerView } from '../ports.ts';
 import { APPROVER_KEYS, type ApproverKey, noApprovers } from './lifecycle.ts';
 import { APPROVAL_GATES, type ApprovalGate, EMAIL_PATTERN, GatePolicy, LIMITS, compiles } from './contracts.ts';
 import { LocalTimeError, TIME_ZONE_EXAMPLE, formatZoned, isTimeZone, resolveLocalTime } from './zoned-time.ts';
-import { SERVER_ID } from './ids.ts';
+import { ACCOUNT_ID, SERVER_ID } from './ids.ts';
 
 /**
  * The wave file (docs/adr, "Interfaces"): YAML or JSON, read in two passes.
@@ -109,6 +109,11 @@ export interface WaveApplication {
   canary: boolean;
   /** A standalone server: an application of one, named after the server. */
   standalone: boolean;
+  /**
+   * The AWS account of its servers in MGN's global view (absent: the account mgn-flow runs in): every MGN call
+   * for them carries MGN's accountID, and the job-slot limiter counts its jobs apart.
+   */
+  account?: string;
   servers: WaveServer[];
 }
 
@@ -293,6 +298,8 @@ const MSG = {
   timeZone: `an IANA time zone name such as ${TIME_ZONE_EXAMPLE}`,
   email: 'an e-mail address such as alice@example.com',
   applicationName: `a name of 1 to ${LIMITS.nameChars} characters without leading or trailing blanks or control characters`,
+  account:
+    'the AWS account id of the application\'s servers in MGN\'s global view: 12 digits in quotes, e.g. account: "123456789012" (unquoted, YAML may read it as a number); leave it out for the account mgn-flow runs in',
   soakDays: `a whole number of days from ${LIMITS.soakDays.min} to ${LIMITS.soakDays.max} (MGN's free replication period is 90 days; a sign-off ends the soak earlier)`,
   approvers: `at most ${LIMITS.approversPerGate} e-mail addresses per gate (one link each); ask a distribution list for more`,
   quorum: `how many of the gate's people must approve: a whole number from 1 to the number of people named (at most ${LIMITS.approversPerGate})`,
@@ -494,6 +501,7 @@ const WaveFileSchema = strict(
           {
             name: z.string({ error: MSG.applicationName }).max(LIMITS.nameChars, { error: MSG.applicationName }).regex(MGN_NAME, { error: MSG.applicationName }),
             canary: bool('migrate this application before the others').optional(),
+            account: z.string({ error: MSG.account }).regex(ACCOUNT_ID, { error: MSG.account }).optional(),
             servers: z.array(ServerEntry, { error: `a list of source servers, each ${MSG.serverEntry}` }),
             launch: Launch.optional(),
             launchTemplate: LaunchTemplate.optional(),
@@ -501,7 +509,7 @@ const WaveFileSchema = strict(
           },
           'an application',
         ),
-        { error: 'a list of applications {name, canary, servers, launch, launchTemplate, postLaunchActions}' },
+        { error: 'a list of applications {name, account, canary, servers, launch, launchTemplate, postLaunchActions}' },
       )
       .optional(),
     servers: z.array(ServerEntry, { error: `a list of standalone source servers, each ${MSG.serverEntry}` }).optional(),
@@ -541,7 +549,7 @@ export interface ParsedWaveFile {
   rules?: ApprovalRules;
   ops: string[];
   freeze: FreezeWindow[];
-  applications: { name: string; canary: boolean; launch?: LaunchSettings; launchTemplate?: LaunchTemplateSettings; postLaunchActions?: PostLaunchAction[]; servers: ServerRef[] }[];
+  applications: { name: string; canary: boolean; account?: string; launch?: LaunchSettings; launchTemplate?: LaunchTemplateSettings; postLaunchActions?: PostLaunchAction[]; servers: ServerRef[] }[];
   servers: ServerRef[];
   /** Line and column of a path in the file, for tools that point at it. */
   locate(path: readonly Seg[]): { line: number; column: number } | undefined;
@@ -676,6 +684,7 @@ export function parseWaveFile(text: string, file: string): ParsedWaveFile {
     applications: (raw.applications ?? []).map((a, i) => ({
       name: a.name,
       canary: a.canary ?? false,
+      ...(a.account ? { account: a.account } : {}),
       ...(a.launch ? { launch: a.launch } : {}),
       ...(a.launchTemplate ? { launchTemplate: a.launchTemplate } : {}),
       ...(a.postLaunchActions ? { postLaunchActions: a.postLaunchActions.map(toAction) } : {}),
@@ -878,6 +887,11 @@ export interface WaveContext {
   /** Refuse a cutover window that has ended by then. */
   now?: Date;
   /**
+   * MGN's global view, when the wave names accounts: the accounts ListManagedAccounts lists, and the servers of
+   * each (DescribeSourceServers with its accountID). An application naming an account resolves its servers there.
+   */
+  accounts?: { managed: readonly string[]; servers: ReadonlyMap<string, readonly ServerView[]> };
+  /**
    * Archived servers: refused (default: they cannot migrate), or kept so that a wave run again after some of
    * its servers finished reports them done.
    */
@@ -895,17 +909,31 @@ export function validateWave(parsed: ParsedWaveFile, ctx: WaveContext): Wave {
     const pos = parsed.locate(path);
     return pos && { ...pos, offset: pos.line * 100_000 + pos.column };
   });
-  const byId = new Map(ctx.servers.map((s) => [s.id, s]));
-  const byHost = new Map<string, ServerView[]>();
-  for (const s of ctx.servers) {
-    if (!s.hostname) continue;
-    const key = s.hostname.toLowerCase();
-    byHost.set(key, [...(byHost.get(key) ?? []), s]);
-  }
+  const index = (list: readonly ServerView[]) => {
+    const byId = new Map(list.map((s) => [s.id, s]));
+    const byHost = new Map<string, ServerView[]>();
+    for (const s of list) {
+      if (!s.hostname) continue;
+      const key = s.hostname.toLowerCase();
+      const same = byHost.get(key);
+      if (same) same.push(s);
+      else byHost.set(key, [s]);
+    }
+    return { byId, byHost };
+  };
+  const home = index(ctx.servers);
+  const inAccount = new Map<string, ReturnType<typeof index>>();
+  const lookup = (account: string | undefined) => {
+    if (!account) return home;
+    let found = inAccount.get(account);
+    if (!found) inAccount.set(account, (found = index(ctx.accounts?.servers.get(account) ?? [])));
+    return found;
+  };
 
   const placed = new Map<string, { path: readonly Seg[]; where: string }>();
-  const resolve = (ref: ServerRef, where: string): ServerView | undefined => {
+  const resolve = (ref: ServerRef, where: string, account?: string): ServerView | undefined => {
     const value = showValue(ref.ref);
+    const { byId, byHost } = lookup(account);
     let server = byId.get(ref.ref);
     if (!server && !SERVER_ID.test(ref.ref)) {
       const all = byHost.get(ref.ref.toLowerCase()) ?? [];
@@ -922,7 +950,13 @@ export function validateWave(parsed: ParsedWaveFile, ctx: WaveContext): Wave {
       server = candidates[0];
     }
     if (!server) {
-      issues.add(ref.path, value, 'no source server in MGN has this hostname or id; use an id (s-...) or a hostname that DescribeSourceServers lists');
+      issues.add(
+        ref.path,
+        value,
+        account
+          ? `no source server of account ${account} in MGN has this hostname or id; use an id (s-...) or a hostname that DescribeSourceServers lists for that account (or correct the application's account)`
+          : 'no source server in MGN has this hostname or id; use an id (s-...) or a hostname that DescribeSourceServers lists',
+      );
       return undefined;
     }
     if (server.isArchived && ctx.archived !== 'keep') {
@@ -943,13 +977,29 @@ export function validateWave(parsed: ParsedWaveFile, ctx: WaveContext): Wave {
   };
 
   const applications: WaveApplication[] = [];
-  parsed.applications.forEach((app) => {
+  const managed = new Set(ctx.accounts?.managed ?? []);
+  parsed.applications.forEach((app, i) => {
+    if (app.account && !managed.has(app.account)) {
+      issues.add(
+        ['applications', i, 'account'],
+        showValue(app.account),
+        `application ${JSON.stringify(app.name)} names account ${app.account}, which MGN does not manage here (ListManagedAccounts: ${[...managed].join(', ') || 'none'}); add the account to MGN's global view (AWS Organizations, MGN console "Global view"), or correct the account id`,
+      );
+      return;
+    }
+    if (app.account && (app.launchTemplate || app.servers.some((r) => r.launchTemplate))) {
+      issues.add(
+        ['applications', i, 'launchTemplate'],
+        'launchTemplate',
+        `application ${JSON.stringify(app.name)} is in account ${app.account}: its EC2 launch templates live in that account, which mgn-flow does not change; set them there, or use launch (MGN's launch configuration) instead`,
+      );
+    }
     const servers: WaveServer[] = [];
     for (const ref of app.servers) {
-      const s = resolve(ref, `application ${JSON.stringify(app.name)}`);
+      const s = resolve(ref, `application ${JSON.stringify(app.name)}`, app.account);
       if (s) servers.push(waveServer(s, app, ref, issues));
     }
-    applications.push({ name: app.name, canary: app.canary, standalone: false, servers });
+    applications.push({ name: app.name, canary: app.canary, standalone: false, ...(app.account ? { account: app.account } : {}), servers });
   });
   const appNames = new Map(parsed.applications.map((a, i) => [a.name, i]));
   for (const ref of parsed.servers) {

@@ -22,7 +22,7 @@ export type WaveDeps = {
   waves: WaveStore;
   executions: ExecutionPort;
   quotas: QuotaPort;
-  mgn: Pick<MgnPort, 'describeServers' | 'applyLaunchSettings'>;
+  mgn: Pick<MgnPort, 'describeServers' | 'applyLaunchSettings' | 'forAccount'>;
   /** The EC2 launch template MGN made for each server (the plan's launchTemplate settings). */
   launchTemplates?: LaunchTemplatePort;
   callbacks: TaskCallbacks;
@@ -93,12 +93,13 @@ export function admissionOrder(wave: Wave): Wave['applications'] {
 }
 
 /** The wave as stored, checked again against the live quotas and the clock: the first state of a wave run. */
-export async function loadWave(deps: Pick<WaveDeps, 'waves' | 'quotas' | 'clock'>, name: string): Promise<{ wave: string; applications: number; servers: number; canaries: number; failurePolicy: string; concurrency: number }> {
+export async function loadWave(deps: Pick<WaveDeps, 'waves' | 'quotas' | 'clock'> & { mgn?: Pick<MgnPort, 'listManagedAccounts'> }, name: string): Promise<{ wave: string; applications: number; servers: number; canaries: number; failurePolicy: string; concurrency: number }> {
   const wave = await deps.waves.getDefinition(name);
   if (!wave) throw new WaveInvalidError(`no wave named ${name} is stored: start it with 'mgn-flow wave start <file>' (which validates and stores it)`);
   const limits = await deps.quotas.mgnLimits();
   const problems = checkWave(wave, { quotas: { replicatingServers: limits.replicatingServers, serversPerApplication: limits.serversPerApplication }, now: deps.clock.now() });
   if (problems.length) throw new WaveInvalidError(problems.map((p) => `${p.path}${p.index !== undefined ? `[${p.index}]` : ''}: ${p.value}: ${p.allowed}`).join('\n'));
+  await checkAccounts(deps, wave);
   return {
     wave: wave.name,
     applications: wave.applications.length,
@@ -107,6 +108,25 @@ export async function loadWave(deps: Pick<WaveDeps, 'waves' | 'quotas' | 'clock'
     failurePolicy: wave.defaults.failurePolicy,
     concurrency: wave.defaults.concurrency,
   };
+}
+
+/**
+ * The accounts the wave's applications name must be in MGN's global view (ListManagedAccounts): otherwise MGN
+ * would refuse every call for their servers. Refused whole, naming each application and account.
+ */
+export async function checkAccounts(deps: { mgn?: Pick<MgnPort, 'listManagedAccounts'> }, wave: Pick<Wave, 'name' | 'applications'>): Promise<void> {
+  const named = wave.applications.filter((a) => a.account);
+  if (named.length === 0) return;
+  if (!deps.mgn) throw new WaveInvalidError(`wave ${wave.name} names accounts of MGN's global view, and this step cannot read ListManagedAccounts: declare mgn.listManagedAccounts in its uses`);
+  const managed = new Set(await deps.mgn.listManagedAccounts());
+  const bad = named.filter((a) => !managed.has(a.account as string));
+  if (bad.length) {
+    throw new WaveInvalidError(
+      bad
+        .map((a) => `application ${a.name}: account ${a.account} is not managed by MGN here (ListManagedAccounts: ${[...managed].join(', ') || 'none'}); add the account to MGN's global view (AWS Organizations, MGN console "Global view"), or correct the account in the wave file`)
+        .join('\n'),
+    );
+  }
 }
 
 /** A server of the wave that another wave runs now. */
@@ -239,7 +259,9 @@ export async function admitWave(deps: WaveDeps, input: { wave: string; waveRun: 
       inFlight++;
     }
     const members = app.servers.map((s) => s.id);
-    const plan = serverPlan(wave);
+    // the application's account travels in the plan: every state's input names it, every MGN call carries it
+    const plan = serverPlan(wave, app.account ? { account: app.account } : {});
+    const mgn = deps.mgn.forAccount(app.account);
     // the servers of an application start side by side (a few at a time), each through the steps below
     await mapLimit(app.servers, ADMIT_PARALLELISM, async (s) => {
       const prev = outcomes.get(s.id);
@@ -251,7 +273,7 @@ export async function admitWave(deps: WaveDeps, input: { wave: string; waveRun: 
       const actionIds = (s.postLaunchActions ?? []).map((a) => a.actionId);
       const dropped = (prev?.postLaunchActionIds ?? []).filter((id) => !actionIds.includes(id));
       if (s.launch || actionIds.length || dropped.length) {
-        await deps.mgn
+        await mgn
           .applyLaunchSettings(s.id, s.launch as Record<string, unknown> | undefined, s.postLaunchActions as unknown as Record<string, unknown>[] | undefined, dropped)
           .catch((err: unknown) => {
             // MGN refuses launch-configuration changes while the server is in a job (a rollback's TERMINATE):

@@ -120,6 +120,8 @@ interface RunInput {
   wave: string;
   application: string;
   serverId: string;
+  /** The account of MGN's global view the server is in (its plan's); undefined: the home account. */
+  account?: string;
   raw: unknown;
 }
 
@@ -291,14 +293,20 @@ export class DashboardReader {
       }
     });
 
-    // 5. MGN, 200 ids a call
-    const ids = [...new Set(shown.map((e) => (e.input as RunInput).serverId))];
+    // 5. MGN, 200 ids a call, each account of MGN's global view with its accountID
+    const byAccount = new Map<string, Set<string>>();
+    for (const e of shown) {
+      const run = e.input as RunInput;
+      const key = run.account ?? '';
+      byAccount.set(key, (byAccount.get(key) ?? new Set()).add(run.serverId));
+    }
     const servers = new Map<string, SourceServer>();
-    await mapLimit(chunks(ids, 200), 4, async (chunk) => {
+    const batches = [...byAccount].flatMap(([account, ids]) => chunks([...ids], 200).map((chunk) => ({ account, chunk })));
+    await mapLimit(batches, 4, async ({ account, chunk }) => {
       let nextToken: string | undefined;
       try {
         do {
-          const r = await this.mgn.send(new DescribeSourceServersCommand({ filters: { sourceServerIDs: chunk }, maxResults: 200, ...(nextToken ? { nextToken } : {}) }));
+          const r = await this.mgn.send(new DescribeSourceServersCommand({ ...(account ? { accountID: account } : {}), filters: { sourceServerIDs: chunk }, maxResults: 200, ...(nextToken ? { nextToken } : {}) }));
           for (const s of r.items ?? []) if (s.sourceServerID) servers.set(s.sourceServerID, s);
           nextToken = r.nextToken;
         } while (nextToken);
@@ -455,7 +463,8 @@ function parseRun(input: string | undefined): RunInput | null {
   try {
     const raw = JSON.parse(input ?? 'null') as Record<string, unknown> | null;
     if (!raw || typeof raw.serverId !== 'string') return null;
-    return { wave: typeof raw.wave === 'string' ? raw.wave : '(no wave)', application: typeof raw.application === 'string' ? raw.application : raw.serverId, serverId: raw.serverId, raw };
+    const account = (raw.plan as { account?: unknown } | undefined)?.account;
+    return { wave: typeof raw.wave === 'string' ? raw.wave : '(no wave)', application: typeof raw.application === 'string' ? raw.application : raw.serverId, serverId: raw.serverId, ...(typeof account === 'string' ? { account } : {}), raw };
   } catch {
     return null;
   }

@@ -16,7 +16,8 @@ export interface PlannedServer extends Pick<Whereabouts, 'serverId' | 'hostname'
 export interface PlannedWave {
   wave: string;
   timeZone: string;
-  applications: { application: string; canary: boolean; servers: PlannedServer[] }[];
+  /** `account`: the application's account in MGN's global view, when it is not the account mgn-flow runs in. */
+  applications: { application: string; canary: boolean; account?: string; servers: PlannedServer[] }[];
 }
 
 export function wavePlans(stores: { waves: Pick<WaveStore, 'listDefinitions' | 'outcomes' | 'holds' | 'getReport'>; waits: Pick<WaitStore, 'list'>; gates: Pick<GateStore, 'get'>; points: Pick<RendezvousStore, 'get'> }): () => Promise<PlannedWave[]> {
@@ -45,6 +46,7 @@ export function wavePlans(stores: { waves: Pick<WaveStore, 'listDefinitions' | '
         applications: wave.applications.map((a) => ({
           application: a.name,
           canary: a.canary,
+          ...(a.account ? { account: a.account } : {}),
           servers: rows
             .filter((r) => r.application === a.name)
             .map((r) => ({

@@ -169,7 +169,7 @@ export function nextWorkingMoment(t: number, zone: string, hours: WorkingHours |
 function specsFromImport(text: string, start: SeedSpec['start'], wave?: string): SeedSpec[] {
   return importServerRefs(text, wave).map((r, i) => {
     const hostname = r.fqdn ?? `server-${String(i + 1).padStart(4, '0')}`;
-    return { hostname, start, ...(r.id && isServerId(r.id) ? { id: r.id } : {}), ...(r.userProvidedId ? { userProvidedId: r.userProvidedId } : {}) };
+    return { hostname, start, ...(r.id && isServerId(r.id) ? { id: r.id } : {}), ...(r.userProvidedId ? { userProvidedId: r.userProvidedId } : {}), ...(r.account ? { account: r.account } : {}) };
   });
 }
 

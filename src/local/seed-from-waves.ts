@@ -13,9 +13,12 @@ export function specsFromWaveTexts(files: readonly { file: string; text: string 
   const byRef = new Map<string, SeedSpec>();
   for (const { file, text } of files) {
     const parsed = parseWaveFile(text, file);
-    for (const ref of [...parsed.applications.flatMap((a) => a.servers), ...parsed.servers].map((s) => s.ref)) {
+    // an application's account (MGN's global view): its servers are seeded in that account
+    const refs = [...parsed.applications.flatMap((a) => a.servers.map((s) => ({ ref: s.ref, account: a.account }))), ...parsed.servers.map((s) => ({ ref: s.ref, account: undefined }))];
+    for (const { ref, account } of refs) {
       if (byRef.has(ref)) continue;
-      byRef.set(ref, isServerId(ref) ? { hostname: `server-${ref.slice(2, 8)}`, id: ref, start } : { hostname: ref, start });
+      const spec: SeedSpec = isServerId(ref) ? { hostname: `server-${ref.slice(2, 8)}`, id: ref, start } : { hostname: ref, start };
+      byRef.set(ref, account ? { ...spec, account } : spec);
     }
   }
   return [...byRef.values()];

@@ -88,7 +88,7 @@ describe('mgn-flow emulator', () => {
       [
         'emulator', '--port', '0', '--servers', '3', '--seed', '7', '--time-scale', '10', '--faults', file,
         '--quota', 'concurrentJobs=5', '--quota', 'maxActiveSourceServers=500', '--applications', '2',
-        '--start', 'ready-for-test', '--manual-clock',
+        '--start', 'ready-for-test', '--manual-clock', '--managed-account', '222233334444', '--managed-account', '333344445555',
       ],
       { load: emu.load },
     );
@@ -103,7 +103,14 @@ describe('mgn-flow emulator', () => {
       applications: 2,
       start: 'ready-for-test',
       manualClock: true,
+      managedAccounts: { '222233334444': {}, '333344445555': {} },
     });
+  });
+
+  it("returns 2 when --managed-account is not an account id, saying what one is", async () => {
+    const r = await run(['emulator', '--managed-account', '1234'], { load: fakeEmulator().load });
+    expect(r.code).toBe(ExitCode.Usage);
+    expect(r.stderr).toContain('--managed-account 1234: an AWS account id of 12 digits, e.g. --managed-account 222233334444');
   });
 
   it('prints only the URL on stdout with --json, even on a terminal', async () => {

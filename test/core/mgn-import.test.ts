@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ImportFileError, loadMgnImport, waveNameFor } from '../../src/core/mgn-import.ts';
+import { ImportFileError, importAccounts, importServerRefs, loadMgnImport, waveNameFor } from '../../src/core/mgn-import.ts';
 import type { ServerView } from '../../src/ports.ts';
 import { serverView } from '../helpers/fakes.ts';
 
@@ -70,12 +70,42 @@ describe('loadMgnImport', () => {
     expect(loadMgnImport(two, { ...ctx, wave: 'w2' }).applications.map((a) => a.servers[0]?.id)).toEqual([ID(1)]);
   });
 
-  it('refuses another account or Region than the one mgn-flow runs in', () => {
+  it('refuses another Region than the one mgn-flow runs in, and a server in another account outside an application', () => {
     const text = `mgn:account-id,mgn:region,mgn:wave:name,mgn:server:id\n999988887777,eu-west-1,w1,${ID(0)}\n`;
     expect(errorsOf(() => loadMgnImport(text, { ...ctx, accountId: '111122223333', region: 'eu-central-1' }))).toEqual([
-      'wave7.csv:2:1: "999988887777": the account mgn-flow runs in (111122223333), or empty; run a wave per account',
       'wave7.csv:2:2: "eu-west-1": the Region mgn-flow runs in (eu-central-1), or empty',
+      'wave7.csv:2:1: "999988887777": a server in another account (999988887777) belongs to an application: give it mgn:app:name, or leave mgn:account-id empty',
     ]);
+  });
+
+  describe("mgn:account-id: applications in other accounts of MGN's global view", () => {
+    const OTHER = '222233334444';
+    const other = [serverView(ID(7), { hostname: 'erp-01', userProvidedId: 'upid-erp-1' }), serverView(ID(8), { hostname: 'erp-02' })];
+    const accounts = { managed: ['111122223333', OTHER], servers: new Map([[OTHER, other]]) };
+    const head = 'mgn:account-id,mgn:wave:name,mgn:app:name,mgn:server:id,mgn:server:user-provided-id';
+
+    it("maps the column to the application's account (the home account's id or empty: the home account) and finds its servers there", () => {
+      const text = `${head}\n111122223333,w1,shop,${ID(0)},\n${OTHER},w1,erp,,upid-erp-1\n${OTHER},w1,erp,${ID(8)},\n`;
+      const wave = loadMgnImport(text, { ...ctx, accountId: '111122223333', accounts });
+      expect(wave.applications.map((a) => [a.name, a.account, a.servers.map((s) => s.id)])).toEqual([
+        ['shop', undefined, [ID(0)]],
+        ['erp', OTHER, [ID(7), ID(8)]],
+      ]);
+      expect(importAccounts(text, '111122223333')).toEqual([OTHER]);
+      // a rehearsal seeds each row's server in its account
+      expect(importServerRefs(text)).toEqual([{ id: ID(0), account: '111122223333' }, { userProvidedId: 'upid-erp-1', account: OTHER }, { id: ID(8), account: OTHER }]);
+    });
+
+    it('refuses an application whose rows name two accounts, and an account MGN does not manage', () => {
+      const mixed = `${head}\n${OTHER},w1,erp,${ID(7)},\n,w1,erp,${ID(0)},\n`;
+      expect(errorsOf(() => loadMgnImport(mixed, { ...ctx, accounts }))).toEqual([
+        `wave7.csv:3:4: "": the account of application "erp": ${OTHER} (line 2); an application's servers are in one account`,
+      ]);
+      const unmanaged = `${head}\n999988887777,w1,erp,${ID(7)},\n`;
+      const [error] = errorsOf(() => loadMgnImport(unmanaged, { ...ctx, accounts }));
+      expect(error).toMatch(/^wave7\.csv:2:1: "999988887777": application "erp" names account 999988887777, which MGN does not manage here/);
+      expect(error).toContain("add the account to MGN's global view");
+    });
   });
 
   it('names waves so that executions can start with them', () => {

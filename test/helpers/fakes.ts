@@ -122,7 +122,8 @@ export function jobView(id: string, serverIds: readonly string[], patch: Partial
 }
 
 export type MgnOperation = keyof MgnPort;
-export type MgnCall = { op: MgnOperation; ids: string[]; arg?: string };
+/** `account`: the account of MGN's global view a scoped port (forAccount) made the call for. */
+export type MgnCall = { op: MgnOperation; ids: string[]; arg?: string; account?: string };
 /**
  * A one-shot fault for the next call of an operation:
  * - 'afterCommit': the call takes effect, then throws InternalServerException (the caller cannot tell);
@@ -157,6 +158,26 @@ export class FakeMgn implements MgnPort {
     this.latency = opts.latency ?? microtask;
     for (const s of opts.servers ?? []) this.addServer(s);
     for (const j of opts.jobs ?? []) this.addJob(j);
+  }
+
+  /** The accounts ListManagedAccounts names (MGN's global view). */
+  managedAccounts: string[] = ['111122223333'];
+
+  /** Set on a scoped view (forAccount): the account its calls are for. */
+  account?: string;
+
+  /**
+   * A view scoped to an account of MGN's global view: the same servers and jobs (the fake keeps one pool), with
+   * `account` set and recorded on each call, so tests see which account a call was made for.
+   */
+  forAccount(account: string | null | undefined): MgnPort {
+    if (!account || account === this.account) return this;
+    return Object.assign(Object.create(this) as FakeMgn, { account });
+  }
+
+  async listManagedAccounts(): Promise<string[]> {
+    this.calls.push({ op: 'listManagedAccounts', ids: [] });
+    return [...this.managedAccounts];
   }
 
   // ---- test helpers (synchronous: they are the world changing, not the core calling)
@@ -333,7 +354,7 @@ export class FakeMgn implements MgnPort {
   // ---- internals
 
   private async call<T>(op: MgnOperation, ids: readonly string[], arg: string | undefined, apply: () => T): Promise<T> {
-    this.calls.push({ op, ids: [...ids], ...(arg !== undefined ? { arg } : {}) });
+    this.calls.push({ op, ids: [...ids], ...(arg !== undefined ? { arg } : {}), ...(this.account ? { account: this.account } : {}) });
     await this.latency();
     const fault = this.faults.get(op)?.shift();
     if (fault instanceof Error) throw fault;

@@ -5,6 +5,7 @@ import { doubleLaunches } from '../../src/local/invariants.ts';
 const job = (jobID: string, createdAt: number, initiatedBy: Job['initiatedBy'], parts: [string, string, boolean?][]): Job => ({
   jobID,
   arn: `arn:${jobID}`,
+  account: '111122223333',
   type: 'LAUNCH',
   initiatedBy,
   createdAt,

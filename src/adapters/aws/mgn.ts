@@ -14,6 +14,7 @@ import {
   TerminateTargetInstancesCommand,
   paginateDescribeJobs,
   paginateDescribeSourceServers,
+  paginateListManagedAccounts,
   paginateListSourceServerActions,
   RemoveSourceServerActionCommand,
   PutSourceServerActionCommand,
@@ -171,6 +172,8 @@ export interface MgnPortOptions {
    * is never sent a second time behind the core's back: the core reads MGN and decides. Default: `client`.
    */
   writeClient?: MgnClient;
+  /** The account of MGN's global view every call targets (MGN's `accountID`); absent: the home account. */
+  account?: string;
 }
 
 /**
@@ -179,11 +182,28 @@ export interface MgnPortOptions {
  */
 export function createMgnPort(client: MgnClient, opts: MgnPortOptions = {}): MgnPort {
   const write = opts.writeClient ?? client;
+  /** MGN's accountID on every request of a scoped port; nothing on the home account's. */
+  const acct = opts.account ? { accountID: opts.account } : {};
+  const scopes = new Map<string, MgnPort>();
+  const scoped = (account: string): MgnPort => {
+    let port = scopes.get(account);
+    if (!port) scopes.set(account, (port = createMgnPort(client, { ...opts, account })));
+    return port;
+  };
   return {
+    ...(opts.account ? { account: opts.account } : {}),
+    forAccount(account) {
+      return !account || account === opts.account ? this : scoped(account);
+    },
+    async listManagedAccounts() {
+      const out: string[] = [];
+      for await (const page of paginateListManagedAccounts({ client }, {})) for (const a of page.items ?? []) if (a.accountId) out.push(a.accountId);
+      return out;
+    },
     async describeServers(ids) {
       const out: ServerView[] = [];
       for (const chunk of chunks([...new Set(ids)], MGN_IDS_PER_CALL)) {
-        for await (const page of paginateDescribeSourceServers({ client }, { filters: { sourceServerIDs: chunk } })) {
+        for await (const page of paginateDescribeSourceServers({ client }, { ...acct, filters: { sourceServerIDs: chunk } })) {
           for (const s of page.items ?? []) out.push(toServerView(s));
         }
       }
@@ -191,7 +211,7 @@ export function createMgnPort(client: MgnClient, opts: MgnPortOptions = {}): Mgn
     },
     async listServers() {
       const out: ServerView[] = [];
-      for await (const page of paginateDescribeSourceServers({ client }, { filters: {} })) {
+      for await (const page of paginateDescribeSourceServers({ client }, { ...acct, filters: {} })) {
         for (const s of page.items ?? []) out.push(toServerView(s));
       }
       return out;
@@ -201,9 +221,9 @@ export function createMgnPort(client: MgnClient, opts: MgnPortOptions = {}): Mgn
         // the wave file's postLaunchActionsDeployment is MGN's postLaunchActions.deployment; the rest of the
         // server's postLaunchActions (SSM documents, log destinations) is kept as MGN has it
         const { postLaunchActionsDeployment: deployment, ...rest } = launch as { postLaunchActionsDeployment?: string };
-        const input: Record<string, unknown> = { sourceServerID: id, ...rest };
+        const input: Record<string, unknown> = { ...rest, ...acct, sourceServerID: id };
         if (deployment) {
-          const current = await client.send(new GetLaunchConfigurationCommand({ sourceServerID: id }));
+          const current = await client.send(new GetLaunchConfigurationCommand({ ...acct, sourceServerID: id }));
           input.postLaunchActions = { ...current.postLaunchActions, deployment };
         }
         await write.send(new UpdateLaunchConfigurationCommand(input as unknown as UpdateLaunchConfigurationCommandInput));
@@ -211,16 +231,16 @@ export function createMgnPort(client: MgnClient, opts: MgnPortOptions = {}): Mgn
       for (const a of actions ?? []) {
         // the wave file says actionId; MGN's member is actionID
         const { actionId, ...rest } = a as { actionId?: string };
-        await write.send(new PutSourceServerActionCommand({ sourceServerID: id, ...(actionId ? { actionID: actionId } : {}), ...rest } as PutSourceServerActionCommandInput));
+        await write.send(new PutSourceServerActionCommand({ ...rest, ...acct, sourceServerID: id, ...(actionId ? { actionID: actionId } : {}) } as PutSourceServerActionCommandInput));
       }
       const removed: string[] = [];
       if (removeActionIds.length === 0) return { removed };
       // only what MGN has now: an action removed by hand (or by an earlier run) is not removed again
       const present = new Set<string>();
-      for await (const page of paginateListSourceServerActions({ client }, { sourceServerID: id })) for (const a of page.items ?? []) if (a.actionID) present.add(a.actionID);
+      for await (const page of paginateListSourceServerActions({ client }, { ...acct, sourceServerID: id })) for (const a of page.items ?? []) if (a.actionID) present.add(a.actionID);
       for (const actionID of new Set(removeActionIds)) {
         if (!present.has(actionID)) continue;
-        await write.send(new RemoveSourceServerActionCommand({ sourceServerID: id, actionID }));
+        await write.send(new RemoveSourceServerActionCommand({ ...acct, sourceServerID: id, actionID }));
         removed.push(actionID);
       }
       return { removed };
@@ -228,7 +248,7 @@ export function createMgnPort(client: MgnClient, opts: MgnPortOptions = {}): Mgn
     async describeJobs(ids) {
       const out: JobView[] = [];
       for (const chunk of chunks([...new Set(ids)], MGN_IDS_PER_CALL)) {
-        for await (const page of paginateDescribeJobs({ client }, { filters: { jobIDs: chunk } })) {
+        for await (const page of paginateDescribeJobs({ client }, { ...acct, filters: { jobIDs: chunk } })) {
           for (const j of page.items ?? []) out.push(toJobView(j));
         }
       }
@@ -236,35 +256,35 @@ export function createMgnPort(client: MgnClient, opts: MgnPortOptions = {}): Mgn
     },
     async jobsSince(since) {
       const out: JobView[] = [];
-      for await (const page of paginateDescribeJobs({ client }, { filters: { fromDate: since } })) {
+      for await (const page of paginateDescribeJobs({ client }, { ...acct, filters: { fromDate: since } })) {
         for (const j of page.items ?? []) out.push(toJobView(j));
       }
       // MGN sorts newest first; keep that order across pages whatever a page boundary does
       return out.sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
     },
     async startTest(ids) {
-      const { job } = await write.send(new StartTestCommand({ sourceServerIDs: [...ids] }));
+      const { job } = await write.send(new StartTestCommand({ ...acct, sourceServerIDs: [...ids] }));
       return jobIdOf(job, 'StartTest');
     },
     async startCutover(ids) {
-      const { job } = await write.send(new StartCutoverCommand({ sourceServerIDs: [...ids] }));
+      const { job } = await write.send(new StartCutoverCommand({ ...acct, sourceServerIDs: [...ids] }));
       return jobIdOf(job, 'StartCutover');
     },
     async terminateTargetInstances(ids) {
-      const { job } = await write.send(new TerminateTargetInstancesCommand({ sourceServerIDs: [...ids] }));
+      const { job } = await write.send(new TerminateTargetInstancesCommand({ ...acct, sourceServerIDs: [...ids] }));
       return jobIdOf(job, 'TerminateTargetInstances');
     },
     async changeLifeCycleState(id, state) {
-      return serverOf(await write.send(new ChangeServerLifeCycleStateCommand({ sourceServerID: id, lifeCycle: { state } })), 'ChangeServerLifeCycleState');
+      return serverOf(await write.send(new ChangeServerLifeCycleStateCommand({ ...acct, sourceServerID: id, lifeCycle: { state } })), 'ChangeServerLifeCycleState');
     },
     async finalizeCutover(id) {
-      return serverOf(await write.send(new FinalizeCutoverCommand({ sourceServerID: id })), 'FinalizeCutover');
+      return serverOf(await write.send(new FinalizeCutoverCommand({ ...acct, sourceServerID: id })), 'FinalizeCutover');
     },
     async markAsArchived(id) {
-      return serverOf(await write.send(new MarkAsArchivedCommand({ sourceServerID: id })), 'MarkAsArchived');
+      return serverOf(await write.send(new MarkAsArchivedCommand({ ...acct, sourceServerID: id })), 'MarkAsArchived');
     },
     async retryDataReplication(id) {
-      return serverOf(await write.send(new RetryDataReplicationCommand({ sourceServerID: id })), 'RetryDataReplication');
+      return serverOf(await write.send(new RetryDataReplicationCommand({ ...acct, sourceServerID: id })), 'RetryDataReplication');
     },
   };
 }

@@ -216,7 +216,7 @@ export function createRendezvousStore(doc: DynamoDBDocumentClient, table: string
 
   return {
     async arrive(init, serverId) {
-      const fields = { id: init.id, application: init.application, launch: init.launch, expected: init.expected, openedAt: init.openedAt, deadline: init.deadline, kind: 'POINT', ...(init.job ? { job: init.job } : {}), ...(init.guard ? { guard: init.guard } : {}) };
+      const fields = { id: init.id, application: init.application, launch: init.launch, expected: init.expected, openedAt: init.openedAt, deadline: init.deadline, kind: 'POINT', ...(init.job ? { job: init.job } : {}), ...(init.guard ? { guard: init.guard } : {}), ...(init.account ? { account: init.account } : {}) };
       const set = Object.keys(fields).map((f) => `#${f} = if_not_exists(#${f}, :${f})`);
       const { Attributes } = await doc.send(
         new UpdateCommand({

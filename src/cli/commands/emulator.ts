@@ -4,6 +4,7 @@ import { handler, type CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { styleFor } from '../output.ts';
 import { collect, positiveNumber, wholeNumber } from '../parse.ts';
+import { ACCOUNT_ID } from '../../core/ids.ts';
 
 interface EmulatorFlags {
   port: number;
@@ -12,6 +13,7 @@ interface EmulatorFlags {
   timeScale: number;
   faults?: string;
   quota?: string[];
+  managedAccount?: string[];
   applications?: number;
   start?: 'agent-installed' | 'ready-for-test';
   manualClock?: boolean;
@@ -27,6 +29,7 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(new Option('--time-scale <x>', 'simulated seconds per wall second').argParser(positiveNumber).default(1))
     .option('--faults <file-or-json>', 'fault rates: a JSON file or inline JSON, e.g. \'{"throttleRate":0.1}\'')
     .addOption(new Option('--quota <name=value>', 'override an MGN quota, e.g. concurrentJobs=5 (repeatable)').argParser(collect))
+    .addOption(new Option('--managed-account <id>', "another account of MGN's global view (12 digits; ListManagedAccounts lists it, requests with its accountID see its servers); repeatable").argParser(collect))
     .addOption(new Option('--applications <m>', 'also seed M applications, servers spread over them').argParser(wholeNumber(0, 5000)))
     .addOption(new Option('--start <state>', 'where seeded servers start').choices(['agent-installed', 'ready-for-test']))
     .option('--manual-clock', 'time moves only through POST /_emulator/clock')
@@ -36,6 +39,9 @@ export function register(program: Command, ctx: CliContext): void {
 async function runEmulator(ctx: CliContext, flags: EmulatorFlags): Promise<number> {
   const faults = flags.faults === undefined ? undefined : parseFaultsArg(flags.faults);
   const quotas = parseQuotaArgs(flags.quota ?? []);
+  const badAccount = (flags.managedAccount ?? []).find((a) => !ACCOUNT_ID.test(a));
+  if (badAccount !== undefined) throw new UsageError(`--managed-account ${badAccount}: an AWS account id of 12 digits, e.g. --managed-account 222233334444`);
+  const managedAccounts = Object.fromEntries((flags.managedAccount ?? []).map((a) => [a, {}]));
   if (flags.applications !== undefined && flags.applications > flags.servers) {
     throw new UsageError(`--applications ${flags.applications}: at most --servers (${flags.servers})`);
   }
@@ -50,6 +56,7 @@ async function runEmulator(ctx: CliContext, flags: EmulatorFlags): Promise<numbe
     manualClock: flags.manualClock === true,
     faults,
     quotas,
+    ...(Object.keys(managedAccounts).length ? { managedAccounts } : {}),
     applications: flags.applications,
     start: flags.start,
   });

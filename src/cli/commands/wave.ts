@@ -9,7 +9,7 @@ import type { Target, TargetFlags } from '../target.ts';
 import type { Deps } from '../../adapters/aws/deps.ts';
 import type { Wave } from '../../core/wave-file.ts';
 import { visible } from '../../core/text.ts';
-import type { Gate, LaunchPoint, StallEpisode } from '../../ports.ts';
+import type { Gate, LaunchPoint, ServerView, StallEpisode } from '../../ports.ts';
 import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SCHEDULE_RETRY_POLICY, type StackVariable } from '../stack.ts';
 import { registerRehearse } from './rehearse.ts';
@@ -89,6 +89,19 @@ function waveMachineArn(target: Target): string {
   return arn;
 }
 
+/**
+ * The accounts of MGN's global view a wave names: ListManagedAccounts, and the servers of each named account
+ * that is managed (DescribeSourceServers with its accountID). Undefined when the wave names none (nothing read).
+ */
+async function globalView(deps: Pick<Deps, 'mgn'>, named: readonly string[]): Promise<{ managed: string[]; servers: Map<string, ServerView[]> } | undefined> {
+  const wanted = [...new Set(named)];
+  if (wanted.length === 0) return undefined;
+  const managed = await deps.mgn.listManagedAccounts();
+  const servers = new Map<string, ServerView[]>();
+  for (const a of wanted) if (managed.includes(a)) servers.set(a, await deps.mgn.forAccount(a).listServers());
+  return { managed, servers };
+}
+
 /** Read, parse and validate the wave (file or MGN's own wave) against MGN and its quotas: nothing starts unless it is whole and valid. */
 export async function loadAndValidate(deps: Pick<Deps, 'quotas' | 'mgn' | 'clock'> & Partial<Pick<Deps, 'clients'>>, file: string | undefined, mgnWave: string | undefined, mgnImport?: { file: string; wave?: string }): Promise<Wave> {
   const { parseWaveFile, validateWave, waveFromMgn, checkWave, checkWaveFileSize, WaveFileError } = await import('../../core/wave-file.ts');
@@ -103,10 +116,11 @@ export async function loadAndValidate(deps: Pick<Deps, 'quotas' | 'mgn' | 'clock
     } catch {
       throw new NotFoundError(`${mgnImport.file}: no such file; give the path of MGN's import file (CSV), e.g. the one MGN's console exports`);
     }
-    const { loadMgnImport } = await import('../../core/mgn-import.ts');
+    const { importAccounts, loadMgnImport } = await import('../../core/mgn-import.ts');
     const region = deps.clients ? await deps.clients.mgn.config.region().catch(() => undefined) : undefined;
+    const accounts = await globalView(deps, importAccounts(text));
     try {
-      return loadMgnImport(text, { file: mgnImport.file, servers, quotas, now: deps.clock.now(), archived: 'keep', ...(region ? { region } : {}), ...(mgnImport.wave !== undefined ? { wave: mgnImport.wave } : {}) });
+      return loadMgnImport(text, { file: mgnImport.file, servers, quotas, now: deps.clock.now(), archived: 'keep', ...(region ? { region } : {}), ...(mgnImport.wave !== undefined ? { wave: mgnImport.wave } : {}), ...(accounts ? { accounts } : {}) });
     } catch (err) {
       if (err instanceof WaveFileError) throw new UsageError(`${err.errors.join('\n')}\n${err.errors.length} error${err.errors.length === 1 ? '' : 's'}; the file is refused whole, nothing was started`);
       throw err;
@@ -140,7 +154,9 @@ export async function loadAndValidate(deps: Pick<Deps, 'quotas' | 'mgn' | 'clock
   }
   try {
     // archived servers are kept: a wave started again after some servers finished reports them done
-    return validateWave(parseWaveFile(text, file), { file, servers, quotas, now: deps.clock.now(), archived: 'keep' });
+    const parsed = parseWaveFile(text, file);
+    const accounts = await globalView(deps, parsed.applications.flatMap((a) => (a.account ? [a.account] : [])));
+    return validateWave(parsed, { file, servers, quotas, now: deps.clock.now(), archived: 'keep', ...(accounts ? { accounts } : {}) });
   } catch (err) {
     if (err instanceof WaveFileError) throw waveFileUsage(err);
     throw err;
@@ -418,11 +434,14 @@ async function status(ctx: CliContext, name: string, flags: TargetFlags & { utc?
     const stalls = new Map<string, StallEpisode[]>();
     for (const id of members) stalls.set(id, await deps.stalls.list(id));
     const byId = new Map(outcomes.map((o) => [o.serverId, o]));
+    // an application in another account of MGN's global view shows its account (the home account's show none)
+    const accountOf = new Map(wave.applications.flatMap((a) => (a.account ? [[a.name, a.account] as const] : [])));
     const rows = where.map((w) => {
       const o = byId.get(w.serverId);
       const history = stalls.get(w.serverId) ?? [];
       return {
         ...w,
+        account: accountOf.get(w.application) ?? null,
         hostname: w.hostname ?? '',
         status: o ? o.status : 'NOT_STARTED',
         why: w.reason,
@@ -445,6 +464,7 @@ async function status(ctx: CliContext, name: string, flags: TargetFlags & { utc?
       const host = r.hostname || r.serverId;
       ctx.stdout.write(`  ${visible(r.application).padEnd(20)} ${visible(host).padEnd(24)} ${colour(r.result, r.outcome.padEnd(11))} #${r.attempt}${r.where !== r.outcome ? `  ${r.where}` : ''}${r.sinceLocal ? ` since ${r.sinceLocal}` : ''}\n`);
       const detail = [
+        r.account ? `account ${r.account}` : '',
         r.reason ? `why: ${r.reason}` : '',
         r.waitingFor ? `waiting for: ${r.waitingFor}` : '',
         r.deadlineLocal ? `until ${r.deadlineLocal}${r.atDeadline ? ` (then ${r.atDeadline})` : ''}` : '',

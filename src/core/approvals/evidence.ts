@@ -2,6 +2,7 @@
 
 import { gateWords } from '../lifecycle.ts';
 import { warnAndContinue } from '../log.ts';
+import { inAccount } from '../waits.ts';
 import { missingAt, MGN_READ_BUDGET_MS, within } from '../gates.ts';
 import type { Gate, JobView, ServerView, StallStore } from '../../ports.ts';
 import { stallSummary } from '../stalls.ts';
@@ -56,7 +57,9 @@ function launchSummary(job: JobView | undefined, serverId: string): { launch: st
 }
 
 /** The evidence an approver needs (docs/adr/0007-approvals.md), read from MGN now (the page shows it as of opening). */
-export async function gatherEvidence(deps: Pick<ApprovalDeps, 'mgn' | 'waits' | 'clock' | 'log'> & { stalls?: StallStore }, gate: Gate, opts: { budgetMs?: number } = {}): Promise<GateEvidence> {
+export async function gatherEvidence(given: Pick<ApprovalDeps, 'mgn' | 'waits' | 'clock' | 'log'> & { stalls?: StallStore }, gate: Gate, opts: { budgetMs?: number } = {}): Promise<GateEvidence> {
+  // the servers are read in the application's account (MGN's global view)
+  const deps = inAccount(given, gate.account);
   const now = deps.clock.now().getTime();
   // the stall history, where the caller has it ('in': a handler that does not declare it reads none)
   const stallStore = 'stalls' in deps ? deps.stalls : undefined;

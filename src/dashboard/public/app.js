@@ -118,7 +118,7 @@ function renderBoard(b) {
         const waiting = planApp ? planApp.servers.filter((s) => !shown.has(s.serverId)) : [];
         notStarted += waiting.length;
         const pseudo = waiting.map((s) => ({ serverId: s.serverId, hostname: s.hostname, status: 'notstarted', phase: b.phases[0] }));
-        return { application, canary: planApp ? planApp.canary : false, servers: [...running, ...pseudo] };
+        return { application, canary: planApp ? planApp.canary : false, account: planApp ? planApp.account : undefined, servers: [...running, ...pseudo] };
       }),
     };
   });
@@ -157,7 +157,8 @@ function renderBoard(b) {
                 el(
                   'tr',
                   { 'data-application': a.application },
-                  el('td', { class: 'app', title: a.application, text: `${a.application}${a.canary ? ' (canary)' : ''} · ${a.servers.length}` }),
+                  // the account shows when it is not the one mgn-flow runs in (MGN's global view)
+                  el('td', { class: 'app', title: a.account ? `${a.application} (account ${a.account})` : a.application, 'data-account': a.account || null, text: `${a.application}${a.canary ? ' (canary)' : ''}${a.account ? ` · account ${a.account}` : ''} · ${a.servers.length}` }),
                   ...b.phases.map((p) => el('td', { 'data-phase': p }, ...a.servers.filter((s) => s.phase === p).map((s) => chip(s, planned.get(`${w.wave}\u0000${s.serverId}`))))),
                 ),
               ),

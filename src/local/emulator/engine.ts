@@ -16,6 +16,7 @@ import {
 import { type Rng, createRng } from './rng.ts';
 import { seedServers } from './seed.ts';
 import type { EmulatorOptions } from './types.ts';
+import { ACCOUNT_ID } from '../../core/ids.ts';
 
 const DEFAULT_START = Date.UTC(2026, 0, 5, 8, 0, 0);
 const MiB = 1024 * 1024;
@@ -53,7 +54,17 @@ export class MgnEngine {
   readonly region: string;
   readonly accountId: string;
   readonly seed: number;
+  /** The home account's quotas, and every managed account's unless it has its own (`accountQuotas`). */
   readonly quotas: Quotas;
+  /**
+   * MGN's global view: the accounts this MGN manages (the home account first). A request with `accountID`
+   * works on that account's servers, jobs, waves and applications; without it, on the home account's.
+   */
+  readonly managedAccounts: Set<string>;
+  /** Quotas of a managed account that differ from `quotas` (MGN's quotas apply per account). */
+  readonly accountQuotas = new Map<string, Partial<Quotas>>();
+  /** The account of the request being served (operations run synchronously; timers never read it). */
+  requestAccount: string;
   faults: Faults;
   initialized: boolean;
   readonly bandwidth: number;
@@ -72,6 +83,9 @@ export class MgnEngine {
     this.seed = opts.seed ?? 1;
     this.region = opts.region ?? 'us-east-1';
     this.accountId = opts.accountId ?? '111122223333';
+    this.requestAccount = this.accountId;
+    this.managedAccounts = new Set([this.accountId]);
+    for (const [account, quotas] of Object.entries(opts.managedAccounts ?? {})) this.addManagedAccount(account, quotas);
     this.clock = new VirtualClock({
       start: opts.startTime ?? DEFAULT_START,
       scale: opts.timeScale ?? 1,
@@ -98,8 +112,20 @@ export class MgnEngine {
     return this.clock.now();
   }
 
-  arn(kind: string, id: string): string {
-    return `arn:aws:mgn:${this.region}:${this.accountId}:${kind}/${id}`;
+  arn(kind: string, id: string, account = this.requestAccount): string {
+    return `arn:aws:mgn:${this.region}:${account}:${kind}/${id}`;
+  }
+
+  /** Add an account to MGN's global view (ListManagedAccounts), with quotas of its own if given. */
+  addManagedAccount(account: string, quotas: Partial<Quotas> = {}): void {
+    if (!ACCOUNT_ID.test(account)) throw new Error(`managed account ${JSON.stringify(account)}: an AWS account id of 12 digits`);
+    this.managedAccounts.add(account);
+    if (Object.keys(quotas).length > 0) this.accountQuotas.set(account, { ...this.accountQuotas.get(account), ...quotas });
+  }
+
+  /** The quotas of one account: its own where set, else the emulator's. */
+  quotasFor(account = this.requestAccount): Quotas {
+    return { ...this.quotas, ...this.accountQuotas.get(account) };
   }
 
   newId(prefix: string): string {
@@ -112,9 +138,9 @@ export class MgnEngine {
 
   // ---------------------------------------------------------------- replication
 
-  activeReplicatingCount(): number {
+  activeReplicatingCount(account = this.requestAccount): number {
     let n = 0;
-    for (const s of this.servers.values()) if (!s.isArchived && ACTIVE_STATES.has(s.repl.state)) n++;
+    for (const s of this.servers.values()) if (s.account === account && !s.isArchived && ACTIVE_STATES.has(s.repl.state)) n++;
     return n;
   }
 
@@ -383,8 +409,9 @@ export class MgnEngine {
 
   // ---------------------------------------------------------------- jobs
 
-  activeJobs(): Job[] {
-    return [...this.jobs.values()].filter((j) => j.status !== 'COMPLETED');
+  /** The jobs in progress of one account (every account's without one). */
+  activeJobs(account?: string): Job[] {
+    return [...this.jobs.values()].filter((j) => j.status !== 'COMPLETED' && (account === undefined || j.account === account));
   }
 
   private log(job: Job, event: string, eventData?: JobLogItem['eventData']): void {
@@ -396,6 +423,7 @@ export class MgnEngine {
     const job: Job = {
       jobID,
       arn: this.arn('job', jobID),
+      account: this.requestAccount,
       type,
       initiatedBy,
       createdAt: this.now(),

@@ -44,7 +44,8 @@ export class EventHub {
       id: randomUUID(),
       'detail-type': detailType,
       source: 'aws.mgn',
-      account: this.identity.accountId,
+      // the account the resource is in (a managed account's server: that account's event, forwarded to the bus)
+      account: /^arn:aws:mgn:[^:]*:(\d{12}):/.exec(resources[0] ?? '')?.[1] ?? this.identity.accountId,
       time: iso(this.clock.now()).replace(/\.\d{3}Z$/, 'Z'),
       region: this.identity.region,
       resources,

@@ -7,7 +7,7 @@ import { MgnError, validation } from './errors.ts';
 import { LIFECYCLE_TABLE } from './lifecycle.ts';
 import { type OpResult, operations } from './operations.ts';
 import { ALL_SDK_OPERATIONS, type OperationName, inputSchemas, isMutating, isOperation, successStatus } from './schemas.ts';
-import { SERVER_ID_SOURCE } from '../../core/ids.ts';
+import { ACCOUNT_ID, SERVER_ID_SOURCE } from '../../core/ids.ts';
 
 export interface RequestLogEntry {
   seq: number;
@@ -22,6 +22,8 @@ export interface RequestLogEntry {
   fault?: 'throttle' | 'internalError' | 'errorAfterCommit';
   sourceServerIDs?: string[];
   jobID?: string;
+  /** The request's `accountID` (MGN's global view); absent: the home account. */
+  accountID?: string;
 }
 
 const MAX_BODY = 1024 * 1024;
@@ -220,8 +222,21 @@ export class EmulatorHttp {
       );
     }
     const handler = operations[op] as (eng: typeof e, i: unknown) => OpResult;
+    const account = (parsed.data as { accountID?: string }).accountID ?? e.accountId;
+    if (!e.managedAccounts.has(account)) {
+      throw validation(`Account ${account} is not managed by this MGN (ListManagedAccounts lists the accounts of its global view)`, 'fieldValidationFailed', [
+        { name: 'accountID', message: 'not a managed account' },
+      ]);
+    }
     if (isMutating(op)) e.mutations++;
-    const result = handler(e, parsed.data);
+    // operations run synchronously: the account is the request's for exactly this call
+    e.requestAccount = account;
+    let result: OpResult;
+    try {
+      result = handler(e, parsed.data);
+    } finally {
+      e.requestAccount = e.accountId;
+    }
     if (q?.afterCommit) {
       this.queuedErrors.splice(queued, 1);
       entry.fault = 'errorAfterCommit';
@@ -352,6 +367,19 @@ export class EmulatorHttp {
       reply(200, LIFECYCLE_TABLE);
       return;
     }
+    // MGN's global view: the managed accounts and their own quotas; POST {accountId, quotas} adds or changes one
+    if (path === '/accounts') {
+      if (method === 'POST') {
+        const b = (body ?? {}) as { accountId?: unknown; quotas?: unknown };
+        const quotas = (b.quotas ?? {}) as Record<string, unknown>;
+        const bad = Object.entries(quotas).find(([k, v]) => !(k in QUOTAS) || typeof v !== 'number' || !(v >= 0));
+        if (typeof b.accountId !== 'string' || !ACCOUNT_ID.test(b.accountId)) return fail(400, 'accountId: an AWS account id of 12 digits');
+        if (bad) return fail(400, `quotas.${bad[0]}: a quota key (${Object.keys(QUOTAS).join(', ')}) with a number of at least 0`);
+        e.addManagedAccount(b.accountId, quotas as Partial<Record<QuotaName, number>>);
+      } else if (method !== 'GET') return fail(405, 'Use GET, or POST {accountId, quotas} to add a managed account');
+      reply(200, { accounts: [...e.managedAccounts].map((accountId) => ({ accountId, home: accountId === e.accountId, quotas: e.quotasFor(accountId) })) });
+      return;
+    }
     if (path === '/requests' && method === 'GET') {
       const op = url.searchParams.get('operation');
       const entries = op ? this.log.filter((x) => x.operation === op) : this.log;
@@ -398,7 +426,7 @@ export class EmulatorHttp {
       reply(200, e.renderServer(s));
       return;
     }
-    fail(404, `Unknown control route ${method} ${url.pathname}; see GET /_emulator/state, /metrics, /clock, /faults, /quotas, /lifecycle, /requests, /events, POST /clock, /faults, /errors, /servers/{id}/quiesce|inject`);
+    fail(404, `Unknown control route ${method} ${url.pathname}; see GET /_emulator/state, /metrics, /clock, /faults, /quotas, /accounts, /lifecycle, /requests, /events, POST /clock, /faults, /errors, /accounts, /servers/{id}/quiesce|inject`);
   }
 
   private state(): Record<string, unknown> {
@@ -417,6 +445,7 @@ export class EmulatorHttp {
       activeJobs: e.activeJobs().length,
       servers: [...e.servers.values()].map((s) => ({
         sourceServerID: s.id,
+        account: s.account,
         hostname: s.properties.identificationHints.hostname,
         lifeCycleState: s.lifeCycle.state,
         dataReplicationState: s.repl.state,
@@ -446,6 +475,11 @@ function header(req: IncomingMessage, name: string): string | undefined {
 function collectIds(entry: RequestLogEntry, input: Record<string, unknown>): void {
   if (Array.isArray(input.sourceServerIDs)) entry.sourceServerIDs = input.sourceServerIDs.filter((x): x is string => typeof x === 'string');
   else if (typeof input.sourceServerID === 'string') entry.sourceServerIDs = [input.sourceServerID];
+  else {
+    const f = input.filters as { sourceServerIDs?: unknown } | undefined;
+    if (Array.isArray(f?.sourceServerIDs)) entry.sourceServerIDs = f.sourceServerIDs.filter((x): x is string => typeof x === 'string');
+  }
+  if (typeof input.accountID === 'string') entry.accountID = input.accountID;
   if (typeof input.jobID === 'string') entry.jobID = input.jobID;
 }
 

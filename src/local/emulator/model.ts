@@ -114,6 +114,8 @@ export interface ActionDocument {
 export interface Server {
   id: string;
   arn: string;
+  /** The account the server belongs to (MGN's global view: the home account or a managed one). */
+  account: string;
   isArchived: boolean;
   tags: Record<string, string>;
   applicationID?: string;
@@ -174,6 +176,8 @@ export interface JobLogItem {
 export interface Job {
   jobID: string;
   arn: string;
+  /** The account the job runs in (its servers'): quotas count per account. */
+  account: string;
   type: 'LAUNCH' | 'TERMINATE';
   initiatedBy: 'START_TEST' | 'START_CUTOVER' | 'TERMINATE';
   createdAt: number;
@@ -187,6 +191,7 @@ export interface Job {
 export interface Wave {
   waveID: string;
   arn: string;
+  account: string;
   name: string;
   description?: string;
   isArchived: boolean;
@@ -198,6 +203,7 @@ export interface Wave {
 export interface Application {
   applicationID: string;
   arn: string;
+  account: string;
   name: string;
   description?: string;
   isArchived: boolean;

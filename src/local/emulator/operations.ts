@@ -43,21 +43,26 @@ function page<T>(op: string, items: T[], input: { maxResults?: number; nextToken
   };
 }
 
+/** Is it the request's account's (MGN's global view: a request sees one account's resources)? */
+function mine(e: MgnEngine, x: { account: string } | undefined): boolean {
+  return x !== undefined && x.account === e.requestAccount;
+}
+
 function server(e: MgnEngine, id: string): Server {
   const s = e.servers.get(id);
-  if (!s) throw notFound('SOURCE_SERVER', id, 'Source server');
+  if (!s || !mine(e, s)) throw notFound('SOURCE_SERVER', id, 'Source server');
   return s;
 }
 
 function wave(e: MgnEngine, id: string): Wave {
   const w = e.waves.get(id);
-  if (!w) throw notFound('WAVE', id, 'Wave');
+  if (!w || !mine(e, w)) throw notFound('WAVE', id, 'Wave');
   return w;
 }
 
 function application(e: MgnEngine, id: string): Application {
   const a = e.applications.get(id);
-  if (!a) throw notFound('APPLICATION', id, 'Application');
+  if (!a || !mine(e, a)) throw notFound('APPLICATION', id, 'Application');
   return a;
 }
 
@@ -77,7 +82,7 @@ function checkLaunch(e: MgnEngine, rule: LifecycleRule, ids: string[]): void {
   const problems: ConflictItem[] = [];
   for (const id of ids) {
     const s = e.servers.get(id);
-    if (!s) {
+    if (!s || !mine(e, s)) {
       problems.push({ resourceId: id, code: 'SOURCE_SERVER_NOT_FOUND', message: `Source server ${id} not found` });
       continue;
     }
@@ -89,11 +94,12 @@ function checkLaunch(e: MgnEngine, rule: LifecycleRule, ids: string[]): void {
     const message = problems.length === 1 ? first.message : `${problems.length} source servers cannot be used: ${first.message}; ...`;
     throw conflict(message, first.code, first.resourceId, 'SOURCE_SERVER', problems);
   }
-  const q = e.quotas;
+  // MGN's job quotas apply per account: another account's jobs do not count
+  const q = e.quotasFor(e.requestAccount);
   if (ids.length > q.maxServersPerJob) {
     throw conflict(`A job can include at most ${q.maxServersPerJob} source servers`, 'MAX_SERVERS_PER_JOB_EXCEEDED');
   }
-  const active = e.activeJobs();
+  const active = e.activeJobs(e.requestAccount);
   if (active.length >= q.concurrentJobs) {
     throw conflict(`At most ${q.concurrentJobs} jobs can be in progress at once; ${active.length} are`, 'CONCURRENT_JOBS_LIMIT_EXCEEDED');
   }
@@ -107,8 +113,8 @@ function checkLaunch(e: MgnEngine, rule: LifecycleRule, ids: string[]): void {
 }
 
 function checkActiveQuota(e: MgnEngine, s: Server): void {
-  const max = e.quotas.maxActiveSourceServers;
-  if (e.activeReplicatingCount() >= max) {
+  const max = e.quotasFor(s.account).maxActiveSourceServers;
+  if (e.activeReplicatingCount(s.account) >= max) {
     throw quotaExceeded(
       `Max Active Source Servers quota (${max}) reached; archive, stop or disconnect servers or raise quota L-9A599620`,
       'L-9A599620',
@@ -140,8 +146,12 @@ function parseArn(e: MgnEngine, arn: string): { tags: Record<string, string> } {
     (kind === 'wave' && e.waves.get(id)) ||
     (kind === 'application' && e.applications.get(id)) ||
     ((kind === 'launch-configuration-template' || kind === 'replication-configuration-template') && e.templates.get(id));
-  if (!found || found.arn !== arn) throw notFound('RESOURCE', arn, 'Resource');
+  if (!found || found.arn !== arn || ('account' in found && !mine(e, found as { account: string }))) throw notFound('RESOURCE', arn, 'Resource');
   return found;
+}
+
+function mineOf<T extends { account: string }>(e: MgnEngine, items: Iterable<T>): T[] {
+  return [...items].filter((x) => mine(e, x));
 }
 
 function uniqueName<T extends { name: string; isArchived: boolean }>(items: Iterable<T>, name: string, kind: 'WAVE' | 'APPLICATION', except?: T): void {
@@ -164,6 +174,11 @@ const single =
 // ---------------------------------------------------------------- operations
 
 export const operations: { [O in OperationName]: Handler<O> } = {
+  ListManagedAccounts: (e, input) => {
+    const p = page('ListManagedAccounts', [...e.managedAccounts].map((accountId) => ({ accountId })), input, null);
+    return { body: { items: p.items, ...(p.nextToken ? { nextToken: p.nextToken } : {}) } };
+  },
+
   InitializeService: (e) => {
     e.initialized = true;
     return {};
@@ -177,6 +192,7 @@ export const operations: { [O in OperationName]: Handler<O> } = {
     const apps = f.applicationIDs?.length ? new Set(f.applicationIDs) : undefined;
     const matching = [...e.servers.values()].filter(
       (s) =>
+        mine(e, s) &&
         (!ids || ids.has(s.id)) &&
         (f.isArchived === undefined || s.isArchived === f.isArchived) &&
         (!states || states.has(s.lifeCycle.state)) &&
@@ -305,14 +321,15 @@ export const operations: { [O in OperationName]: Handler<O> } = {
     const from = f.fromDate ? Date.parse(f.fromDate) : -Infinity;
     const to = f.toDate ? Date.parse(f.toDate) : Infinity;
     const jobs = [...e.jobs.values()]
-      .filter((j) => (!ids || ids.has(j.jobID)) && j.createdAt >= from && j.createdAt <= to)
+      .filter((j) => mine(e, j) && (!ids || ids.has(j.jobID)) && j.createdAt >= from && j.createdAt <= to)
       .sort((a, b) => b.createdAt - a.createdAt);
     const p = page('DescribeJobs', jobs, input, f);
     return { body: { items: p.items.map((j) => e.renderJob(j)), ...(p.nextToken ? { nextToken: p.nextToken } : {}) } };
   },
 
   DescribeJobLogItems: (e, input) => {
-    const job = e.jobs.get(input.jobID);
+    const found = e.jobs.get(input.jobID);
+    const job = mine(e, found) ? found : undefined;
     const items = (job?.log ?? []).map((l) => ({
       logDateTime: iso(l.at),
       event: l.event,
@@ -342,18 +359,18 @@ export const operations: { [O in OperationName]: Handler<O> } = {
     templates(e, 'rct', input.replicationConfigurationTemplateIDs, input),
 
   CreateWave: (e, input) => {
-    const active = [...e.waves.values()].filter((w) => !w.isArchived).length;
-    if (active >= e.quotas.maxActiveWaves) throw quotaExceeded(`Max active waves (${e.quotas.maxActiveWaves}) reached`, 'L-9FD6E875', e.quotas.maxActiveWaves, undefined, 'WAVE');
-    uniqueName(e.waves.values(), input.name, 'WAVE');
+    const active = [...e.waves.values()].filter((w) => mine(e, w) && !w.isArchived).length;
+    if (active >= e.quotasFor().maxActiveWaves) throw quotaExceeded(`Max active waves (${e.quotasFor().maxActiveWaves}) reached`, 'L-9FD6E875', e.quotasFor().maxActiveWaves, undefined, 'WAVE');
+    uniqueName(mineOf(e, e.waves.values()), input.name, 'WAVE');
     const waveID = e.newId('wave');
     const now = e.now();
-    const w: Wave = { waveID, arn: e.arn('wave', waveID), name: input.name, description: input.description, isArchived: false, createdAt: now, modifiedAt: now, tags: { ...input.tags } };
+    const w: Wave = { waveID, arn: e.arn('wave', waveID), account: e.requestAccount, name: input.name, description: input.description, isArchived: false, createdAt: now, modifiedAt: now, tags: { ...input.tags } };
     e.waves.set(waveID, w);
     return { body: e.renderWave(w) };
   },
   UpdateWave: (e, input) => {
     const w = wave(e, input.waveID);
-    if (input.name !== undefined) uniqueName(e.waves.values(), input.name, 'WAVE', w);
+    if (input.name !== undefined) uniqueName(mineOf(e, e.waves.values()), input.name, 'WAVE', w);
     if (input.name !== undefined) w.name = input.name;
     if (input.description !== undefined) w.description = input.description;
     w.modifiedAt = e.now();
@@ -367,9 +384,9 @@ export const operations: { [O in OperationName]: Handler<O> } = {
   },
   UnarchiveWave: (e, input) => {
     const w = wave(e, input.waveID);
-    const active = [...e.waves.values()].filter((x) => !x.isArchived).length;
-    if (w.isArchived && active >= e.quotas.maxActiveWaves) throw quotaExceeded(`Max active waves (${e.quotas.maxActiveWaves}) reached`, 'L-9FD6E875', e.quotas.maxActiveWaves, w.waveID, 'WAVE');
-    if (w.isArchived) uniqueName(e.waves.values(), w.name, 'WAVE', w);
+    const active = [...e.waves.values()].filter((x) => mine(e, x) && !x.isArchived).length;
+    if (w.isArchived && active >= e.quotasFor().maxActiveWaves) throw quotaExceeded(`Max active waves (${e.quotasFor().maxActiveWaves}) reached`, 'L-9FD6E875', e.quotasFor().maxActiveWaves, w.waveID, 'WAVE');
+    if (w.isArchived) uniqueName(mineOf(e, e.waves.values()), w.name, 'WAVE', w);
     w.isArchived = false;
     w.modifiedAt = e.now();
     return { body: e.renderWave(w) };
@@ -384,24 +401,24 @@ export const operations: { [O in OperationName]: Handler<O> } = {
   ListWaves: (e, input) => {
     const f = input.filters ?? {};
     const ids = f.waveIDs?.length ? new Set(f.waveIDs) : undefined;
-    const items = [...e.waves.values()].filter((w) => (!ids || ids.has(w.waveID)) && (f.isArchived === undefined || w.isArchived === f.isArchived));
+    const items = [...e.waves.values()].filter((w) => mine(e, w) && (!ids || ids.has(w.waveID)) && (f.isArchived === undefined || w.isArchived === f.isArchived));
     const p = page('ListWaves', items, input, f);
     return { body: { items: p.items.map((w) => e.renderWave(w)), ...(p.nextToken ? { nextToken: p.nextToken } : {}) } };
   },
 
   CreateApplication: (e, input) => {
-    const active = [...e.applications.values()].filter((a) => !a.isArchived).length;
-    if (active >= e.quotas.maxActiveApplications) throw quotaExceeded(`Max active applications (${e.quotas.maxActiveApplications}) reached`, 'L-D5507441', e.quotas.maxActiveApplications, undefined, 'APPLICATION');
-    uniqueName(e.applications.values(), input.name, 'APPLICATION');
+    const active = [...e.applications.values()].filter((a) => mine(e, a) && !a.isArchived).length;
+    if (active >= e.quotasFor().maxActiveApplications) throw quotaExceeded(`Max active applications (${e.quotasFor().maxActiveApplications}) reached`, 'L-D5507441', e.quotasFor().maxActiveApplications, undefined, 'APPLICATION');
+    uniqueName(mineOf(e, e.applications.values()), input.name, 'APPLICATION');
     const applicationID = e.newId('app');
     const now = e.now();
-    const a: Application = { applicationID, arn: e.arn('application', applicationID), name: input.name, description: input.description, isArchived: false, createdAt: now, modifiedAt: now, tags: { ...input.tags } };
+    const a: Application = { applicationID, arn: e.arn('application', applicationID), account: e.requestAccount, name: input.name, description: input.description, isArchived: false, createdAt: now, modifiedAt: now, tags: { ...input.tags } };
     e.applications.set(applicationID, a);
     return { body: e.renderApplication(a) };
   },
   UpdateApplication: (e, input) => {
     const a = application(e, input.applicationID);
-    if (input.name !== undefined) uniqueName(e.applications.values(), input.name, 'APPLICATION', a);
+    if (input.name !== undefined) uniqueName(mineOf(e, e.applications.values()), input.name, 'APPLICATION', a);
     if (input.name !== undefined) a.name = input.name;
     if (input.description !== undefined) a.description = input.description;
     a.modifiedAt = e.now();
@@ -415,9 +432,9 @@ export const operations: { [O in OperationName]: Handler<O> } = {
   },
   UnarchiveApplication: (e, input) => {
     const a = application(e, input.applicationID);
-    const active = [...e.applications.values()].filter((x) => !x.isArchived).length;
-    if (a.isArchived && active >= e.quotas.maxActiveApplications) throw quotaExceeded(`Max active applications (${e.quotas.maxActiveApplications}) reached`, 'L-D5507441', e.quotas.maxActiveApplications, a.applicationID, 'APPLICATION');
-    if (a.isArchived) uniqueName(e.applications.values(), a.name, 'APPLICATION', a);
+    const active = [...e.applications.values()].filter((x) => mine(e, x) && !x.isArchived).length;
+    if (a.isArchived && active >= e.quotasFor().maxActiveApplications) throw quotaExceeded(`Max active applications (${e.quotasFor().maxActiveApplications}) reached`, 'L-D5507441', e.quotasFor().maxActiveApplications, a.applicationID, 'APPLICATION');
+    if (a.isArchived) uniqueName(mineOf(e, e.applications.values()), a.name, 'APPLICATION', a);
     a.isArchived = false;
     a.modifiedAt = e.now();
     return { body: e.renderApplication(a) };
@@ -434,7 +451,7 @@ export const operations: { [O in OperationName]: Handler<O> } = {
     const ids = f.applicationIDs?.length ? new Set(f.applicationIDs) : undefined;
     const waves = f.waveIDs?.length ? new Set(f.waveIDs) : undefined;
     const items = [...e.applications.values()].filter(
-      (a) => (!ids || ids.has(a.applicationID)) && (!waves || (a.waveID !== undefined && waves.has(a.waveID))) && (f.isArchived === undefined || a.isArchived === f.isArchived),
+      (a) => mine(e, a) && (!ids || ids.has(a.applicationID)) && (!waves || (a.waveID !== undefined && waves.has(a.waveID))) && (f.isArchived === undefined || a.isArchived === f.isArchived),
     );
     const p = page('ListApplications', items, input, f);
     return { body: { items: p.items.map((a) => e.renderApplication(a)), ...(p.nextToken ? { nextToken: p.nextToken } : {}) } };
@@ -450,7 +467,7 @@ export const operations: { [O in OperationName]: Handler<O> } = {
     }
     const current = [...e.applications.values()].filter((a) => a.waveID === w.waveID).length;
     const adding = apps.filter((a) => a.waveID !== w.waveID).length;
-    if (current + adding > e.quotas.maxApplicationsPerWave) throw quotaExceeded(`A wave can hold at most ${e.quotas.maxApplicationsPerWave} applications`, 'L-CBE9E36A', e.quotas.maxApplicationsPerWave, w.waveID, 'WAVE');
+    if (current + adding > e.quotasFor().maxApplicationsPerWave) throw quotaExceeded(`A wave can hold at most ${e.quotasFor().maxApplicationsPerWave} applications`, 'L-CBE9E36A', e.quotasFor().maxApplicationsPerWave, w.waveID, 'WAVE');
     for (const a of apps) a.waveID = w.waveID;
     w.modifiedAt = e.now();
     return { body: {} };
@@ -473,7 +490,7 @@ export const operations: { [O in OperationName]: Handler<O> } = {
     }
     const current = [...e.servers.values()].filter((s) => s.applicationID === a.applicationID).length;
     const adding = servers.filter((s) => s.applicationID !== a.applicationID).length;
-    if (current + adding > e.quotas.maxServersPerApplication) throw quotaExceeded(`An application can hold at most ${e.quotas.maxServersPerApplication} source servers`, 'L-90A3F9F5', e.quotas.maxServersPerApplication, a.applicationID, 'APPLICATION');
+    if (current + adding > e.quotasFor().maxServersPerApplication) throw quotaExceeded(`An application can hold at most ${e.quotasFor().maxServersPerApplication} source servers`, 'L-90A3F9F5', e.quotasFor().maxServersPerApplication, a.applicationID, 'APPLICATION');
     for (const s of servers) s.applicationID = a.applicationID;
     a.modifiedAt = e.now();
     return { body: {} };
@@ -499,8 +516,8 @@ export const operations: { [O in OperationName]: Handler<O> } = {
     notArchived(s);
     const clash = [...s.actions.values()].find((a) => a.order === input.order && a.actionID !== input.actionID);
     if (clash) throw conflict(`Action ${clash.actionID} already uses order ${input.order}`, 'ACTION_ORDER_CONFLICT', s.id);
-    if (!s.actions.has(input.actionID) && s.actions.size >= e.quotas.maxActionsPerServer) {
-      throw conflict(`A source server can have at most ${e.quotas.maxActionsPerServer} actions`, 'MAX_ACTIONS_PER_SERVER_EXCEEDED', s.id);
+    if (!s.actions.has(input.actionID) && s.actions.size >= e.quotasFor().maxActionsPerServer) {
+      throw conflict(`A source server can have at most ${e.quotasFor().maxActionsPerServer} actions`, 'MAX_ACTIONS_PER_SERVER_EXCEEDED', s.id);
     }
     const { sourceServerID: _s, accountID: _a, ...doc } = input;
     const action: ActionDocument = { active: true, mustSucceedForCutover: true, timeoutSeconds: 3600, documentVersion: '$DEFAULT', category: 'OTHER', ...structuredClone(doc) };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ACCOUNT_ID } from '../../core/ids.ts';
 
 /** Input shapes of the emulated operations, from the MGN model (reference/mgn-api.md Appendix B/C). */
 
@@ -9,7 +10,7 @@ export const WaveID = id('wave');
 export const ApplicationID = id('app');
 const LctID = id('lct');
 const RctID = id('rct');
-const AccountID = z.string().regex(/^[0-9]{12}$/, 'must be 12 digits');
+const AccountID = z.string().regex(ACCOUNT_ID, 'must be 12 digits');
 const MaxResults = z.number().int().min(1).max(1000);
 const NextToken = z.string().max(2048);
 const Name = z
@@ -75,6 +76,8 @@ export const PostLaunchActions = z.object({
 
 export const inputSchemas = {
   InitializeService: z.object({}),
+  /** MGN's global view: the accounts it manages ({ items: [{ accountId }] }). */
+  ListManagedAccounts: z.object({ maxResults: MaxResults.optional(), nextToken: NextToken.optional() }),
   DescribeSourceServers: z.object({
     ...paged,
     filters: z

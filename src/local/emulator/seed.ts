@@ -50,6 +50,8 @@ export interface SeedSpec {
   start?: 'agent-installed' | 'ready-for-test';
   /** The id its agent was installed with (--user-provided-id). */
   userProvidedId?: string;
+  /** The account it belongs to (default: the home account); a managed account is added to the global view. */
+  account?: string;
   /** SNAPSHOT_SHIPPING: an agentless server (vCenter), replicated by periodic snapshots (default AGENT_BASED). */
   replicationType?: 'AGENT_BASED' | 'SNAPSHOT_SHIPPING';
 }
@@ -103,9 +105,12 @@ export function seedServers(
     const id = spec?.id ?? drawnId;
     const serverStart = spec?.start ?? start;
     const installedAt = serverStart === 'agent-installed' ? now - Math.round(Math.min(i * 2, 600) * 1000 * rng.next()) : now - 6 * 3600_000;
+    const account = spec?.account ?? engine.accountId;
+    if (!engine.managedAccounts.has(account)) engine.addManagedAccount(account);
     const server: Server = {
       id,
-      arn: engine.arn('source-server', id),
+      arn: engine.arn('source-server', id, account),
+      account,
       isArchived: false,
       tags: { Name: hostname },
       replicationType: spec?.replicationType ?? 'AGENT_BASED',
@@ -165,7 +170,7 @@ export function seedServers(
   }
 
   for (const s of created) {
-    const withinQuota = engine.activeReplicatingCount() < engine.quotas.maxActiveSourceServers;
+    const withinQuota = engine.activeReplicatingCount(s.account) < engine.quotasFor(s.account).maxActiveSourceServers;
     if (!withinQuota) continue; // stays STOPPED / NOT_READY until StartReplication within the quota
     if (starts.get(s) === 'ready-for-test') {
       const r = s.repl;
@@ -190,7 +195,8 @@ export function seedServers(
     const waveID = engine.newId('wave');
     engine.waves.set(waveID, {
       waveID,
-      arn: engine.arn('wave', waveID),
+      arn: engine.arn('wave', waveID, engine.accountId),
+      account: engine.accountId,
       name: 'Wave 1',
       isArchived: false,
       createdAt: now,
@@ -201,7 +207,8 @@ export function seedServers(
       const applicationID = engine.newId('app');
       const app = {
         applicationID,
-        arn: engine.arn('application', applicationID),
+        arn: engine.arn('application', applicationID, engine.accountId),
+        account: engine.accountId,
         name: `app-${String(n + 1).padStart(2, '0')}`,
         isArchived: false,
         createdAt: now,

@@ -34,6 +34,11 @@ export interface EmulatorOptions {
   quotas?: Partial<Quotas>;
   region?: string;
   accountId?: string;
+  /**
+   * Accounts besides the home one in MGN's global view (ListManagedAccounts), each with quotas of its own
+   * where given: `{ '222233334444': { concurrentJobs: 1 } }`.
+   */
+  managedAccounts?: Record<string, Partial<Quotas>>;
   /** false: every call but InitializeService answers UninitializedAccountException until it is called. */
   initialized?: boolean;
   /**
