@@ -32,4 +32,29 @@ export class InvalidDecisionError extends named('InvalidDecisionError') {
   }
 }
 
-export const ERROR_NAMES = ['ServerNotMigratableError', 'ServerNotFoundError', 'LaunchDeferredError', 'InvalidDecisionError', 'JobSlotBusyError', 'FrozenError', 'WaveInvalidError', 'ServerBusyError'] as const;
+/*
+ * The errors the ports raise for what the core decides on. The adapters translate the services' own errors
+ * into these (src/adapters/aws/errors.ts holds the one list of names); the core never looks at a service's
+ * error name, only at these classes.
+ */
+
+/** The task token is closed: the execution moved on, timed out or was stopped, or the token is not one. Nothing to resume. */
+export class TaskClosedError extends named('TaskClosedError') {}
+/** MGN refuses the call in the server's present state (a job running, not launchable yet, a quota of jobs): asking later may succeed. */
+export class MgnConflictError extends named('MgnConflictError') {}
+/**
+ * The service did not answer the call now: `throttled` (refused for rate: the call was not applied) or
+ * unavailable (a 5xx, a timeout, a dropped connection: the call may have applied). Asking again is the answer.
+ * It keeps the service's own error name (ThrottlingException, InternalServerException, ...): the state
+ * machines' standard Retry names those, and people read them.
+ */
+export class TransientError extends Error {
+  readonly throttled: boolean;
+  constructor(message: string, options: { cause?: unknown; name: string; throttled: boolean }) {
+    super(message, { cause: options.cause });
+    this.name = options.name;
+    this.throttled = options.throttled;
+  }
+}
+
+export const ERROR_NAMES = ['ServerNotMigratableError', 'ServerNotFoundError', 'LaunchDeferredError', 'InvalidDecisionError', 'JobSlotBusyError', 'FrozenError', 'WaveInvalidError', 'ServerBusyError', 'TaskClosedError', 'MgnConflictError'] as const;

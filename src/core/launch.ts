@@ -1,4 +1,4 @@
-import { JobSlotBusyError, LaunchDeferredError } from './errors.ts';
+import { JobSlotBusyError, LaunchDeferredError, MgnConflictError } from './errors.ts';
 import type { GateStore, LaunchPoint, Lock, Notifier, QuotaPort, RendezvousStore, WaveStore } from '../ports.ts';
 import { failureRound, gateId, zonedMinute } from './gates.ts';
 import { activeFreeze } from './steps.ts';
@@ -270,7 +270,7 @@ async function launchClaimed(deps: LaunchDeps, id: string, point: LaunchPoint, a
       if (applied) servers = applied.servers;
       if (!jobId) {
         await deps.points.release(id);
-        if ((err as Error).name === 'ConflictException') {
+        if (err instanceof MgnConflictError) {
           // MGN refuses for now (a server still in a job, not launchable yet): the reconciler tries again;
           // the launch point's own timeout takes the failure path if it never clears.
           await deps.notifier.ops({

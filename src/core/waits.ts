@@ -1,4 +1,5 @@
 import type { Clock, GateStore, JobView, MgnPort, Notifier, OpenWait, RendezvousStore, ServerView, StallStore, TaskCallbacks, WaitCondition, WaitStore } from '../ports.ts';
+import { TaskClosedError, TransientError } from './errors.ts';
 import { metric } from './metrics.ts';
 import { consoleDrift } from './drift.ts';
 import { observeReplication } from './stalls.ts';
@@ -151,10 +152,10 @@ export async function resolve(deps: Pick<WaitDeps, 'waits' | 'callbacks'>, wait:
     else await deps.callbacks.fail(wait.token, outcome.error, outcome.cause);
   } catch (err) {
     // The execution already moved on (stopped, timed out): nothing to resume.
-    if ((err as Error).name === 'TaskTimedOut' || (err as Error).name === 'TaskDoesNotExist') return true;
+    if (err instanceof TaskClosedError) return true;
     // Throttled: Step Functions did not take the call, so put the wait back for the next event or reconcile.
     // Any other error may have applied: putting back could overwrite the execution's next wait.
-    if (/Throttl|TooManyRequests/.test((err as Error).name)) await deps.waits.put(wait);
+    if (err instanceof TransientError && err.throttled) await deps.waits.put(wait);
     throw err;
   }
   return true;

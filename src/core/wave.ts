@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { APPROVAL_GATES, type ApprovalGate, type GatePolicy, Plan, type ServerRun } from './contracts.ts';
 import { metric } from './metrics.ts';
-import { ServerBusyError } from './errors.ts';
+import { MgnConflictError, ServerBusyError, TaskClosedError } from './errors.ts';
 import { type Wave, WaveFileError, checkWave } from './wave-file.ts';
 import { minuteIn } from './zoned-time.ts';
 import type { Clock, ExecutionPort, ExecutionStatus, HoldRecord, LaunchTemplatePort, MgnPort, Notifier, QuotaPort, ServerOutcome, TaskCallbacks, WaveStore } from '../ports.ts';
@@ -252,7 +252,7 @@ export async function admitWave(deps: WaveDeps, input: { wave: string; waveRun: 
           .catch((err: unknown) => {
             // MGN refuses launch-configuration changes while the server is in a job (a rollback's TERMINATE):
             // nothing of this server started yet; the state machine runs the admission again shortly
-            if ((err as Error).name === 'ConflictException') throw new ServerBusyError(`${s.id}: ${(err as Error).message}`, { cause: err });
+            if (err instanceof MgnConflictError) throw new ServerBusyError(`${s.id}: ${(err as Error).message}`, { cause: err });
             throw err;
           });
       }
@@ -299,8 +299,7 @@ export async function parkWave(deps: Pick<WaveDeps, 'waves' | 'callbacks'>, inpu
 }
 
 function ignoreClosedToken(err: unknown): void {
-  const name = (err as Error).name;
-  if (name !== 'TaskTimedOut' && name !== 'TaskDoesNotExist' && name !== 'InvalidToken') throw err;
+  if (!(err instanceof TaskClosedError)) throw err;
 }
 
 /** A server execution changed status (Step Functions' `aws.states` event): record it and wake its wave. */

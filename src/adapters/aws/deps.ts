@@ -7,6 +7,7 @@ import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { ApprovalNotifier, AuditLog, Clock, ExecutionPort, GateStore, LaunchTemplatePort, LinkStore, Lock, MetricsPort, MgnPlanPort, MgnPort, Notifier, QuotaPort, RendezvousStore, SigningKeys, StallStore, TaskCallbacks, WaitStore, WaveStore } from '../../ports.ts';
 import { createStallStore } from './stalls.ts';
+import { withDomainErrors } from './errors.ts';
 import { createTaskCallbacks } from './callbacks.ts';
 import { createExecutionPort } from './executions.ts';
 import type { Config } from './config.ts';
@@ -90,8 +91,9 @@ const noExecutions: ExecutionPort = {
   stop: () => Promise.reject(new Error('needs STATE_MACHINE_ARN')),
 };
 
+/** The clients, each translating its errors for the core (errors.ts). */
 export function createClients(overrides: Partial<AwsClients> = {}): AwsClients {
-  return {
+  const c: AwsClients = {
     // reads are idempotent: a throttled or failing MGN is asked up to 8 times (about 13 s of backoff at most)
     mgn: overrides.mgn ?? new MgnClient({ maxAttempts: MGN_READ_ATTEMPTS }),
     mgnWrite: overrides.mgnWrite ?? new MgnClient({ retryStrategy: writeRetryStrategy() }),
@@ -102,6 +104,8 @@ export function createClients(overrides: Partial<AwsClients> = {}): AwsClients {
     quotas: overrides.quotas ?? new ServiceQuotasClient({}),
     ec2: overrides.ec2 ?? new EC2Client({}),
   };
+  for (const [key, client] of Object.entries(c) as [keyof AwsClients, AwsClients[keyof AwsClients]][]) withDomainErrors(client, key === 'mgn' || key === 'mgnWrite' ? 'mgn' : key === 'sfn' ? 'sfn' : 'other');
+  return c;
 }
 
 /**

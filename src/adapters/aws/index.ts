@@ -1,4 +1,5 @@
-export { createTaskCallbacks, isClosedTaskError, CLOSED_TASK_ERRORS, TASK_CAUSE_MAX, TASK_ERROR_MAX } from './callbacks.ts';
+export { createTaskCallbacks, TASK_CAUSE_MAX, TASK_ERROR_MAX } from './callbacks.ts';
+export { CLOSED_TASK_ERRORS, MGN_CONFLICT_ERRORS, toDomainError, withDomainErrors, type ErrorScope } from './errors.ts';
 export { loadConfig, ConfigError, type Config } from './config.ts';
 export { createDeps, createClients, systemClock, type AwsClients, type Deps } from './deps.ts';
 export { createLogger, redact, isSecretKey, SECRET_KEYS } from './logger.ts';

@@ -21,6 +21,7 @@ import {
   UpdateLaunchConfigurationCommand,
   type UpdateLaunchConfigurationCommandInput,
 } from '@aws-sdk/client-mgn';
+import { withDomainErrors } from './errors.ts';
 import type { JobStatus, JobView, LifeCycleState, MgnPort, ServerView } from '../../ports.ts';
 
 /** DescribeSourceServers takes at most 200 ids a call (sourceServerIDs len 0..200); jobs are chunked the same. */
@@ -184,6 +185,9 @@ export interface MgnPortOptions {
  */
 export function createMgnPort(client: MgnClient, opts: MgnPortOptions = {}): MgnPort {
   const write = opts.writeClient ?? client;
+  // MGN's refusals reach the core as MgnConflictError, throttling and 5xx as TransientError (errors.ts)
+  withDomainErrors(client, 'mgn');
+  withDomainErrors(write, 'mgn');
   return {
     async describeServers(ids) {
       const out: ServerView[] = [];
