@@ -1,4 +1,4 @@
-import { JobSlotBusyError, LaunchDeferredError, MgnConflictError } from './errors.ts';
+import { JobSlotBusyError, LaunchDeferredError, MgnConflictError, TransientError } from './errors.ts';
 import type { GateStore, LaunchPoint, Lock, Notifier, QuotaPort, RendezvousStore, WaveStore } from '../ports.ts';
 import { failureRound, gateId, zonedMinute } from './gates.ts';
 import { activeFreeze } from './steps.ts';
@@ -175,7 +175,7 @@ async function alreadyLaunched(deps: LaunchDeps, point: LaunchPoint, servers: st
 
 /** MGN errors worth asking again later (throttled, unavailable, a request that timed out): the launch is deferred. */
 function transient(err: unknown): boolean {
-  return /Throttl|TooManyRequests|InternalServer|ServiceUnavailable|RequestTimeout|TimeoutError|ECONNRESET|ECONNREFUSED/.test(`${(err as Error).name} ${(err as Error).message}`);
+  return err instanceof TransientError;
 }
 
 /** A launch claim holds this long; past it its holder is taken to have failed (a Lambda runs 15 minutes at most). */
