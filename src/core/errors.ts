@@ -45,7 +45,7 @@ export class MgnConflictError extends named('MgnConflictError') {}
 /**
  * The service did not answer the call now: `throttled` (refused for rate: the call was not applied) or
  * unavailable (a 5xx, a timeout, a dropped connection: the call may have applied). Asking again is the answer.
- * It keeps the service's own error name (ThrottlingException, InternalServerException, ...): the state
+ * It keeps the service's own error name (the throttling or server error the service answered): the state
  * machines' standard Retry names those, and people read them.
  */
 export class TransientError extends Error {
@@ -56,5 +56,14 @@ export class TransientError extends Error {
     this.throttled = options.throttled;
   }
 }
+
+/** MGN has no wave by the id or name given (a wave started from MGN's own plan). */
+export class MgnWaveNotFoundError extends named('MgnWaveNotFoundError') {}
+/** A server of the wave is in another running wave: nothing was started. */
+export class WaveHeldError extends named('WaveHeldError') {}
+/** The wave has a schedule already: it is cancelled first. */
+export class WaveAlreadyScheduledError extends named('WaveAlreadyScheduledError') {}
+/** The start asked for cannot be (in the past, after the cutover window ends): the message starts with the time as given. */
+export class WaveStartTimeError extends named('WaveStartTimeError') {}
 
 export const ERROR_NAMES = ['ServerNotMigratableError', 'ServerNotFoundError', 'LaunchDeferredError', 'InvalidDecisionError', 'JobSlotBusyError', 'FrozenError', 'WaveInvalidError', 'ServerBusyError', 'TaskClosedError', 'MgnConflictError'] as const;
