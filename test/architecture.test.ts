@@ -1,0 +1,91 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import madge from 'madge';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The layering the repository promises (STYLE.md, docs/design.md), checked on its own code: the core knows
+ * no SDK and no AWS error name (the adapters translate them into src/core/errors.ts), and nothing imports in
+ * a circle.
+ */
+
+const root = resolve(import.meta.dirname, '..');
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+}
+
+const core = tsFiles(resolve(root, 'src/core')).map((f) => ({ file: relative(root, f), text: readFileSync(f, 'utf8') }));
+
+/** Error names AWS services answer with: they belong to src/adapters/aws, never to the core. */
+const AWS_ERROR_NAMES = [
+  'TaskTimedOut',
+  'TaskDoesNotExist',
+  'InvalidToken',
+  'ExecutionDoesNotExist',
+  'ExecutionAlreadyExists',
+  'ConflictException',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'InternalServerException',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'ResourceNotFoundException',
+  'ValidationException',
+  'AccessDeniedException',
+  'UninitializedAccountException',
+  'ServiceQuotaExceededException',
+  'ConditionalCheckFailedException',
+  'TransactionCanceledException',
+];
+
+/** Runtime imports only: a type-only import is erased by TypeScript, so it cannot make a module load before its dependency. */
+const RUNTIME_IMPORTS = { ts: { skipTypeImports: true }, es6: { skipTypeImports: true } };
+
+async function cycles(paths: string[]): Promise<string[][]> {
+  const graph = await madge(paths, { fileExtensions: ['ts'], detectiveOptions: RUNTIME_IMPORTS, excludeRegExp: [/\.d\.ts$/] });
+  return graph.circular();
+}
+
+describe('src/core', () => {
+  it('has source files to check', () => {
+    expect(core.map((c) => c.file)).toEqual(expect.arrayContaining(['src/core/errors.ts', 'src/core/waits.ts', 'src/core/wave-start.ts']));
+  });
+
+  it('imports no AWS SDK package', () => {
+    const offenders = core.filter((c) => /(from\s+|import\s*\(\s*)['"]@aws-sdk\//.test(c.text)).map((c) => c.file);
+    expect(offenders).toEqual([]);
+  });
+
+  it.each(AWS_ERROR_NAMES)('does not name the AWS error %s (the adapters translate it)', (name) => {
+    const offenders = core.filter((c) => new RegExp(`\\b${name}\\b`).test(c.text)).map((c) => c.file);
+    expect(offenders).toEqual([]);
+  });
+
+  it('decides on errors with instanceof, never by reading an error name', () => {
+    const offenders = core.filter((c) => /\(err(or)? as Error\)\.name ===|\berr(or)?\.name ===/.test(c.text)).map((c) => c.file);
+    expect(offenders).toEqual([]);
+  });
+});
+
+describe('import cycles', () => {
+  it('finds none in src, functions and bin', { timeout: 60_000 }, async () => {
+    expect(await cycles(['src', 'functions', 'bin'].map((d) => resolve(root, d)))).toEqual([]);
+  });
+
+  // the check must be able to fail: tiny modules that do import in a circle, and two that only seem to
+  const fixtures = resolve(root, 'test/fixtures/import-cycles');
+
+  it('finds a cycle of two modules importing each other', async () => {
+    expect(await cycles([join(fixtures, 'cycle')])).toEqual([['a.ts', 'b.ts']]);
+  });
+
+  it('finds a cycle closed by a dynamic import()', async () => {
+    expect(await cycles([join(fixtures, 'dynamic')])).toEqual([['cli.ts', 'demo.ts']]);
+  });
+
+  it('ignores type-only imports in a circle (erased at runtime)', async () => {
+    expect(await cycles([join(fixtures, 'types-only')])).toEqual([]);
+  });
+});
