@@ -624,4 +624,10 @@ export interface WaveSource {
 export interface WaveSchedules {
   /** Schedule `wave` to start at `when` (`local`: the time as it was asked, for the description); throws WaveAlreadyScheduledError. */
   create(s: { wave: string; when: Date; local: string }): Promise<{ executionName: string; expression: string }>;
+  /** Delete the wave's schedule: false when there is none (it fired and was deleted, or never was). */
+  cancel(wave: string): Promise<boolean>;
+  /** The schedules still to fire. */
+  pending(): Promise<{ wave: string; when: Date; execution: string; enabled: boolean }[]>;
+  /** The wave executions schedules started (`<wave>-at-<stamp>`), with their status. */
+  fired(): Promise<{ wave: string; when: Date; execution: string; status: string }[]>;
 }

@@ -63,6 +63,8 @@ export class MgnWaveNotFoundError extends named('MgnWaveNotFoundError') {}
 export class WaveHeldError extends named('WaveHeldError') {}
 /** The wave has a schedule already: it is cancelled first. */
 export class WaveAlreadyScheduledError extends named('WaveAlreadyScheduledError') {}
+/** The wave has no schedule to cancel (it fired, or never was). */
+export class WaveNotScheduledError extends named('WaveNotScheduledError') {}
 /** The start asked for cannot be (in the past, after the cutover window ends): the message starts with the time as given. */
 export class WaveStartTimeError extends named('WaveStartTimeError') {}
 

@@ -4,7 +4,7 @@
  * against MGN's servers and quotas as they are now and is started or scheduled only whole and valid.
  */
 import type { Deps, ExecutionPort, WaveSchedules, WaveSource, WaveSourceContext } from '../ports.ts';
-import { MgnWaveNotFoundError, WaveHeldError, WaveStartTimeError } from './errors.ts';
+import { MgnWaveNotFoundError, WaveHeldError, WaveNotScheduledError, WaveStartTimeError } from './errors.ts';
 import { loadMgnImport } from './mgn-import.ts';
 import { heldByOtherWaves, heldMessage, WaveInvalidError } from './wave.ts';
 import { checkWave, parseWaveFile, validateWave, waveFromMgn, type Wave } from './wave-file.ts';
@@ -129,4 +129,45 @@ export function startInstant(wave: Wave, at: string, opts: { timeZone?: string; 
 export async function scheduleWave(deps: Pick<Deps, 'waves'> & { schedules: WaveSchedules }, wave: Wave, when: Date, local: string): Promise<{ executionName: string; expression: string }> {
   await deps.waves.putDefinition(wave);
   return deps.schedules.create({ wave: wave.name, when, local });
+}
+
+/** Cancel the wave's schedule; throws WaveNotScheduledError when it has none. */
+export async function cancelWaveSchedule(deps: { schedules: Pick<WaveSchedules, 'cancel'> }, wave: string): Promise<void> {
+  if (!(await deps.schedules.cancel(wave))) throw new WaveNotScheduledError(`no schedule for wave ${wave} (or it has fired): 'mgn-flow wave schedule --list' shows the scheduled waves`);
+}
+
+export interface ScheduledWave {
+  wave: string;
+  /** The start, UTC. */
+  at: string;
+  /** The start in the wave's time zone (with its offset). */
+  local: string;
+  timeZone: string;
+  /** pending: not yet fired; fired: its execution started (status given); disabled: it will not fire. */
+  state: 'pending' | 'fired' | 'disabled';
+  execution: string;
+  executionStatus?: string;
+}
+
+/**
+ * The scheduled waves: those still to fire, and those that fired (Scheduler deleted them; their execution
+ * `<wave>-at-<stamp>` says when and how it went), in time order, with local times in each wave's zone (its
+ * stored definition, else UTC).
+ */
+export async function scheduledWaves(deps: Pick<Deps, 'waves'> & { schedules: Pick<WaveSchedules, 'pending' | 'fired'> }): Promise<ScheduledWave[]> {
+  const zones = new Map<string, string>();
+  const zone = async (wave: string) => {
+    if (!zones.has(wave)) zones.set(wave, (await deps.waves.getDefinition(wave))?.timeZone ?? 'UTC');
+    return zones.get(wave) as string;
+  };
+  const rows: ScheduledWave[] = [];
+  for (const p of await deps.schedules.pending()) {
+    const tz = await zone(p.wave);
+    rows.push({ wave: p.wave, at: p.when.toISOString(), local: formatZoned(p.when.getTime(), tz), timeZone: tz, state: p.enabled ? 'pending' : 'disabled', execution: p.execution });
+  }
+  for (const f of await deps.schedules.fired()) {
+    const tz = await zone(f.wave);
+    rows.push({ wave: f.wave, at: f.when.toISOString(), local: formatZoned(f.when.getTime(), tz), timeZone: tz, state: 'fired', execution: f.execution, executionStatus: f.status });
+  }
+  return rows.sort((a, b) => a.at.localeCompare(b.at) || a.wave.localeCompare(b.wave));
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { MgnWaveNotFoundError, WaveHeldError, WaveStartTimeError } from '../../src/core/errors.ts';
+import { MgnWaveNotFoundError, WaveHeldError, WaveNotScheduledError, WaveStartTimeError } from '../../src/core/errors.ts';
 import { WaveInvalidError } from '../../src/core/wave.ts';
 import { WaveFileError, type Wave } from '../../src/core/wave-file.ts';
-import { loadWave, mgnWaveSource, scheduleWave, startInstant, startWave, waveFileSource, type StartWaveDeps } from '../../src/core/wave-start.ts';
+import { cancelWaveSchedule, loadWave, mgnWaveSource, scheduledWaves, scheduleWave, startInstant, startWave, waveFileSource, type StartWaveDeps } from '../../src/core/wave-start.ts';
 import type { ExecutionPort, ExecutionStatus, MgnPlanItem, ServerOutcome, WaveSchedules } from '../../src/ports.ts';
 import { fakeDeps, serverView } from '../helpers/fakes.ts';
 
@@ -129,10 +129,40 @@ describe('startInstant and scheduleWave', () => {
 
   it('stores the wave, then schedules it', async () => {
     const order: string[] = [];
-    const schedules: WaveSchedules = { create: async (s) => (order.push(`schedule ${s.wave} ${s.when.toISOString()} ${s.local}`), { executionName: 'w1-at-x', expression: 'at(x)' }) };
+    const none = () => Promise.reject(new Error('not expected'));
+    const schedules: WaveSchedules = { create: async (s) => (order.push(`schedule ${s.wave} ${s.when.toISOString()} ${s.local}`), { executionName: 'w1-at-x', expression: 'at(x)' }), cancel: none, pending: none, fired: none };
     const waves = { putDefinition: async (w: Wave) => void order.push(`store ${w.name}`) };
     const r = await scheduleWave({ waves: waves as never, schedules }, wave, new Date('2026-12-05T01:00:00.000Z'), '2026-12-05T02:00 Europe/Berlin');
     expect(r.executionName).toBe('w1-at-x');
     expect(order).toEqual(['store w1', 'schedule w1 2026-12-05T01:00:00.000Z 2026-12-05T02:00 Europe/Berlin']);
+  });
+});
+
+describe('scheduledWaves and cancelWaveSchedule', () => {
+  const none = () => Promise.reject(new Error('not expected'));
+
+  it('lists pending, disabled and fired schedules in time order, in each wave\'s zone (UTC when it is not stored)', async () => {
+    const schedules: WaveSchedules = {
+      create: none,
+      cancel: none,
+      pending: async () => [
+        { wave: 'w2', when: new Date('2026-12-06T01:00:00.000Z'), execution: 'w2-at-20261206t010000', enabled: true },
+        { wave: 'w3', when: new Date('2026-12-07T01:00:00.000Z'), execution: 'w3-at-20261207t010000', enabled: false },
+      ],
+      fired: async () => [{ wave: 'w1', when: new Date('2026-12-05T01:00:00.000Z'), execution: 'w1-at-20261205t010000', status: 'SUCCEEDED' }],
+    };
+    const waves = { getDefinition: async (name: string) => (name === 'w1' ? ({ name, timeZone: 'Europe/Berlin' } as Wave) : undefined) };
+    const rows = await scheduledWaves({ waves: waves as never, schedules });
+    expect(rows.map((r) => [r.wave, r.state, r.timeZone, r.local.slice(0, 16), r.executionStatus])).toEqual([
+      ['w1', 'fired', 'Europe/Berlin', '2026-12-05T02:00', 'SUCCEEDED'],
+      ['w2', 'pending', 'UTC', '2026-12-06T01:00', undefined],
+      ['w3', 'disabled', 'UTC', '2026-12-07T01:00', undefined],
+    ]);
+  });
+
+  it('throws WaveNotScheduledError for a wave without a schedule', async () => {
+    const schedules = { cancel: async (wave: string) => wave === 'w1' };
+    await expect(cancelWaveSchedule({ schedules }, 'w1')).resolves.toBeUndefined();
+    await expect(cancelWaveSchedule({ schedules }, 'w2')).rejects.toBeInstanceOf(WaveNotScheduledError);
   });
 });

@@ -1,5 +1,7 @@
 import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { WaveAlreadyScheduledError } from '../../core/errors.ts';
+import { resolveLocalTime } from '../../core/zoned-time.ts';
 import type { WaveSchedules } from '../../ports.ts';
 
 /** Schedules mgn-flow creates are named after their wave, under this prefix. */
@@ -13,6 +15,12 @@ export function scheduledExecutionName(wave: string, when: Date): string {
   return `${wave}-at-${when.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', 't')}`;
 }
 
+/** `2026-12-05T01:00:00Z` from the stamp of a scheduled execution's name. */
+function stampInstant(stamp: string): Date {
+  const m = /^(\d{4})(\d{2})(\d{2})t(\d{2})(\d{2})(\d{2})$/.exec(stamp);
+  return m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))) : new Date(NaN);
+}
+
 /** Where the stack's schedules go: its group, its scheduler role, its dead-letter queue, the wave state machine. */
 export interface WaveScheduleTarget {
   group: string;
@@ -20,6 +28,9 @@ export interface WaveScheduleTarget {
   deadLetterArn: string;
   machineArn: string;
 }
+
+/** Listing and cancelling need less than creating: the group, and the wave machine (with a Step Functions client) to list what fired. */
+export type WaveScheduleReadTarget = Pick<WaveScheduleTarget, 'group'> & Partial<Omit<WaveScheduleTarget, 'group'>> & { sfn?: SFNClient };
 
 /**
  * The one-time schedule that starts a wave (EventBridge Scheduler, universal target
@@ -52,12 +63,18 @@ export function waveScheduleInput(o: WaveScheduleTarget & { wave: string; when: 
   };
 }
 
-/** WaveSchedules on EventBridge Scheduler. A schedule of the same name (Scheduler's ConflictException) is WaveAlreadyScheduledError. */
-export function createWaveSchedules(client: SchedulerClient, target: WaveScheduleTarget): WaveSchedules {
+/**
+ * WaveSchedules on EventBridge Scheduler. A schedule of the same name (Scheduler's ConflictException) is
+ * WaveAlreadyScheduledError; the fired ones are the wave machine's executions named `<wave>-at-<stamp>`.
+ */
+export function createWaveSchedules(client: SchedulerClient, target: WaveScheduleReadTarget): WaveSchedules {
+  const group = target.group;
   return {
     async create({ wave, when, local }) {
       const { CreateScheduleCommand } = await import('@aws-sdk/client-scheduler');
-      const { input, executionName } = waveScheduleInput({ ...target, wave, when, local });
+      const { machineArn, roleArn, deadLetterArn } = target;
+      if (!machineArn || !roleArn || !deadLetterArn) throw new Error('scheduling a wave needs the wave state machine, the scheduler role and the dead-letter queue of the stack');
+      const { input, executionName } = waveScheduleInput({ group, machineArn, roleArn, deadLetterArn, wave, when, local });
       try {
         await client.send(new CreateScheduleCommand(input));
       } catch (err) {
@@ -65,6 +82,49 @@ export function createWaveSchedules(client: SchedulerClient, target: WaveSchedul
         throw err;
       }
       return { executionName, expression: String(input.ScheduleExpression) };
+    },
+    async cancel(wave) {
+      const { DeleteScheduleCommand } = await import('@aws-sdk/client-scheduler');
+      try {
+        await client.send(new DeleteScheduleCommand({ Name: `${SCHEDULE_PREFIX}${wave}`, GroupName: group }));
+        return true;
+      } catch (err) {
+        if ((err as Error).name === 'ResourceNotFoundException') return false;
+        throw err;
+      }
+    },
+    async pending() {
+      const { ListSchedulesCommand, GetScheduleCommand } = await import('@aws-sdk/client-scheduler');
+      const out: { wave: string; when: Date; execution: string; enabled: boolean }[] = [];
+      let token: string | undefined;
+      do {
+        const page = await client.send(new ListSchedulesCommand({ GroupName: group, NamePrefix: SCHEDULE_PREFIX, ...(token ? { NextToken: token } : {}) }));
+        for (const i of page.Schedules ?? []) {
+          const g = await client.send(new GetScheduleCommand({ Name: String(i.Name), GroupName: group }));
+          const m = /^at\((.+)\)$/.exec(String(g.ScheduleExpression));
+          const when = m ? resolveLocalTime(String(m[1]), g.ScheduleExpressionTimezone ?? 'UTC', { fold: 'earlier' }) : new Date(NaN);
+          const execution = (JSON.parse(String(g.Target?.Input ?? '{}')) as { Name?: string }).Name ?? '';
+          out.push({ wave: String(i.Name).slice(SCHEDULE_PREFIX.length), when, execution, enabled: g.State !== 'DISABLED' });
+        }
+        token = page.NextToken;
+      } while (token);
+      return out;
+    },
+    async fired() {
+      const { sfn, machineArn } = target;
+      if (!sfn || !machineArn) return [];
+      const { ListExecutionsCommand } = await import('@aws-sdk/client-sfn');
+      const out: { wave: string; when: Date; execution: string; status: string }[] = [];
+      let next: string | undefined;
+      do {
+        const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn: machineArn, maxResults: 1000, ...(next ? { nextToken: next } : {}) }));
+        for (const e of page.executions ?? []) {
+          const m = /^(.+)-at-(\d{8}t\d{6})$/.exec(String(e.name));
+          if (m) out.push({ wave: String(m[1]), when: stampInstant(String(m[2])), execution: String(e.name), status: String(e.status) });
+        }
+        next = page.nextToken;
+      } while (next);
+      return out;
     },
   };
 }

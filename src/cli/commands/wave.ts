@@ -10,7 +10,6 @@ import type { AwsDeps as Deps } from '../../adapters/aws/deps.ts';
 import type { Wave } from '../../core/wave-file.ts';
 import { visible } from '../../core/text.ts';
 import type { Gate, LaunchPoint, StallEpisode, WaveSource } from '../../ports.ts';
-import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { StackVariable } from '../stack.ts';
 import { SCHEDULE_PREFIX, scheduledExecutionName, waveScheduleInput } from '../../adapters/aws/wave-schedules.ts';
 import { registerRehearse } from './rehearse.ts';
@@ -124,12 +123,12 @@ export async function waveSourceFor(deps: SourceDeps, file: string | undefined, 
 async function cliError(err: unknown, source: WaveSource | undefined): Promise<unknown> {
   const { WaveFileError } = await import('../../core/wave-file.ts');
   const { WaveInvalidError } = await import('../../core/wave.ts');
-  const { MgnWaveNotFoundError, WaveHeldError, WaveAlreadyScheduledError } = await import('../../core/errors.ts');
+  const { MgnWaveNotFoundError, WaveHeldError, WaveAlreadyScheduledError, WaveNotScheduledError } = await import('../../core/errors.ts');
   if (err instanceof WaveFileError) {
     return source?.kind === 'mgn-import' ? new UsageError(`${err.errors.join('\n')}\n${err.errors.length} error${err.errors.length === 1 ? '' : 's'}; the file is refused whole, nothing was started`) : waveFileUsage(err);
   }
   if (err instanceof WaveInvalidError) return new UsageError(err.message);
-  if (err instanceof MgnWaveNotFoundError) return new NotFoundError(err.message);
+  if (err instanceof MgnWaveNotFoundError || err instanceof WaveNotScheduledError) return new NotFoundError(err.message);
   if (err instanceof WaveHeldError || err instanceof WaveAlreadyScheduledError) return new ConflictError(err.message);
   return err;
 }
@@ -186,76 +185,8 @@ async function start(ctx: CliContext, file: string | undefined, flags: StartFlag
   }, { env: ctx.env, needs: ['STATE_TABLE', 'WAVE_STATE_MACHINE_ARN', 'STATE_MACHINE_ARN'] });
 }
 
-/** `2026-12-05T01:00:00Z` from the stamp of a scheduled execution's name. */
-function stampInstant(stamp: string): Date {
-  const m = /^(\d{4})(\d{2})(\d{2})t(\d{2})(\d{2})(\d{2})$/.exec(stamp);
-  return m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))) : new Date(NaN);
-}
-
-interface ScheduleRow {
-  wave: string;
-  /** The start, UTC. */
-  at: string;
-  /** The start in the wave's time zone (with its offset). */
-  local: string;
-  timeZone: string;
-  /** pending: not yet fired; fired: its execution started (status given); missed: gone without an execution (dead-lettered or deleted outside mgn-flow). */
-  state: 'pending' | 'fired' | 'disabled';
-  execution: string;
-  executionStatus?: string;
-}
-
-/** The wave's time zone (its stored definition), else UTC. */
-async function waveZone(deps: Deps, wave: string): Promise<string> {
-  return (await deps.waves.getDefinition(wave))?.timeZone ?? 'UTC';
-}
-
-/**
- * The scheduled waves: the schedules still waiting in the stack's group, and those that fired (Scheduler
- * deleted them; their execution `<wave>-at-<stamp>` shows when and how it went), with local times in each
- * wave's zone.
- */
-async function listSchedules(deps: Deps, target: Target, scheduler: SchedulerClient): Promise<ScheduleRow[]> {
-  const { ListSchedulesCommand, GetScheduleCommand } = await import('@aws-sdk/client-scheduler');
-  const { formatZoned, resolveLocalTime } = await import('../../core/zoned-time.ts');
-  const group = target.resources.SCHEDULE_GROUP as string;
-  const rows: ScheduleRow[] = [];
-  let token: string | undefined;
-  do {
-    const page = await scheduler.send(new ListSchedulesCommand({ GroupName: group, NamePrefix: SCHEDULE_PREFIX, ...(token ? { NextToken: token } : {}) }));
-    for (const i of page.Schedules ?? []) {
-      const g = await scheduler.send(new GetScheduleCommand({ Name: String(i.Name), GroupName: group }));
-      const wave = String(i.Name).slice(SCHEDULE_PREFIX.length);
-      const m = /^at\((.+)\)$/.exec(String(g.ScheduleExpression));
-      const when = m ? resolveLocalTime(String(m[1]), g.ScheduleExpressionTimezone ?? 'UTC', { fold: 'earlier' }) : new Date(NaN);
-      const zone = await waveZone(deps, wave);
-      const execution = (JSON.parse(String(g.Target?.Input ?? '{}')) as { Name?: string }).Name ?? '';
-      rows.push({ wave, at: when.toISOString(), local: formatZoned(when.getTime(), zone), timeZone: zone, state: g.State === 'DISABLED' ? 'disabled' : 'pending', execution });
-    }
-    token = page.NextToken;
-  } while (token);
-  const machine = target.resources.WAVE_STATE_MACHINE_ARN;
-  if (machine) {
-    const { ListExecutionsCommand } = await import('@aws-sdk/client-sfn');
-    let next: string | undefined;
-    do {
-      const page = await deps.clients.sfn.send(new ListExecutionsCommand({ stateMachineArn: machine, maxResults: 1000, ...(next ? { nextToken: next } : {}) }));
-      for (const e of page.executions ?? []) {
-        const m = /^(.+)-at-(\d{8}t\d{6})$/.exec(String(e.name));
-        if (!m) continue;
-        const wave = String(m[1]);
-        const when = stampInstant(String(m[2]));
-        const zone = await waveZone(deps, wave);
-        rows.push({ wave, at: when.toISOString(), local: formatZoned(when.getTime(), zone), timeZone: zone, state: 'fired', execution: String(e.name), executionStatus: String(e.status) });
-      }
-      next = page.nextToken;
-    } while (next);
-  }
-  return rows.sort((a, b) => a.at.localeCompare(b.at) || a.wave.localeCompare(b.wave));
-}
-
 async function schedule(ctx: CliContext, arg: string | undefined, flags: ScheduleFlags): Promise<number> {
-  const { SchedulerClient, DeleteScheduleCommand } = await import('@aws-sdk/client-scheduler');
+  const { SchedulerClient } = await import('@aws-sdk/client-scheduler');
   if (flags.list && flags.cancel) throw new UsageError('--list and --cancel exclude each other');
   const needs: StackVariable[] = flags.list
     ? ['SCHEDULE_GROUP', 'STATE_TABLE', 'WAVE_STATE_MACHINE_ARN']
@@ -265,9 +196,19 @@ async function schedule(ctx: CliContext, arg: string | undefined, flags: Schedul
   return withDeps(flags, async (deps, target) => {
     const scheduler = new SchedulerClient({});
     const group = target.resources.SCHEDULE_GROUP as string;
+    const { cancelWaveSchedule, scheduledWaves, scheduleWave, startInstant } = await import('../../core/wave-start.ts');
+    const { createWaveSchedules } = await import('../../adapters/aws/wave-schedules.ts');
+    const r = target.resources;
+    const schedules = createWaveSchedules(scheduler, {
+      group,
+      sfn: deps.clients.sfn,
+      ...(r.WAVE_STATE_MACHINE_ARN ? { machineArn: r.WAVE_STATE_MACHINE_ARN } : {}),
+      ...(r.SCHEDULER_ROLE_ARN ? { roleArn: r.SCHEDULER_ROLE_ARN } : {}),
+      ...(r.SCHEDULE_DLQ_ARN ? { deadLetterArn: r.SCHEDULE_DLQ_ARN } : {}),
+    });
     try {
       if (flags.list) {
-        const rows = await listSchedules(deps, target, scheduler);
+        const rows = await scheduledWaves({ waves: deps.waves, schedules });
         if (ctx.json) ctx.stdout.write(`${JSON.stringify(rows)}\n`);
         else if (rows.length === 0) ctx.stdout.write('no wave is scheduled\n');
         else for (const r of rows) ctx.stdout.write(`${r.wave}: ${r.local} ${r.timeZone} (${r.at.slice(0, 16)}Z) ${r.state === 'fired' ? `fired: ${r.execution} ${r.executionStatus ?? ''}`.trimEnd() : r.state === 'disabled' ? 'disabled: will not fire' : `pending, will start ${r.execution}`}\n`);
@@ -276,10 +217,9 @@ async function schedule(ctx: CliContext, arg: string | undefined, flags: Schedul
       if (flags.cancel) {
         if (!arg) throw new UsageError('name the wave whose schedule to cancel: mgn-flow wave schedule <wave> --cancel');
         try {
-          await scheduler.send(new DeleteScheduleCommand({ Name: `${SCHEDULE_PREFIX}${arg}`, GroupName: group }));
+          await cancelWaveSchedule({ schedules }, arg);
         } catch (err) {
-          if ((err as Error).name === 'ResourceNotFoundException') throw new NotFoundError(`no schedule for wave ${arg} (or it has fired): 'mgn-flow wave schedule --list' shows the scheduled waves`);
-          throw err;
+          throw await cliError(err, undefined);
         }
         if (ctx.json) ctx.stdout.write(`${JSON.stringify({ wave: arg, cancelled: true })}\n`);
         else ctx.stdout.write(`${arg}: schedule cancelled\n`);
@@ -287,7 +227,6 @@ async function schedule(ctx: CliContext, arg: string | undefined, flags: Schedul
       }
       if (!flags.at) throw new UsageError('say when with --at YYYY-MM-DDTHH:mm (local time) and --tz <zone>, e.g. --at 2026-12-05T02:00 --tz Europe/Berlin');
       const wave = await loadAndValidate(deps, arg, undefined, flags.mgnImport ? { file: flags.mgnImport, ...(flags.waveName !== undefined ? { wave: flags.waveName } : {}) } : undefined);
-      const { startInstant, scheduleWave } = await import('../../core/wave-start.ts');
       const { LocalTimeError, formatZoned } = await import('../../core/zoned-time.ts');
       const { WaveStartTimeError } = await import('../../core/errors.ts');
       let when: Date;
@@ -297,13 +236,7 @@ async function schedule(ctx: CliContext, arg: string | undefined, flags: Schedul
         if (err instanceof LocalTimeError || err instanceof WaveStartTimeError) throw new UsageError(`--at ${err.message}`);
         throw err;
       }
-      const { createWaveSchedules } = await import('../../adapters/aws/wave-schedules.ts');
-      const schedules = createWaveSchedules(scheduler, {
-        group,
-        machineArn: waveMachineArn(target),
-        roleArn: target.resources.SCHEDULER_ROLE_ARN as string,
-        deadLetterArn: target.resources.SCHEDULE_DLQ_ARN as string,
-      });
+      waveMachineArn(target);
       let executionName: string;
       try {
         ({ executionName } = await scheduleWave({ waves: deps.waves, schedules }, wave, when, `${flags.at} ${flags.tz ?? wave.timeZone}`));
