@@ -15,7 +15,9 @@ function tsFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
 }
 
-const core = tsFiles(resolve(root, 'src/core')).map((f) => ({ file: relative(root, f), text: readFileSync(f, 'utf8') }));
+const read = (dir: string) => tsFiles(resolve(root, dir)).map((f) => ({ file: relative(root, f), text: readFileSync(f, 'utf8') }));
+const core = read('src/core');
+const handlers = read('functions');
 
 /** Error names AWS services answer with: they belong to src/adapters/aws, never to the core. */
 const AWS_ERROR_NAMES = [
@@ -61,6 +63,10 @@ describe('src/core', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('reads no process.env (configuration is parsed in the adapters)', () => {
+    expect(core.filter((c) => /\bprocess\.env\b/.test(c.text)).map((c) => c.file)).toEqual([]);
+  });
+
   it('would see an SDK import in any of its forms', () => {
     expect(["import { MgnClient } from '@aws-sdk/client-mgn';", "import type { SFNClient } from \"@aws-sdk/client-sfn\";", "import '@aws-sdk/client-sns';", "await import('@aws-sdk/client-scheduler')"].map(importsAwsSdk)).toEqual([true, true, true, true]);
     expect(importsAwsSdk('// the adapters import @aws-sdk/client-mgn, not this')).toBe(false);
@@ -74,6 +80,13 @@ describe('src/core', () => {
   it('decides on errors with instanceof, never by reading an error name', () => {
     const offenders = core.filter((c) => /\(err(or)? as Error\)\.name ===|\berr(or)?\.name ===/.test(c.text)).map((c) => c.file);
     expect(offenders).toEqual([]);
+  });
+});
+
+describe('functions (the handlers)', () => {
+  it('import no AWS SDK package: they call use cases, the adapters call AWS', () => {
+    expect(handlers.length).toBeGreaterThan(20);
+    expect(handlers.filter((h) => importsAwsSdk(h.text)).map((h) => h.file)).toEqual([]);
   });
 });
 
