@@ -65,6 +65,7 @@ export interface JobView {
 /** An AWS account id (12 digits): the account of an application's servers in MGN's global view. */
 export type AccountId = string;
 
+/** MGN as the core uses it. A refusal in the server's present state throws MgnConflictError; throttling or a 5xx TransientError (src/core/errors.ts). */
 export interface MgnPort {
   /**
    * The same port scoped to one account of MGN's global view: every call it makes carries MGN's `accountID`.
@@ -191,6 +192,7 @@ export interface WaitStore {
   take(serverId: string, token: string): Promise<boolean>;
 }
 
+/** Resume a parked execution. A closed task (or a token that is none) throws TaskClosedError; a throttled call TransientError (src/core/errors.ts). */
 export interface TaskCallbacks {
   succeed(token: string, output: unknown): Promise<void>;
   fail(token: string, error: string, cause: string): Promise<void>;
@@ -574,4 +576,95 @@ export interface StallStore {
  */
 export interface MetricsPort {
   add(name: string, unit: 'Count' | 'Seconds', value: number, dimensions?: Record<string, string>, metadata?: Record<string, string>): void;
+}
+
+/** Keys seen once within a time (a conditional put with a TTL on the state table). */
+export interface Dedupe {
+  /** True the first time `key` is seen within `ttlSeconds`. */
+  once(key: string, ttlSeconds: number): Promise<boolean>;
+  /** Forget `key` (the work it guarded failed, so the next attempt may do it). */
+  forget(key: string): Promise<void>;
+}
+
+/** The settings use cases read (the adapters parse them from the environment, with the rest of their configuration). */
+export interface Settings {
+  /** RetryDataReplication attempts per stall episode before only ops are told. */
+  maxStallRetries: number;
+}
+
+/**
+ * Every port, as an adapter builds them once per container (src/adapters/aws/deps.ts on AWS and on the local
+ * cloud, test/helpers/fakes.ts in memory). A use case takes the `Pick` it needs.
+ */
+export interface Deps {
+  mgn: MgnPort;
+  /** MGN's Waves and Applications, server associations and tags (the plan mirror). */
+  mgnPlan: MgnPlanPort;
+  /** The EC2 launch template MGN made for each server: the plan's instance type, subnet, security groups, private IP, tags. */
+  launchTemplates: LaunchTemplatePort;
+  waits: WaitStore;
+  points: RendezvousStore;
+  gates: GateStore;
+  /** The stall history per server (episodes, durations, MGN's error, the failing step). */
+  stalls: StallStore;
+  callbacks: TaskCallbacks;
+  notifier: Notifier;
+  /** Approval links (single use), the audit log, the link signing keys, approval messages. */
+  links: LinkStore;
+  audit: AuditLog;
+  keys: SigningKeys;
+  approvals: ApprovalNotifier;
+  approvalBaseUrl: string;
+  /** Waves: definitions, outcomes, holds, the parked wave token, reports; the server executions; MGN's quotas. */
+  waves: WaveStore;
+  executions: ExecutionPort;
+  quotas: QuotaPort;
+  /** Business metrics (EMF on stdout). */
+  metrics: MetricsPort;
+  clock: Clock;
+  /** Leases on the state table (the launch job-slot limiter). */
+  lock: Lock;
+  /** True the first time `key` is seen within `ttlSeconds`. */
+  onceKey: Dedupe['once'];
+  dedupe: Dedupe;
+  config: Settings;
+}
+
+/** What a wave source reads a wave against: MGN's servers and quotas as they are now, and MGN's own plan. */
+export interface WaveSourceContext {
+  /** What DescribeSourceServers lists (all of them, archived included). */
+  servers: readonly ServerView[];
+  quotas: { replicatingServers: number; serversPerApplication?: number };
+  now: Date;
+  /** MGN's waves and applications (a source that is MGN's own wave reads them). */
+  mgnPlan: Pick<MgnPlanPort, 'listWaves' | 'listApplications'>;
+  /**
+   * MGN's global view for the accounts a wave names: the accounts ListManagedAccounts lists, and the servers
+   * of each named account that is managed. Undefined when it names none (nothing is read).
+   */
+  globalView(named: readonly AccountId[]): Promise<{ managed: string[]; servers: Map<string, ServerView[]> } | undefined>;
+}
+
+/**
+ * Where a wave comes from: a wave file, MGN's own wave, MGN's import file (src/core/wave-start.ts makes
+ * each). `load` returns the wave whole and valid, or throws (WaveFileError, WaveInvalidError,
+ * MgnWaveNotFoundError): nothing starts from half a wave.
+ */
+export interface WaveSource {
+  readonly kind: 'file' | 'mgn-wave' | 'mgn-import';
+  /** What it is, for messages: the file's path, or `MGN wave <id-or-name>`. */
+  readonly label: string;
+  load(ctx: WaveSourceContext): Promise<import('./core/wave-file.ts').Wave>;
+}
+
+/** One-time schedules that start a wave (EventBridge Scheduler on AWS). */
+export interface WaveSchedules {
+  /** Schedule `wave` to start at `when` (`local`: the time as it was asked, for the description); throws WaveAlreadyScheduledError. */
+  create(s: { wave: string; when: Date; local: string }): Promise<{ executionName: string; expression: string }>;
+  /** Delete the wave's schedule: false when there is none (it fired and was deleted, or never was). */
+  cancel(wave: string): Promise<boolean>;
+  /** The schedules still to fire. */
+  pending(): Promise<{ wave: string; when: Date; execution: string; enabled: boolean }[]>;
+  /** The wave executions schedules started (`<wave>-at-<stamp>`), with their status. */
+  fired(): Promise<{ wave: string; when: Date; execution: string; status: string }[]>;
 }

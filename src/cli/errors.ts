@@ -22,6 +22,14 @@ export class ConflictError extends Error {
   }
 }
 
+/** A wave file's errors: every one listed (at most 50, the rest counted), then the count: exit 2. */
+export function waveFileUsage(err: { lines: string[]; total: number }, outcome = 'nothing was started'): UsageError {
+  const e = new UsageError(`${err.lines.join('\n')}\n${err.total} error${err.total === 1 ? '' : 's'}; ${outcome}`);
+  // one problem: its own "what to do" when it says one; several: fix them where they say
+  const own = err.total === 1 ? err.lines[0]?.split('; ').slice(1).join('; ') : undefined;
+  return Object.assign(e, { fix: own || 'correct the wave file where each problem says (file:path: value: what is allowed), then run the command again' });
+}
+
 /** commander's own exits that are not mistakes: --help, --version, `help`. */
 const COMMANDER_OK = new Set(['commander.helpDisplayed', 'commander.version']);
 

@@ -81,5 +81,4 @@ export async function discoverResources(stack: string, needs: readonly StackVari
   return found;
 }
 
-/** The retry policy of the stack's rule and schedule targets (serverless.yml custom.mgnFlow; a test keeps them equal). */
-export const SCHEDULE_RETRY_POLICY = { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 3600 } as const;
+export { SCHEDULE_RETRY_POLICY } from '../adapters/aws/wave-schedules.ts';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Deps } from '../adapters/aws/deps.ts';
+import type { AwsDeps as Deps } from '../adapters/aws/deps.ts';
 import type { StackVariable } from './stack.ts';
 import { resolveTarget, targetClock, useTarget, type Target, type TargetFlags } from './target.ts';
 

@@ -1,4 +1,4 @@
-import { JobSlotBusyError, LaunchDeferredError } from './errors.ts';
+import { JobSlotBusyError, LaunchDeferredError, MgnConflictError, TransientError } from './errors.ts';
 import type { GateStore, LaunchPoint, Lock, Notifier, QuotaPort, RendezvousStore, WaveStore } from '../ports.ts';
 import { failureRound, gateId, zonedMinute } from './gates.ts';
 import { failureGateOf } from './lifecycle.ts';
@@ -189,7 +189,7 @@ async function alreadyLaunched(deps: LaunchDeps, point: LaunchPoint, servers: st
 
 /** MGN errors worth asking again later (throttled, unavailable, a request that timed out): the launch is deferred. */
 function transient(err: unknown): boolean {
-  return /Throttl|TooManyRequests|InternalServer|ServiceUnavailable|RequestTimeout|TimeoutError|ECONNRESET|ECONNREFUSED/.test(`${(err as Error).name} ${(err as Error).message}`);
+  return err instanceof TransientError;
 }
 
 /** A launch claim holds this long; past it its holder is taken to have failed (a Lambda runs 15 minutes at most). */
@@ -286,7 +286,7 @@ async function launchClaimed(deps: LaunchDeps, id: string, point: LaunchPoint, a
       if (applied) servers = applied.servers;
       if (!jobId) {
         await deps.points.release(id);
-        if ((err as Error).name === 'ConflictException') {
+        if (err instanceof MgnConflictError) {
           // MGN refuses for now (a server still in a job, not launchable yet): the reconciler tries again;
           // the launch point's own timeout takes the failure path if it never clears.
           await deps.notifier.ops({

@@ -1,4 +1,5 @@
 import type { MgnPlanPort, Notifier, WaveStore } from '../ports.ts';
+import { TransientError } from './errors.ts';
 import type { Wave } from './wave-file.ts';
 
 /**
@@ -44,7 +45,7 @@ function batches<T>(items: readonly T[], size = ASSOCIATE_BATCH): T[][] {
 
 /** MGN errors worth asking again (the state machine's Retry): the others are refusals, told to ops. */
 function transient(err: unknown): boolean {
-  return /Throttl|TooManyRequests|InternalServer|ServiceUnavailable|RequestTimeout|TimeoutError|ECONNRESET|ECONNREFUSED/.test(`${(err as Error).name} ${(err as Error).message}`);
+  return err instanceof TransientError;
 }
 
 /**

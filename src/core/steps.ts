@@ -30,7 +30,7 @@ export async function terminateTestInstance(deps: Pick<Deps, 'mgn'>, id: string)
   const s = await server(deps, id);
   if (!s.launchedInstance?.ec2InstanceId) return { jobId: null };
   // Never two TERMINATE jobs: while the first runs MGN refuses a second (one job per server) with a
-  // ConflictException, which the state machine retries until the instance is gone (then this returns null).
+  // MgnConflictError, which the state machine retries until the instance is gone (then this returns null).
   return { jobId: (await deps.mgn.terminateTargetInstances([id])).jobId };
 }
 

@@ -1,5 +1,6 @@
 import type { Clock, GateStore, JobView, Log, MgnPort, Notifier, OpenWait, RendezvousStore, ServerView, StallStore, TaskCallbacks, WaitCondition, WaitStore } from '../ports.ts';
 import { errorFields, logOf, warnAndContinue } from './log.ts';
+import { TaskClosedError, TransientError } from './errors.ts';
 import { metric } from './metrics.ts';
 import { AFTER_QUIESCE } from './lifecycle.ts';
 import { consoleDrift } from './drift.ts';
@@ -164,13 +165,13 @@ export async function resolve(deps: Pick<WaitDeps, 'waits' | 'callbacks' | 'log'
     else await deps.callbacks.fail(wait.token, outcome.error, outcome.cause);
   } catch (err) {
     // The execution already moved on (stopped, timed out): nothing to resume.
-    if ((err as Error).name === 'TaskTimedOut' || (err as Error).name === 'TaskDoesNotExist') {
+    if (err instanceof TaskClosedError) {
       logOf(deps).info('wait already closed', { serverId: wait.serverId, state: wait.state, ...errorFields(err), safe: 'the execution moved on (stopped, timed out): nothing to resume' });
       return true;
     }
     // Throttled: Step Functions did not take the call, so put the wait back for the next event or reconcile.
     // Any other error may have applied: putting back could overwrite the execution's next wait.
-    if (/Throttl|TooManyRequests/.test((err as Error).name)) await deps.waits.put(wait);
+    if (err instanceof TransientError && err.throttled) await deps.waits.put(wait);
     throw err;
   }
   return true;

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { APPROVAL_GATES, type ApprovalGate, type GatePolicy, Plan, type ServerRun } from './contracts.ts';
 import { metric } from './metrics.ts';
 import { STATE_ROLES } from './lifecycle.ts';
-import { ServerBusyError } from './errors.ts';
+import { MgnConflictError, ServerBusyError, TaskClosedError } from './errors.ts';
 import { type Wave, WaveFileError, checkWave } from './wave-file.ts';
 import { minuteIn } from './zoned-time.ts';
 import type { Clock, ExecutionPort, ExecutionStatus, HoldRecord, LaunchTemplatePort, Log, MgnPort, Notifier, QuotaPort, ServerOutcome, TaskCallbacks, WaveStore } from '../ports.ts';
@@ -278,7 +278,7 @@ export async function admitWave(deps: WaveDeps, input: { wave: string; waveRun: 
           .catch((err: unknown) => {
             // MGN refuses launch-configuration changes while the server is in a job (a rollback's TERMINATE):
             // nothing of this server started yet; the state machine runs the admission again shortly
-            if ((err as Error).name === 'ConflictException') throw new ServerBusyError(`${s.id}: ${(err as Error).message}`, { cause: err });
+            if (err instanceof MgnConflictError) throw new ServerBusyError(`${s.id}: ${(err as Error).message}`, { cause: err });
             throw err;
           });
       }
@@ -327,8 +327,7 @@ export async function parkWave(deps: Pick<WaveDeps, 'waves' | 'callbacks' | 'log
 /** The parked wave's token is closed (its execution stopped or timed out): nobody to wake, logged at info. */
 function ignoreClosedToken(deps: { log?: Log }, wave: string): (err: unknown) => void {
   return (err) => {
-    const name = (err as Error).name;
-    if (name !== 'TaskTimedOut' && name !== 'TaskDoesNotExist' && name !== 'InvalidToken') throw err;
+    if (!(err instanceof TaskClosedError)) throw err;
     logOf(deps).info('parked wave token closed', { wave, ...errorFields(err), safe: 'the wave execution ended (stopped or timed out): there is nobody to wake' });
   };
 }

@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { parseExecutionName } from '../core/wave.ts';
 import type { Wave } from '../core/wave-file.ts';
@@ -188,9 +188,10 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     const waveFile = join(dir, 'demo-wave.yaml');
     writeFileSync(waveFile, demoWaveFile({ seed, applications: [...apps].map(([name, hostnames]) => ({ name, hostnames })), standalone: standalone.map((s) => hostOf(s.id)), canary: opts.canary !== false }));
 
-    // Validated and stored with the code of `mgn-flow wave start|schedule`, through the product's own adapters
-    // (the local cloud gave this process the environment a handler gets).
-    const { loadAndValidate, waveScheduleInput } = await import('../cli/commands/wave.ts');
+    // Validated, stored and scheduled by the use cases of `mgn-flow wave start|schedule`, through the product's
+    // own adapters (the local cloud gave this process the environment a handler gets).
+    const { loadWave, scheduleWave, waveFileSource } = await import('../core/wave-start.ts');
+    const { createWaveSchedules } = await import('../adapters/aws/wave-schedules.ts');
     const { createDeps, loadConfig } = await import('../adapters/aws/index.ts');
     const deps = createDeps(loadConfig());
     cleanups.push(() => {
@@ -198,7 +199,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     });
     let wave: Wave;
     try {
-      wave = await loadAndValidate(deps, waveFile, undefined);
+      wave = await loadWave(deps, waveFileSource(readFileSync(waveFile, 'utf8'), waveFile));
     } catch (err) {
       out(`demo: the wave file ${waveFile} does not validate:\n${(err as Error).message}`);
       return 2;
@@ -221,27 +222,21 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     const when = new Date(Math.ceil((simStart + SCHEDULE_AHEAD_MS) / 60_000) * 60_000);
     const waveMachine = cloud.stateMachineArn('wave');
     const stack = cloud.stackOutputs();
-    const { input, executionName } = waveScheduleInput({
-      wave: wave.name,
-      when,
-      machineArn: waveMachine,
-      local: `${formatZoned(when.getTime(), TIME_ZONE)} ${TIME_ZONE}`,
-      group: String(stack.ScheduleGroupName),
-      roleArn: String(stack.SchedulerRoleArn),
-      deadLetterArn: String(stack.EventsDeadLetterQueueArn),
-    });
     const scheduler = new SchedulerClient({ region, endpoint: cloud.endpoints.scheduler, credentials });
+    let scheduled: { executionName: string; expression: string };
     try {
-      await scheduler.send(new CreateScheduleCommand(input));
+      const schedules = createWaveSchedules(scheduler, { group: String(stack.ScheduleGroupName), roleArn: String(stack.SchedulerRoleArn), deadLetterArn: String(stack.EventsDeadLetterQueueArn), machineArn: waveMachine });
+      scheduled = await scheduleWave({ waves: deps.waves, schedules }, wave, when, `${formatZoned(when.getTime(), TIME_ZONE)} ${TIME_ZONE}`);
     } finally {
       scheduler.destroy();
     }
+    const { executionName } = scheduled;
     const standaloneApps = wave.applications.filter((a) => a.standalone).length;
     out(`demo: wave file ${waveFile}`);
     out(
       `demo: ${wave.name}: ${wave.applications.length - standaloneApps} applications (${wave.applications.filter((a) => !a.standalone).map((a) => `${a.name}${a.canary ? ' canary' : ''}: ${a.servers.length}`).join(', ')}) and ${standaloneApps} standalone server(s), ${appOf.size} in all; replication caught up (READY_FOR_TEST); ${timeLabel}`,
     );
-    out(`T+  0.0h  ${wave.name}: validated against MGN, stored, scheduled at ${formatZoned(when.getTime(), TIME_ZONE)} ${TIME_ZONE} (${input.ScheduleExpression}) as ${executionName}`);
+    out(`T+  0.0h  ${wave.name}: validated against MGN, stored, scheduled at ${formatZoned(when.getTime(), TIME_ZONE)} ${TIME_ZONE} (${scheduled.expression}) as ${executionName}`);
     if (victim) out(`demo: the emulator will fail the first test launch of ${hostOf(victim)} (${victimApp?.name})`);
 
     // The approvers: the wave names one per gate; each subscribes by e-mail with a filter policy on the

@@ -226,14 +226,14 @@ export async function rehearse(opts: RehearseOptions): Promise<Forecast> {
     if (opts.bandwidthMiBps) (engine as unknown as { bandwidth: number }).bandwidth = opts.bandwidthMiBps * 1024 * 1024;
     seedServers(engine, specs.length, start, 0, specs);
 
-    // validated and stored with the code of `mgn-flow wave start`, through the product's own adapters
-    const { loadAndValidate } = await import('../cli/commands/wave.ts');
+    // validated and stored by the use case of `mgn-flow wave start`, through the product's own adapters
+    const { loadWave, mgnImportSource, waveFileSource } = await import('../core/wave-start.ts');
     const { createDeps, loadConfig } = await import('../adapters/aws/index.ts');
     const deps = createDeps(loadConfig());
     cleanups.push(() => {
       for (const c of Object.values(deps.clients)) c.destroy();
     });
-    const wave: Wave = opts.mgnImport ? await loadAndValidate(deps, undefined, undefined, { file, ...(opts.mgnImport.wave !== undefined ? { wave: opts.mgnImport.wave } : {}) }) : await loadAndValidate(deps, file, undefined);
+    const wave: Wave = await loadWave(deps, opts.mgnImport ? mgnImportSource(text, file, { region: cloud.info.region, ...(opts.mgnImport.wave !== undefined ? { wave: opts.mgnImport.wave } : {}) }) : waveFileSource(text, file));
     await deps.waves.putDefinition(wave);
     const zone = wave.timeZone;
     const horizon = startAt + (opts.horizonDays ?? wave.defaults.soakDays + 60) * DAY;

@@ -1,7 +1,7 @@
 import { ensureRequested, gatherEvidence, remindOpenGates } from '../../src/core/approvals.ts';
 import { describe, expect, it } from 'vitest';
 import { arriveAtGate, decide, gateId, type GateArrival } from '../../src/core/gates.ts';
-import { fakeDeps } from '../helpers/fakes.ts';
+import { fakeDeps, throttled } from '../helpers/fakes.ts';
 
 const IDS = ['s-aaaaaaaaaaaaaaaaa', 's-bbbbbbbbbbbbbbbbb', 's-ccccccccccccccccc', 's-ddddddddddddddddd', 's-eeeeeeeeeeeeeeeee'];
 
@@ -117,16 +117,16 @@ describe('evidence MGN cannot give (issue 13)', () => {
     const go = (serverId: string) => ({ ...arrival(serverId, 'GO_NO_GO'), state: 'GoNoGo', members: IDS.slice(0, 2) });
     await arriveAtGate(deps, go(IDS[0] as string));
     const id = gateId(go(IDS[0] as string));
-    deps.mgn.failNext('describeServers', Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    deps.mgn.failNext('describeServers', throttled());
     await expect(decide(deps, id, { decision: 'approve', by: 'ops', at: deps.clock.iso(), quiesced: true })).rejects.toThrow(`${IDS[1]} is not at the go/no-go`);
-    deps.mgn.failNext('describeServers', Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    deps.mgn.failNext('describeServers', throttled());
     expect(await decide(deps, id, { decision: 'approve', by: 'ops', at: deps.clock.iso(), quiesced: true, acceptMissing: [IDS[1] as string] })).toEqual({ released: [IDS[0]], decided: true });
   });
 
   it('the evidence says MGN could not be read', async () => {
     const deps = fakeDeps();
     const { gate } = await arriveAtGate(deps, { ...arrival(IDS[0] as string, 'SIGNOFF'), members: [IDS[0] as string] });
-    deps.mgn.failNext('describeServers', Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    deps.mgn.failNext('describeServers', throttled());
     const ev = await gatherEvidence(deps, gate);
     expect(ev.unavailable).toMatch(/^MGN could not be read \(ThrottlingException: Rate exceeded\)/);
     expect(ev.servers).toEqual([expect.objectContaining({ id: IDS[0], lifeCycle: 'unknown (MGN not read)', atGate: true })]);

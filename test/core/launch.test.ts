@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { JobSlotBusyError } from '../../src/core/errors.ts';
 import { CLAIM_LEASE_SECONDS, SIBLINGS_MARK_SECONDS, arriveAtLaunchPoint, confirmLaunch, launchPoint, pointId, reconcileLaunchPoints, terminateTestInstances, type Arrival } from '../../src/core/launch.ts';
 import { closeExecutionWaits } from '../../src/core/waits.ts';
-import { fakeDeps, serverView } from '../helpers/fakes.ts';
+import { fakeDeps, serverView, throttled } from '../helpers/fakes.ts';
 
 const A = 's-aaaaaaaaaaaaaaaaa';
 const B = 's-bbbbbbbbbbbbbbbbb';
@@ -131,8 +131,7 @@ describe('launch points', () => {
 
   it('gives a claim back when MGN reads fail under throttling, and the next attempt launches once', async () => {
     const { deps, arrival } = setup();
-    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
-    deps.mgn.failNext('describeServers', throttled);
+    deps.mgn.failNext('describeServers', throttled());
     await arriveAtLaunchPoint(deps, arrival(A));
     await arriveAtLaunchPoint(deps, arrival(B));
     // the last arrival's launch is deferred, not failed: the execution keeps waiting at the point

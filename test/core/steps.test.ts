@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { terminateTestInstance } from '../../src/core/steps.ts';
 import { fakeDeps, serverView } from '../helpers/fakes.ts';
+import { MgnConflictError } from '../../src/core/errors.ts';
 
 const A = 's-aaaaaaaaaaaaaaaaa';
 
@@ -11,9 +12,9 @@ describe('terminateTestInstance', () => {
     const first = await terminateTestInstance(deps, A);
     expect(first.jobId).toBeTruthy();
     // a retry while the job runs: MGN refuses it (one job per server; the emulator enforces it), the step
-    // surfaces the ConflictException, and the state machine retries it
+    // surfaces the MgnConflictError, and the state machine retries it
     deps.mgn.failNext('terminateTargetInstances', 'conflict');
-    await expect(terminateTestInstance(deps, A)).rejects.toMatchObject({ name: 'ConflictException' });
+    await expect(terminateTestInstance(deps, A)).rejects.toBeInstanceOf(MgnConflictError);
     deps.mgn.setServer(A, { launchedInstance: undefined });
     deps.mgn.completeJob(first.jobId as string);
     expect(await terminateTestInstance(deps, A)).toEqual({ jobId: null });

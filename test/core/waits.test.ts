@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { AFTER_QUIESCE } from '../../src/core/lifecycle.ts';
 import { PartsFailedError, allParts, evaluate, type MgnEventLike, type Outcome, readiness, reconcile, registerWait, resolve, routeEvent } from '../../src/core/waits.ts';
 import type { JobView, OpenWait, ServerView, WaitCondition } from '../../src/ports.ts';
-import { type FakeDeps, fakeDeps, jitter, jobView, namedError, serverView } from '../helpers/fakes.ts';
+import { type FakeDeps, fakeDeps, jitter, jobView, serverView, throttled } from '../helpers/fakes.ts';
+import { TransientError } from '../../src/core/errors.ts';
 
 // ------------------------------------------------------------------ helpers
 
@@ -349,7 +350,7 @@ describe('resolve', () => {
     expect((await deps.waits.get(S))?.token).toBe('tok-new');
   });
 
-  it('swallows TaskTimedOut (the execution moved on) and still counts the wait as taken', async () => {
+  it('swallows TaskClosedError (the execution moved on) and still counts the wait as taken', async () => {
     const deps = fakeDeps();
     const wait = await open(deps, S, { kind: 'READY_FOR_TEST' }, 'tok-1');
     deps.callbacks.close('tok-1');
@@ -358,12 +359,22 @@ describe('resolve', () => {
     expect(await deps.waits.get(S)).toBeUndefined();
   });
 
-  it('lets any other callback error propagate', async () => {
+  it('puts the wait back and rethrows when Step Functions throttled the call (it was not taken)', async () => {
     const deps = fakeDeps();
     const wait = await open(deps, S, { kind: 'READY_FOR_TEST' }, 'tok-1');
-    deps.callbacks.failNextWith(namedError('ThrottlingException', 'Rate exceeded'));
+    deps.callbacks.failNextWith(throttled());
 
-    await expect(resolve(deps, wait, { output: {} })).rejects.toMatchObject({ name: 'ThrottlingException' });
+    await expect(resolve(deps, wait, { output: {} })).rejects.toBeInstanceOf(TransientError);
+    expect((await deps.waits.get(S))?.token).toBe('tok-1');
+  });
+
+  it('lets any other callback error propagate, and does not put the wait back (the call may have applied)', async () => {
+    const deps = fakeDeps();
+    const wait = await open(deps, S, { kind: 'READY_FOR_TEST' }, 'tok-1');
+    deps.callbacks.failNextWith(new TransientError('We encountered an internal error', { name: 'InternalServerException', throttled: false }));
+
+    await expect(resolve(deps, wait, { output: {} })).rejects.toMatchObject({ name: 'InternalServerException' });
+    expect(await deps.waits.get(S)).toBeUndefined();
   });
 });
 
@@ -684,7 +695,7 @@ describe('reconcile under a throttled MGN', () => {
       deps.mgn.addServer(serverView(id, { lifeCycle: 'READY_FOR_TEST', replication: { state: 'CONTINUOUS', lagSeconds: 0 } }));
       await open(deps, id, { kind: 'READY_FOR_TEST' }, `tok-${i}`);
     }
-    deps.mgn.failNext('describeServers', namedError('ThrottlingException', 'Rate exceeded'));
+    deps.mgn.failNext('describeServers', throttled());
     const r = await reconcile(deps, watch);
     expect(r).toMatchObject({ open: 251, resolved: 51, serverCalls: 2, failedCalls: 1, drifted: 0 });
     expect(deps.notifier.messages.filter((m) => m.subject.startsWith('Changed in MGN'))).toEqual([]);
@@ -697,7 +708,7 @@ describe('reconcile under a throttled MGN', () => {
     const err = await allParts({
       waits: async () => {
         ran.push('waits');
-        throw namedError('ThrottlingException', 'Rate exceeded');
+        throw throttled();
       },
       launchPoints: async () => {
         ran.push('launchPoints');

@@ -8,9 +8,11 @@
  *   carry the adapter's names (StoreConflictError, StoreNotFoundError).
  * - `FakeMgn` follows MGN's documented preconditions (reference/mgn-api.md section 7) closely enough for
  *   the core: launches need launchable servers in the right states and no active job, within the job
- *   quotas; failures are ConflictException / ValidationException by name. Jobs never progress by
+ *   quotas; refusals are MgnConflictError (what the adapter makes of ConflictException), invalid calls a
+ *   ValidationException by name. Jobs never progress by
  *   themselves: tests move them with the helpers (`setParticipant`, `completeJob`, ...).
  */
+import { MgnConflictError, TaskClosedError, TransientError } from '../../src/core/errors.ts';
 import type {
   ApprovalLink,
   ApprovalMessage,
@@ -63,6 +65,11 @@ export function namedError(name: string, message: string): Error {
   const err = new Error(message);
   err.name = name;
   return err;
+}
+
+/** What the adapters make of a throttled call (ThrottlingException): a TransientError that was not applied. */
+export function throttled(message = 'Rate exceeded'): TransientError {
+  return new TransientError(message, { name: 'ThrottlingException', throttled: true });
 }
 
 const copy = <T>(value: T): T => structuredClone(value);
@@ -126,8 +133,8 @@ export type MgnOperation = keyof MgnPort;
 export type MgnCall = { op: MgnOperation; ids: string[]; arg?: string; account?: string };
 /**
  * A one-shot fault for the next call of an operation:
- * - 'afterCommit': the call takes effect, then throws InternalServerException (the caller cannot tell);
- * - 'conflict': throws ConflictException, nothing changes;
+ * - 'afterCommit': the call takes effect, then throws a TransientError (InternalServerException; the caller cannot tell);
+ * - 'conflict': throws MgnConflictError, nothing changes;
  * - an Error: thrown as is, nothing changes.
  */
 export type MgnFault = 'afterCommit' | 'conflict' | Error;
@@ -323,7 +330,7 @@ export class FakeMgn implements MgnPort {
       this.checkIdle(s);
       const cutover = s.lastCutover.jobId ? this.jobs.get(s.lastCutover.jobId) : undefined;
       if (cutover?.servers.find((p) => p.id === id)?.launchStatus !== 'LAUNCHED') {
-        throw namedError('ConflictException', `Source server ${id} has no successfully launched cutover instance to finalize`);
+        throw new MgnConflictError(`Source server ${id} has no successfully launched cutover instance to finalize`);
       }
       s.lifeCycle = 'CUTOVER';
       s.replication = { state: 'DISCONNECTED', lagSeconds: null, backlogBytes: 0 };
@@ -344,7 +351,7 @@ export class FakeMgn implements MgnPort {
   async retryDataReplication(id: string): Promise<ServerView> {
     return this.call('retryDataReplication', [id], undefined, () => {
       const s = this.mustExist(id);
-      if (s.replication.state !== 'STALLED') throw namedError('ConflictException', `Replication of ${id} is ${s.replication.state}, not STALLED`);
+      if (s.replication.state !== 'STALLED') throw new MgnConflictError(`Replication of ${id} is ${s.replication.state}, not STALLED`);
       s.replication.state = 'INITIATING';
       delete s.replication.error;
       return copy(s);
@@ -358,9 +365,9 @@ export class FakeMgn implements MgnPort {
     await this.latency();
     const fault = this.faults.get(op)?.shift();
     if (fault instanceof Error) throw fault;
-    if (fault === 'conflict') throw namedError('ConflictException', `fake MGN: injected conflict on ${op}`);
+    if (fault === 'conflict') throw new MgnConflictError(`fake MGN: injected conflict on ${op}`);
     const result = apply();
-    if (fault === 'afterCommit') throw namedError('InternalServerException', `fake MGN: ${op} took effect, then failed`);
+    if (fault === 'afterCommit') throw new TransientError(`fake MGN: ${op} took effect, then failed`, { name: 'InternalServerException', throttled: false });
     return result;
   }
 
@@ -388,7 +395,7 @@ export class FakeMgn implements MgnPort {
     this.checkIds(ids);
     for (const id of ids) {
       const s = this.servers.get(id);
-      if (!s) throw namedError('ConflictException', `Source server ${id} not found`);
+      if (!s) throw new MgnConflictError(`Source server ${id} not found`);
       this.checkState(s, states, 'Launch');
       this.checkIdle(s);
       this.checkLaunchable(s);
@@ -399,28 +406,28 @@ export class FakeMgn implements MgnPort {
   private checkIds(ids: readonly string[]): void {
     if (ids.length === 0) throw namedError('ValidationException', 'sourceServerIDs must not be empty');
     if (new Set(ids).size !== ids.length) throw namedError('ValidationException', 'sourceServerIDs has duplicates');
-    if (ids.length > this.quotas.serversPerJob) throw namedError('ConflictException', `A job can include at most ${this.quotas.serversPerJob} source servers`);
+    if (ids.length > this.quotas.serversPerJob) throw new MgnConflictError(`A job can include at most ${this.quotas.serversPerJob} source servers`);
   }
 
   private checkQuotas(ids: readonly string[]): void {
     const active = [...this.jobs.values()].filter((j) => j.status !== 'COMPLETED');
-    if (active.length >= this.quotas.concurrentJobs) throw namedError('ConflictException', `At most ${this.quotas.concurrentJobs} jobs can be in progress at once`);
+    if (active.length >= this.quotas.concurrentJobs) throw new MgnConflictError(`At most ${this.quotas.concurrentJobs} jobs can be in progress at once`);
     const busy = active.reduce((n, j) => n + j.servers.length, 0);
-    if (busy + ids.length > this.quotas.serversInActiveJobs) throw namedError('ConflictException', `At most ${this.quotas.serversInActiveJobs} source servers can be in active jobs`);
+    if (busy + ids.length > this.quotas.serversInActiveJobs) throw new MgnConflictError(`At most ${this.quotas.serversInActiveJobs} source servers can be in active jobs`);
   }
 
   private checkState(s: ServerView, states: readonly LifeCycleState[], what: string): void {
-    if (s.isArchived && what !== 'MarkAsArchived') throw namedError('ConflictException', `Source server ${s.id} is archived`);
-    if (!states.includes(s.lifeCycle)) throw namedError('ConflictException', `${what} is not allowed for ${s.id} in ${s.lifeCycle}`);
+    if (s.isArchived && what !== 'MarkAsArchived') throw new MgnConflictError(`Source server ${s.id} is archived`);
+    if (!states.includes(s.lifeCycle)) throw new MgnConflictError(`${what} is not allowed for ${s.id} in ${s.lifeCycle}`);
   }
 
   private checkIdle(s: ServerView): void {
     const active = [...this.jobs.values()].find((j) => j.status !== 'COMPLETED' && j.servers.some((p) => p.id === s.id));
-    if (active) throw namedError('ConflictException', `Source server ${s.id} is in active job ${active.id}`);
+    if (active) throw new MgnConflictError(`Source server ${s.id} is in active job ${active.id}`);
   }
 
   private checkLaunchable(s: ServerView): void {
-    if (s.replication.lagSeconds === null) throw namedError('ConflictException', `Source server ${s.id} is not launchable yet`);
+    if (s.replication.lagSeconds === null) throw new MgnConflictError(`Source server ${s.id} is not launchable yet`);
   }
 
   private maxIds(ids: readonly string[], max: number, field: string): void {
@@ -746,12 +753,12 @@ export class FakeTaskCallbacks implements TaskCallbacks {
     this.latency = opts.latency ?? microtask;
   }
 
-  /** The execution behind this token moved on: later calls throw TaskTimedOut. */
+  /** The execution behind this token moved on: later calls throw TaskClosedError. */
   close(token: string): void {
     this.closed.add(token);
   }
 
-  /** The next call throws this error (e.g. a ThrottlingException) and changes nothing. */
+  /** The next call throws this error (e.g. `throttled()`) and changes nothing. */
   failNextWith(error: Error): void {
     this.errors.push(error);
   }
@@ -772,13 +779,13 @@ export class FakeTaskCallbacks implements TaskCallbacks {
   async succeed(token: string, output: unknown): Promise<void> {
     await this.latency();
     const accepted = this.accept({ kind: 'succeed', token, output: copy(output) });
-    if (!accepted) throw namedError('TaskTimedOut', 'Task Timed Out: Provided task does not exist anymore');
+    if (!accepted) throw new TaskClosedError('TaskTimedOut: Task Timed Out: Provided task does not exist anymore');
   }
 
   async fail(token: string, error: string, cause: string): Promise<void> {
     await this.latency();
     const accepted = this.accept({ kind: 'fail', token, error, cause });
-    if (!accepted) throw namedError('TaskTimedOut', 'Task Timed Out: Provided task does not exist anymore');
+    if (!accepted) throw new TaskClosedError('TaskTimedOut: Task Timed Out: Provided task does not exist anymore');
   }
 
   /** Record the call; false when the token is closed. Throws the injected error, if any. */

@@ -5,8 +5,9 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { ApprovalNotifier, AuditLog, Clock, ExecutionPort, GateStore, LaunchTemplatePort, LinkStore, Lock, MetricsPort, MgnPlanPort, MgnPort, Notifier, QuotaPort, RendezvousStore, SigningKeys, StallStore, TaskCallbacks, WaitStore, WaveStore } from '../../ports.ts';
+import type { Clock, Deps, ExecutionPort, MetricsPort, SigningKeys } from '../../ports.ts';
 import { createStallStore } from './stalls.ts';
+import { withDomainErrors } from './errors.ts';
 import { createTaskCallbacks } from './callbacks.ts';
 import { createExecutionPort } from './executions.ts';
 import type { Config } from './config.ts';
@@ -17,7 +18,7 @@ import { createApprovalNotifier, createNotifier } from './notifier.ts';
 import { createQuotaPort } from './quotas.ts';
 import { createMetricsPort } from './metrics.ts';
 import { createSigningKeys } from './signing-keys.ts';
-import { type Dedupe, createAuditLog, createLeaseLock, createDedupe, createDocumentClient, createGateStore, createLinkStore, createRendezvousStore, createWaitStore, createWaveStore } from './stores.ts';
+import { createAuditLog, createLeaseLock, createDedupe, createDocumentClient, createGateStore, createLinkStore, createRendezvousStore, createWaitStore, createWaveStore } from './stores.ts';
 
 /** Attempts of an MGN read (the SDK's standard retry: exponential backoff with jitter, throttling and 5xx retried). */
 export const MGN_READ_ATTEMPTS = 8;
@@ -39,37 +40,8 @@ export interface AwsClients {
   ec2: EC2Client;
 }
 
-export interface Deps {
-  mgn: MgnPort;
-  /** MGN's Waves and Applications, server associations and tags (the plan mirror). */
-  mgnPlan: MgnPlanPort;
-  /** The EC2 launch template MGN made for each server: the plan's instance type, subnet, security groups, private IP, tags. */
-  launchTemplates: LaunchTemplatePort;
-  waits: WaitStore;
-  points: RendezvousStore;
-  gates: GateStore;
-  /** The stall history per server (episodes, durations, MGN's error, the failing step). */
-  stalls: StallStore;
-  callbacks: TaskCallbacks;
-  notifier: Notifier;
-  /** Approval links (single use), the audit log, the link signing keys, approval messages. */
-  links: LinkStore;
-  audit: AuditLog;
-  keys: SigningKeys;
-  approvals: ApprovalNotifier;
-  approvalBaseUrl: string;
-  /** Waves: definitions, outcomes, holds, the parked wave token, reports; the server executions; MGN's quotas. */
-  waves: WaveStore;
-  executions: ExecutionPort;
-  quotas: QuotaPort;
-  /** Business metrics (EMF on stdout). */
-  metrics: MetricsPort;
-  clock: Clock;
-  /** Leases on the state table (the launch job-slot limiter). */
-  lock: Lock;
-  /** True the first time `key` is seen within `ttlSeconds`. */
-  onceKey: Dedupe['once'];
-  dedupe: Dedupe;
+/** The ports on AWS, with the configuration they were built from and the SDK clients behind them (the CLI reads a few directly). */
+export interface AwsDeps extends Deps {
   config: Config;
   clients: AwsClients;
 }
@@ -90,8 +62,9 @@ const noExecutions: ExecutionPort = {
   stop: () => Promise.reject(new Error('needs STATE_MACHINE_ARN')),
 };
 
+/** The clients, each translating its errors for the core (errors.ts). */
 export function createClients(overrides: Partial<AwsClients> = {}): AwsClients {
-  return {
+  const c: AwsClients = {
     // reads are idempotent: a throttled or failing MGN is asked up to 8 times (about 13 s of backoff at most)
     mgn: overrides.mgn ?? new MgnClient({ maxAttempts: MGN_READ_ATTEMPTS }),
     mgnWrite: overrides.mgnWrite ?? new MgnClient({ retryStrategy: writeRetryStrategy() }),
@@ -102,13 +75,15 @@ export function createClients(overrides: Partial<AwsClients> = {}): AwsClients {
     quotas: overrides.quotas ?? new ServiceQuotasClient({}),
     ec2: overrides.ec2 ?? new EC2Client({}),
   };
+  for (const [key, client] of Object.entries(c) as [keyof AwsClients, AwsClients[keyof AwsClients]][]) withDomainErrors(client, key === 'mgn' || key === 'mgnWrite' ? 'mgn' : key === 'sfn' ? 'sfn' : 'other');
+  return c;
 }
 
 /**
  * Every port on AWS. Call it once per Lambda container, at module scope (`const deps = createDeps(loadConfig())`),
  * so each SDK client and its connections are built once and reused by every invocation.
  */
-export function createDeps(config: Config, opts: { clients?: Partial<AwsClients>; clock?: Clock; metrics?: MetricsPort } = {}): Deps {
+export function createDeps(config: Config, opts: { clients?: Partial<AwsClients>; clock?: Clock; metrics?: MetricsPort } = {}): AwsDeps {
   const clients = createClients(opts.clients);
   const clock = opts.clock ?? systemClock;
   const doc = createDocumentClient(clients.dynamodb);

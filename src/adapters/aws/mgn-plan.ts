@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-mgn';
 import type { MgnPlanItem, MgnPlanPort } from '../../ports.ts';
 import { MGN_IDS_PER_CALL, MgnResponseError } from './mgn.ts';
+import { withDomainErrors } from './errors.ts';
 
 function item(x: { waveID?: string; applicationID?: string; arn?: string; name?: string; isArchived?: boolean }, kind: string): MgnPlanItem {
   const id = x.applicationID ?? x.waveID;
@@ -26,6 +27,8 @@ function item(x: { waveID?: string; applicationID?: string; arn?: string; name?:
 
 /** MgnPlanPort on the MGN API: reads through the paginators, writes on the write client (retried on throttling only). */
 export function createMgnPlanPort(client: MgnClient, write: MgnClient = client): MgnPlanPort {
+  withDomainErrors(client, 'mgn');
+  withDomainErrors(write, 'mgn');
   return {
     async listWaves() {
       const out: MgnPlanItem[] = [];

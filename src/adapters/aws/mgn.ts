@@ -22,6 +22,7 @@ import {
   UpdateLaunchConfigurationCommand,
   type UpdateLaunchConfigurationCommandInput,
 } from '@aws-sdk/client-mgn';
+import { withDomainErrors } from './errors.ts';
 import type { JobStatus, JobView, LifeCycleState, MgnPort, ServerView } from '../../ports.ts';
 import { chunks } from '../../core/batches.ts';
 
@@ -190,6 +191,9 @@ export function createMgnPort(client: MgnClient, opts: MgnPortOptions = {}): Mgn
     if (!port) scopes.set(account, (port = createMgnPort(client, { ...opts, account })));
     return port;
   };
+  // MGN's refusals reach the core as MgnConflictError, throttling and 5xx as TransientError (errors.ts)
+  withDomainErrors(client, 'mgn');
+  withDomainErrors(write, 'mgn');
   return {
     ...(opts.account ? { account: opts.account } : {}),
     forAccount(account) {

@@ -9,7 +9,7 @@ import {
   paginateQuery,
   paginateScan,
 } from '@aws-sdk/lib-dynamodb';
-import type { ApprovalLink, AuditEntry, AuditLog, Clock, Gate, GateStore, HoldRecord, LaunchPoint, LinkStore, OpenWait, RefusalCount, RendezvousStore, ServerOutcome, WaitStore, WaveStore } from '../../ports.ts';
+import type { ApprovalLink, AuditEntry, AuditLog, Clock, Dedupe, Gate, GateStore, HoldRecord, LaunchPoint, LinkStore, OpenWait, RefusalCount, RendezvousStore, ServerOutcome, WaitStore, WaveStore } from '../../ports.ts';
 import type { Wave } from '../../core/wave-file.ts';
 
 /**
@@ -566,12 +566,7 @@ export function createAuditLog(doc: DynamoDBDocumentClient, table: string): Audi
 
 // ------------------------------------------------------------------------------------------------ dedupe
 
-export interface Dedupe {
-  /** True the first time `key` is seen within `ttlSeconds` (conditional put with a `ttl` attribute). */
-  once(key: string, ttlSeconds: number): Promise<boolean>;
-  /** Forget `key` (the work it guarded failed, so the next attempt may do it). */
-  forget(key: string): Promise<void>;
-}
+export type { Dedupe };
 
 /** The dedupe item's key: the key itself, or its SHA-256 when it would not fit a partition key (2,048 bytes). */
 export function onceItemKey(key: string): string {

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { parseFaultsArg } from '../../local/emulator/config.ts';
 import { handler, type CliContext } from '../context.ts';
-import { NotFoundError, UsageError } from '../errors.ts';
+import { NotFoundError, UsageError, waveFileUsage } from '../errors.ts';
 import { wholeNumber, positiveNumber } from '../parse.ts';
 
 interface RehearseFlags {
@@ -81,7 +81,7 @@ async function run(ctx: CliContext, given: string | undefined, flags: RehearseFl
       rules = parsed.rules;
     }
   } catch (err) {
-    if (err instanceof WaveFileError) throw (await import('./wave.ts')).waveFileUsage(err, 'nothing was rehearsed');
+    if (err instanceof WaveFileError) throw waveFileUsage(err, 'nothing was rehearsed');
     throw err;
   }
   // approvals that need a change id need one in the rehearsal too
@@ -113,6 +113,9 @@ async function run(ctx: CliContext, given: string | undefined, flags: RehearseFl
     ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
     ...(flags.horizonDays !== undefined ? { horizonDays: flags.horizonDays } : {}),
     out: (line) => ctx.stderr.write(`${line}\n`),
+  }).catch((err: unknown) => {
+    // the wave is validated inside the rehearsal: its errors as the CLI says them (exit 2)
+    throw err instanceof WaveFileError ? waveFileUsage(err, 'nothing was rehearsed') : err;
   });
   if (flags.html !== undefined) {
     const { forecastHtml } = await import('../../local/rehearse-html.ts');

@@ -2,16 +2,16 @@ import { readFileSync, statSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { handler, type CliContext } from '../context.ts';
 import { targetOptions, withDeps } from '../with-deps.ts';
-import { ConflictError, NotFoundError, UsageError } from '../errors.ts';
+import { ConflictError, NotFoundError, UsageError, waveFileUsage } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { styleFor } from '../output.ts';
 import type { Target, TargetFlags } from '../target.ts';
-import type { Deps } from '../../adapters/aws/deps.ts';
+import type { AwsDeps as Deps } from '../../adapters/aws/deps.ts';
 import type { Wave } from '../../core/wave-file.ts';
 import { visible } from '../../core/text.ts';
-import type { Gate, LaunchPoint, ServerView, StallEpisode } from '../../ports.ts';
-import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SCHEDULE_RETRY_POLICY, type StackVariable } from '../stack.ts';
+import type { Gate, LaunchPoint, StallEpisode, WaveSource } from '../../ports.ts';
+import type { StackVariable } from '../stack.ts';
+import { SCHEDULE_PREFIX, scheduledExecutionName, waveScheduleInput } from '../../adapters/aws/wave-schedules.ts';
 import { registerRehearse } from './rehearse.ts';
 
 interface StartFlags extends TargetFlags {
@@ -30,8 +30,7 @@ interface ScheduleFlags extends TargetFlags {
   cancel?: boolean;
 }
 
-/** Schedules mgn-flow creates are named after their wave, under this prefix. */
-export const SCHEDULE_PREFIX = 'mgn-flow-wave-';
+export { SCHEDULE_PREFIX, scheduledExecutionName, waveScheduleInput };
 
 
 export function register(program: Command, ctx: CliContext): void {
@@ -89,26 +88,13 @@ function waveMachineArn(target: Target): string {
   return arn;
 }
 
-/**
- * The accounts of MGN's global view a wave names: ListManagedAccounts, and the servers of each named account
- * that is managed (DescribeSourceServers with its accountID). Undefined when the wave names none (nothing read).
- */
-async function globalView(deps: Pick<Deps, 'mgn'>, named: readonly string[]): Promise<{ managed: string[]; servers: Map<string, ServerView[]> } | undefined> {
-  const wanted = [...new Set(named)];
-  if (wanted.length === 0) return undefined;
-  const managed = await deps.mgn.listManagedAccounts();
-  const servers = new Map<string, ServerView[]>();
-  for (const a of wanted) if (managed.includes(a)) servers.set(a, await deps.mgn.forAccount(a).listServers());
-  return { managed, servers };
-}
+type SourceDeps = Pick<Deps, 'quotas' | 'mgn' | 'clock'> & Partial<Pick<Deps, 'clients' | 'mgnPlan'>>;
 
-/** Read, parse and validate the wave (file or MGN's own wave) against MGN and its quotas: nothing starts unless it is whole and valid. */
-export async function loadAndValidate(deps: Pick<Deps, 'quotas' | 'mgn' | 'clock'> & Partial<Pick<Deps, 'clients'>>, file: string | undefined, mgnWave: string | undefined, mgnImport?: { file: string; wave?: string }): Promise<Wave> {
-  const { parseWaveFile, validateWave, waveFromMgn, checkWave, checkWaveFileSize, WaveFileError } = await import('../../core/wave-file.ts');
+/** The wave source the arguments name: a wave file, MGN's own wave, MGN's import file (the CLI reads the file; the core validates). */
+export async function waveSourceFor(deps: SourceDeps, file: string | undefined, mgnWave: string | undefined, mgnImport?: { file: string; wave?: string }): Promise<WaveSource> {
+  const { waveFileSource, mgnImportSource, mgnWaveSource } = await import('../../core/wave-start.ts');
+  const { checkWaveFileSize, WaveFileError } = await import('../../core/wave-file.ts');
   if (mgnImport && (file || mgnWave !== undefined)) throw new UsageError('give a wave file, --mgn-wave or --mgn-import, one of them');
-  const limits = await deps.quotas.mgnLimits();
-  const servers = await deps.mgn.listServers();
-  const quotas = { replicatingServers: limits.replicatingServers, serversPerApplication: limits.serversPerApplication };
   if (mgnImport) {
     let text: string;
     try {
@@ -116,74 +102,46 @@ export async function loadAndValidate(deps: Pick<Deps, 'quotas' | 'mgn' | 'clock
     } catch {
       throw new NotFoundError(`${mgnImport.file}: no such file; give the path of MGN's import file (CSV), e.g. the one MGN's console exports`);
     }
-    const { importAccounts, loadMgnImport } = await import('../../core/mgn-import.ts');
     const region = deps.clients ? await deps.clients.mgn.config.region().catch(() => undefined) : undefined;
-    const accounts = await globalView(deps, importAccounts(text));
-    try {
-      return loadMgnImport(text, { file: mgnImport.file, servers, quotas, now: deps.clock.now(), archived: 'keep', ...(region ? { region } : {}), ...(mgnImport.wave !== undefined ? { wave: mgnImport.wave } : {}), ...(accounts ? { accounts } : {}) });
-    } catch (err) {
-      if (err instanceof WaveFileError) throw new UsageError(`${err.errors.join('\n')}\n${err.errors.length} error${err.errors.length === 1 ? '' : 's'}; the file is refused whole, nothing was started`);
-      throw err;
-    }
+    return mgnImportSource(text, mgnImport.file, { ...(region ? { region } : {}), ...(mgnImport.wave !== undefined ? { wave: mgnImport.wave } : {}) });
   }
   if (mgnWave !== undefined) {
     if (file) throw new UsageError('give a wave file or --mgn-wave, not both');
-    const { MgnClient, ListWavesCommand, ListApplicationsCommand } = await import('@aws-sdk/client-mgn');
-    const mgn = new MgnClient({});
-    try {
-      const waves = (await mgn.send(new ListWavesCommand({ filters: {} }))).items ?? [];
-      const w = waves.find((x) => x.waveID === mgnWave || x.name === mgnWave);
-      if (!w?.waveID) throw new NotFoundError(`MGN has no wave ${JSON.stringify(mgnWave)}; its waves: ${waves.map((x) => `${x.name} (${x.waveID})`).join(', ') || 'none'}`);
-      const apps = ((await mgn.send(new ListApplicationsCommand({ filters: { waveIDs: [w.waveID] } }))).items ?? []).filter((a) => !a.isArchived);
-      const wave = waveFromMgn({ wave: { waveID: w.waveID, name: w.name ?? w.waveID }, applications: apps.map((a) => ({ applicationID: String(a.applicationID), name: String(a.name) })), servers: servers.filter((s) => !s.isArchived) });
-      const problems = checkWave(wave, { quotas, now: deps.clock.now() });
-      if (problems.length) throw new UsageError(problems.map((p) => `mgn:${p.path}${p.index !== undefined ? `[${p.index}]` : ''}: ${p.value}: ${p.allowed}`).join('\n'));
-      return wave;
-    } finally {
-      mgn.destroy();
-    }
+    return mgnWaveSource(mgnWave);
   }
   if (!file) throw new UsageError('name the wave file (YAML or JSON), e.g. mgn-flow wave start examples/wave.yaml, or use --mgn-wave <id> or --mgn-import <file.csv>');
-  let text: string;
   try {
     checkWaveFileSize(file, statSync(file).size);
-    text = readFileSync(file, 'utf8');
+    return waveFileSource(readFileSync(file, 'utf8'), file);
   } catch (err) {
     if (err instanceof WaveFileError) throw waveFileUsage(err);
     throw new NotFoundError(`${file}: no such file; give the path of a wave file (YAML or JSON), e.g. examples/wave.yaml`);
   }
+}
+
+/** The core's refusals as the CLI says them (exit codes: usage 2, not found 3, conflict 4). */
+async function cliError(err: unknown, source: WaveSource | undefined): Promise<unknown> {
+  const { WaveFileError } = await import('../../core/wave-file.ts');
+  const { WaveInvalidError } = await import('../../core/wave.ts');
+  const { MgnWaveNotFoundError, WaveHeldError, WaveAlreadyScheduledError, WaveNotScheduledError } = await import('../../core/errors.ts');
+  if (err instanceof WaveFileError) {
+    return source?.kind === 'mgn-import' ? new UsageError(`${err.errors.join('\n')}\n${err.errors.length} error${err.errors.length === 1 ? '' : 's'}; the file is refused whole, nothing was started`) : waveFileUsage(err);
+  }
+  if (err instanceof WaveInvalidError) return new UsageError(err.message);
+  if (err instanceof MgnWaveNotFoundError || err instanceof WaveNotScheduledError) return new NotFoundError(err.message);
+  if (err instanceof WaveHeldError || err instanceof WaveAlreadyScheduledError) return new ConflictError(err.message);
+  return err;
+}
+
+/** Read, parse and validate the wave (file, MGN's own wave, MGN's import file) against MGN and its quotas: nothing starts unless it is whole and valid. */
+export async function loadAndValidate(deps: SourceDeps, file: string | undefined, mgnWave: string | undefined, mgnImport?: { file: string; wave?: string }): Promise<Wave> {
+  const source = await waveSourceFor(deps, file, mgnWave, mgnImport);
+  const { loadWave } = await import('../../core/wave-start.ts');
   try {
-    // archived servers are kept: a wave started again after some servers finished reports them done
-    const parsed = parseWaveFile(text, file);
-    const accounts = await globalView(deps, parsed.applications.flatMap((a) => (a.account ? [a.account] : [])));
-    return validateWave(parsed, { file, servers, quotas, now: deps.clock.now(), archived: 'keep', ...(accounts ? { accounts } : {}) });
+    return await loadWave(deps, source);
   } catch (err) {
-    if (err instanceof WaveFileError) throw waveFileUsage(err);
-    throw err;
+    throw await cliError(err, source);
   }
-}
-
-/** Every error listed (at most 50, the rest counted), then the count: exit 2. */
-export function waveFileUsage(err: { lines: string[]; total: number }, outcome = 'nothing was started'): UsageError {
-  const e = new UsageError(`${err.lines.join('\n')}\n${err.total} error${err.total === 1 ? '' : 's'}; ${outcome}`);
-  // one problem: its own "what to do" when it says one; several: fix them where they say
-  const own = err.total === 1 ? err.lines[0]?.split('; ').slice(1).join('; ') : undefined;
-  return Object.assign(e, { fix: own || 'correct the wave file where each problem says (file:path: value: what is allowed), then run the command again' });
-}
-
-/** `<wave>-<n>`: the running one is attached to; otherwise the next number starts (resuming what is left). */
-async function startRun(deps: Deps, machineArn: string, wave: string): Promise<{ executionArn: string; name: string; started: boolean }> {
-  const { createExecutionPort } = await import('../../adapters/aws/executions.ts');
-  const port = createExecutionPort(deps.clients.sfn, machineArn);
-  for (let n = 1; n < 1000; n++) {
-    const name = `${wave}-${n}`;
-    const existing = await port.describe(port.arnFor(name));
-    if (existing?.status === 'RUNNING') return { executionArn: port.arnFor(name), name, started: false };
-    if (existing) continue;
-    const r = await port.start(name, { wave });
-    if (r.started || r.status === 'RUNNING') return { executionArn: r.executionArn, name, started: r.started };
-  }
-  throw new ConflictError(`wave ${wave} has been started 999 times; give it a new name`);
 }
 
 function summary(wave: Wave): string {
@@ -192,25 +150,29 @@ function summary(wave: Wave): string {
   return `${wave.applications.length - standalone} application(s) and ${standalone} standalone server(s), ${servers} server(s) in all`;
 }
 
-/** A server is in one running wave at a time: refuse a wave naming a server another running wave has. */
-async function refuseHeld(deps: Deps, wave: Wave): Promise<void> {
-  const { heldByOtherWaves, heldMessage } = await import('../../core/wave.ts');
-  const held = await heldByOtherWaves({ waves: deps.waves, executions: deps.executions }, wave);
-  if (held.length) throw new ConflictError(`${heldMessage(wave.name, held)}; nothing was started`);
-}
-
 async function start(ctx: CliContext, file: string | undefined, flags: StartFlags): Promise<number> {
   return withDeps(flags, async (deps, target) => {
     if (flags.waveName !== undefined && !flags.mgnImport) throw new UsageError('--wave-name goes with --mgn-import (it chooses a wave of the import file)');
-    const wave = await loadAndValidate(deps, file, flags.mgnWave, flags.mgnImport ? { file: flags.mgnImport, ...(flags.waveName !== undefined ? { wave: flags.waveName } : {}) } : undefined);
-    await refuseHeld(deps, wave);
     const machine = waveMachineArn(target);
-    await deps.waves.putDefinition(wave);
-    // who receives the gates' requests: subscribed here on the local cloud, checked on any target
+    const source = await waveSourceFor(deps, file, flags.mgnWave, flags.mgnImport ? { file: flags.mgnImport, ...(flags.waveName !== undefined ? { wave: flags.waveName } : {}) } : undefined);
+    const { startWave } = await import('../../core/wave-start.ts');
+    const { createExecutionPort } = await import('../../adapters/aws/executions.ts');
+    // who receives the gates' requests: subscribed here on the local cloud (once the wave is stored, before it starts), checked on any target
     const { prepareRecipients } = await import('../recipients.ts');
-    const recipients = await prepareRecipients(wave, { local: !flags.stage, topics: { approvals: target.resources.APPROVAL_TOPIC_ARN, ops: target.resources.OPS_TOPIC_ARN } });
+    let recipients: Awaited<ReturnType<typeof prepareRecipients>> = { subscribed: [], warnings: [] };
+    let started: Awaited<ReturnType<typeof startWave>>;
+    try {
+      started = await startWave({ ...deps, waveRuns: createExecutionPort(deps.clients.sfn, machine) }, source, {
+        beforeStart: async (w) => {
+          recipients = await prepareRecipients(w, { local: !flags.stage, topics: { approvals: target.resources.APPROVAL_TOPIC_ARN, ops: target.resources.OPS_TOPIC_ARN } });
+        },
+      });
+    } catch (err) {
+      throw await cliError(err, source);
+    }
+    const { wave } = started;
+    const run = { name: started.execution, executionArn: started.executionArn, started: started.started };
     for (const w of recipients.warnings) ctx.stderr.write(`${styleFor(ctx.stderr, ctx.env).yellow('warning:')} ${w}\n`);
-    const run = await startRun(deps, machine, wave.name);
     if (ctx.json) ctx.stdout.write(`${JSON.stringify({ wave: wave.name, execution: run.name, executionArn: run.executionArn, started: run.started, applications: wave.applications.length, subscribed: recipients.subscribed, warnings: recipients.warnings })}\n`);
     else {
       const s = styleFor(ctx.stdout, ctx.env);
@@ -223,112 +185,8 @@ async function start(ctx: CliContext, file: string | undefined, flags: StartFlag
   }, { env: ctx.env, needs: ['STATE_TABLE', 'WAVE_STATE_MACHINE_ARN', 'STATE_MACHINE_ARN'] });
 }
 
-/**
- * The one-time schedule that starts a wave (EventBridge Scheduler, universal target
- * `aws-sdk:sfn:startExecution`), in the stack's group, run as the stack's scheduler role, retried as the
- * stack's other schedules are and dead-lettered to its queue, deleted by Scheduler once it has fired:
- * `at(...)` in UTC, the local time it was asked as in the description.
- */
-export function waveScheduleInput(o: { wave: string; when: Date; machineArn: string; local: string; group: string; roleArn: string; deadLetterArn: string }): { input: CreateScheduleCommandInput; executionName: string } {
-  // the instant in UTC: a local time that happens twice was disambiguated before, so the schedule is exact
-  const at = o.when.toISOString().slice(0, 19);
-  const executionName = scheduledExecutionName(o.wave, o.when);
-  return {
-    executionName,
-    input: {
-      Name: `${SCHEDULE_PREFIX}${o.wave}`,
-      GroupName: o.group,
-      ScheduleExpression: `at(${at})`,
-      ScheduleExpressionTimezone: 'UTC',
-      FlexibleTimeWindow: { Mode: 'OFF' },
-      ActionAfterCompletion: 'DELETE',
-      Description: `mgn-flow: start wave ${o.wave} at ${o.local}`,
-      Target: {
-        Arn: 'arn:aws:scheduler:::aws-sdk:sfn:startExecution',
-        RoleArn: o.roleArn,
-        Input: JSON.stringify({ StateMachineArn: o.machineArn, Name: executionName, Input: JSON.stringify({ wave: o.wave }) }),
-        RetryPolicy: { ...SCHEDULE_RETRY_POLICY },
-        DeadLetterConfig: { Arn: o.deadLetterArn },
-      },
-    },
-  };
-}
-
-/** `<wave>-at-<yyyymmdd>t<hhmmss>` (UTC): the execution a schedule starts, so a fired schedule is known by its execution. */
-export function scheduledExecutionName(wave: string, when: Date): string {
-  return `${wave}-at-${when.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', 't')}`;
-}
-
-/** `2026-12-05T01:00:00Z` from the stamp of a scheduled execution's name. */
-function stampInstant(stamp: string): Date {
-  const m = /^(\d{4})(\d{2})(\d{2})t(\d{2})(\d{2})(\d{2})$/.exec(stamp);
-  return m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))) : new Date(NaN);
-}
-
-interface ScheduleRow {
-  wave: string;
-  /** The start, UTC. */
-  at: string;
-  /** The start in the wave's time zone (with its offset). */
-  local: string;
-  timeZone: string;
-  /** pending: not yet fired; fired: its execution started (status given); missed: gone without an execution (dead-lettered or deleted outside mgn-flow). */
-  state: 'pending' | 'fired' | 'disabled';
-  execution: string;
-  executionStatus?: string;
-}
-
-/** The wave's time zone (its stored definition), else UTC. */
-async function waveZone(deps: Deps, wave: string): Promise<string> {
-  return (await deps.waves.getDefinition(wave))?.timeZone ?? 'UTC';
-}
-
-/**
- * The scheduled waves: the schedules still waiting in the stack's group, and those that fired (Scheduler
- * deleted them; their execution `<wave>-at-<stamp>` shows when and how it went), with local times in each
- * wave's zone.
- */
-async function listSchedules(deps: Deps, target: Target, scheduler: SchedulerClient): Promise<ScheduleRow[]> {
-  const { ListSchedulesCommand, GetScheduleCommand } = await import('@aws-sdk/client-scheduler');
-  const { formatZoned, resolveLocalTime } = await import('../../core/zoned-time.ts');
-  const group = target.resources.SCHEDULE_GROUP as string;
-  const rows: ScheduleRow[] = [];
-  let token: string | undefined;
-  do {
-    const page = await scheduler.send(new ListSchedulesCommand({ GroupName: group, NamePrefix: SCHEDULE_PREFIX, ...(token ? { NextToken: token } : {}) }));
-    for (const i of page.Schedules ?? []) {
-      const g = await scheduler.send(new GetScheduleCommand({ Name: String(i.Name), GroupName: group }));
-      const wave = String(i.Name).slice(SCHEDULE_PREFIX.length);
-      const m = /^at\((.+)\)$/.exec(String(g.ScheduleExpression));
-      const when = m ? resolveLocalTime(String(m[1]), g.ScheduleExpressionTimezone ?? 'UTC', { fold: 'earlier' }) : new Date(NaN);
-      const zone = await waveZone(deps, wave);
-      const execution = (JSON.parse(String(g.Target?.Input ?? '{}')) as { Name?: string }).Name ?? '';
-      rows.push({ wave, at: when.toISOString(), local: formatZoned(when.getTime(), zone), timeZone: zone, state: g.State === 'DISABLED' ? 'disabled' : 'pending', execution });
-    }
-    token = page.NextToken;
-  } while (token);
-  const machine = target.resources.WAVE_STATE_MACHINE_ARN;
-  if (machine) {
-    const { ListExecutionsCommand } = await import('@aws-sdk/client-sfn');
-    let next: string | undefined;
-    do {
-      const page = await deps.clients.sfn.send(new ListExecutionsCommand({ stateMachineArn: machine, maxResults: 1000, ...(next ? { nextToken: next } : {}) }));
-      for (const e of page.executions ?? []) {
-        const m = /^(.+)-at-(\d{8}t\d{6})$/.exec(String(e.name));
-        if (!m) continue;
-        const wave = String(m[1]);
-        const when = stampInstant(String(m[2]));
-        const zone = await waveZone(deps, wave);
-        rows.push({ wave, at: when.toISOString(), local: formatZoned(when.getTime(), zone), timeZone: zone, state: 'fired', execution: String(e.name), executionStatus: String(e.status) });
-      }
-      next = page.nextToken;
-    } while (next);
-  }
-  return rows.sort((a, b) => a.at.localeCompare(b.at) || a.wave.localeCompare(b.wave));
-}
-
 async function schedule(ctx: CliContext, arg: string | undefined, flags: ScheduleFlags): Promise<number> {
-  const { SchedulerClient, CreateScheduleCommand, DeleteScheduleCommand } = await import('@aws-sdk/client-scheduler');
+  const { SchedulerClient } = await import('@aws-sdk/client-scheduler');
   if (flags.list && flags.cancel) throw new UsageError('--list and --cancel exclude each other');
   const needs: StackVariable[] = flags.list
     ? ['SCHEDULE_GROUP', 'STATE_TABLE', 'WAVE_STATE_MACHINE_ARN']
@@ -338,9 +196,19 @@ async function schedule(ctx: CliContext, arg: string | undefined, flags: Schedul
   return withDeps(flags, async (deps, target) => {
     const scheduler = new SchedulerClient({});
     const group = target.resources.SCHEDULE_GROUP as string;
+    const { cancelWaveSchedule, scheduledWaves, scheduleWave, startInstant } = await import('../../core/wave-start.ts');
+    const { createWaveSchedules } = await import('../../adapters/aws/wave-schedules.ts');
+    const r = target.resources;
+    const schedules = createWaveSchedules(scheduler, {
+      group,
+      sfn: deps.clients.sfn,
+      ...(r.WAVE_STATE_MACHINE_ARN ? { machineArn: r.WAVE_STATE_MACHINE_ARN } : {}),
+      ...(r.SCHEDULER_ROLE_ARN ? { roleArn: r.SCHEDULER_ROLE_ARN } : {}),
+      ...(r.SCHEDULE_DLQ_ARN ? { deadLetterArn: r.SCHEDULE_DLQ_ARN } : {}),
+    });
     try {
       if (flags.list) {
-        const rows = await listSchedules(deps, target, scheduler);
+        const rows = await scheduledWaves({ waves: deps.waves, schedules });
         if (ctx.json) ctx.stdout.write(`${JSON.stringify(rows)}\n`);
         else if (rows.length === 0) ctx.stdout.write('no wave is scheduled\n');
         else for (const r of rows) ctx.stdout.write(`${r.wave}: ${r.local} ${r.timeZone} (${r.at.slice(0, 16)}Z) ${r.state === 'fired' ? `fired: ${r.execution} ${r.executionStatus ?? ''}`.trimEnd() : r.state === 'disabled' ? 'disabled: will not fire' : `pending, will start ${r.execution}`}\n`);
@@ -349,10 +217,9 @@ async function schedule(ctx: CliContext, arg: string | undefined, flags: Schedul
       if (flags.cancel) {
         if (!arg) throw new UsageError('name the wave whose schedule to cancel: mgn-flow wave schedule <wave> --cancel');
         try {
-          await scheduler.send(new DeleteScheduleCommand({ Name: `${SCHEDULE_PREFIX}${arg}`, GroupName: group }));
+          await cancelWaveSchedule({ schedules }, arg);
         } catch (err) {
-          if ((err as Error).name === 'ResourceNotFoundException') throw new NotFoundError(`no schedule for wave ${arg} (or it has fired): 'mgn-flow wave schedule --list' shows the scheduled waves`);
-          throw err;
+          throw await cliError(err, undefined);
         }
         if (ctx.json) ctx.stdout.write(`${JSON.stringify({ wave: arg, cancelled: true })}\n`);
         else ctx.stdout.write(`${arg}: schedule cancelled\n`);
@@ -360,36 +227,21 @@ async function schedule(ctx: CliContext, arg: string | undefined, flags: Schedul
       }
       if (!flags.at) throw new UsageError('say when with --at YYYY-MM-DDTHH:mm (local time) and --tz <zone>, e.g. --at 2026-12-05T02:00 --tz Europe/Berlin');
       const wave = await loadAndValidate(deps, arg, undefined, flags.mgnImport ? { file: flags.mgnImport, ...(flags.waveName !== undefined ? { wave: flags.waveName } : {}) } : undefined);
-      const tz = flags.tz ?? wave.timeZone;
-      const { resolveLocalTime, LocalTimeError, formatZoned } = await import('../../core/zoned-time.ts');
+      const { LocalTimeError, formatZoned } = await import('../../core/zoned-time.ts');
+      const { WaveStartTimeError } = await import('../../core/errors.ts');
       let when: Date;
       try {
-        when = resolveLocalTime(flags.at, tz, flags.fold ? { fold: flags.fold } : {});
+        ({ when } = startInstant(wave, flags.at, { ...(flags.tz ? { timeZone: flags.tz } : {}), ...(flags.fold ? { fold: flags.fold } : {}), now: deps.clock.now() }));
       } catch (err) {
-        if (err instanceof LocalTimeError) throw new UsageError(`--at ${err.message}`);
+        if (err instanceof LocalTimeError || err instanceof WaveStartTimeError) throw new UsageError(`--at ${err.message}`);
         throw err;
       }
-      if (when.getTime() <= deps.clock.now().getTime()) throw new UsageError(`--at ${flags.at} ${tz} is in the past (${when.toISOString()}); give a time to come`);
-      const w = wave.cutoverWindow;
-      if (w && when.getTime() >= Date.parse(w.end)) {
-        throw new UsageError(`--at ${flags.at} ${tz} is after the wave's cutover window ends (${formatZoned(Date.parse(w.end), w.timeZone)} ${w.timeZone}): no server could cut over; start earlier or move the window in the wave file`);
-      }
-      const machine = waveMachineArn(target);
-      await deps.waves.putDefinition(wave);
-      const { input, executionName } = waveScheduleInput({
-        wave: wave.name,
-        when,
-        machineArn: machine,
-        local: `${flags.at} ${tz}`,
-        group,
-        roleArn: target.resources.SCHEDULER_ROLE_ARN as string,
-        deadLetterArn: target.resources.SCHEDULE_DLQ_ARN as string,
-      });
+      waveMachineArn(target);
+      let executionName: string;
       try {
-        await scheduler.send(new CreateScheduleCommand(input));
+        ({ executionName } = await scheduleWave({ waves: deps.waves, schedules }, wave, when, `${flags.at} ${flags.tz ?? wave.timeZone}`));
       } catch (err) {
-        if ((err as Error).name === 'ConflictException') throw new ConflictError(`wave ${wave.name} is already scheduled: cancel it first (mgn-flow wave schedule ${wave.name} --cancel)`);
-        throw err;
+        throw await cliError(err, undefined);
       }
       const local = formatZoned(when.getTime(), wave.timeZone);
       if (ctx.json) ctx.stdout.write(`${JSON.stringify({ wave: wave.name, at: when.toISOString(), local, timeZone: wave.timeZone, execution: executionName, group })}\n`);

@@ -1,6 +1,6 @@
 import { iso } from './clock.ts';
-import type { MgnEngine } from './engine.ts';
-import { type Disk, INITIATION_STEPS, type Server } from './model.ts';
+import type { Quotas } from './config.ts';
+import { type Application, type DataReplicationState, type Disk, INITIATION_STEPS, type Server, type Wave } from './model.ts';
 import { createRng } from './rng.ts';
 
 const GiB = 1024 ** 3;
@@ -34,6 +34,27 @@ function instanceType(cores: number, ramGiB: number): string {
   return `${family}.${size}`;
 }
 
+/** What seeding uses of the engine: MgnEngine is one (an interface here, so the engine, which seeds itself, is not imported back). */
+export interface SeedTarget {
+  readonly seed: number;
+  readonly quotas: Pick<Quotas, 'maxActiveSourceServers'>;
+  readonly servers: Map<string, Server>;
+  readonly waves: Map<string, Wave>;
+  readonly applications: Map<string, Application>;
+  /** The home account; the others of MGN's global view. */
+  readonly accountId: string;
+  readonly managedAccounts: Set<string>;
+  addManagedAccount(account: string, quotas?: Partial<Quotas>): void;
+  quotasFor(account?: string): Pick<Quotas, 'maxActiveSourceServers'>;
+  now(): number;
+  arn(kind: string, id: string, account?: string): string;
+  newId(prefix: string): string;
+  activeReplicatingCount(account?: string): number;
+  steadyState(s: Server): DataReplicationState;
+  beginInitiation(s: Server, at?: number): void;
+  templateBody(kind: 'lct' | 'rct'): Record<string, unknown>;
+}
+
 /**
  * A source server to seed as it is known (a wave file's hostname or id; a real account's server read with
  * DescribeSourceServers): what is not given is drawn like any seeded server's.
@@ -63,7 +84,7 @@ export interface SeedSpec {
  * cannot start replicating.
  */
 export function seedServers(
-  engine: MgnEngine,
+  engine: SeedTarget,
   count: number,
   start: 'agent-installed' | 'ready-for-test',
   applications: number,

@@ -91,7 +91,7 @@ describe('createDeps on the local stand-ins through the SDK environment', () => 
       const wait = await deps.waits.get('s-1');
       expect(await deps.waits.take('s-1', wait?.token as string)).toBe(true);
       await deps.callbacks.succeed(wait?.token as string, { ok: true });
-      await expect(deps.callbacks.succeed(wait?.token as string, { ok: true })).rejects.toMatchObject({ name: 'TaskTimedOut' });
+      await expect(deps.callbacks.succeed(wait?.token as string, { ok: true })).rejects.toMatchObject({ name: 'TaskClosedError' });
 
       expect((await deps.points.arrive({ id: 'p', application: 'a', launch: 'TEST', expected: ['s-1'], openedAt: 'x', deadline: 'y' }, 's-1')).arrived).toEqual(['s-1']);
       expect((await deps.gates.open({ id: 'g', application: 'a', wave: 'w', gate: 'SIGNOFF', servers: ['s-1'], allowed: ['approve'], openedAt: 'x', deadline: 'y' })).created).toBe(true);

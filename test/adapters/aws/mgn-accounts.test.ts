@@ -52,7 +52,7 @@ describe('createMgnPort scoped to an account of MGN global view, on the emulator
     const { env, home, other, otherIds } = await twoAccounts({ concurrentJobs: 1 });
     const homeIds = (await home.listServers()).map((s) => s.id);
     await other.startTest([otherIds[0]]);
-    await expect(other.startTest([otherIds[1]])).rejects.toMatchObject({ name: 'ConflictException' });
+    await expect(other.startTest([otherIds[1]])).rejects.toMatchObject({ name: 'MgnConflictError' });
     const job: JobView | undefined = (await home.describeJobs([(await home.startTest(homeIds)).jobId]))[0];
     expect(job?.servers.map((s) => s.id).sort()).toEqual([...homeIds].sort());
     const refused = (await log(env)).filter((c) => c.status === 409);

@@ -2,6 +2,7 @@ import { DescribeSourceServersCommand, MgnClient, PutSourceServerActionCommand, 
 import { describe, expect, it } from 'vitest';
 import { createMgnPort, parseIsoDuration, toJobView, toServerView, writeRetryStrategy } from '../../../src/adapters/aws/mgn.ts';
 import type { JobView, MgnPort } from '../../../src/ports.ts';
+import { MgnConflictError } from '../../../src/core/errors.ts';
 import { HOURS, control, useEmulator } from '../../helpers/emulator.ts';
 
 type Emu = Awaited<ReturnType<ReturnType<typeof useEmulator>>>;
@@ -273,13 +274,13 @@ describe('createMgnPort on the MGN emulator', () => {
     expect((await port.jobsSince('2020-01-01T00:00:00.000Z')).map((j) => j.id)).toEqual([third.jobId, second.jobId, first.jobId]);
   });
 
-  it('rethrows MGN errors as the SDK raised them', async () => {
+  it("translates MGN's refusals into MgnConflictError and rethrows the other errors as the SDK raised them", async () => {
     const env = await start({ servers: 1, start: 'agent-installed' });
     const port = createMgnPort(env.mgn);
     const [id] = (await env.ids()) as [string];
-    await expect(port.startTest([id])).rejects.toMatchObject({ name: 'ConflictException' });
+    await expect(port.startTest([id])).rejects.toBeInstanceOf(MgnConflictError);
     await expect(port.changeLifeCycleState('s-0000000000000000f', 'READY_FOR_CUTOVER')).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
-    await expect(port.markAsArchived(id)).rejects.toMatchObject({ name: expect.stringMatching(/ConflictException|ValidationException/) });
+    await expect(port.markAsArchived(id)).rejects.toMatchObject({ name: expect.stringMatching(/MgnConflictError|ValidationException/) });
   });
 
   const writeClient = (endpoint: string) =>
@@ -293,7 +294,7 @@ describe('createMgnPort on the MGN emulator', () => {
       const [id] = (await env.ids()) as [string];
       const since = new Date(env.emu.clock.now()).toISOString();
       await control(env.emu.endpoint, '/errors', { type: 'InternalServerException', operation: 'StartTest', afterCommit: true });
-      await expect(port.startTest([id])).rejects.toMatchObject({ name: 'InternalServerException' });
+      await expect(port.startTest([id])).rejects.toMatchObject({ name: 'InternalServerException', throttled: false });
       expect((await requests(env, 'StartTest')).length).toBe(1);
       const jobs = await port.jobsSince(since);
       expect(jobs).toHaveLength(1);
@@ -314,7 +315,7 @@ describe('createMgnPort on the MGN emulator', () => {
       expect((await job(port, jobId)).servers.map((s) => s.id)).toEqual([a]);
       expect((await requests(env, 'StartTest')).map((r) => r.attempt)).toEqual([1, 2, 3]);
       await control(env.emu.endpoint, '/errors', { type: 'ThrottlingException', operation: 'StartTest', count: 4 });
-      await expect(port.startTest([b])).rejects.toMatchObject({ name: 'ThrottlingException', $metadata: { attempts: 4 } });
+      await expect(port.startTest([b])).rejects.toMatchObject({ name: 'ThrottlingException', throttled: true, $metadata: { attempts: 4 } });
     } finally {
       write.destroy();
     }
