@@ -1,4 +1,4 @@
-import { VirtualClock, iso, isoDuration } from './clock.ts';
+import { VirtualClock, iso } from './clock.ts';
 import { type Faults, type Quotas, FaultsSchema, defaultQuotas } from './config.ts';
 import { EventHub } from './events.ts';
 import {
@@ -217,7 +217,7 @@ export class MgnEngine {
     return { phase: 'continuous', after: (5 + rng.next() * 115) * MIN };
   }
 
-  private totalBytes(s: Server): number {
+  totalBytes(s: Server): number {
     return s.properties.disks.reduce((a, d) => a + d.bytes, 0);
   }
 
@@ -655,29 +655,7 @@ export class MgnEngine {
     this.events.emit(this.events.build(detailType, [s.arn], detail));
   }
 
-  // ---------------------------------------------------------------- rendering
-
-  lagDuration(s: Server, now = this.now()): string | undefined {
-    const r = s.repl;
-    if (!r.launchable) return undefined;
-    if (r.state === 'PENDING_SNAPSHOT_SHIPPING') return isoDuration(Math.max(0, now - this.lastShippedAt(s, now)));
-    if (r.state === 'CONTINUOUS' || r.lagSince === undefined) return 'P0D';
-    return isoDuration(Math.max(0, now - r.lagSince));
-  }
-
-  /**
-   * The server as JSON text: the same document as renderServer, with the static sourceProperties spliced in
-   * from a cached string (DescribeSourceServers of 1,000 servers is the hot path of every poller).
-   */
-  serverJson(s: Server): Buffer {
-    const key = `${this.clock.version}|${this.mutations}|${this.renderTime()}`;
-    if (s.jsonCache?.key === key) return s.jsonCache.json;
-    const json = JSON.stringify(this.renderServer(s, false));
-    s.propertiesJson ??= JSON.stringify(s.properties);
-    const full = Buffer.from(`${json.slice(0, -1)},"sourceProperties":${s.propertiesJson}}`, 'utf8');
-    s.jsonCache = { key, json: full };
-    return full;
-  }
+  // ---------------------------------------------------------------- render time (render.ts renders)
 
   /** Bumped by every state-changing request: render caches key on it. */
   mutations = 0;
@@ -693,188 +671,6 @@ export class MgnEngine {
 
   /** Agent heartbeat in simulated ms (default 10 s). */
   heartbeatMs = 10_000;
-
-  renderServer(s: Server, withProperties = true): Record<string, unknown> {
-    const now = this.renderTime();
-    const r = s.repl;
-    const frac = this.syncFraction(s, now);
-    const disks = s.properties.disks.map((d) => {
-      const replicated = Math.floor(d.bytes * frac);
-      return {
-        deviceName: d.deviceName,
-        totalStorageBytes: r.disconnected ? 0 : d.bytes,
-        replicatedStorageBytes: replicated,
-        rescannedStorageBytes:
-          r.state === 'RESCAN' ? Math.floor(d.bytes * Math.min(1, Math.max(0, now - r.phaseStart) / (10 * MIN))) : replicated,
-        backloggedStorageBytes: r.state === 'CONTINUOUS' || r.state === 'STALLED' ? Math.floor(r.backlogBytes / s.properties.disks.length) : 0,
-      };
-    });
-    const steps = INITIATION_STEPS.map(([name], i) => {
-      let status = 'NOT_STARTED';
-      if (!r.disconnected && r.initiationStart !== undefined && r.stepEnds.length) {
-        const end = r.stepEnds[i] as number;
-        const start = i === 0 ? r.initiationStart : (r.stepEnds[i - 1] as number);
-        if (r.failedStep !== undefined && i === r.failedStep) status = 'FAILED';
-        else if (r.failedStep !== undefined && i > r.failedStep) status = 'NOT_STARTED';
-        else if (now >= end || r.state !== 'INITIATING') status = 'SUCCEEDED';
-        else if (now >= start) status = 'IN_PROGRESS';
-      }
-      return { name, status };
-    });
-    const lag = this.lagDuration(s, now);
-    // agentless: the last part of each snapshot period is spent shipping the snapshot
-    const shipping = r.state === 'PENDING_SNAPSHOT_SHIPPING' && now - this.lastShippedAt(s, now) >= SNAPSHOT_PERIOD_MS - SNAPSHOT_SHIPPING_MS;
-    const dataReplicationInfo: Record<string, unknown> = {
-      dataReplicationState: shipping ? 'SHIPPING_SNAPSHOT' : r.state,
-      replicatedDisks: disks,
-      dataReplicationInitiation: {
-        ...(r.initiationStart !== undefined ? { startDateTime: iso(r.initiationStart) } : {}),
-        ...(r.nextAttemptAt !== undefined ? { nextAttemptDateTime: iso(r.nextAttemptAt) } : {}),
-        steps,
-      },
-    };
-    if (lag !== undefined) dataReplicationInfo.lagDuration = lag;
-    if (r.state === 'INITIAL_SYNC') {
-      const total = this.totalBytes(s);
-      dataReplicationInfo.etaDateTime = iso(now + ((1 - frac) * total * S) / this.bandwidth);
-    }
-    if (r.lastSnapshotAt !== undefined && !r.disconnected) {
-      // continuous replication takes a snapshot every 10 minutes
-      const last = r.state === 'PENDING_SNAPSHOT_SHIPPING'
-        ? this.lastShippedAt(s, now)
-        : r.state === 'CONTINUOUS' && r.continuousSince !== undefined
-          ? Math.max(r.lastSnapshotAt, r.continuousSince + Math.floor((now - r.continuousSince) / (10 * MIN)) * 10 * MIN)
-          : r.lastSnapshotAt;
-      dataReplicationInfo.lastSnapshotDateTime = iso(last);
-    }
-    if (r.state === 'STALLED' && r.error) dataReplicationInfo.dataReplicationError = { ...r.error };
-    const rec = (x: typeof s.lifeCycle.lastTest) => ({
-      initiated: x.initiated ? { ...x.initiated } : {},
-      reverted: x.reverted ? { ...x.reverted } : {},
-      finalized: x.finalized ? { ...x.finalized } : {},
-    });
-    const lifeCycle: Record<string, unknown> = {
-      state: s.lifeCycle.state,
-      addedToServiceDateTime: iso(s.lifeCycle.addedToServiceAt),
-      lastSeenByServiceDateTime: iso(
-        s.quiescedAt !== undefined || r.disconnected ? Math.min(now, s.quiescedAt ?? now) : now,
-      ),
-      lastTest: rec(s.lifeCycle.lastTest),
-      lastCutover: rec(s.lifeCycle.lastCutover),
-    };
-    if (r.firstByteAt !== undefined && r.firstByteAt <= now) {
-      lifeCycle.firstByteDateTime = iso(r.firstByteAt);
-      lifeCycle.elapsedReplicationDuration = isoDuration(now - r.firstByteAt);
-    }
-    return {
-      sourceServerID: s.id,
-      arn: s.arn,
-      isArchived: s.isArchived,
-      tags: { ...s.tags },
-      ...(s.launchedInstance ? { launchedInstance: { ...s.launchedInstance } } : {}),
-      dataReplicationInfo,
-      lifeCycle,
-      ...(withProperties ? { sourceProperties: structuredClone(s.properties) } : {}),
-      replicationType: s.replicationType,
-      ...(s.applicationID ? { applicationID: s.applicationID } : {}),
-      ...(s.userProvidedID ? { userProvidedID: s.userProvidedID } : {}),
-    };
-  }
-
-  renderJob(j: Job): Record<string, unknown> {
-    return {
-      jobID: j.jobID,
-      arn: j.arn,
-      type: j.type,
-      initiatedBy: j.initiatedBy,
-      creationDateTime: iso(j.createdAt),
-      ...(j.endedAt !== undefined ? { endDateTime: iso(j.endedAt) } : {}),
-      status: j.status,
-      participatingServers: j.participants.map((p) => ({
-        sourceServerID: p.sourceServerID,
-        launchStatus: p.launchStatus,
-        ...(p.launchedEc2InstanceID ? { launchedEc2InstanceID: p.launchedEc2InstanceID } : {}),
-        ...(p.postLaunch
-          ? {
-              postLaunchActionsStatus: {
-                ...(p.postLaunch.ssmAgentDiscoveryAt !== undefined && p.postLaunch.ssmAgentDiscoveryAt <= this.now()
-                  ? { ssmAgentDiscoveryDatetime: iso(p.postLaunch.ssmAgentDiscoveryAt) }
-                  : {}),
-                postLaunchActionsLaunchStatusList: p.postLaunch.list.map((x) => ({
-                  ssmDocument: x.ssmDocument,
-                  ssmDocumentType: x.ssmDocumentType,
-                  ...(x.executionID ? { executionID: x.executionID } : {}),
-                  executionStatus: x.executionStatus,
-                  ...(x.failureReason ? { failureReason: x.failureReason } : {}),
-                })),
-              },
-            }
-          : {}),
-      })),
-      tags: { ...j.tags },
-    };
-  }
-
-  private aggregate(servers: Server[]): { health: string; progress: string } {
-    let health = 'HEALTHY';
-    for (const s of servers) {
-      if (s.repl.state === 'STALLED') health = 'ERROR';
-      else if (health === 'HEALTHY' && s.repl.launchable && s.replicationType === 'AGENT_BASED' && this.lagDuration(s) !== 'P0D') health = 'LAGGING';
-      else if (health === 'HEALTHY' && s.repl.launchable && s.replicationType === 'SNAPSHOT_SHIPPING' && s.repl.state !== 'PENDING_SNAPSHOT_SHIPPING') health = 'LAGGING';
-    }
-    const started = servers.filter((s) => s.lifeCycle.state !== 'NOT_READY' && s.lifeCycle.state !== 'READY_FOR_TEST');
-    const done = servers.filter((s) => s.lifeCycle.state === 'CUTOVER');
-    const progress =
-      servers.length > 0 && done.length === servers.length ? 'COMPLETED' : started.length > 0 ? 'IN_PROGRESS' : 'NOT_STARTED';
-    return { health, progress };
-  }
-
-  renderApplication(a: Application): Record<string, unknown> {
-    const servers = [...this.servers.values()].filter((s) => s.applicationID === a.applicationID);
-    const { health, progress } = this.aggregate(servers);
-    return {
-      applicationID: a.applicationID,
-      arn: a.arn,
-      name: a.name,
-      ...(a.description !== undefined ? { description: a.description } : {}),
-      isArchived: a.isArchived,
-      applicationAggregatedStatus: {
-        lastUpdateDateTime: iso(this.now()),
-        healthStatus: health,
-        progressStatus: progress,
-        totalSourceServers: servers.length,
-      },
-      creationDateTime: iso(a.createdAt),
-      lastModifiedDateTime: iso(a.modifiedAt),
-      tags: { ...a.tags },
-      ...(a.waveID ? { waveID: a.waveID } : {}),
-    };
-  }
-
-  renderWave(w: Wave): Record<string, unknown> {
-    const apps = [...this.applications.values()].filter((a) => a.waveID === w.waveID);
-    const appIds = new Set(apps.map((a) => a.applicationID));
-    const servers = [...this.servers.values()].filter((s) => s.applicationID && appIds.has(s.applicationID));
-    const { health, progress } = this.aggregate(servers);
-    const firstBytes = servers.map((s) => s.repl.firstByteAt).filter((t): t is number => t !== undefined && t <= this.now());
-    return {
-      waveID: w.waveID,
-      arn: w.arn,
-      name: w.name,
-      ...(w.description !== undefined ? { description: w.description } : {}),
-      isArchived: w.isArchived,
-      waveAggregatedStatus: {
-        lastUpdateDateTime: iso(this.now()),
-        ...(firstBytes.length ? { replicationStartedDateTime: iso(Math.min(...firstBytes)) } : {}),
-        healthStatus: health,
-        progressStatus: progress,
-        totalApplications: apps.length,
-      },
-      creationDateTime: iso(w.createdAt),
-      lastModifiedDateTime: iso(w.modifiedAt),
-      tags: { ...w.tags },
-    };
-  }
 
   // ---------------------------------------------------------------- seed helpers
 

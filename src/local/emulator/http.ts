@@ -8,6 +8,7 @@ import { LIFECYCLE_TABLE } from './lifecycle.ts';
 import { type OpResult, operations } from './operations.ts';
 import { ALL_SDK_OPERATIONS, type OperationName, inputSchemas, isMutating, isOperation, successStatus } from './schemas.ts';
 import { ACCOUNT_ID, SERVER_ID_SOURCE } from '../../core/ids.ts';
+import { renderServer, renderJob, renderWave, renderApplication } from './render.ts';
 
 export interface RequestLogEntry {
   seq: number;
@@ -423,7 +424,7 @@ export class EmulatorHttp {
           e.stall(s, stall, `Injected stall ${stall}`, s.repl.state === 'INITIATING' ? 'INITIATING' : s.repl.state);
         }
       }
-      reply(200, e.renderServer(s));
+      reply(200, renderServer(e, s));
       return;
     }
     fail(404, `Unknown control route ${method} ${url.pathname}; see GET /_emulator/state, /metrics, /clock, /faults, /quotas, /accounts, /lifecycle, /requests, /events, POST /clock, /faults, /errors, /accounts, /servers/{id}/quiesce|inject`);
@@ -457,9 +458,9 @@ export class EmulatorHttp {
         launches: s.launches,
         quiesced: s.quiescedAt !== undefined,
       })),
-      jobs: [...e.jobs.values()].map((j) => e.renderJob(j)),
-      waves: [...e.waves.values()].map((w) => e.renderWave(w)),
-      applications: [...e.applications.values()].map((a) => e.renderApplication(a)),
+      jobs: [...e.jobs.values()].map((j) => renderJob(e, j)),
+      waves: [...e.waves.values()].map((w) => renderWave(e, w)),
+      applications: [...e.applications.values()].map((a) => renderApplication(e, a)),
       eventsDelivered: e.events.delivered.length,
       eventsDropped: e.events.dropped,
       requests: this.log.length,

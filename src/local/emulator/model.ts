@@ -1,6 +1,6 @@
 import type { Rng } from './rng.ts';
 
-/** In-memory state of the emulated MGN account. Rendering to wire shapes is in render.ts. */
+/** In-memory state of the emulated MGN accounts (engine.ts changes it). Rendering to wire shapes is in render.ts. */
 
 export type LifeCycleState =
   | 'STOPPED'

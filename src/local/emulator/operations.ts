@@ -5,6 +5,7 @@ import { MgnError, conflict, notFound, quotaExceeded, validation, type ConflictI
 import { blocker, type LifecycleRule } from './lifecycle.ts';
 import type { ActionDocument, Application, Server, Wave } from './model.ts';
 import type { Input, OperationName } from './schemas.ts';
+import { renderServer, renderJob, renderWave, renderApplication, serverJson } from './render.ts';
 
 export interface OpResult {
   body?: Record<string, unknown>;
@@ -168,7 +169,7 @@ const single =
   (e: MgnEngine, input: { sourceServerID: string }): OpResult => {
     const s = server(e, input.sourceServerID);
     fn(e, s);
-    return { body: e.renderServer(s) };
+    return { body: renderServer(e, s) };
   };
 
 // ---------------------------------------------------------------- operations
@@ -203,7 +204,7 @@ export const operations: { [O in OperationName]: Handler<O> } = {
     const parts: Buffer[] = [Buffer.from('{"items":[')];
     p.items.forEach((s, i) => {
       if (i > 0) parts.push(COMMA);
-      parts.push(e.serverJson(s));
+      parts.push(serverJson(e, s));
     });
     parts.push(Buffer.from(`]${p.nextToken ? `,"nextToken":${JSON.stringify(p.nextToken)}` : ''}}`));
     return { raw: Buffer.concat(parts) };
@@ -211,17 +212,17 @@ export const operations: { [O in OperationName]: Handler<O> } = {
 
   StartTest: (e, input) => {
     checkLaunch(e, 'StartTest', input.sourceServerIDs);
-    return { body: { job: e.renderJob(e.launch('TEST', input.sourceServerIDs, input.tags ?? {})) } };
+    return { body: { job: renderJob(e, e.launch('TEST', input.sourceServerIDs, input.tags ?? {})) } };
   },
 
   StartCutover: (e, input) => {
     checkLaunch(e, 'StartCutover', input.sourceServerIDs);
-    return { body: { job: e.renderJob(e.launch('CUTOVER', input.sourceServerIDs, input.tags ?? {})) } };
+    return { body: { job: renderJob(e, e.launch('CUTOVER', input.sourceServerIDs, input.tags ?? {})) } };
   },
 
   TerminateTargetInstances: (e, input) => {
     checkLaunch(e, 'TerminateTargetInstances', input.sourceServerIDs);
-    return { body: { job: e.renderJob(e.terminate(input.sourceServerIDs, input.tags ?? {})) } };
+    return { body: { job: renderJob(e, e.terminate(input.sourceServerIDs, input.tags ?? {})) } };
   },
 
   FinalizeCutover: single((e, s) => {
@@ -246,7 +247,7 @@ export const operations: { [O in OperationName]: Handler<O> } = {
       s.lifeCycle.lastCutover.finalized = at;
     }
     s.lifeCycle.state = target;
-    return { body: e.renderServer(s) };
+    return { body: renderServer(e, s) };
   },
 
   MarkAsArchived: single((_e, s) => {
@@ -312,7 +313,7 @@ export const operations: { [O in OperationName]: Handler<O> } = {
     if (s.activeJobID) throw conflict(`Source server ${s.id} is in active job ${s.activeJobID}`, 'SOURCE_SERVER_IN_ACTIVE_JOB', s.id);
     if (s.repl.state === 'DISCONNECTED') throw conflict(`Source server ${s.id} is disconnected`, 'INVALID_REPLICATION_STATE', s.id);
     e.setReplicationType(s, input.replicationType);
-    return { body: e.renderServer(s) };
+    return { body: renderServer(e, s) };
   },
 
   DescribeJobs: (e, input) => {
@@ -324,7 +325,7 @@ export const operations: { [O in OperationName]: Handler<O> } = {
       .filter((j) => mine(e, j) && (!ids || ids.has(j.jobID)) && j.createdAt >= from && j.createdAt <= to)
       .sort((a, b) => b.createdAt - a.createdAt);
     const p = page('DescribeJobs', jobs, input, f);
-    return { body: { items: p.items.map((j) => e.renderJob(j)), ...(p.nextToken ? { nextToken: p.nextToken } : {}) } };
+    return { body: { items: p.items.map((j) => renderJob(e, j)), ...(p.nextToken ? { nextToken: p.nextToken } : {}) } };
   },
 
   DescribeJobLogItems: (e, input) => {
@@ -366,7 +367,7 @@ export const operations: { [O in OperationName]: Handler<O> } = {
     const now = e.now();
     const w: Wave = { waveID, arn: e.arn('wave', waveID), account: e.requestAccount, name: input.name, description: input.description, isArchived: false, createdAt: now, modifiedAt: now, tags: { ...input.tags } };
     e.waves.set(waveID, w);
-    return { body: e.renderWave(w) };
+    return { body: renderWave(e, w) };
   },
   UpdateWave: (e, input) => {
     const w = wave(e, input.waveID);
@@ -374,13 +375,13 @@ export const operations: { [O in OperationName]: Handler<O> } = {
     if (input.name !== undefined) w.name = input.name;
     if (input.description !== undefined) w.description = input.description;
     w.modifiedAt = e.now();
-    return { body: e.renderWave(w) };
+    return { body: renderWave(e, w) };
   },
   ArchiveWave: (e, input) => {
     const w = wave(e, input.waveID);
     w.isArchived = true;
     w.modifiedAt = e.now();
-    return { body: e.renderWave(w) };
+    return { body: renderWave(e, w) };
   },
   UnarchiveWave: (e, input) => {
     const w = wave(e, input.waveID);
@@ -389,7 +390,7 @@ export const operations: { [O in OperationName]: Handler<O> } = {
     if (w.isArchived) uniqueName(mineOf(e, e.waves.values()), w.name, 'WAVE', w);
     w.isArchived = false;
     w.modifiedAt = e.now();
-    return { body: e.renderWave(w) };
+    return { body: renderWave(e, w) };
   },
   DeleteWave: (e, input) => {
     const w = wave(e, input.waveID);
@@ -403,7 +404,7 @@ export const operations: { [O in OperationName]: Handler<O> } = {
     const ids = f.waveIDs?.length ? new Set(f.waveIDs) : undefined;
     const items = [...e.waves.values()].filter((w) => mine(e, w) && (!ids || ids.has(w.waveID)) && (f.isArchived === undefined || w.isArchived === f.isArchived));
     const p = page('ListWaves', items, input, f);
-    return { body: { items: p.items.map((w) => e.renderWave(w)), ...(p.nextToken ? { nextToken: p.nextToken } : {}) } };
+    return { body: { items: p.items.map((w) => renderWave(e, w)), ...(p.nextToken ? { nextToken: p.nextToken } : {}) } };
   },
 
   CreateApplication: (e, input) => {
@@ -414,7 +415,7 @@ export const operations: { [O in OperationName]: Handler<O> } = {
     const now = e.now();
     const a: Application = { applicationID, arn: e.arn('application', applicationID), account: e.requestAccount, name: input.name, description: input.description, isArchived: false, createdAt: now, modifiedAt: now, tags: { ...input.tags } };
     e.applications.set(applicationID, a);
-    return { body: e.renderApplication(a) };
+    return { body: renderApplication(e, a) };
   },
   UpdateApplication: (e, input) => {
     const a = application(e, input.applicationID);
@@ -422,13 +423,13 @@ export const operations: { [O in OperationName]: Handler<O> } = {
     if (input.name !== undefined) a.name = input.name;
     if (input.description !== undefined) a.description = input.description;
     a.modifiedAt = e.now();
-    return { body: e.renderApplication(a) };
+    return { body: renderApplication(e, a) };
   },
   ArchiveApplication: (e, input) => {
     const a = application(e, input.applicationID);
     a.isArchived = true;
     a.modifiedAt = e.now();
-    return { body: e.renderApplication(a) };
+    return { body: renderApplication(e, a) };
   },
   UnarchiveApplication: (e, input) => {
     const a = application(e, input.applicationID);
@@ -437,7 +438,7 @@ export const operations: { [O in OperationName]: Handler<O> } = {
     if (a.isArchived) uniqueName(mineOf(e, e.applications.values()), a.name, 'APPLICATION', a);
     a.isArchived = false;
     a.modifiedAt = e.now();
-    return { body: e.renderApplication(a) };
+    return { body: renderApplication(e, a) };
   },
   DeleteApplication: (e, input) => {
     const a = application(e, input.applicationID);
@@ -454,7 +455,7 @@ export const operations: { [O in OperationName]: Handler<O> } = {
       (a) => mine(e, a) && (!ids || ids.has(a.applicationID)) && (!waves || (a.waveID !== undefined && waves.has(a.waveID))) && (f.isArchived === undefined || a.isArchived === f.isArchived),
     );
     const p = page('ListApplications', items, input, f);
-    return { body: { items: p.items.map((a) => e.renderApplication(a)), ...(p.nextToken ? { nextToken: p.nextToken } : {}) } };
+    return { body: { items: p.items.map((a) => renderApplication(e, a)), ...(p.nextToken ? { nextToken: p.nextToken } : {}) } };
   },
 
   AssociateApplications: (e, input) => {
