@@ -66,7 +66,9 @@ function formatter(zone: string): Intl.DateTimeFormat {
 
 /** True when `zone` is a time zone name `Intl` knows (IANA names such as Europe/Berlin, and UTC). */
 export function isTimeZone(zone: string): boolean {
-  if (!zone) return false;
+  // an IANA name (Europe/Berlin, UTC), never a bare offset: an offset has no daylight saving time, so the
+  // wave's local times would drift an hour twice a year (Node 22's Intl accepts "+01:00"; Node 20's did not)
+  if (!zone || /^[+-]\d/.test(zone)) return false;
   try {
     formatter(zone);
     return true;
