@@ -49,7 +49,7 @@ import { type Deps, type FlowLogger, createDeps, createLogger, loadConfig } from
  *   `extend(d, { maxStallRetries: ... })`.
  * - A new port in src/adapters/aws/deps.ts needs its IAM in deploy/iam.ts (test/deploy says so).
  * - A handler with its own middy stack (an HTTP handler) declares the same way and takes the same view:
- *   `const spec: HandlerSpec = { name: 'approvalPage', uses: ['links', 'gates', ...] };` then `portView(spec, deps())`.
+ *   `const spec: HandlerSpec = { name: 'approvalPage', uses: [...] };` then `.use(portViewOf(spec))` (context.deps).
  *   Exactly one `uses: [...]` literal per handler file: deploy/serverless-plugin.js reads it at package time.
  * `deps()` (everything) stays for callers that need all ports, such as the CLI.
  */
@@ -148,6 +148,8 @@ export class InvalidInputError extends Error {
 export interface InvocationContext extends Context {
   /** The invocation's own logger, with the correlation keys and the Lambda context. */
   log: FlowLogger;
+  /** The handler's view of the ports (`portViewOf`): only what its `uses` declares, MGN scoped to the input's account. */
+  deps: HandlerDeps;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v.slice(0, 2048) : undefined);
@@ -223,16 +225,29 @@ function parse(spec: HandlerSpec, schema: z.ZodType): MiddlewareObj<unknown, unk
   };
 }
 
+/**
+ * The port view as a middleware (after the logger and the parsing): `context.deps` holds only the ports the
+ * handler declares, logging to the invocation's logger, MGN scoped to the account the input names (an
+ * application in another account of MGN's global view: every MGN call carries its accountID).
+ */
+export function portViewOf<E = unknown, R = unknown>(spec: HandlerSpec): MiddlewareObj<E, R, Error, InvocationContext> {
+  return {
+    before: (request) => {
+      const input = request.event as unknown;
+      const account = typeof input === 'object' && input !== null ? (input as { account?: string | null }).account : undefined;
+      request.context.deps = portView(spec, deps(), request.context.log.asPort(), account);
+    },
+  };
+}
+
 export function handle<S extends z.ZodType, R>(spec: HandlerSpec, schema: S, useCase: (input: z.infer<S>, d: HandlerDeps) => Promise<R>) {
   const handler = middy<unknown, R, Error, InvocationContext>()
     .use(invocationLogger<unknown, R>())
     .use(parse(spec, schema) as MiddlewareObj<unknown, R, Error, InvocationContext>)
+    .use(portViewOf<unknown, R>(spec))
     .handler(async (input, context): Promise<R> => {
-      const log = context.log;
-      // a server of an application in another account (MGN's global view): every MGN call carries its accountID
-      const account = typeof input === 'object' && input !== null ? (input as { account?: string | null }).account : undefined;
-      const result = await useCase(input as z.infer<S>, portView(spec, deps(), log.asPort(), account));
-      log.debug(spec.name, { result: result as never });
+      const result = await useCase(input as z.infer<S>, context.deps);
+      context.log.debug(spec.name, { result: result as never });
       return result;
     });
   return Object.assign(handler, { spec: { name: spec.name, uses: [...spec.uses] } as HandlerSpec });

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { PAGE_HEADERS, FORBIDDEN_PAGE, UNAVAILABLE_PAGE, confirmationPage, decidedPage, refusalPage } from '../../src/core/approval-page.ts';
 import { type ApprovalDeps, decideByLink, gatherEvidence, openLink } from '../../src/core/approvals.ts';
 import { logOf } from '../../src/core/log.ts';
-import { type HandlerSpec, type InvocationContext, deps, invocationLogger, portView } from '../_lib/runtime.ts';
+import { type HandlerSpec, type InvocationContext, invocationLogger, portViewOf } from '../_lib/runtime.ts';
 
 /**
  * The approval pages behind the HTTP API: `GET /approvals/{id}?sig=...` shows the confirmation page and
@@ -85,4 +85,5 @@ const spec: HandlerSpec = {
 
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, InvocationContext>()
   .use(invocationLogger())
-  .handler(async (event, context) => approvalPage(portView(spec, deps(), context.log.asPort()) as unknown as ApprovalDeps, event));
+  .use(portViewOf(spec))
+  .handler(async (event, context) => approvalPage(context.deps as unknown as ApprovalDeps, event));
