@@ -291,19 +291,24 @@ export function loadMgnImport(text: string, ctx: ImportContext): Wave {
   return fail();
 }
 
+/** The file's rows with a column finder, read leniently (a file that does not read has no rows: loadMgnImport says why). */
+function leniently(text: string): { body: string[][]; at(name: string): number } {
+  let rows: string[][];
+  try {
+    rows = parse(text, { bom: true, skip_empty_lines: true }) as string[][];
+  } catch {
+    rows = [];
+  }
+  const [head = [], ...body] = rows;
+  return { body, at: (name) => head.findIndex((h) => h.trim().toLowerCase() === name) };
+}
+
 /**
  * The servers the file's rows name, as they are written (for a rehearsal, which makes them up): an id, a
  * user-provided id or an FQDN. A file that does not read gives none (loadMgnImport then says why).
  */
 export function importServerRefs(text: string, wave?: string): { id?: string; userProvidedId?: string; fqdn?: string; account?: string }[] {
-  let rows: string[][];
-  try {
-    rows = parse(text, { bom: true, skip_empty_lines: true }) as string[][];
-  } catch {
-    return [];
-  }
-  const [head = [], ...body] = rows;
-  const at = (name: string) => head.findIndex((h) => h.trim().toLowerCase() === name);
+  const { body, at } = leniently(text);
   const [w, id, upid, fqdn, account] = ['mgn:wave:name', 'mgn:server:id', 'mgn:server:user-provided-id', 'mgn:server:fqdn-for-action-framework', 'mgn:account-id'].map(at) as [number, number, number, number, number];
   const value = (r: string[], i: number) => (i >= 0 ? (r[i] ?? '').trim() : '');
   return body
@@ -318,14 +323,8 @@ export function importServerRefs(text: string, wave?: string): { id?: string; us
 
 /** The accounts of MGN's global view the file's rows name (mgn:account-id, 12 digits), besides `home`: read before loading it. */
 export function importAccounts(text: string, home?: string): string[] {
-  let rows: string[][];
-  try {
-    rows = parse(text, { bom: true, skip_empty_lines: true }) as string[][];
-  } catch {
-    return [];
-  }
-  const [head = [], ...body] = rows;
-  const i = head.findIndex((h) => h.trim().toLowerCase() === 'mgn:account-id');
+  const { body, at } = leniently(text);
+  const i = at('mgn:account-id');
   if (i < 0) return [];
   return [...new Set(body.map((r) => (r[i] ?? '').trim()).filter((a) => ACCOUNT_ID.test(a) && a !== home))];
 }
