@@ -6,6 +6,7 @@ import type { Log, MgnPort } from '../../src/ports.ts';
 import { Ctx } from '../../src/core/contracts.ts';
 import { parseExecutionName } from '../../src/core/wave.ts';
 import { type Deps, type FlowLogger, createDeps, createLogger, loadConfig } from '../../src/adapters/aws/index.ts';
+import { SERVER_ID_SOURCE } from '../../src/core/ids.ts';
 
 /**
  * Shared by every handler: the ports, built once per container from the environment (config parsed with zod
@@ -153,7 +154,7 @@ export interface InvocationContext extends Context {
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v.slice(0, 2048) : undefined);
-const SOURCE_SERVER = /:source-server\/(s-[0-9a-zA-Z]{17})$/;
+const SOURCE_SERVER = new RegExp(`:source-server/(${SERVER_ID_SOURCE})$`);
 
 /**
  * The correlation keys of an event: the `ctx` a state machine passes, else what the event says of itself (a
